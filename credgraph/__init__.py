@@ -1,0 +1,16 @@
+"""credgraph: Chinese-aware entity resolution and credit-network analytics.
+
+The pipeline, one subpackage per stage:
+
+    credgraph.synth       synthetic city with ground truth (catalog files)
+    credgraph.loaders     catalog files -> validated standard records (+ quarantine)
+    credgraph.resolution  records -> legal-person and natural-person entities
+    credgraph.graph       entities and facts -> Neo4j or the embedded LadybugDB store
+    credgraph.analytics   risk propagation, grades, inspection lists, shells, control
+    credgraph.dashboard   the Streamlit app for investigators, supervisors and analysts
+
+Shared by all: ``credgraph.config`` (settings), ``credgraph.identifiers`` (USCC, ID
+numbers, masking), ``credgraph.records`` (the standard record), ``credgraph.atomic``.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""The ``credgraph`` command line: one Typer app; each stage registers its commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+
+from credgraph.config import ConfigError, load_config
+
+app = typer.Typer(
+    name="credgraph",
+    help="Chinese-aware entity resolution and credit-network analytics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+def config_or_exit():
+    """The effective configuration, or a clear message and exit code 2."""
+    try:
+        return load_config()
+    except ConfigError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective configuration (defaults, credgraph.toml, environment)."""
+    cfg = config_or_exit()
+    data = cfg.as_dict()
+    data["graph"]["neo4j_password"] = "***"
+    data["graph"]["hash_key"] = "***"
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# Each stage adds its commands; the order here is the pipeline's order.
+from credgraph.synth import cli as _synth_cli  # noqa: E402
+from credgraph.loaders import cli as _loaders_cli  # noqa: E402
+
+for _stage in (_synth_cli, _loaders_cli):
+    _stage.register(app)
+
+from credgraph import demo as _demo  # noqa: E402
+
+_demo.register(app)
+
+
+def main() -> None:  # console entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+"""Configuration: one place, documented defaults, ``credgraph.toml``, environment overrides.
+
+Precedence, lowest to highest:
+
+1. the defaults below (each field's comment is its documentation);
+2. ``credgraph.toml`` in the working directory (or the file named by ``CREDGRAPH_CONFIG``),
+   with one table per section, e.g. ``[resolution]``;
+3. environment variables ``CREDGRAPH_<SECTION>__<FIELD>`` (double underscore), e.g.
+   ``CREDGRAPH_WORKSPACE__PATH=/data/ws``; and the conventional ``NEO4J_URI``,
+   ``NEO4J_USER``, ``NEO4J_PASSWORD`` for the graph section.
+
+``credgraph config`` prints the effective configuration.
+
+>>> cfg = load_config(env={"CREDGRAPH_GENERATE__ENTITIES": "50"}, path=None)
+>>> cfg.generate.entities
+50
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["Config", "load_config", "ConfigError"]
+
+
+class ConfigError(ValueError):
+    """A configuration file or variable that cannot be used."""
+
+
+@dataclass
+class WorkspaceConfig:
+    #: Directory holding each stage's outputs: raw/, records/, quarantine/, entities/, graph/, analytics/.
+    path: str = "workspace"
+
+
+@dataclass
+class GenerateConfig:
+    #: Number of real-world entities (legal + natural persons) in the synthetic city.
+    entities: int = 2000
+    #: Random seed; the same seed gives byte-identical files.
+    seed: int = 42
+    #: Share of legal persons among the entities.
+    legal_share: float = 0.45
+    #: Scale factor applied to every catalog's noise rates (0 = clean data).
+    noise: float = 1.0
+    #: Rows per write chunk, which bounds the generator's memory.
+    chunk_rows: int = 100_000
+
+
+@dataclass
+class LoadConfig:
+    #: Rows per processing chunk when loading large files.
+    chunk_rows: int = 200_000
+    #: Encodings tried, in order, when a spec gives none.
+    detect_encodings: tuple[str, ...] = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class ResolutionConfig:
+    #: Pairs scoring at or above this match probability are merged automatically.
+    auto_merge: float = 0.95
+    #: Pairs between ``review`` and ``auto_merge`` go to the review queue; below are rejected.
+    review: float = 0.60
+    #: Blocks larger than this are not expanded into pairs (common names, mass addresses).
+    max_block_size: int = 200
+    #: EM iterations for the Fellegi-Sunter m/u estimation.
+    em_iterations: int = 25
+
+
+@dataclass
+class GraphConfig:
+    #: "embedded" (LadybugDB in the workspace) or "neo4j".
+    backend: str = "embedded"
+    #: Bolt address of the Neo4j server (env NEO4J_URI).
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    #: Neo4j user (env NEO4J_USER).
+    neo4j_user: str = "neo4j"
+    #: Neo4j password (env NEO4J_PASSWORD); the local server started by credgraph uses it too.
+    neo4j_password: str = "credgraph-local"
+    #: Where `credgraph neo4j start` keeps the server's jars and data, outside the repository.
+    neo4j_home: str = "~/.cache/credgraph/neo4j"
+    #: Key for the keyed hash (HMAC-SHA256) of ID numbers and phones stored in the graph.
+    hash_key: str = "change-me-in-production"
+    #: Rows per UNWIND batch when loading.
+    batch_size: int = 5000
+    #: Row limit and timeout (seconds) of analysts' read-only Cypher.
+    query_row_limit: int = 1000
+    query_timeout_s: float = 30.0
+
+
+@dataclass
+class AnalyticsConfig:
+    # --- risk propagation (credgraph risk) -------------------------------------------------
+    #: Date risk is computed at (YYYY-MM-DD); empty = today. Records dated later are ignored.
+    as_of: str = ""
+    #: Half-life of a record's weight in days: a record this old counts half as much as a new one.
+    half_life_days: float = 730.0
+    #: Severity (seed weight) of one active record, per event type. 0 = does not seed risk.
+    severity_serious_illegal: float = 1.0
+    severity_dishonest_debtor: float = 0.9
+    severity_tax_violation: float = 0.8
+    severity_penalty: float = 0.4
+    severity_abnormal_operations: float = 0.3
+    severity_social_insurance_arrears: float = 0.3
+    #: Tax credit ratings seed risk by grade: D and C (A/B/M do not).
+    severity_tax_rating_d: float = 0.5
+    severity_tax_rating_c: float = 0.2
+    #: Transmission weight per link type (both directions). Shareholding is multiplied by the ratio;
+    #: a holding above ``control_ratio`` counts as control and transmits ``transmit_control`` instead.
+    transmit_legal_rep: float = 0.8
+    transmit_control: float = 0.9
+    transmit_shareholding: float = 0.6
+    transmit_officer: float = 0.3
+    transmit_branch: float = 0.8
+    transmit_agent: float = 0.1
+    #: Entity -> shared Address/Phone node; the node passes it on divided by how many entities share it.
+    transmit_address: float = 0.2
+    transmit_phone: float = 0.3
+    #: A share ratio above this is control (absolute majority).
+    control_ratio: float = 0.5
+    #: Risk kept per hop (the PageRank damping factor): hop h is weighted decay**h.
+    decay: float = 0.5
+    #: Most hops risk travels; iteration also stops when the change falls below ``tolerance``.
+    max_hops: int = 20
+    tolerance: float = 1e-10
+    #: Nodes with more links than this pass on proportionally less per link (supernode damping).
+    supernode_degree: int = 50
+    #: "cap": a node's outgoing weights are scaled down only when they sum above 1;
+    #: "row": always row-normalised (then propagation equals personalized PageRank).
+    normalise: str = "cap"
+    #: Top contributing sources (with their paths) reported per explained entity.
+    explain_sources: int = 3
+    #: How many of the riskiest entities get sources and paths in `credgraph risk` output.
+    explain_entities: int = 500
+
+    # --- grading (credgraph grade): indicator weights = risk points an indicator can cost -----
+    #: Basic attributes: young enterprise (full points at age 0, none from ``young_years``).
+    weight_young: float = 6.0
+    young_years: float = 3.0
+    #: Basic attributes: zero or tiny registered capital (below ``tiny_capital`` 10k CNY).
+    weight_tiny_capital: float = 6.0
+    tiny_capital: float = 10.0
+    #: Basic attributes: deregistered or revoked (注销/吊销) registration status.
+    weight_bad_status: float = 4.0
+    #: Operating behaviour: no insured staff (social insurance count 0 or no record).
+    weight_no_staff: float = 8.0
+    #: Operating behaviour: active social insurance arrears.
+    weight_arrears: float = 6.0
+    #: Operating behaviour: on the abnormal operations list.
+    weight_abnormal: float = 10.0
+    #: Operating behaviour: latest tax rating (D full points, C 60%, M 30%, B 10%, A none).
+    weight_tax_rating: float = 8.0
+    #: Regulatory records: administrative penalties (saturating in recency-weighted count).
+    weight_penalties: float = 12.0
+    #: Regulatory records: serious illegal and dishonest list.
+    weight_serious_illegal: float = 16.0
+    #: Regulatory records: dishonest judgment debtor.
+    weight_dishonest_debtor: float = 12.0
+    #: Regulatory records: major tax violation.
+    weight_tax_violation: float = 10.0
+    #: Related-party risk: propagated risk received from linked entities (saturating).
+    weight_related_risk: float = 14.0
+    #: Related-party risk: the legal representative represents many firms (full at ``rep_many_firms``).
+    weight_rep_many_firms: float = 6.0
+    rep_many_firms: int = 5
+    #: Related-party risk: the registered address is shared by many firms (full at ``address_many_firms``).
+    weight_shared_address: float = 4.0
+    address_many_firms: int = 5
+    #: Social evaluation: honours / red list entries (a bonus: points given back).
+    weight_red_list: float = 5.0
+    #: Social evaluation: valid administrative licences held (a small bonus).
+    weight_licences: float = 2.0
+    #: "cuts": grades by score cut points; "quantiles": by shares of enterprises.
+    grade_method: str = "cuts"
+    #: Lowest score of A+, A, B, C, D (below the last cut: E). Scores run 0-100, higher is better.
+    grade_cuts: tuple = (95.0, 88.0, 78.0, 65.0, 50.0)
+    #: With grade_method = "quantiles": cumulative shares of A+, A, B, C, D from the best down.
+    grade_quantiles: tuple = (0.10, 0.35, 0.70, 0.85, 0.95)
+
+    # --- inspection lists (credgraph inspect) -----------------------------------------------
+    #: Seed of the random draw of inspection lists (printed with every list).
+    inspection_seed: int = 2026
+    #: Sampling ratio per grade A+, A, B, C, D, E (higher for riskier grades).
+    sample_ratios: tuple = (0.01, 0.02, 0.03, 0.08, 0.25, 0.60)
+    #: Inspection budget as a share of enterprises; 0 = draw exactly the sampling ratios.
+    #: Otherwise the ratios are scaled (riskiest grades filled first) so the list has this size.
+    inspection_budget: float = 0.05
+    #: Enterprises inspected within this many months (past inspections CSV) are excluded.
+    exclude_months: int = 12
+
+    # --- shell companies (credgraph shells) --------------------------------------------------
+    #: Smallest candidate cluster (firms sharing an address, phone, agent or legal rep).
+    shell_min_cluster: int = 3
+    #: Firms registered within this many days of each other count as a registration burst.
+    shell_burst_days: int = 90
+    #: Firms scoring at least this (0-1) are flagged as likely shells.
+    shell_flag_score: float = 0.5
+    #: Weights of the shell features (fractions of a cluster's firms; they need not sum to 1):
+    #: registration burst, no insured staff, zero/tiny capital, legal rep of many firms, abnormal list.
+    shell_weight_burst: float = 0.25
+    shell_weight_no_staff: float = 0.25
+    shell_weight_tiny_capital: float = 0.20
+    shell_weight_rep_many: float = 0.15
+    shell_weight_abnormal: float = 0.15
+    #: A legal representative of at least this many firms counts as serving many.
+    shell_rep_many: int = 3
+    #: A firm's score mixes its cluster's score and its own features: this is the cluster's share.
+    shell_cluster_share: float = 0.5
+
+    # --- related parties and credit checks --------------------------------------------------
+    #: Largest number of links between two listed entities for them to count as related.
+    related_max_hops: int = 4
+    #: Fuzzy name matches below this (0-100) leave a checked row unresolved.
+    check_min_score: float = 85.0
+    #: Related parties with a propagated risk at least this are reported as risky in checks.
+    check_risky_related: float = 0.3
+
+
+@dataclass
+class DashboardConfig:
+    #: Port the Streamlit app listens on (loopback only).
+    port: int = 8501
+
+
+@dataclass
+class Config:
+    workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    load: LoadConfig = field(default_factory=LoadConfig)
+    resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
+    graph: GraphConfig = field(default_factory=GraphConfig)
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+
+    @property
+    def workspace_path(self) -> Path:
+        return Path(self.workspace.path).expanduser()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_ENV_ALIASES = {
+    "NEO4J_URI": ("graph", "neo4j_uri"),
+    "NEO4J_USER": ("graph", "neo4j_user"),
+    "NEO4J_PASSWORD": ("graph", "neo4j_password"),
+}
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, tuple):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: cannot use {value!r} (expected {type(default).__name__})") from None
+
+
+def _apply(cfg: Config, section: str, key: str, value: Any, where: str) -> None:
+    sec = getattr(cfg, section, None)
+    if sec is None or not dataclasses.is_dataclass(sec):
+        raise ConfigError(f"{where}: unknown section [{section}]")
+    if key not in {f.name for f in dataclasses.fields(sec)}:
+        raise ConfigError(f"{where}: unknown setting {section}.{key}")
+    setattr(sec, key, _coerce(value, getattr(sec, key), where))
+
+
+def load_config(
+    path: str | Path | None = "credgraph.toml",
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the effective configuration from defaults, the TOML file and the environment."""
+    env = os.environ if env is None else env
+    cfg = Config()
+    path = env.get("CREDGRAPH_CONFIG", path)
+    if path is not None and Path(path).is_file():
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: {section} must be a table like [{section}]")
+            for key, value in table.items():
+                _apply(cfg, section, key, value, f"{path} [{section}] {key}")
+    for name, value in env.items():
+        if name in _ENV_ALIASES:
+            _apply(cfg, *_ENV_ALIASES[name], value, f"environment {name}")
+        elif name.startswith("CREDGRAPH_") and "__" in name:
+            section, _, key = name[len("CREDGRAPH_"):].lower().partition("__")
+            _apply(cfg, section, key, value, f"environment {name}")
+    return cfg
