@@ -50,6 +50,11 @@ class GenerateConfig:
     noise: float = 1.0
     #: Rows per write chunk, which bounds the generator's memory.
     chunk_rows: int = 100_000
+    #: Output folder of `credgraph generate`; empty means <workspace>/raw (where `credgraph load` looks).
+    out: str = ""
+    #: Per-catalog noise rate overrides, e.g. "MR_REG.missing_id=0.1, COURT_DISHONEST.subject.traditional=0.05"
+    #: (kinds: see credgraph.synth.NOISE_TAGS; rates are still scaled by `noise`).
+    rates: str = ""
 
 
 @dataclass
@@ -70,6 +75,12 @@ class ResolutionConfig:
     max_block_size: int = 200
     #: EM iterations for the Fellegi-Sunter m/u estimation.
     em_iterations: int = 25
+    #: How many unlabelled pairs one human judgement counts as when the model is (re)estimated.
+    judgement_weight: float = 50.0
+    #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).
+    workers: int = 1
+    #: Key of the keyed hash that turns a person's ID number into a stable, non-reversible entity id.
+    entity_id_key: str = "credgraph-entity-id-v1"
 
 
 @dataclass
@@ -82,8 +93,15 @@ class GraphConfig:
     neo4j_user: str = "neo4j"
     #: Neo4j password (env NEO4J_PASSWORD); the local server started by credgraph uses it too.
     neo4j_password: str = "credgraph-local"
-    #: Where `credgraph neo4j start` keeps the server's jars and data, outside the repository.
+    #: Where `credgraph neo4j start` keeps the server's jars (lib/, plugins/) and, per Bolt port,
+    #: its instances (instances/<port>/: conf, data, logs), outside the repository.
     neo4j_home: str = "~/.cache/credgraph/neo4j"
+    #: JVM heap of the local Neo4j server (Java size: 512m, 1g, 2g).
+    neo4j_heap: str = "1g"
+    #: Page cache of the local Neo4j server (the store's hot part kept in memory).
+    neo4j_pagecache: str = "1g"
+    #: Seconds `credgraph neo4j start` waits for Bolt to answer.
+    neo4j_start_timeout_s: float = 180.0
     #: Key for the keyed hash (HMAC-SHA256) of ID numbers and phones stored in the graph.
     hash_key: str = "change-me-in-production"
     #: Rows per UNWIND batch when loading.
@@ -91,12 +109,21 @@ class GraphConfig:
     #: Row limit and timeout (seconds) of analysts' read-only Cypher.
     query_row_limit: int = 1000
     query_timeout_s: float = 30.0
+    #: Neighbours returned per page by the neighbourhood query (the total is always counted).
+    neighbourhood_limit: int = 50
+    #: Most rows a neighbourhood, path or search query reads from the store before ranking.
+    max_scan_rows: int = 50_000
+    #: Most paths returned by the paths query.
+    path_limit: int = 100
+    #: Buffer pool of the embedded store in MiB (0 = LadybugDB's default, a share of memory).
+    embedded_buffer_mb: int = 2048
 
 
 @dataclass
 class AnalyticsConfig:
     # --- risk propagation (credgraph risk) -------------------------------------------------
-    #: Date risk is computed at (YYYY-MM-DD); empty = today. Records dated later are ignored.
+    #: Date everything is judged at (YYYY-MM-DD); empty = the newest record's date (never after
+    #: today), so a snapshot is judged as of when it was taken. Records dated later are ignored.
     as_of: str = ""
     #: Half-life of a record's weight in days: a record this old counts half as much as a new one.
     half_life_days: float = 730.0
@@ -125,9 +152,10 @@ class AnalyticsConfig:
     control_ratio: float = 0.5
     #: Risk kept per hop (the PageRank damping factor): hop h is weighted decay**h.
     decay: float = 0.5
-    #: Most hops risk travels; iteration also stops when the change falls below ``tolerance``.
-    max_hops: int = 20
-    tolerance: float = 1e-10
+    #: Most hops risk travels (at decay 0.5 the 10th hop weighs 0.001); iteration also stops
+    #: when a hop adds less than ``tolerance`` times the total seed.
+    max_hops: int = 10
+    tolerance: float = 1e-8
     #: Nodes with more links than this pass on proportionally less per link (supernode damping).
     supernode_degree: int = 50
     #: "cap": a node's outgoing weights are scaled down only when they sum above 1;
@@ -142,7 +170,7 @@ class AnalyticsConfig:
     #: Basic attributes: young enterprise (full points at age 0, none from ``young_years``).
     weight_young: float = 6.0
     young_years: float = 3.0
-    #: Basic attributes: zero or tiny registered capital (below ``tiny_capital`` 10k CNY).
+    #: Basic attributes: zero or tiny registered capital (at most ``tiny_capital``, in 10k CNY).
     weight_tiny_capital: float = 6.0
     tiny_capital: float = 10.0
     #: Basic attributes: deregistered or revoked (注销/吊销) registration status.
@@ -181,32 +209,36 @@ class AnalyticsConfig:
     grade_cuts: tuple = (95.0, 88.0, 78.0, 65.0, 50.0)
     #: With grade_method = "quantiles": cumulative shares of A+, A, B, C, D from the best down.
     grade_quantiles: tuple = (0.10, 0.35, 0.70, 0.85, 0.95)
+    #: Active records of these event types put an enterprise in grade E whatever its score (一票否决).
+    grade_veto: tuple = ("serious_illegal",)
 
     # --- inspection lists (credgraph inspect) -----------------------------------------------
     #: Seed of the random draw of inspection lists (printed with every list).
     inspection_seed: int = 2026
     #: Sampling ratio per grade A+, A, B, C, D, E (higher for riskier grades).
-    sample_ratios: tuple = (0.01, 0.02, 0.03, 0.08, 0.25, 0.60)
+    sample_ratios: tuple = (0.005, 0.01, 0.02, 0.10, 0.40, 0.90)
     #: Inspection budget as a share of enterprises; 0 = draw exactly the sampling ratios.
     #: Otherwise the ratios are scaled (riskiest grades filled first) so the list has this size.
     inspection_budget: float = 0.05
     #: Enterprises inspected within this many months (past inspections CSV) are excluded.
     exclude_months: int = 12
+    #: Draw only operating enterprises (not deregistered 注销 or revoked 吊销).
+    inspect_live_only: bool = True
 
     # --- shell companies (credgraph shells) --------------------------------------------------
     #: Smallest candidate cluster (firms sharing an address, phone, agent or legal rep).
     shell_min_cluster: int = 3
     #: Firms registered within this many days of each other count as a registration burst.
-    shell_burst_days: int = 90
-    #: Firms scoring at least this (0-1) are flagged as likely shells.
-    shell_flag_score: float = 0.5
-    #: Weights of the shell features (fractions of a cluster's firms; they need not sum to 1):
+    shell_burst_days: int = 30
+    #: Firms scoring at least this (0-1), in a cluster scoring at least this, are flagged as likely shells.
+    shell_flag_score: float = 0.6
+    #: Weights of the shell features (shares of a cluster's firms; normalised to sum 1):
     #: registration burst, no insured staff, zero/tiny capital, legal rep of many firms, abnormal list.
-    shell_weight_burst: float = 0.25
+    shell_weight_burst: float = 0.35
     shell_weight_no_staff: float = 0.25
-    shell_weight_tiny_capital: float = 0.20
-    shell_weight_rep_many: float = 0.15
-    shell_weight_abnormal: float = 0.15
+    shell_weight_tiny_capital: float = 0.25
+    shell_weight_rep_many: float = 0.05
+    shell_weight_abnormal: float = 0.10
     #: A legal representative of at least this many firms counts as serving many.
     shell_rep_many: int = 3
     #: A firm's score mixes its cluster's score and its own features: this is the cluster's share.
@@ -223,8 +255,30 @@ class AnalyticsConfig:
 
 @dataclass
 class DashboardConfig:
-    #: Port the Streamlit app listens on (loopback only).
+    #: Port the Streamlit app listens on (loopback only: 127.0.0.1).
     port: int = 8501
+    #: Seconds `credgraph dashboard` (and `launch`) waits for the app to answer before giving up.
+    start_timeout_s: float = 60.0
+    #: Rows and seconds allowed to one query of the Cypher console (read-only in any case).
+    cypher_row_limit: int = 500
+    cypher_timeout_s: float = 10.0
+    #: Neighbours added to the network explorer per expansion (a page; the total is always shown).
+    expand_page: int = 25
+    #: Most nodes the explorer canvas holds; further expansions ask to clear it first.
+    max_canvas_nodes: int = 400
+    #: Results shown by the search page.
+    search_limit: int = 30
+    #: Paths shown between two nodes, and their longest length in links.
+    path_limit: int = 10
+    path_max_hops: int = 4
+    #: Depth of the ownership penetration tree (shareholding layers up and down).
+    ownership_depth: int = 5
+    #: Share of a company above which a natural person is reported as a beneficial owner.
+    beneficial_owner_threshold: float = 0.25
+    #: Records listed in the entity profile's timeline (newest first).
+    timeline_limit: int = 200
+    #: Default name recorded with review decisions when the reviewer gives none.
+    reviewer: str = ""
 
 
 @dataclass
