@@ -42,8 +42,9 @@ def show_config() -> None:
 # Each stage adds its commands; the order here is the pipeline's order.
 from credgraph.synth import cli as _synth_cli  # noqa: E402
 from credgraph.loaders import cli as _loaders_cli  # noqa: E402
+from credgraph.analytics import cli as _analytics_cli  # noqa: E402
 
-for _stage in (_synth_cli, _loaders_cli):
+for _stage in (_synth_cli, _loaders_cli, _analytics_cli):
     _stage.register(app)
 
 from credgraph import demo as _demo  # noqa: E402

@@ -1,0 +1,143 @@
+"""Batch credit check (信用核查): a list of names and/or codes in, one report row per line out.
+
+Each input row is resolved to an entity (see :mod:`credgraph.analytics.lookup`: exact code
+1.0, exact name 0.97, fuzzy name below); the report gives the entity's active records, its
+grade and score (enterprises), its propagated risk, and its risky related parties (entities
+within two links whose propagated risk is at least ``check_risky_related``). Rows that
+cannot be resolved stay in the report with status ``unresolved`` and a note; none is dropped.
+ID numbers and phones in the report are masked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from credgraph.config import AnalyticsConfig
+from credgraph.identifiers import mask_id, normalise_code
+
+from .grading import GradeResult
+from .lookup import EntityIndex
+from .network import CreditNetwork
+from .propagation import active_records
+from .related import bfs_paths, link_graph
+
+__all__ = ["read_check_list", "credit_check", "CheckListError"]
+
+_NAME_COLS = ("name", "名称", "企业名称", "主体名称", "姓名", "subject_name")
+_CODE_COLS = ("code", "uscc", "统一社会信用代码", "证件号码", "身份证号", "代码", "id_number", "subject_uscc")
+
+
+class CheckListError(ValueError):
+    """A check list that cannot be read (names the file and what is wrong)."""
+
+
+def read_check_list(path: str | Path) -> pl.DataFrame:
+    """Read a CSV (UTF-8 or GB18030) with a name column and/or a code column.
+
+    Accepted headers: name/名称/企业名称/主体名称/姓名 and code/uscc/统一社会信用代码/证件号码/身份证号.
+    Returns row (1-based data row), name, code (strings, empty when absent).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckListError(f"{path}: file not found")
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise CheckListError(f"{path}: neither UTF-8 nor GB18030 text")
+    import io
+
+    try:
+        df = pl.read_csv(io.StringIO(text), infer_schema=False)
+    except Exception as exc:  # polars raises several kinds for malformed CSV
+        raise CheckListError(f"{path}: not a readable CSV ({exc})") from None
+    cols = {c.strip().lower(): c for c in df.columns}
+    name = next((cols[c] for c in _NAME_COLS if c in cols), None)
+    code = next((cols[c] for c in _CODE_COLS if c in cols), None)
+    if name is None and code is None:
+        raise CheckListError(f"{path}: needs a name column ({', '.join(_NAME_COLS)}) or a code column "
+                             f"({', '.join(_CODE_COLS)}); found {', '.join(df.columns)}")
+    return pl.DataFrame({
+        "row": np.arange(1, df.height + 1),
+        "name": df[name].fill_null("").str.strip_chars() if name else [""] * df.height,
+        "code": df[code].fill_null("").str.strip_chars() if code else [""] * df.height,
+    })
+
+
+def _mask_code(code: str) -> str:
+    c = normalise_code(code)
+    if len(c) == 18 and c[:17].isdigit() and c[2:8].isdigit() and c[6:8] in ("19", "20"):
+        return mask_id(c)  # a resident ID number
+    return code
+
+
+def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, grades: GradeResult,
+                 index: EntityIndex | None = None) -> pl.DataFrame:
+    """One report row per input row (see the module docstring)."""
+    index = index or EntityIndex(net)
+    res = index.resolve(rows["name"].to_list(), rows["code"].to_list(), cfg.check_min_score)
+    out = pl.concat([rows.rename({"name": "input_name", "code": "input_code"}), res], how="horizontal")
+    idx = net.index_of([x or "" for x in out["node_id"].to_list()])
+    ok = idx >= 0
+    risk = grades.risk
+    rec = active_records(net, cfg, risk.as_of).filter(pl.col("active") & (pl.col("severity") > 0))
+    rec = rec.with_columns(pl.when(pl.col("event_type") == "tax_rating")
+                           .then(pl.format("tax_rating {}", pl.col("grade").fill_null("?")))
+                           .otherwise(pl.col("event_type")).alias("event_type"))
+    summary = (rec.group_by("owner", "event_type").len().sort(["owner", "len", "event_type"], descending=[False, True, False])
+               .group_by("owner", maintain_order=True)
+               .agg(pl.format("{}×{}", "event_type", "len").str.join("; ").alias("active_records"),
+                    pl.col("len").sum().alias("active_count")))
+    A = link_graph(net, cfg.control_ratio)
+    related = []
+    for k in idx.tolist():  # one small BFS per checked entity
+        if k < 0:
+            related.append("")
+            continue
+        nodes, hops, _ = bfs_paths(A, k, 2)
+        ents = nodes[(hops > 0) & net.entity_mask[nodes]]
+        risky = ents[risk.risk[ents] >= cfg.check_risky_related]
+        risky = risky[np.argsort(-risk.risk[risky])][:5]
+        related.append("; ".join(f"{net.describe(j)} (risk {risk.risk[j]:.2f})" for j in risky))
+    g = grades.grades.select("node_id", "grade", "score", pl.col("reasons").alias("grade_reasons"))
+    out = out.with_columns(
+        pl.Series("resolved_name", np.where(ok, net.names[np.maximum(idx, 0)], None), dtype=pl.Utf8),
+        pl.Series("label", np.where(ok, net.labels[np.maximum(idx, 0)], None), dtype=pl.Utf8),
+        pl.Series("own_risk", np.where(ok, risk.seed[np.maximum(idx, 0)], np.nan)),
+        pl.Series("propagated_risk", np.where(ok, risk.risk[np.maximum(idx, 0)], np.nan)),
+        pl.Series("owner", idx),
+        pl.Series("risky_related", related, dtype=pl.Utf8),
+        pl.col("input_code").map_elements(_mask_code, return_dtype=pl.Utf8),
+    )
+    out = (out.join(summary, on="owner", how="left").join(g, on="node_id", how="left")
+           .with_columns(pl.col("active_count").fill_null(0), pl.col("active_records").fill_null(""))
+           .drop("owner"))
+    masked = _masked_ids(net, idx)
+    out = out.with_columns(pl.Series("entity_code", masked, dtype=pl.Utf8))
+    return out.select("row", "input_name", "input_code", "status", "node_id", "resolved_name", "label", "confidence",
+                      "method", "note", "entity_code", "grade", "score", "grade_reasons", "active_count",
+                      "active_records", "own_risk", "propagated_risk", "risky_related")
+
+
+def _masked_ids(net: CreditNetwork, idx: np.ndarray) -> list:
+    ids = net.prop("id_masked", pl.Utf8)
+    if ids is None:
+        ids = net.prop("id_number", pl.Utf8)
+    uscc = net.prop("uscc", pl.Utf8)
+    out = []
+    for k in idx.tolist():
+        if k < 0:
+            out.append(None)
+        elif net.labels[k] == "NaturalPerson":
+            out.append(mask_id(ids[k]) if ids is not None and ids[k] else None)
+        else:
+            out.append(uscc[k] if uscc is not None else None)
+    return out
+
