@@ -42,9 +42,12 @@ def show_config() -> None:
 # Each stage adds its commands; the order here is the pipeline's order.
 from credgraph.synth import cli as _synth_cli  # noqa: E402
 from credgraph.loaders import cli as _loaders_cli  # noqa: E402
+from credgraph.resolution import cli as _resolution_cli  # noqa: E402
+from credgraph.graph import cli as _graph_cli  # noqa: E402
+from credgraph.dashboard import cli as _dashboard_cli  # noqa: E402
 from credgraph.analytics import cli as _analytics_cli  # noqa: E402
 
-for _stage in (_synth_cli, _loaders_cli, _analytics_cli):
+for _stage in (_synth_cli, _loaders_cli, _resolution_cli, _graph_cli, _analytics_cli, _dashboard_cli):
     _stage.register(app)
 
 from credgraph import demo as _demo  # noqa: E402

@@ -67,13 +67,14 @@ class LoadConfig:
 
 @dataclass
 class ResolutionConfig:
-    #: Pairs scoring at or above this match probability are merged automatically.
-    auto_merge: float = 0.95
+    #: Pairs scoring at or above this match probability are merged automatically. (On the synthetic
+    #: city, pairs scored 0.90-0.95 are ~97% true matches and the ambiguity check removes most others.)
+    auto_merge: float = 0.90
     #: Pairs between ``review`` and ``auto_merge`` go to the review queue; below are rejected.
     review: float = 0.60
     #: Blocks larger than this are not expanded into pairs (common names, mass addresses).
     max_block_size: int = 200
-    #: EM iterations for the Fellegi-Sunter m/u estimation.
+    #: EM iterations for the Fellegi-Sunter model (its share of matches among candidate pairs).
     em_iterations: int = 25
     #: How many unlabelled pairs one human judgement counts as when the model is (re)estimated.
     judgement_weight: float = 50.0
@@ -81,6 +82,9 @@ class ResolutionConfig:
     workers: int = 1
     #: Key of the keyed hash that turns a person's ID number into a stable, non-reversible entity id.
     entity_id_key: str = "credgraph-entity-id-v1"
+    #: A mention without identifiers that matches two entities with identifiers within this many
+    #: bits of match weight is ambiguous: it goes to review instead of joining either.
+    ambiguity_margin: float = 3.0
 
 
 @dataclass
@@ -267,7 +271,7 @@ class DashboardConfig:
     #: Most nodes the explorer canvas holds; further expansions ask to clear it first.
     max_canvas_nodes: int = 400
     #: Results shown by the search page.
-    search_limit: int = 30
+    search_limit: int = 20
     #: Paths shown between two nodes, and their longest length in links.
     path_limit: int = 10
     path_max_hops: int = 4
@@ -279,6 +283,9 @@ class DashboardConfig:
     timeline_limit: int = 200
     #: Default name recorded with review decisions when the reviewer gives none.
     reviewer: str = ""
+    #: Most rows one search, neighbourhood or path question reads from the store (the
+    #: dashboard's graph.max_scan_rows: lower answers faster; neighbour totals stay exact).
+    max_scan_rows: int = 5000
 
 
 @dataclass

@@ -1,0 +1,243 @@
+"""The explorer's canvas: which nodes and links are drawn, and how they look.
+
+A :class:`Canvas` is plain data kept in the session (no Streamlit here): nodes by id,
+links by edge id, which nodes were expanded with how many neighbours in all, and the
+links of the last path found. :meth:`Canvas.elements` turns it into the Cytoscape
+elements that ``st_link_analysis`` draws; :func:`node_styles` / :func:`edge_styles` give
+the matching styles. A node's style key (its ``label`` in Cytoscape) combines its kind with
+its colour bucket — risk band, grade, or nothing — so colouring needs no custom JavaScript.
+
+>>> c = Canvas()
+>>> c.add_nodes([{"node_id": "L1", "label": "LegalPerson", "name": "深圳市甲公司"},
+...              {"node_id": "N1", "label": "NaturalPerson", "name": "张三"}])
+2
+>>> c.add_edges([{"src": "N1", "dst": "L1", "type": "SHAREHOLDER_OF", "ratio": 0.6, "edge_id": "SHAREHOLDER_OF|N1|L1"}])
+1
+>>> el = c.elements("kind", {}, {})
+>>> [n["data"]["label"] for n in el["nodes"]], el["edges"][0]["data"]["caption"]
+(['企业', '自然人'], '持股 60%')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+__all__ = [
+    "Canvas",
+    "KIND_TEXT",
+    "REL_TEXT",
+    "RISK_BANDS",
+    "GRADE_COLOURS",
+    "risk_band",
+    "style_key",
+    "node_styles",
+    "edge_styles",
+    "edge_caption",
+    "split_edge_id",
+]
+
+#: How each kind of node is called on the canvas, its icon and its colour when coloured by kind.
+KIND_TEXT = {"LegalPerson": "企业", "NaturalPerson": "自然人", "Address": "地址", "Phone": "电话",
+             "CreditRecord": "信用记录"}
+KIND_ICON = {"LegalPerson": "business", "NaturalPerson": "person", "Address": "place", "Phone": "phone",
+             "CreditRecord": "description"}
+KIND_COLOURS = {"LegalPerson": "#1565c0", "NaturalPerson": "#6a1b9a", "Address": "#00897b", "Phone": "#5d4037",
+                "CreditRecord": "#757575"}
+#: Relationship captions (Chinese, as investigators read them).
+REL_TEXT = {"SHAREHOLDER_OF": "持股", "LEGAL_REP_OF": "法定代表人", "OFFICER_OF": "任职", "BRANCH_OF": "分支机构",
+            "AGENT_OF": "登记代理", "LOCATED_AT": "地址", "USES_PHONE": "电话", "HAS_RECORD": "记录"}
+REL_COLOURS = {"SHAREHOLDER_OF": "#1e88e5", "LEGAL_REP_OF": "#8e24aa", "OFFICER_OF": "#7e57c2",
+               "BRANCH_OF": "#3949ab", "AGENT_OF": "#6d4c41", "LOCATED_AT": "#26a69a", "USES_PHONE": "#8d6e63",
+               "HAS_RECORD": "#bdbdbd"}
+PATH_LABEL = "PATH"
+PATH_COLOUR = "#ffab00"  # amber: the component already uses red for the selection
+#: Risk bands: (name, lowest propagated risk, colour); the "high" threshold comes from the config.
+RISK_BANDS = (("无风险", "#9e9e9e"), ("低风险", "#43a047"), ("中风险", "#fb8c00"), ("高风险", "#c62828"))
+GRADE_COLOURS = {"A+": "#1b5e20", "A": "#43a047", "B": "#9ccc65", "C": "#fdd835", "D": "#fb8c00", "E": "#c62828",
+                 "": "#9e9e9e"}
+COLOUR_MODES = ("risk", "grade", "kind")
+
+
+def risk_band(risk: float | None, high: float, low: float = 0.05) -> str:
+    """Name of the risk band of a propagated risk value.
+
+    >>> risk_band(0.0, 0.3), risk_band(0.01, 0.3), risk_band(0.1, 0.3), risk_band(2.0, 0.3)
+    ('无风险', '低风险', '中风险', '高风险')
+    """
+    if risk is None or risk <= 0:
+        return RISK_BANDS[0][0]
+    if risk < low:
+        return RISK_BANDS[1][0]
+    if risk < high:
+        return RISK_BANDS[2][0]
+    return RISK_BANDS[3][0]
+
+
+def style_key(kind: str, mode: str, risk: float | None, grade: str | None, high: float = 0.3) -> str:
+    """The Cytoscape label of a node: its kind, and its colour bucket in ``mode``.
+
+    >>> style_key("LegalPerson", "grade", 0.5, "E"), style_key("Address", "risk", 0.5, None)
+    ('企业 · 等级 E', '地址')
+    """
+    base = KIND_TEXT.get(kind, kind)
+    if kind not in ("LegalPerson", "NaturalPerson") or mode == "kind":
+        return base
+    if mode == "grade":
+        return f"{base} · 等级 {grade}" if grade else f"{base} · 无等级"
+    return f"{base} · {risk_band(risk, high)}"
+
+
+class RawStyle:
+    """A Cytoscape style rule as is (the component only calls ``dump()``)."""
+
+    def __init__(self, selector: str, style: dict) -> None:
+        self.selector, self.style = selector, style
+
+    def dump(self) -> dict:
+        return {"selector": self.selector, "style": self.style}
+
+
+def node_styles(mode: str):
+    """NodeStyle for every style key of ``mode`` (kinds × colour buckets), and larger captions
+    than the component's default (Chinese names stay readable)."""
+    from st_link_analysis import NodeStyle
+
+    styles: list = [RawStyle("node", {"font-size": 5, "text-max-width": 90, "text-wrap": "ellipsis"})]
+    for kind, text in KIND_TEXT.items():
+        icon = KIND_ICON[kind]
+        if kind not in ("LegalPerson", "NaturalPerson") or mode == "kind":
+            styles.append(NodeStyle(text, KIND_COLOURS[kind], "name", icon))
+            continue
+        if mode == "grade":
+            for g, colour in GRADE_COLOURS.items():
+                styles.append(NodeStyle(style_key(kind, mode, None, g or None), colour, "name", icon))
+        else:
+            for band, colour in RISK_BANDS:
+                styles.append(NodeStyle(f"{text} · {band}", colour, "name", icon))
+    return styles
+
+
+def edge_styles():
+    """EdgeStyle per relationship type (directed, captioned), and the red style of path links."""
+    from st_link_analysis import EdgeStyle
+
+    out: list = [RawStyle("edge", {"font-size": 4})]
+    out += [EdgeStyle(t, colour, caption="caption", directed=True) for t, colour in REL_COLOURS.items()]
+    out.append(EdgeStyle(PATH_LABEL, PATH_COLOUR, caption="caption", directed=True))
+    out.append(RawStyle(f"edge[label='{PATH_LABEL}']", {"width": 4}))
+    return out
+
+
+def edge_caption(rel_type: str, ratio: float | None = None, role: str | None = None) -> str:
+    """Short caption of a link: ``持股 60%``, ``任职 董事``.
+
+    >>> edge_caption("SHAREHOLDER_OF", 0.355), edge_caption("OFFICER_OF", None, "董事")
+    ('持股 35.5%', '任职 董事')
+    """
+    text = REL_TEXT.get(rel_type, rel_type)
+    if rel_type == "SHAREHOLDER_OF" and ratio is not None and ratio == ratio:
+        pct = f"{ratio * 100:.1f}".rstrip("0").rstrip(".")
+        return f"{text} {pct}%"
+    if rel_type == "OFFICER_OF" and role:
+        return f"{text} {role}"
+    return text
+
+
+def split_edge_id(edge_id: str) -> tuple[str, str, str]:
+    """(type, src, dst) of a graph edge id ``TYPE|src|dst[|role]`` (node ids never hold ``|``).
+
+    >>> split_edge_id("OFFICER_OF|N1|L2|董事")
+    ('OFFICER_OF', 'N1', 'L2')
+    """
+    parts = edge_id.split("|")
+    if len(parts) < 3:
+        raise ValueError(f"not an edge id: {edge_id!r}")
+    return parts[0], parts[1], parts[2]
+
+
+@dataclass
+class Canvas:
+    """What the explorer shows; kept in the session between reruns."""
+
+    nodes: dict[str, dict] = field(default_factory=dict)
+    edges: dict[str, dict] = field(default_factory=dict)
+    #: node id -> {"total": neighbours in all, "shown": ids added by its expansion, "offset": page start}
+    expanded: dict[str, dict] = field(default_factory=dict)
+    path_edges: set[str] = field(default_factory=set)
+    centre: str | None = None
+    #: Bumped whenever the canvas changes other than by an in-place expansion (the layout is rerun).
+    version: int = 0
+
+    def clear(self) -> None:
+        self.nodes.clear()
+        self.edges.clear()
+        self.expanded.clear()
+        self.path_edges.clear()
+        self.centre = None
+        self.version += 1
+
+    def add_nodes(self, rows: Iterable[Mapping]) -> int:
+        """Add nodes (node_id, label, name); returns how many were new."""
+        new = 0
+        for r in rows:
+            nid = r["node_id"]
+            if nid not in self.nodes:
+                self.nodes[nid] = {"kind": r.get("label") or "", "name": r.get("name") or nid}
+                new += 1
+        return new
+
+    def add_edges(self, rows: Iterable[Mapping]) -> int:
+        """Add links (src, dst, type, ratio, role, edge_id) whose both ends are on the canvas."""
+        new = 0
+        for r in rows:
+            eid = r.get("edge_id") or f"{r['type']}|{r['src']}|{r['dst']}"
+            if eid in self.edges or r["src"] not in self.nodes or r["dst"] not in self.nodes:
+                continue
+            self.edges[eid] = {"source": r["src"], "target": r["dst"], "type": r["type"],
+                               "caption": edge_caption(r["type"], r.get("ratio"), r.get("role"))}
+            new += 1
+        return new
+
+    def remove_nodes(self, ids: Iterable[str]) -> None:
+        """Remove nodes and every link touching them."""
+        ids = set(ids)
+        for nid in ids:
+            self.nodes.pop(nid, None)
+            self.expanded.pop(nid, None)
+        for eid in [e for e, d in self.edges.items() if d["source"] in ids or d["target"] in ids]:
+            del self.edges[eid]
+            self.path_edges.discard(eid)
+        if self.centre in ids:
+            self.centre = None
+
+    def collapse(self, node_id: str) -> None:
+        """Take back the neighbours an expansion of ``node_id`` added (those not pinned by
+        another expansion, the centre, or a path)."""
+        info = self.expanded.pop(node_id, None)
+        if not info:
+            return
+        keep = {self.centre} | {self.edges[e]["source"] for e in self.path_edges if e in self.edges} \
+            | {self.edges[e]["target"] for e in self.path_edges if e in self.edges} | set(self.expanded)
+        for other in self.expanded.values():
+            keep |= set(other.get("shown", ()))
+        self.remove_nodes([n for n in info.get("shown", ()) if n not in keep and n != node_id])
+
+    def elements(self, mode: str, risk: Mapping[str, float], grade: Mapping[str, str], high: float = 0.3) -> dict:
+        """Cytoscape elements: node data (id, label = style key, name, kind, risk, grade) and
+        link data (id, label = type or PATH, source, target, caption)."""
+        nodes = []
+        for nid, d in self.nodes.items():
+            r, g = risk.get(nid), grade.get(nid)
+            data = {"id": nid, "label": style_key(d["kind"], mode, r, g, high), "name": d["name"],
+                    "kind": d["kind"]}
+            if r is not None:
+                data["risk"] = round(float(r), 4)
+            if g:
+                data["grade"] = g
+            nodes.append({"data": data})
+        edges = []
+        for eid, d in self.edges.items():
+            edges.append({"data": {"id": eid, "label": PATH_LABEL if eid in self.path_edges else d["type"],
+                                   "source": d["source"], "target": d["target"], "caption": d["caption"]}})
+        return {"nodes": nodes, "edges": edges}

@@ -1,0 +1,285 @@
+"""Network explorer: an interactive graph (st-link-analysis).
+
+Click a node to select it (its details, and the path ends); double-click it to expand its
+neighbours. A supernode (more neighbours than a page) is expanded selectively: by
+relationship type, by risk, top N, page by page, with the total always shown. Two nodes
+can be joined by the paths between them.
+"""
+
+import streamlit as st
+from st_link_analysis import Event, st_link_analysis
+
+from credgraph.dashboard import ui
+from credgraph.dashboard.data import DashboardError
+from credgraph.dashboard.graphview import COLOUR_MODES, REL_TEXT, Canvas, edge_styles, node_styles, split_edge_id
+from credgraph.graph import REL_TYPES
+
+GRAPH_KEY = "explorer_graph"
+DEFAULT_TYPES = [t for t in REL_TYPES if t != "HAS_RECORD"]
+
+
+def canvas() -> Canvas:
+    if "canvas" not in st.session_state:
+        st.session_state.canvas = Canvas()
+    return st.session_state.canvas
+
+
+def say(msg: str, kind: str = "info") -> None:
+    st.session_state.explorer_msg = (kind, msg)
+
+
+def settings() -> dict:
+    return {"hops": st.session_state.get("ex_hops", 1), "types": st.session_state.get("ex_types", DEFAULT_TYPES),
+            "rank": st.session_state.get("ex_rank", "relationship"),
+            "limit": int(st.session_state.get("ex_limit", ui.wb().cfg.dashboard.expand_page))}
+
+
+def expand(node_id: str, offset: int = 0, rank: str | None = None, types: list | None = None) -> None:
+    """Add one page of ``node_id``'s neighbours to the canvas."""
+    w, c, s = ui.wb(), canvas(), settings()
+    if node_id not in c.nodes:
+        return
+    if len(c.nodes) >= w.cfg.dashboard.max_canvas_nodes:
+        say(f"the canvas holds {len(c.nodes)} nodes (at most {w.cfg.dashboard.max_canvas_nodes}): "
+            "remove some or clear it before expanding further", "warning")
+        return
+    rank = rank or c.expanded.get(node_id, {}).get("rank") or s["rank"]
+    types = types if types is not None else c.expanded.get(node_id, {}).get("types") or s["types"]
+    if node_id in c.expanded:
+        c.collapse(node_id)
+    page = w.expand(node_id, s["hops"], types, rank, s["limit"], offset, existing=list(c.nodes))
+    before = set(c.nodes)
+    c.add_nodes(page["nodes"])
+    c.add_edges(page["edges"])
+    added = [n for n in c.nodes if n not in before]
+    c.expanded[node_id] = {"total": page["total"], "shown": added, "offset": offset, "rank": rank, "types": types,
+                           "by_type": page["by_type"], "page": len(page["nodes"])}
+    name = c.nodes[node_id]["name"]
+    shown = min(offset + s["limit"], page["total"])
+    say(f"{name}: showing neighbours {offset + 1 if page['total'] else 0}–{shown} of {page['total']:,} "
+        f"({len(added)} new on the canvas)")
+
+
+def load_centre(node_id: str) -> None:
+    w, c = ui.wb(), canvas()
+    found = w.names([node_id])
+    if not found:
+        raise DashboardError(f"no node with id {node_id!r} in the graph (search by name or code instead)")
+    c.clear()
+    lab, name = found[node_id]
+    c.add_nodes([{"node_id": node_id, "label": lab, "name": name}])
+    c.centre = node_id
+    expand(node_id)
+    c.version += 1
+
+
+def on_graph_event() -> None:
+    """The component reported a click, double-click or removal: update the canvas before redrawing."""
+    ev = st.session_state.get(GRAPH_KEY)
+    if not ev or ev.get("timestamp") == st.session_state.get("explorer_ts"):
+        return
+    st.session_state.explorer_ts = ev.get("timestamp")
+    action, data = ev.get("action"), ev.get("data") or {}
+    try:
+        if action == "expand":
+            for nid in data.get("node_ids", [])[:1]:
+                info = canvas().expanded.get(nid)
+                if info is None:
+                    expand(nid)
+                elif info["offset"] + info["page"] < info["total"]:  # expanded already: the next page
+                    expand(nid, offset=info["offset"] + settings()["limit"])
+                    canvas().version += 1
+                else:
+                    say(f"{canvas().nodes[nid]['name']}: all {info['total']:,} neighbours are shown")
+        elif action == "pick" and data.get("target_group") == "nodes":
+            sel = [x for x in st.session_state.get("explorer_sel", []) if x != data["target_id"]]
+            st.session_state.explorer_sel = (sel + [data["target_id"]])[-2:]
+        elif action == "remove":
+            canvas().remove_nodes(data.get("node_ids", []))
+    except DashboardError as exc:
+        say(str(exc), "error")
+
+
+def find_paths(a: str, b: str, hops: int) -> None:
+    w, c = ui.wb(), canvas()
+    paths = w.paths(a, b, hops)
+    st.session_state.explorer_paths = paths
+    c.path_edges.clear()
+    if paths.height == 0:
+        say(f"no path of at most {hops} links between {c.nodes[a]['name']} and {c.nodes[b]['name']}", "warning")
+        c.version += 1
+        return
+    shortest = paths["length"][0]
+    for row in paths.iter_rows(named=True):
+        c.add_nodes([{"node_id": n, "label": lab, "name": nm} for n, lab, nm in
+                     zip(row["node_ids"], row["labels"], row["names"])])
+        for eid, typ, ratio in zip(row["edge_ids"], row["types"], row["ratios"]):
+            t, s, d = split_edge_id(eid)
+            c.add_edges([{"src": s, "dst": d, "type": typ, "ratio": ratio, "edge_id": eid}])
+            if row["length"] == shortest:
+                c.path_edges.add(eid)
+    c.version += 1
+    say(f"{paths.height} path(s) found; the shortest ({shortest} link(s)) drawn thick in amber")
+
+
+def path_text(row: dict) -> str:
+    from credgraph.dashboard.graphview import edge_caption
+
+    parts = [row["names"][0] or row["node_ids"][0]]
+    for i, (typ, d, r) in enumerate(zip(row["types"], row["directions"], row["ratios"])):
+        cap = edge_caption(typ, r)
+        parts.append(f" —{cap}→ " if d == ">" else f" ←{cap}— ")
+        parts.append(row["names"][i + 1] or row["node_ids"][i + 1])
+    return "".join(parts)
+
+
+@st.fragment
+def board() -> None:
+    """The canvas and its side panel: reruns on its own when the graph or a control in it
+    reports something, so an expansion or a path redraws only this part of the page."""
+    with ui.guard("explorer"):
+        _board()
+
+
+def _board() -> None:
+    w, c = ui.wb(), canvas()
+    # always the same elements before the graph, so Streamlit keeps the same component
+    # (a message appearing or not must not remount the canvas and lose its layout)
+    msg_box = st.container()
+    msg = st.session_state.pop("explorer_msg", None)
+    if msg:
+        getattr(msg_box, msg[0])(msg[1])
+
+    if not c.nodes:
+        st.info("load an entity (its id from Search), or open a shell cluster from its page")
+        return
+
+    main, side = st.columns([3, 1])
+    a = w.analysis()
+    mode = st.session_state.get("ex_colour", "risk")
+    elements = c.elements(mode, a.risk_of, a.grade_of, w.cfg.analytics.check_risky_related)
+    layout = {"name": "fcose", "animate": False, "randomize": True, "fit": True, "padding": 30,
+              "nodeDimensionsIncludeLabels": True, "nodeRepulsion": 6000, "idealEdgeLength": 80,
+              "_version": c.version}
+    with main:
+        st_link_analysis(elements, layout=layout, node_styles=node_styles(mode), edge_styles=edge_styles(),
+                         height=620, key=GRAPH_KEY, on_change=on_graph_event, node_actions=["expand", "remove"],
+                         events=[Event("pick", "tap", "node")])
+        st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas · click a node to select it, "
+                   "double-click to expand it · risk bands: grey none, green low, orange medium, red high")
+    with side:
+        sel = [x for x in st.session_state.get("explorer_sel", []) if x in c.nodes]
+        st.markdown("**selected 选中**")
+        if sel:
+            nid = sel[-1]
+            d = c.nodes[nid]
+            st.write(f"{d['name']}  \n{ui.entity_label(d['kind'])} · risk {ui.num(a.risk_of.get(nid), 3)}"
+                     + (f" · grade {a.grade_of[nid]}" if nid in a.grade_of else ""))
+            b1, b2 = st.columns(2)
+            if b1.button("expand 展开", key="btn_expand"):
+                expand(nid)
+                c.version += 1
+                st.rerun(scope="fragment")
+            if b2.button("remove 移除", key="btn_remove"):
+                c.remove_nodes([nid])
+                c.version += 1
+                st.rerun(scope="fragment")
+            if d["kind"] in ("LegalPerson", "NaturalPerson"):
+                ui.page_link("profile", "→ profile 画像", nid)
+        else:
+            st.caption("click a node")
+
+        big = {k: v for k, v in c.expanded.items() if v["total"] > v["page"] or v["offset"] > 0}
+        if big:
+            st.markdown("**supernodes 超级节点**")
+            for nid, info in big.items():
+                if nid not in c.nodes:
+                    continue
+                name = c.nodes[nid]["name"]
+                lo, hi = info["offset"] + 1, info["offset"] + info["page"]
+                st.write(f"{name}: {lo}–{hi} of **{info['total']:,}** neighbours")
+                st.caption(", ".join(f"{REL_TEXT.get(t, t)} {n:,}" for t, n in sorted(info["by_type"].items())))
+                with st.form(f"super_{nid}", border=True):
+                    types = st.multiselect("types", sorted(info["by_type"]), default=[t for t in info["types"]
+                                                                                      if t in info["by_type"]],
+                                           format_func=lambda t: REL_TEXT.get(t, t), key=f"st_{nid}")
+                    rank = st.radio("by", ("relationship", "risk"), horizontal=True, key=f"sr_{nid}",
+                                    index=0 if info["rank"] == "relationship" else 1)
+                    p1, p2, p3 = st.columns(3)
+                    prev = p1.form_submit_button("◀")
+                    apply = p2.form_submit_button("apply")
+                    nxt = p3.form_submit_button("▶")
+                if prev or apply or nxt:
+                    step = settings()["limit"]
+                    off = max(info["offset"] - step, 0) if prev else info["offset"] + step if nxt else 0
+                    if off >= info["total"]:
+                        off = info["offset"]
+                    expand(nid, offset=off, rank=rank, types=types or None)
+                    c.version += 1
+                    st.rerun(scope="fragment")
+
+        st.markdown("**path 路径**")
+        ids = list(c.nodes)
+        fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
+        da = ids.index(sel[0]) if len(sel) == 2 else 0
+        db = ids.index(sel[1]) if len(sel) == 2 else min(1, len(ids) - 1)
+        with st.form("path_form", border=False):
+            pa = st.selectbox("from", ids, index=da, format_func=fmt, key=f"path_a_{'-'.join(sel)}")
+            pb = st.selectbox("to", ids, index=db, format_func=fmt, key=f"path_b_{'-'.join(sel)}")
+            hops = st.slider("max links", 1, 6, w.cfg.dashboard.path_max_hops)
+            go = st.form_submit_button("find paths 查找路径")
+        if go:
+            find_paths(pa, pb, hops)
+            st.rerun(scope="fragment")
+        if st.button("clear canvas 清空", key="btn_clear"):
+            c.clear()
+            st.session_state.pop("explorer_paths", None)
+            st.session_state.explorer_loaded_id = ui.query_id()
+            st.rerun()
+
+    paths = st.session_state.get("explorer_paths")
+    if paths is not None and paths.height:
+        st.subheader("Paths 路径")
+        for row in paths.head(w.cfg.dashboard.path_limit).iter_rows(named=True):
+            st.write(f"{row['length']} link(s): {path_text(row)}")
+
+
+st.title("Network explorer 关系网络")
+with ui.guard("explorer"):
+    w = ui.wb()
+    c = canvas()
+    # a cluster handed over by the shell page, or a centre from ?id=
+    handed = st.session_state.pop("explorer_load", None)
+    if handed:
+        c.clear()
+        c.add_nodes(handed["nodes"])
+        c.add_edges(handed["edges"])
+        c.version += 1
+        say(handed.get("message", f"{len(handed['nodes'])} nodes loaded"))
+        st.session_state.explorer_loaded_id = ui.query_id()
+    qid = ui.query_id()
+    if qid and qid != st.session_state.get("explorer_loaded_id"):
+        st.session_state.explorer_loaded_id = qid
+        load_centre(qid)
+
+    with st.expander("settings 设置", expanded=not c.nodes):
+        s1, s2, s3, s4 = st.columns([1, 1, 1, 1])
+        s1.radio("hops 层数", (1, 2), key="ex_hops", horizontal=True)
+        s2.radio("colour by 着色", COLOUR_MODES, key="ex_colour", horizontal=True,
+                 format_func={"risk": "risk 风险", "grade": "grade 等级", "kind": "kind 类型"}.get)
+        s3.radio("rank neighbours by", ("relationship", "risk"), key="ex_rank", horizontal=True)
+        s4.number_input("top N per expansion", 1, 500, w.cfg.dashboard.expand_page, key="ex_limit")
+        st.multiselect("relationship types 关系类型", list(REL_TYPES), default=DEFAULT_TYPES, key="ex_types",
+                       format_func=lambda t: f"{REL_TEXT.get(t, t)} {t}")
+        with st.form("centre_form", border=False):
+            f1, f2 = st.columns([4, 1])
+            centre = f1.text_input("centre entity id 中心实体", value=c.centre or qid,
+                                   placeholder="entity id (search first to find one)")
+            if f2.form_submit_button("Load 载入", use_container_width=True):
+                if not centre.strip():
+                    raise DashboardError("type an entity id to put at the centre")
+                st.session_state.explorer_loaded_id = centre.strip()
+                st.query_params["id"] = centre.strip()
+                load_centre(centre.strip())
+
+    board()

@@ -1,0 +1,59 @@
+"""Review queue: uncertain record pairs side by side with the evidence; a match / no-match
+decision is stored as a judgement that every later `credgraph resolve` honours."""
+
+import polars as pl
+import streamlit as st
+
+from credgraph.dashboard import ui
+
+FIELDS = ("name", "catalog", "source_file", "source_row", "uscc", "org_code", "reg_no", "id_number", "phone",
+          "address", "relation", "entity_id", "mention_id")
+
+st.title("Review queue 待审核")
+with ui.guard("review"):
+    w = ui.wb()
+    show_decided = st.toggle("show decided pairs too 显示已决定", value=False)
+    queue = w.review_queue(include_decided=show_decided)
+    done = st.session_state.pop("review_done", None)
+    if done:
+        st.success(done)
+    if queue.height == 0:
+        st.info("the review queue is empty: no uncertain pair is waiting for a decision")
+        st.stop()
+    st.caption(f"{queue.height:,} pair(s) {'in the queue' if show_decided else 'waiting for a decision'}, "
+               "most likely matches first")
+    pos = st.number_input("pair 序号", 1, queue.height, 1, step=1) - 1
+    pair = queue.row(int(pos), named=True)
+    left, right = w.mention(pair["left"]), w.mention(pair["right"])
+    st.metric("match probability 匹配概率", f"{pair['score']:.3f}",
+              help="Fellegi-Sunter probability that the two records name the same entity")
+    if pair.get("decision"):
+        st.info(f"decided: {pair['decision']} by {pair['who']} at {pair['when']}")
+    l, r = st.columns(2)
+    for col, m, side in ((l, left, "left 左"), (r, right, "right 右")):
+        with col:
+            st.subheader(side)
+            rows = [(f, m.get(f)) for f in FIELDS if m.get(f) not in (None, "")]
+            st.table(pl.DataFrame({"field": [x[0] for x in rows], "value": [str(x[1]) for x in rows]})
+                     .to_pandas().set_index("field"))
+    st.subheader("Evidence 证据")
+    levels = [c[6:] for c in pair if c.startswith("level_") and pair[c] is not None]
+    ev = pl.DataFrame({"field": levels,
+                       "agreement level": [pair[f"level_{f}"] for f in levels],
+                       "weight (bits)": [pair.get(f"weight_{f}") for f in levels]}) if levels else pl.DataFrame()
+    ui.table(ev)
+    st.caption(f"total weight {pair['weight']:+.2f} bits · rule {pair.get('rule') or 'model'} · "
+               f"model {pair.get('model_version', '')} (level -1: missing on one side, no evidence)")
+    with st.form("decide"):
+        c1, c2 = st.columns(2)
+        who = c1.text_input("who 审核人", value=w.cfg.dashboard.reviewer)
+        why = c2.text_input("why 理由", placeholder="e.g. same USCC on the licence")
+        b1, b2, _ = st.columns([1, 1, 4])
+        match = b1.form_submit_button("✔ match 同一主体", type="primary")
+        nomatch = b2.form_submit_button("✘ no match 不同主体")
+    if match or nomatch:
+        decision = "match" if match else "no_match"
+        w.record_decision(pair["left"], pair["right"], decision, who, why)
+        st.session_state.review_done = (f"recorded {decision} for {pair['left']} / {pair['right']} by {who.strip()}; "
+                                        "the next `credgraph resolve` applies it")
+        st.rerun()

@@ -1,0 +1,35 @@
+"""Search: entities by name, code or pinyin (fuzzy; Chinese, traditional, full-width, initials)."""
+
+import streamlit as st
+
+from credgraph.dashboard import ui
+
+st.title("Search 搜索")
+st.caption("名称、统一社会信用代码、组织机构代码、注册号、身份证号或拼音 — name, code, ID number or pinyin "
+           "(e.g. 华强电子, 華強, huaqiang, hqdz)")
+with st.form("search_form", border=False):
+    c1, c2 = st.columns([5, 1])
+    text = c1.text_input("search", value=st.query_params.get("q", ""), key="search_text",
+                         label_visibility="collapsed", placeholder="名称 / 代码 / 拼音")
+    go = c2.form_submit_button("Search 搜索", type="primary", use_container_width=True)
+if go:
+    st.query_params["q"] = text
+with ui.guard("search"):
+    if go or st.query_params.get("q"):
+        w = ui.wb()
+        hits = w.search(text if go else st.query_params.get("q", ""))
+        if hits.height == 0:
+            st.info(f"no entity matches {text!r}")
+        else:
+            st.write(f"{hits.height} result(s)")
+            for r in hits.iter_rows(named=True):
+                c1, c2, c3, c4 = st.columns([5, 3, 1, 1], vertical_alignment="center")
+                with c1:
+                    ui.page_link("profile", r["name"] or r["node_id"], r["node_id"])
+                c2.caption(f"{ui.entity_label(r['label'])} · {r['match']} · grade {r['grade'] or '–'} · "
+                           f"risk {ui.num(r['risk'], 3) or '–'}")
+                with c3:
+                    ui.page_link("explorer", "network", r["node_id"], icon=":material/hub:")
+                if r["label"] == "LegalPerson":
+                    with c4:
+                        ui.page_link("ownership", "owners", r["node_id"], icon=":material/account_tree:")

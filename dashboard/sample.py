@@ -1,0 +1,92 @@
+"""A workspace to serve: a synthetic city run through every stage with their public APIs.
+
+Used by the dashboard's tests and benchmark (and handy to try the dashboard):
+generate → load → resolve → build and load the graph → analytics outputs. Returns the
+seconds each step took.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from credgraph.config import Config
+
+__all__ = ["build_city_workspace", "cached_city"]
+
+
+def build_city_workspace(cfg: Config, entities: int, seed: int = 7, analytics: bool = True,
+                         log=print) -> dict[str, float]:
+    """Build ``cfg.workspace_path`` from a generated city of ``entities`` entities (replacing it)."""
+    import polars as pl
+
+    from credgraph.graph import build_from_workspace, open_store
+    from credgraph.loaders import load_specs
+    from credgraph.resolution import resolve, write_resolution
+    from credgraph.synth import generate_city
+
+    ws = Path(cfg.workspace_path)
+    if ws.exists():
+        shutil.rmtree(ws)
+    ws.mkdir(parents=True)
+    t: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    generate_city(ws / "raw", entities=entities, seed=seed, noise=cfg.generate.noise)
+    t["generate"] = time.perf_counter() - t0
+    log(f"generated {entities:,} entities in {t['generate']:.1f} s")
+
+    t0 = time.perf_counter()
+    report = load_specs(sorted((ws / "raw" / "specs").glob("*.toml")), ws, config=cfg.load)
+    t["load"] = time.perf_counter() - t0
+    log(f"loaded {report.accepted:,} records in {t['load']:.1f} s")
+
+    t0 = time.perf_counter()
+    records = pl.read_parquet(ws / "records" / "records.parquet")
+    res = resolve(records, config=cfg.resolution)
+    write_resolution(res, ws / "entities")
+    t["resolve"] = time.perf_counter() - t0
+    log(f"resolved into {res.run['entities']:,} entities ({res.review.height:,} pairs to review) "
+        f"in {t['resolve']:.1f} s")
+
+    t0 = time.perf_counter()
+    frames = build_from_workspace(cfg)
+    store = open_store(cfg)
+    try:
+        store.load(frames)
+    finally:
+        store.close()
+    t["graph"] = time.perf_counter() - t0
+    log(f"graph: {frames.n_nodes:,} nodes, {frames.n_edges:,} relationships in {t['graph']:.1f} s")
+
+    if analytics:
+        from credgraph.analytics import CreditNetwork, run_all
+
+        t0 = time.perf_counter()
+        nodes, edges = frames.contract()
+        try:
+            run_all(CreditNetwork.from_frames(nodes, edges), cfg, ws / "analytics")
+        except Exception as exc:  # noqa: BLE001 - the dashboard computes its own; say what failed
+            log(f"analytics outputs skipped: {type(exc).__name__}: {exc}")
+        t["analytics"] = time.perf_counter() - t0
+        log(f"analytics outputs in {t['analytics']:.1f} s")
+    return t
+
+
+def cached_city(folder: str | Path, entities: int, seed: int = 7, log=lambda *_: None,
+                auto_merge: float = 0.999, review: float = 0.05) -> Path:
+    """A built workspace in ``folder``, built once (a ``READY`` marker says it is complete).
+
+    Resolution runs with a wide review band (``auto_merge``/``review``) so that a small city
+    still has uncertain pairs to review. Tests copy the workspace before changing it.
+    """
+    folder = Path(folder)
+    if not (folder / "READY").is_file():
+        cfg = Config()
+        cfg.workspace.path = str(folder)
+        cfg.resolution.auto_merge = auto_merge
+        cfg.resolution.review = review
+        build_city_workspace(cfg, entities, seed, log=log)
+        (folder / "READY").write_text(f"{entities} {seed}\n", encoding="utf-8")
+    return folder

@@ -1,0 +1,232 @@
+"""The Neo4j backend: the same model and query API over Bolt (official ``neo4j`` driver).
+
+* **Schema.** A uniqueness constraint on ``node_id`` per label, indexes on the codes
+  (uscc, org_code, reg_no, id_hash, phone_hash) and on ``edge_id`` per relationship type,
+  and a full-text index ``entity_names`` over LegalPerson and NaturalPerson names for
+  analysts (``CALL db.index.fulltext.queryNodes('entity_names', '华强')``).
+* **Load.** Batched ``UNWIND $rows ... MERGE`` transactions through ``execute_write`` (the
+  driver retries transient errors). Nodes merge on ``node_id``, relationships on
+  ``edge_id`` between their two (indexed) end nodes, and every element is stamped with the
+  load's id; once everything is in, elements carrying another stamp (left over from an
+  earlier graph, or from a load killed midway) are deleted. So loading twice, or again
+  after a killed load, gives exactly the same nodes and relationships. Into an empty
+  database the same statements use CREATE (nothing to merge with, several times faster).
+* **Reads.** Internal queries run in read transactions; analysts' Cypher runs in a
+  session opened with READ access, so the server refuses any write, with a per-query
+  timeout and a row limit.
+* **Errors.** Server down or wrong password → :class:`StoreError` saying how to fix it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import polars as pl
+
+from credgraph.graph.build import GraphFrames, contract_frames
+from credgraph.graph.model import NODE_LABELS, REL_TYPES, node_columns
+from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, rows_to_frame
+
+__all__ = ["Neo4jStore", "LOAD_STAMP"]
+
+#: Property holding the id of the load that wrote a node or relationship.
+LOAD_STAMP = "load_id"
+_INDEXED = {"LegalPerson": ("uscc", "org_code", "reg_no"), "NaturalPerson": ("id_hash",), "Phone": ("phone_hash",)}
+_REL_PROPS = ("ratio", "capital", "role", "record_ids")
+
+
+class Neo4jStore(CypherStore):
+    """The graph in a Neo4j server named by ``graph.neo4j_uri`` (see the module docstring)."""
+
+    backend = "neo4j"
+
+    def __init__(self, cfg, database: str | None = None) -> None:
+        super().__init__(cfg)
+        import neo4j
+        from neo4j.exceptions import AuthError, ServiceUnavailable
+
+        g = cfg.graph
+        self.database = database
+        self.batch_size = g.batch_size
+        try:
+            self.driver = neo4j.GraphDatabase.driver(g.neo4j_uri, auth=(g.neo4j_user, g.neo4j_password),
+                                                     connection_timeout=5.0,
+                                                     notifications_min_severity="OFF")
+            self.driver.verify_connectivity()
+        except AuthError:
+            raise StoreError(f"Neo4j at {g.neo4j_uri} refused user {g.neo4j_user!r}: set NEO4J_USER and "
+                             "NEO4J_PASSWORD to the server's login (the local server's default password is in "
+                             "`credgraph config`, graph.neo4j_password)") from None
+        except (ServiceUnavailable, OSError, ValueError) as exc:
+            raise StoreError(f"cannot reach Neo4j at {g.neo4j_uri} ({type(exc).__name__}): start the local server "
+                             "with `credgraph neo4j start`, or point NEO4J_URI at a running one") from None
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # ------------------------------------------------------------------------ reading
+    def _rows(self, cypher: str, params: dict | None = None) -> list[tuple]:
+        def work(tx):
+            return [tuple(_native(v) for v in r.values()) for r in tx.run(cypher, params or {})]
+
+        with self.driver.session(database=self.database) as s:
+            return s.execute_read(work)
+
+    # ------------------------------------------------------------------------- schema
+    def ensure_schema(self) -> None:
+        """Constraints and indexes (idempotent)."""
+        stmts = []
+        for lab in NODE_LABELS:
+            stmts.append(f"CREATE CONSTRAINT {lab.lower()}_node_id IF NOT EXISTS "
+                         f"FOR (n:{lab}) REQUIRE n.node_id IS UNIQUE")
+        for lab, props in _INDEXED.items():
+            for p in props:
+                stmts.append(f"CREATE INDEX {lab.lower()}_{p} IF NOT EXISTS FOR (n:{lab}) ON (n.{p})")
+        for t in REL_TYPES:
+            stmts.append(f"CREATE INDEX {t.lower()}_edge_id IF NOT EXISTS FOR ()-[r:{t}]-() ON (r.edge_id)")
+        stmts.append("CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:LegalPerson|NaturalPerson) "
+                     "ON EACH [n.name, n.search_text]")
+        with self.driver.session(database=self.database) as s:
+            for st in stmts:
+                s.run(st).consume()
+            s.run("CALL db.awaitIndexes(300)").consume()
+
+    # --------------------------------------------------------------------------- load
+    def _write_batches(self, cypher: str, rows: list[dict], stamp: str) -> None:
+        def work(tx, batch):
+            tx.run(cypher, rows=batch, stamp=stamp).consume()
+
+        with self.driver.session(database=self.database) as s:
+            for i in range(0, len(rows), self.batch_size):
+                s.execute_write(work, rows[i:i + self.batch_size])
+
+    def load(self, frames: GraphFrames, progress=None) -> dict[str, int]:
+        """Merge ``frames`` into the server and delete whatever an earlier load left that they lack."""
+        step = progress or (lambda what, n: None)
+        self.ensure_schema()
+        stamp = uuid.uuid4().hex
+        # Into an empty database CREATE is safe and several times faster than MERGE; a load
+        # killed midway leaves a non-empty database, so the next load merges and sweeps.
+        fresh = not any(self._rows(f"MATCH (n:{lab}) RETURN 1 LIMIT 1") for lab in NODE_LABELS)
+        verb = "CREATE" if fresh else "MERGE"
+        for lab in NODE_LABELS:
+            cols = [c for c in node_columns(lab) if c != "node_id"]
+            df = frames.nodes[lab]
+            rows = df.select("node_id", pl.struct(cols).alias("props")).to_dicts() if df.height else []
+            self._write_batches(
+                f"UNWIND $rows AS row {verb} (n:{lab} {{node_id: row.node_id}}) "
+                f"SET n += row.props, n.{LOAD_STAMP} = $stamp", rows, stamp)
+            step(lab, len(rows))
+        for t in REL_TYPES:
+            f = frames.edges[t]
+            n = 0
+            for (sl, dl), g in f.group_by(["src_label", "dst_label"], maintain_order=True):
+                if sl is None or dl is None:
+                    continue
+                props = [c for c in _REL_PROPS if c in g.columns]
+                rows = g.select("src", "dst", "edge_id", pl.struct(props).alias("props")).to_dicts()
+                self._write_batches(
+                    f"UNWIND $rows AS row MATCH (a:{sl} {{node_id: row.src}}) MATCH (b:{dl} {{node_id: row.dst}}) "
+                    f"{verb} (a)-[r:{t} {{edge_id: row.edge_id}}]->(b) SET r += row.props, r.{LOAD_STAMP} = $stamp",
+                    rows, stamp)
+                n += len(rows)
+            step(t, n)
+        if not fresh:
+            self._sweep(stamp)
+        return self.counts()
+
+    def _sweep(self, stamp: str) -> None:
+        """Delete relationships, then nodes, that the load just finished did not write."""
+        with self.driver.session(database=self.database) as s:
+            for t in REL_TYPES:
+                s.run(f"MATCH ()-[r:{t}]->() WHERE r.{LOAD_STAMP} IS NULL OR r.{LOAD_STAMP} <> $stamp "
+                      "CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS", stamp=stamp).consume()
+            for lab in NODE_LABELS:
+                s.run(f"MATCH (n:{lab}) WHERE n.{LOAD_STAMP} IS NULL OR n.{LOAD_STAMP} <> $stamp "
+                      "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS", stamp=stamp).consume()
+
+    def clear(self) -> None:
+        """Delete every node and relationship of the model's labels (tests and re-initialisation)."""
+        with self.driver.session(database=self.database) as s:
+            for lab in NODE_LABELS:
+                s.run(f"MATCH (n:{lab}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS").consume()
+
+    # ------------------------------------------------------------------------- export
+    def export_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The stored graph as the contract's (nodes, edges) frames."""
+        nodes = {}
+        for lab in NODE_LABELS:
+            cols = node_columns(lab)
+            rows = self._rows(f"MATCH (n:{lab}) RETURN " + ", ".join(f"n.{c}" for c in cols))
+            nodes[lab] = pl.DataFrame(rows, schema=cols, orient="row")
+        edges = {}
+        schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64,
+                  "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
+        for t in REL_TYPES:
+            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, r.edge_id, r.ratio, r.capital, "
+                              "r.role, r.record_ids")
+            edges[t] = pl.DataFrame(rows, schema=schema, orient="row")
+        return contract_frames(nodes, edges)
+
+    # -------------------------------------------------------------------------- query
+    def query(self, cypher: str, params: dict | None = None, row_limit: int | None = None,
+              timeout: float | None = None) -> QueryResult:
+        """Run an analyst's Cypher in a READ-access session: the server refuses writes."""
+        import neo4j
+        from neo4j.exceptions import ClientError, Neo4jError
+
+        row_limit = self.cfg.graph.query_row_limit if row_limit is None else row_limit
+        timeout = self.cfg.graph.query_timeout_s if timeout is None else timeout
+        t0 = time.monotonic()
+        rows, truncated = [], False
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as s:
+                res = s.run(neo4j.Query(cypher, timeout=timeout), params or {})
+                columns = list(res.keys())
+                for rec in res:
+                    if len(rows) >= row_limit:
+                        truncated = True
+                        break
+                    rows.append([_plain(v) for v in rec.values()])
+        except ClientError as exc:
+            code = exc.code or ""
+            if "AccessMode" in code or "ForbiddenDueToTransactionType" in code or "Forbidden" in code:
+                raise QueryError("read-only: queries may not change the graph") from None
+            if "TransactionTimedOut" in code or "Terminated" in code:
+                raise QueryError(f"the query ran longer than {timeout:g} s and was stopped") from None
+            raise QueryError(exc.message or str(exc)) from None
+        except Neo4jError as exc:
+            raise QueryError(exc.message or str(exc)) from None
+        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0)
+
+
+def _native(v: Any) -> Any:
+    """neo4j temporal values as Python ones."""
+    to_native = getattr(v, "to_native", None)
+    if to_native is not None:
+        return to_native()
+    if isinstance(v, list):
+        return [_native(x) for x in v]
+    return v
+
+
+def _plain(v: Any) -> Any:
+    """Nodes, relationships and paths as JSON text (with their label or type); others as Python values."""
+    import json
+
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(v, Node):
+        return json.dumps({"_LABEL": next(iter(v.labels), None), **{k: _native(x) for k, x in v.items()
+                                                                   if k != LOAD_STAMP}},
+                          ensure_ascii=False, default=str)
+    if isinstance(v, Relationship):
+        return json.dumps({"_LABEL": v.type, **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}},
+                          ensure_ascii=False, default=str)
+    if isinstance(v, Path):
+        return json.dumps([json.loads(_plain(n)) for n in v.nodes], ensure_ascii=False, default=str)
+    if isinstance(v, (list, dict)):
+        return _native(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False, default=str)
+    return _native(v)

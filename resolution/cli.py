@@ -1,0 +1,241 @@
+"""Commands of the resolution stage: ``resolve``, ``review``, ``evaluate``, ``explain``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+__all__ = ["register"]
+
+
+def _config():
+    from credgraph.cli import config_or_exit  # imported here: credgraph.cli imports this module
+
+    return config_or_exit()
+
+
+def _fail(msg: str) -> None:
+    Console(stderr=True).print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _entities_dir(cfg, out: Optional[Path]) -> Path:
+    return Path(out) if out else cfg.workspace_path / "entities"
+
+
+def _load(directory: Path):
+    from credgraph.resolution.errors import ResolutionError
+    from credgraph.resolution.pipeline import load_resolution
+
+    if not directory.is_dir():
+        _fail(f"{directory}: no resolution output; run `credgraph resolve` first")
+    try:
+        return load_resolution(directory)
+    except ResolutionError as exc:
+        _fail(str(exc))
+
+
+def _read_records(path: Path):
+    import polars as pl
+
+    if not path.is_file():
+        _fail(f"{path}: records not found; run `credgraph load` first (or pass --records)")
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # a user's file: report it, no stack trace
+        _fail(f"{path}: cannot read records ({exc})")
+
+
+def _mention_of(res, key: str) -> str:
+    """A mention id from a mention id, a record id (its subject) or an entity id (its oldest member)."""
+    import polars as pl
+
+    a = res.assignments
+    if a.filter(pl.col("mention_id") == key).height:
+        return key
+    hit = a.filter(pl.col("record_id") == key)
+    if hit.height:
+        return hit.sort("role", descending=True)["mention_id"][0]
+    hit = a.filter(pl.col("entity_id") == key)
+    if hit.height:
+        m = res.mentions.join(hit.select("mention_id"), on="mention_id").sort("seq")
+        return m["mention_id"][0]
+    _fail(f"{key!r} is neither a mention id, a record id nor an entity id of the last resolution")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("resolve")
+    def resolve_cmd(
+        records: Optional[Path] = typer.Option(None, help="Records file (default: <workspace>/records/records.parquet)."),
+        out: Optional[Path] = typer.Option(None, help="Output folder (default: <workspace>/entities)."),
+        full: bool = typer.Option(False, "--full", help="Rescore every pair instead of only what new records touch."),
+        fresh: bool = typer.Option(False, "--fresh", help="Ignore the previous run (new ids; judgements are kept)."),
+        refit: bool = typer.Option(False, "--refit", help="Estimate the model again (EM) instead of reusing it."),
+        model: Optional[Path] = typer.Option(None, help="Use this model file (model.json) instead of estimating one."),
+    ) -> None:
+        """Resolve the records' mentions into legal-person and natural-person entities.
+
+        Writes assignments, entities, evidence, events, judgements and the review queue
+        to <workspace>/entities as one atomic step. A previous run there is continued:
+        entity ids are kept, only blocks touched by new records are scored (unless --full),
+        and human judgements always apply.
+        """
+        import polars as pl
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from credgraph.resolution.errors import ResolutionError
+        from credgraph.resolution.judgements import check_judgements
+        from credgraph.resolution.model import load_model
+        from credgraph.resolution.pipeline import load_resolution, resolve, write_resolution
+
+        cfg = _config()
+        rec_path = records or cfg.workspace_path / "records" / "records.parquet"
+        out_dir = _entities_dir(cfg, out)
+        frame = _read_records(rec_path)
+        previous = None
+        judgements = None
+        try:
+            if (out_dir / "run.json").is_file() and not fresh:
+                previous = load_resolution(out_dir)
+            elif (out_dir / "judgements.parquet").is_file():
+                judgements = check_judgements(pl.read_parquet(out_dir / "judgements.parquet"))
+            fixed = load_model(model) if model else None
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                          console=Console(stderr=True), transient=True) as bar:
+                bar.add_task(f"resolving {frame.height:,} records", total=None)
+                res = resolve(frame, previous=previous, judgements=judgements, config=cfg.resolution,
+                              model=fixed, full=full, refit=refit)
+            write_resolution(res, out_dir)
+        except ResolutionError as exc:
+            _fail(str(exc))
+        run = res.run
+        con = Console()
+        con.print(f"run {run['run']}: {run['mentions']:,} mentions → {run['entities']:,} entities "
+                  f"({run['legal_entities']:,} legal, {run['natural_entities']:,} natural) in {run['seconds']:.1f} s")
+        for t, s in run["stats"].items():
+            con.print(f"  {t}: {s['candidate_pairs']:,} candidate pairs ({s['blocks_over_cap']:,} blocks over the cap "
+                      f"of {cfg.resolution.max_block_size}), {s['pairs_merge']:,} merges, {s['pairs_review']:,} to review, "
+                      f"{s['pairs_constraint'] + s['pairs_kept_apart']:,} kept apart by rules, {s['pairs_related']:,} possibly related")
+        con.print(f"  {run['review_pairs']:,} pairs in the review queue, {run['events']:,} merge/split events; "
+                  f"model {run['model_version']}")
+        con.print(f"outputs: {escape(str(out_dir))}")
+
+    @app.command("review")
+    def review_cmd(
+        match: Optional[Tuple[str, str]] = typer.Option(None, "--match", help="Record a match: --match A B (mention, record or entity ids).", show_default=False),
+        no_match: Optional[Tuple[str, str]] = typer.Option(None, "--no-match", help="Record a no-match: --no-match A B.", show_default=False),
+        who: Optional[str] = typer.Option(None, help="Who decides (required with --match/--no-match)."),
+        why: Optional[str] = typer.Option(None, help="Why (required with --match/--no-match)."),
+        limit: int = typer.Option(20, help="Pairs to list."),
+        out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
+    ) -> None:
+        """List uncertain pairs (ID numbers and phones masked), or record a decision on one.
+
+        Decisions are stored as judgements (who, when, why) and applied by every later
+        `credgraph resolve`; no run overrides them.
+        """
+        from credgraph.atomic import write_parquet
+        from credgraph.resolution.errors import ResolutionError
+        from credgraph.resolution.judgements import add_judgement
+
+        cfg = _config()
+        d = _entities_dir(cfg, out)
+        res = _load(d)
+        decision = None
+        ids: list[str] = []
+        if match is not None or no_match is not None:
+            if match is not None and no_match is not None:
+                _fail("give either --match or --no-match, not both")
+            decision = "match" if match is not None else "no_match"
+            ids = list(match if match is not None else no_match)
+        if decision:
+            a, b = (_mention_of(res, x) for x in ids)
+            try:
+                ent = {m: res.entity_of(m) for m in (a, b)}
+                j = add_judgement(res.judgements, a, b, decision, who=who or "", why=why or "",
+                                  left_entity=ent[a], right_entity=ent[b])
+            except ResolutionError as exc:
+                _fail(str(exc))
+            write_parquet(j, d / "judgements.parquet")
+            Console().print(f"recorded {decision} {a} / {b} by {escape(who or '')}; "
+                            "run `credgraph resolve` to apply it")
+            return
+        _print_review(res, limit)
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        truth: Path = typer.Option(..., "--truth", help="Ground-truth folder (DIR/truth, or the city folder holding it)."),
+        out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
+        json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    ) -> None:
+        """Compare the last resolution with ground truth: pairwise and B-cubed P/R/F1, entity-count
+        error, per subject type and per hard-case class; branch→parent merges; multi-USCC clusters."""
+        from credgraph.resolution.errors import ResolutionError
+        from credgraph.resolution.evaluate import evaluate
+
+        cfg = _config()
+        res = _load(_entities_dir(cfg, out))
+        try:
+            ev = evaluate(res, truth)
+        except ResolutionError as exc:
+            _fail(str(exc))
+        print(ev.to_json() if json_out else ev.format())
+
+    @app.command("explain")
+    def explain_cmd(
+        key: str = typer.Argument(..., help="An entity id, record id or mention id."),
+        out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
+        limit: int = typer.Option(25, help="Members and links to show."),
+    ) -> None:
+        """Explain why records were put together in an entity (or kept apart), with scores,
+        per-field evidence and the model version. ID numbers and phones are masked."""
+        from credgraph.resolution.errors import ResolutionError
+        from credgraph.resolution.explain import explain
+
+        cfg = _config()
+        res = _load(_entities_dir(cfg, out))
+        try:
+            print(explain(res, key, limit=limit), end="")
+        except ResolutionError as exc:
+            _fail(str(exc))
+
+
+def _print_review(res, limit: int) -> None:
+    import polars as pl
+
+    from credgraph.identifiers import mask_id, mask_phone
+
+    rv = res.review
+    con = Console()
+    if rv.height == 0:
+        con.print("the review queue is empty")
+        return
+    m = res.mentions.select("mention_id", "name", "id_number", "phone", "uscc")
+    table = Table(title=f"review queue: {rv.height:,} uncertain pairs (showing {min(limit, rv.height)})")
+    for col in ("p", "left", "left name / ids", "right", "right name / ids"):
+        table.add_column(col)
+
+    def desc(mid: str) -> str:
+        row = m.filter(pl.col("mention_id") == mid)
+        if row.height == 0:
+            return ""
+        r = row.row(0, named=True)
+        bits = [r["name"] or ""]
+        if r["uscc"]:
+            bits.append(r["uscc"])
+        if r["id_number"]:
+            bits.append(mask_id(r["id_number"]))
+        if r["phone"]:
+            bits.append(mask_phone(r["phone"]))
+        return " ".join(bits)
+
+    for r in rv.head(limit).iter_rows(named=True):
+        table.add_row(f"{r['score']:.3f}", escape(r["left"]), escape(desc(r["left"])),
+                      escape(r["right"]), escape(desc(r["right"])))
+    con.print(table)
+    con.print("decide with: credgraph review --match A B --who NAME --why TEXT   (or --no-match)")

@@ -1,0 +1,258 @@
+"""Mentions: every party named in a record, with its normalised features and identifiers.
+
+A record has a *subject* mention and, when it names a second party, an *object*
+mention (``mention_id = f"{record_id}:{role}"``). Resolution works on mentions: the
+same company is the subject of its registration record and the object of a
+shareholder record.
+
+Normalisation runs once per distinct raw value (names repeat across records), and
+identifier validation uses :mod:`credgraph.identifiers` over distinct values.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from credgraph import identifiers as ids
+from credgraph.records import FIELD_NAMES, PARTY_FIELDS
+from credgraph.resolution.errors import InputError
+from credgraph.resolution.normalise import (
+    looks_like_company,
+    normalise_texts,
+    parse_addresses,
+    parse_normalised_company_names,
+    normalise_phone,
+    pinyin_keys,
+)
+
+__all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
+
+#: Columns a records frame must have; the other standard fields are optional.
+REQUIRED_COLUMNS = ("record_id", "subject_name")
+
+_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number")
+
+#: Columns of the mention frame, after :func:`extract_mentions`.
+MENTION_COLUMNS = (
+    "mention_id", "record_id", "role", "type", "seq", "source_file", "source_row", "catalog", "load_batch",
+    "relation", "counterpart", "name", "address", "phone", "uscc", "org_code", "reg_no", "id_number",
+    "name_text", "norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
+    "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "phone_n",
+    "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_prefix", "id_suffix", "birth",
+)
+
+
+def _ensure_columns(records: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
+    if missing:
+        raise InputError(f"records are missing required column(s): {', '.join(missing)}")
+    add = []
+    for name in FIELD_NAMES:
+        if name not in records.columns:
+            dtype = pl.Int64 if name == "source_row" else pl.Utf8
+            add.append(pl.lit(None, dtype=dtype).alias(name))
+    return records.with_columns(add) if add else records
+
+
+def _party(records: pl.DataFrame, role: str) -> pl.DataFrame:
+    other = "object" if role == "subject" else "subject"
+    cols = [pl.col(f"{role}_{f}").cast(pl.Utf8).alias(f) for f in PARTY_FIELDS]
+    frame = records.select(
+        pl.col("record_id").cast(pl.Utf8),
+        pl.lit(role).alias("role"),
+        (pl.int_range(0, pl.len(), dtype=pl.Int64) * 2 + (0 if role == "subject" else 1)).alias("seq"),
+        pl.col("source_file").cast(pl.Utf8),
+        pl.col("source_row").cast(pl.Int64),
+        pl.col("catalog").cast(pl.Utf8),
+        pl.col("load_batch").cast(pl.Utf8),
+        pl.col("relation").cast(pl.Utf8),
+        *cols,
+        # Whether the record names the other party: its mention is this one's context.
+        pl.any_horizontal(
+            [pl.col(f"{other}_{f}").cast(pl.Utf8).str.strip_chars().str.len_chars() > 0 for f in _USABLE]
+        ).fill_null(False).alias("_other_present"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("_other_present"))
+        .then(pl.col("record_id") + f":{other}")
+        .otherwise(None)
+        .alias("counterpart")
+    ).drop("_other_present")
+    return frame
+
+
+def _distinct_map(values: pl.Series, fn) -> dict:
+    uniq = values.drop_nulls().unique().to_list()
+    return {v: fn(v) for v in uniq}
+
+
+def _uscc_valid(v: str) -> str:
+    c = ids.normalise_code(v)
+    return c if ids.uscc_is_valid(c) else ""
+
+
+def _org_valid(v: str) -> str:
+    c = ids.normalise_code(v)
+    return c if ids.org_code_is_valid(c) else ""
+
+
+def _reg_valid(v: str) -> str:
+    c = ids.normalise_code(v)
+    return c if re.fullmatch(r"\d{15}", c) else ""
+
+
+def _id_parse(v: str) -> tuple[str, str]:
+    """(full ID, masked pattern) of a raw ID value; both empty when unusable."""
+    c = ids.normalise_code(v)
+    if len(c) == 18 and ("*" in c or "X" in c[:17]):
+        c = c[:17].replace("X", "*") + c[17]
+        return "", c if re.fullmatch(r"[\d*]{17}[\dX*]", c) else ""
+    if ids.id_is_valid(c):
+        return c, ""
+    if re.fullmatch(r"\d{15}", c):
+        try:
+            return ids.id_from_15(c), ""
+        except ValueError:
+            return "", ""
+    return "", ""
+
+
+def _with_mapped(frame: pl.DataFrame, src: str, mapping: dict, out: str, dtype=pl.Utf8) -> pl.DataFrame:
+    keys = pl.Series("k", list(mapping.keys()), dtype=pl.Utf8)
+    vals = pl.Series("v", list(mapping.values()), dtype=dtype)
+    return frame.with_columns(pl.col(src).replace_strict(keys, vals, default=None, return_dtype=dtype).alias(out))
+
+
+def extract_mentions(records: pl.DataFrame) -> pl.DataFrame:
+    """All mentions of a records frame with normalised features (see ``MENTION_COLUMNS``).
+
+    Raises :class:`InputError` for an empty frame, missing columns, or a record whose
+    subject carries no usable field (no name and no identifier): such a record names no one.
+    """
+    if records.height == 0:
+        raise InputError("no records to resolve: the records frame is empty")
+    records = _ensure_columns(records)
+    dup = records.filter(pl.col("record_id").is_duplicated())
+    if dup.height:
+        raise InputError(f"record_id {dup['record_id'][0]!r} occurs more than once; record ids must be unique")
+    subj = _party(records, "subject")
+    obj = _party(records, "object")
+    usable = pl.any_horizontal([pl.col(f).str.strip_chars().str.len_chars() > 0 for f in _USABLE]).fill_null(False)
+    bad = subj.filter(~usable)
+    if bad.height:
+        rows = ", ".join(
+            f"{r['source_file'] or '?'} row {r['source_row'] if r['source_row'] is not None else '?'}"
+            f" (record {r['record_id']})"
+            for r in bad.head(5).iter_rows(named=True)
+        )
+        raise InputError(
+            f"{bad.height} record(s) have no usable subject field (subject_name or an identifier): {rows}"
+        )
+    m = pl.concat([subj, obj.filter(usable)], how="vertical").sort("seq")
+    m = m.with_columns((pl.col("record_id") + ":" + pl.col("role")).alias("mention_id"))
+    return _features(m)
+
+
+def _features(m: pl.DataFrame) -> pl.DataFrame:
+    # Identifiers, validated once per distinct value.
+    m = _with_mapped(m, "uscc", _distinct_map(m["uscc"], _uscc_valid), "uscc_v")
+    m = _with_mapped(m, "org_code", _distinct_map(m["org_code"], _org_valid), "_org")
+    m = _with_mapped(m, "reg_no", _distinct_map(m["reg_no"], _reg_valid), "reg_v")
+    idmap = _distinct_map(m["id_number"], _id_parse)
+    m = _with_mapped(m, "id_number", {k: v[0] for k, v in idmap.items()}, "id_full")
+    m = _with_mapped(m, "id_number", {k: v[1] for k, v in idmap.items()}, "id_masked")
+    m = m.with_columns(
+        pl.col("uscc_v", "_org", "reg_v", "id_full", "id_masked").fill_null(""),
+    ).with_columns(
+        pl.when(pl.col("uscc_v") != "").then(pl.col("uscc_v").str.slice(8, 9)).otherwise(pl.col("_org")).alias("org_v"),
+    ).drop("_org")
+    idv = pl.when(pl.col("id_full") != "").then(pl.col("id_full")).otherwise(pl.col("id_masked"))
+    m = m.with_columns(
+        idv.str.extract(r"^(\d{6})", 1).fill_null("").alias("id_prefix"),
+        idv.str.extract(r"(\d{3}[\dX])$", 1).fill_null("").alias("id_suffix"),
+        idv.str.extract(r"^\d{6}(\d{8})", 1).fill_null("").alias("birth"),
+    )
+    # Type: as given, else from identifiers, else from the shape of the name.
+    raw_names = m["name"].drop_nulls().unique().to_list()
+    name_map = dict(zip(raw_names, normalise_texts(raw_names)))
+    m = _with_mapped(m, "name", name_map, "_nt").with_columns(pl.col("_nt").fill_null(""))
+    m = m.with_columns(pl.col("_nt").alias("name_text"))
+    given = pl.col("type").str.strip_chars().str.to_lowercase()
+    company_like = [t for t in set(name_map.values()) if looks_like_company(t)]
+    guessed_company = pl.col("_nt").is_in(pl.Series(company_like, dtype=pl.Utf8).implode())
+    m = m.with_columns(
+        pl.when(given.is_in(["legal", "natural"]))
+        .then(given)
+        .when((pl.col("uscc_v") != "") | (pl.col("org_v") != "") | (pl.col("reg_v") != ""))
+        .then(pl.lit("legal"))
+        .when((pl.col("id_full") != "") | (pl.col("id_masked") != ""))
+        .then(pl.lit("natural"))
+        .when(guessed_company)
+        .then(pl.lit("legal"))
+        .otherwise(pl.lit("natural"))
+        .alias("type")
+    )
+    m = _name_features(m)
+    m = _address_features(m)
+    phones = _distinct_map(m["phone"], normalise_phone)
+    m = _with_mapped(m, "phone", phones, "phone_n").with_columns(pl.col("phone_n").fill_null(""))
+    return m.sort("seq").select(MENTION_COLUMNS)
+
+
+def _name_features(m: pl.DataFrame) -> pl.DataFrame:
+    """Name parts per distinct normalised name (``_nt``) and type."""
+    legal = m.filter(pl.col("type") == "legal")["_nt"].unique().to_list()
+    natural = m.filter(pl.col("type") == "natural")["_nt"].unique().to_list()
+    parsed = parse_normalised_company_names(legal)
+    lf = pl.DataFrame(
+        {
+            "_nt": legal,
+            "type": ["legal"] * len(parsed),
+            "norm_name": [p.canonical for p in parsed],
+            "region": [p.region for p in parsed],
+            "core": [p.core for p in parsed],
+            "brand": [p.brand for p in parsed],
+            "industry": [p.industry for p in parsed],
+            "form": [p.form for p in parsed],
+            "branch": [p.branch for p in parsed],
+        },
+        schema={c: pl.Utf8 for c in ("_nt", "type", "norm_name", "region", "core", "brand", "industry", "form", "branch")},
+    )
+    pn = [t.replace("·", "").replace("(", "").replace(")", "") for t in natural]
+    nf = pl.DataFrame(
+        {"_nt": natural, "type": ["natural"] * len(pn), "norm_name": pn, "core": pn},
+        schema={c: pl.Utf8 for c in ("_nt", "type", "norm_name", "core")},
+    )
+    names = pl.concat([lf, nf], how="diagonal").with_columns(
+        pl.col("region", "brand", "industry", "form", "branch").fill_null("")
+    )
+    cores = names["core"].to_list()
+    names = names.with_columns(
+        pl.Series("name_py", pinyin_keys(cores), dtype=pl.Utf8),
+        pl.Series("name_sorted", ["".join(sorted(c)) for c in cores], dtype=pl.Utf8),
+    )
+    m = m.join(names, on=["_nt", "type"], how="left")
+    return m.with_columns(
+        pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted")
+        .fill_null("")
+    )
+
+
+def _address_features(m: pl.DataFrame) -> pl.DataFrame:
+    uniq = m["address"].drop_nulls().unique()
+    parsed = parse_addresses(uniq.to_list())
+    af = pl.DataFrame(
+        {
+            "address": uniq,
+            "addr_text": [a.text for a in parsed],
+            "addr_district": [a.district for a in parsed],
+            "addr_road": [a.road for a in parsed],
+            "addr_number": [a.number for a in parsed],
+            "addr_key": [a.key for a in parsed],
+        },
+        schema_overrides={"address": pl.Utf8},
+    )
+    m = m.join(af, on="address", how="left")
+    return m.with_columns(pl.col("addr_text", "addr_district", "addr_road", "addr_number", "addr_key").fill_null(""))

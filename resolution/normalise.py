@@ -1,0 +1,525 @@
+"""Normalisation of names, addresses and phones: the forms that records are compared in.
+
+Everything here is a pure function of its input. Text first goes through
+:func:`normalise_text` (NFKC folds full-width to half-width, OpenCC ``t2s`` turns
+traditional characters into simplified ones, brackets and punctuation are unified,
+whitespace is removed); then names are split into their parts, because comparing raw
+strings is wrong in both directions:
+
+>>> from rapidfuzz import fuzz
+>>> fuzz.ratio("深圳市甲乙科技有限公司", "深圳市丙丁科技有限公司") > fuzz.ratio("深圳市華強電子有限公司", "深圳市华强电子有限公司")
+True
+>>> parse_company_name("深圳市華強電子有限公司").core == parse_company_name("深圳市华强电子有限公司").core
+True
+>>> parse_company_name("深圳市甲乙科技有限公司").brand, parse_company_name("深圳市丙丁科技有限公司").brand
+('甲乙', '丙丁')
+
+The ``*_many`` variants do the same over a sequence, converting only the distinct values
+(OpenCC runs once over all of them), which is how the pipeline calls them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from credgraph.resolution.lexicon import BRANCH_MARKERS, FORMS, INDUSTRIES, REGION_SUFFIXES, REGIONS
+
+__all__ = [
+    "normalise_text",
+    "normalise_texts",
+    "to_simplified",
+    "CompanyName",
+    "parse_company_name",
+    "parse_company_names",
+    "parse_normalised_company_names",
+    "normalise_company_name",
+    "region_compatible",
+    "normalise_person_name",
+    "normalise_person_names",
+    "Address",
+    "parse_address",
+    "parse_addresses",
+    "normalise_phone",
+    "pinyin_key",
+    "pinyin_keys",
+    "looks_like_company",
+]
+
+# ----------------------------------------------------------------------------- text
+_BRACKETS = str.maketrans({c: "(" for c in "[{【〔〖「『《<（［｛"} | {c: ")" for c in "]}】〕〗」』》>）］｝"})
+_DOTS = str.maketrans({c: "·" for c in "・•‧∙⋅･.．"})
+# Punctuation that carries no identity in a name or address (brackets and · are kept).
+_PUNCT = re.compile(r"[\s,，、;；:：'\"‘’“”!！?？`~^_=+|/\\#@$%…—–\-]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese with OpenCC's ``t2s`` phrase dictionaries.
+
+    >>> to_simplified("華強電子有限責任公司")
+    '华强电子有限责任公司'
+    """
+    return _t2s().convert(text) if text else ""
+
+
+def _pre(value: object) -> str:
+    if value is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(value))
+    return re.sub(r"\s+", "", s)
+
+
+def _post(s: str) -> str:
+    s = s.translate(_BRACKETS).translate(_DOTS)
+    s = _PUNCT.sub("", s)
+    s = s.replace("()", "")
+    return s.upper()
+
+
+def normalise_text(value: object) -> str:
+    """NFKC (full-width → half-width), traditional → simplified, unified brackets, no whitespace or punctuation.
+
+    >>> normalise_text("  華強電子（深圳）有限公司 ")
+    '华强电子(深圳)有限公司'
+    >>> normalise_text("ＡＢＣ　科技，有限公司")
+    'ABC科技有限公司'
+    >>> normalise_text(None)
+    ''
+    """
+    return _post(to_simplified(_pre(value)))
+
+
+def normalise_texts(values: Iterable[object]) -> list[str]:
+    """:func:`normalise_text` over many values; OpenCC runs once over all of them.
+
+    >>> normalise_texts(["華強", None, "ａｂ"])
+    ['华强', '', 'AB']
+    """
+    pre = [_pre(v).replace("\n", "") for v in values]
+    if not pre:
+        return []
+    # One OpenCC call over the joined text: its phrases never span a newline.
+    simplified = _t2s().convert("\n".join(pre)).split("\n")
+    if len(simplified) != len(pre):  # defensive: fall back to one call per value
+        simplified = [to_simplified(p) for p in pre]
+    return [_post(s) for s in simplified]
+
+
+# -------------------------------------------------------------------------- regions
+_REGION_NAMES = sorted(REGIONS, key=len, reverse=True)
+_SUFFIX_ALT = "|".join(sorted(map(re.escape, REGION_SUFFIXES), key=len, reverse=True))
+_REGION_LENS = sorted({len(n) for n in REGIONS}, reverse=True)
+_SUFFIXES_LONGEST_FIRST = sorted(REGION_SUFFIXES, key=len, reverse=True)
+
+
+def _match_region(text: str, pos: int = 0) -> tuple[str, int] | None:
+    """The longest region name at ``pos`` (with its optional suffix): (name, end), or None."""
+    for n in _REGION_LENS:
+        name = text[pos:pos + n]
+        if len(name) == n and name in REGIONS:
+            end = pos + n
+            for suf in _SUFFIXES_LONGEST_FIRST:
+                if text.startswith(suf, end):
+                    end += len(suf)
+                    break
+            return name, end
+    return None
+_REGION_TAIL = re.compile(rf"(?:(?:{'|'.join(map(re.escape, _REGION_NAMES))})(?:{_SUFFIX_ALT})?)+$")
+
+
+def _region_merge(acc: tuple[str, str, str], new: tuple[str, str, str]) -> tuple[str, str, str] | None:
+    """Combine two region levels, or None when they conflict."""
+    out = []
+    for a, b in zip(acc, new):
+        if a and b and a != b:
+            return None
+        out.append(a or b)
+    return (out[0], out[1], out[2])
+
+
+def _region_str(r: tuple[str, str, str]) -> str:
+    return "" if not any(r) else "/".join(r)
+
+
+def _region_only(text: str) -> tuple[str, str, str] | None:
+    """The region of a text made only of region names (``广东省深圳市``), else None."""
+    acc = ("", "", "")
+    pos = 0
+    while pos < len(text):
+        m = _match_region(text, pos)
+        if not m:
+            return None
+        merged = _region_merge(acc, REGIONS[m[0]])
+        if merged is None:
+            return None
+        acc, pos = merged, m[1]
+    return acc if pos else None
+
+
+def region_compatible(a: str, b: str) -> bool:
+    """Two regions (``province/city/district``) agree unless some level is present in both and differs.
+
+    A region missing on one side is compatible with anything.
+
+    >>> region_compatible("广东/深圳/", "广东/深圳/南山"), region_compatible("广东/深圳/", "广东/广州/")
+    (True, False)
+    >>> region_compatible("", "北京/北京/")
+    True
+    """
+    if not a or not b:
+        return True
+    return all(not x or not y or x == y for x, y in zip(a.split("/"), b.split("/")))
+
+
+# ---------------------------------------------------------------------- company names
+@dataclass(frozen=True)
+class CompanyName:
+    """A company name split into its parts (all normalised).
+
+    ``region`` is ``province/city/district`` (empty when the name has none), ``core`` is
+    brand + industry, ``form`` the canonical organisational form (有限责任公司 → 有限公司),
+    ``branch`` the branch part (``南山分公司``) or empty for a head office.
+    """
+
+    text: str
+    region: str
+    core: str
+    brand: str
+    industry: str
+    form: str
+    branch: str
+
+    @property
+    def is_branch(self) -> bool:
+        return bool(self.branch)
+
+    @property
+    def canonical(self) -> str:
+        """City (or province) + core + form + branch: one spelling for all variants of a name."""
+        prov, city, _ = self.region.split("/") if self.region else ("", "", "")
+        return f"{city or prov}{self.core}{self.form}{self.branch}"
+
+
+_FORM_WORDS = sorted(FORMS, key=len, reverse=True)
+_FORM_RE = re.compile("|".join(map(re.escape, _FORM_WORDS)))
+_MARKER_ALT = "|".join(sorted(map(re.escape, BRANCH_MARKERS), key=len, reverse=True))
+_BRANCH_END = re.compile(rf"\(?({_MARKER_ALT})\)?$")
+_BRACKET = re.compile(r"\(([^()]*)\)")
+_COMPANY_HINT = re.compile(
+    rf"(公司|企业|合作社|合伙|工商户|集团|中心|厂|店|行|所|部|处|院|社|馆|会|站|场|室|{_MARKER_ALT})\)?$"
+)
+
+
+def _split_branch(t: str) -> tuple[str, str]:
+    """Split a trailing branch segment off: ('深圳市华强电子有限公司', '南山分公司')."""
+    parts: list[str] = []
+    while True:
+        m = _BRANCH_END.search(t)
+        if not m or m.start() == 0:
+            break
+        head = t[: m.start()]
+        marker = BRANCH_MARKERS[m.group(1)]
+        if head.endswith("("):
+            head = head[:-1]
+        forms = [f for f in _FORM_RE.finditer(head)]
+        if forms:
+            cut = forms[-1].end()
+            seg, head = head[cut:], head[:cut]
+        else:
+            tail = _REGION_TAIL.search(head)
+            seg = tail.group(0) if tail and tail.start() > 0 else ""
+            head = head[: len(head) - len(seg)]
+        seg = seg.strip("()")
+        region = _region_only(seg) if seg else None
+        if region is not None:
+            seg = next((p for p in reversed(region) if p), "")
+        parts.append(seg + marker)
+        t = head.rstrip("(")
+        if not t:
+            break
+    return t, "/".join(reversed(parts))
+
+
+_INDUSTRY_BY_LEN: dict[int, frozenset[str]] = {}
+for _w in set(INDUSTRIES):
+    _INDUSTRY_BY_LEN.setdefault(len(_w), set()).add(_w)  # type: ignore[union-attr]
+_INDUSTRY_BY_LEN = {k: frozenset(v) for k, v in sorted(_INDUSTRY_BY_LEN.items(), reverse=True)}
+
+
+def _peel_industry(core: str) -> tuple[str, str]:
+    """Split industry words off the end of a core, longest first, leaving a brand of 2+ characters."""
+    brand, industry = core, ""
+    while True:
+        for n, words in _INDUSTRY_BY_LEN.items():
+            if len(brand) - n >= 2 and brand[-n:] in words:
+                brand, industry = brand[:-n], brand[-n:] + industry
+                break
+        else:
+            return brand, industry
+
+
+def _parse_normalised_company(t: str) -> CompanyName:
+    text = t
+    parent, branch = _split_branch(t)
+    region = ("", "", "")
+    # Bracketed parts: a region (华强电子(深圳)有限公司) becomes an attribute; forms stay for the form step.
+    def _bracket(m: re.Match) -> str:
+        nonlocal region
+        inner = m.group(1)
+        r = _region_only(inner)
+        if r is not None:
+            merged = _region_merge(region, r)
+            if merged is not None:
+                region = merged
+                return ""
+        return m.group(0) if f"({inner})" in FORMS else inner
+
+    if "(" in parent:
+        parent = _BRACKET.sub(_bracket, parent)
+    form = ""
+    for w in _FORM_WORDS:
+        if parent.endswith(w) and len(parent) > len(w):
+            form, parent = FORMS[w], parent[: -len(w)]
+            break
+    parent = parent.replace("(", "").replace(")", "")
+    # Leading regions (广东省深圳市南山区...): strip while consistent and a brand remains.
+    pos = 0
+    while True:
+        m = _match_region(parent, pos)
+        if not m:
+            break
+        merged = _region_merge(region, REGIONS[m[0]])
+        if merged is None:
+            break
+        rest = parent[m[1]:]
+        if len(rest) < 2 or rest in _INDUSTRY_SET:
+            break
+        region, pos = merged, m[1]
+    core = parent[pos:]
+    brand, industry = _peel_industry(core)
+    return CompanyName(text, _region_str(region), core, brand, industry, form, branch)
+
+
+_INDUSTRY_SET = frozenset(INDUSTRIES)
+
+
+def parse_company_name(name: object) -> CompanyName:
+    """Split a company name into region, core (brand + industry), form and branch.
+
+    >>> n = parse_company_name("華強電子（深圳）有限責任公司")
+    >>> (n.region, n.core, n.brand, n.industry, n.form, n.branch)
+    ('广东/深圳/', '华强电子', '华强', '电子', '有限公司', '')
+    >>> parse_company_name("深圳市华强电子有限公司南山分公司").branch
+    '南山分公司'
+    >>> parse_company_name("中国工商银行股份有限公司深圳市分行").branch
+    '深圳分行'
+    >>> parse_company_name("腾讯科技(深圳)有限公司").brand
+    '腾讯'
+    """
+    return _parse_normalised_company(normalise_text(name))
+
+
+def parse_company_names(names: Sequence[object]) -> list[CompanyName]:
+    """:func:`parse_company_name` over many names (each distinct name parsed once)."""
+    uniq = list(dict.fromkeys(names))
+    texts = normalise_texts(uniq)
+    by_text = {t: _parse_normalised_company(t) for t in dict.fromkeys(texts)}
+    parsed = {u: by_text[t] for u, t in zip(uniq, texts)}
+    return [parsed[n] for n in names]
+
+
+def parse_normalised_company_names(texts: Sequence[str]) -> list[CompanyName]:
+    """:func:`parse_company_name` over texts already passed through :func:`normalise_text`."""
+    by_text = {t: _parse_normalised_company(t) for t in dict.fromkeys(texts)}
+    return [by_text[t] for t in texts]
+
+
+def normalise_company_name(name: object) -> str:
+    """The canonical form of a company name: region name, core, canonical form, branch.
+
+    Variants of one name (traditional characters, full-width brackets, region in
+    brackets, 有限责任公司 for 有限公司) give the same result.
+
+    >>> normalise_company_name("華強電子（深圳）有限責任公司")
+    '深圳华强电子有限公司'
+    >>> normalise_company_name("深圳市华强电子有限公司")
+    '深圳华强电子有限公司'
+    """
+    return parse_company_name(name).canonical
+
+
+def looks_like_company(name: str) -> bool:
+    """True when a (normalised) name reads as an organisation rather than a person.
+
+    >>> looks_like_company("华强电子有限公司"), looks_like_company("张伟")
+    (True, False)
+    """
+    return bool(_COMPANY_HINT.search(name)) or len(name) > 6
+
+
+# ---------------------------------------------------------------------- person names
+def normalise_person_name(name: object) -> str:
+    """A person's name as compared: simplified, half-width, no spaces, no separator dots, upper-case Latin.
+
+    >>> normalise_person_name(" 張　偉 ")
+    '张伟'
+    >>> normalise_person_name("阿不都・热合曼")
+    '阿不都热合曼'
+    """
+    return normalise_text(name).replace("·", "").replace("(", "").replace(")", "")
+
+
+def normalise_person_names(names: Sequence[object]) -> list[str]:
+    """:func:`normalise_person_name` over many names."""
+    return [t.replace("·", "").replace("(", "").replace(")", "") for t in normalise_texts(names)]
+
+
+# ------------------------------------------------------------------------- addresses
+@dataclass(frozen=True)
+class Address:
+    """An address split into district, road, number and the rest (building, floor, room)."""
+
+    text: str
+    district: str
+    road: str
+    number: str
+    building: str
+
+    @property
+    def key(self) -> str:
+        """Road + number (+ building): the part that places a door, for blocking and exact comparison."""
+        if not self.road:
+            return self.text
+        return f"{self.road}{self.number}号{self.building}" if self.number else f"{self.road}{self.building}"
+
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+(?=[号栋幢楼层座室单元期])")
+_ROAD = re.compile(r"(.{1,12}?(?:大道|公路|大街|路|街|巷|道))(?!办|路)")
+_NUMBER = re.compile(r"^(\d+)(?:号|之\d+)")
+_DISTRICT = re.compile(r"^(.{1,4}?)(?:区|县)")
+_SUBDISTRICT = re.compile(r"^.{1,5}?(?:街道|街道办|镇|乡)(?![路街])")
+
+
+def _cn_to_int(s: str) -> str:
+    """一千二百零五 → 1205 (numbers below 10 000 as written in addresses)."""
+    total, cur = 0, 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            cur = _CN_DIGITS[ch]
+        else:
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (cur or 1) * unit
+            cur = 0
+    return str(total + cur)
+
+
+def _parse_normalised_address(t: str) -> Address:
+    text = _CN_NUMBER.sub(lambda m: _cn_to_int(m.group(0)), t.replace("(", "").replace(")", ""))
+    rest = text
+    district = ""
+    region = ("", "", "")
+    while True:  # 广东省深圳市南山区...
+        m = _match_region(rest)
+        if not m:
+            break
+        merged = _region_merge(region, REGIONS[m[0]])
+        if merged is None:
+            break
+        region, rest = merged, rest[m[1]:]
+    district = region[2]
+    if not district:
+        m = _DISTRICT.match(rest)
+        if m and "路" not in m.group(1) and "街" not in m.group(1):
+            district, rest = m.group(1), rest[m.end():]
+    m = _SUBDISTRICT.match(rest)
+    if m:
+        rest = rest[m.end():]
+    road = number = ""
+    m = _ROAD.search(rest)
+    if m:
+        road, rest = m.group(1), rest[m.end():]
+        n = _NUMBER.match(rest)
+        if n:
+            number, rest = n.group(1).lstrip("0") or "0", rest[n.end():]
+    return Address(text, district, road, number, rest)
+
+
+def parse_address(value: object) -> Address:
+    """Split an address into district, road, number and building.
+
+    >>> a = parse_address("廣東省深圳市南山區深南大道１００１號華強大廈A座")
+    >>> (a.district, a.road, a.number, a.building)
+    ('南山', '深南大道', '1001', '华强大厦A座')
+    >>> parse_address("深圳市南山区深南大道一千零一号华强大厦A座").key == a.key
+    True
+    """
+    return _parse_normalised_address(normalise_text(value))
+
+
+def parse_addresses(values: Sequence[object]) -> list[Address]:
+    """:func:`parse_address` over many values (each distinct value parsed once)."""
+    uniq = list(dict.fromkeys(values))
+    parsed = {u: _parse_normalised_address(t) for u, t in zip(uniq, normalise_texts(uniq))}
+    return [parsed[v] for v in values]
+
+
+# ---------------------------------------------------------------------------- phones
+def normalise_phone(value: object) -> str:
+    """Digits only, without +86 and without the area code of a landline: the part that rings one line.
+
+    >>> normalise_phone("+86 138-1234-5678"), normalise_phone("(0755)8342 1234"), normalise_phone("83421234")
+    ('13812345678', '83421234', '83421234')
+    >>> normalise_phone("１３８１２３４５６７８")
+    '13812345678'
+    """
+    if value is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(value))
+    s = re.split(r"(?:转|ext|EXT|分机|#)", s)[0]
+    d = re.sub(r"\D", "", s)
+    if d.startswith("0086"):
+        d = d[4:]
+    elif d.startswith("86") and len(d) == 13:
+        d = d[2:]
+    if len(d) == 11 and d[0] == "1":
+        return d
+    if d.startswith("0") and len(d) >= 10:
+        # 010 and 02x are three-digit area codes, the others four.
+        return d[3:] if d[1] in "12" else d[4:]
+    return d
+
+
+# ---------------------------------------------------------------------------- pinyin
+@functools.lru_cache(maxsize=None)
+def _char_pinyin(ch: str) -> str:
+    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+        from pypinyin import Style, lazy_pinyin
+
+        return lazy_pinyin(ch, style=Style.NORMAL)[0]
+    return ch.lower()
+
+
+def pinyin_key(text: str) -> str:
+    """Toneless pinyin, one default reading per character: homophones (华强, 华墙) share a key.
+
+    >>> pinyin_key("华强"), pinyin_key("华墙"), pinyin_key("张伟")
+    ('huaqiang', 'huaqiang', 'zhangwei')
+    """
+    return "".join(_char_pinyin(c) for c in text)
+
+
+def pinyin_keys(texts: Sequence[str]) -> list[str]:
+    """:func:`pinyin_key` over many texts (each distinct text once)."""
+    cache = {t: pinyin_key(t) for t in dict.fromkeys(texts)}
+    return [cache[t] for t in texts]

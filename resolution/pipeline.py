@@ -1,0 +1,323 @@
+"""``resolve``: records in, entities out — the whole resolution stage as one function.
+
+Legal persons are resolved first; persons are then resolved with the companies their
+records link them to as context (the same legal representative of the same company).
+With a ``previous`` resolution the run is incremental: mentions already assigned keep
+their entity (they form a group), and only the blocks that new mentions touch are
+scored; ``full=True`` rescores everything (entity ids are still inherited, and every
+merge and split is recorded as an event).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from credgraph.config import ResolutionConfig
+from credgraph.resolution.engine import TypeResult, resolve_type
+from credgraph.resolution.errors import InputError, ResolutionError
+from credgraph.resolution.judgements import check_judgements, effective_judgements, empty_judgements
+from credgraph.resolution.mentions import extract_mentions
+from credgraph.resolution.model import Model, load_model
+from credgraph.resolution.stable import EVENT_SCHEMA, assign_entity_ids
+
+__all__ = ["Resolution", "resolve", "write_resolution", "load_resolution", "OUTPUT_FILES"]
+
+OUTPUT_FILES = ("assignments.parquet", "entities.parquet", "evidence.parquet", "events.parquet",
+                "judgements.parquet", "review.parquet", "mentions.parquet", "model.json", "run.json")
+
+
+@dataclass
+class Resolution:
+    """The outputs of one run (each frame is written to ``workspace/entities/<name>.parquet``).
+
+    ``mentions`` is the normalised mention table (kept for explanations and incremental
+    runs). ``groups`` and ``candidates`` are kept in memory only, for blocking recall.
+    """
+
+    assignments: pl.DataFrame
+    entities: pl.DataFrame
+    evidence: pl.DataFrame
+    events: pl.DataFrame
+    judgements: pl.DataFrame
+    review: pl.DataFrame
+    mentions: pl.DataFrame
+    model: Model
+    run: dict
+    groups: pl.DataFrame | None = None
+    candidates: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version
+
+    def entity_of(self, mention_id: str) -> str:
+        hit = self.assignments.filter(pl.col("mention_id") == mention_id)
+        if hit.height == 0:
+            raise KeyError(mention_id)
+        return hit["entity_id"][0]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def resolve(
+    records: pl.DataFrame,
+    previous: Resolution | None = None,
+    judgements: pl.DataFrame | None = None,
+    config: ResolutionConfig | None = None,
+    *,
+    model: Model | None = None,
+    full: bool = False,
+    refit: bool = False,
+) -> Resolution:
+    """Resolve every mention of ``records`` (standard record frame) into legal and natural entities.
+
+    ``previous``: the last run (ids are inherited; without ``full`` the run is incremental).
+    ``judgements``: human decisions (added to those of ``previous``; the latest per pair wins).
+    ``model``: a fixed model; by default the previous run's model is reused and a new one is
+    estimated by EM when there is none or ``refit`` is set.
+
+    Every mention ends in exactly one entity (singletons included); nothing is dropped.
+    """
+    cfg = config or ResolutionConfig()
+    if not 0 <= cfg.review <= cfg.auto_merge <= 1:
+        raise ResolutionError(
+            f"resolution thresholds must satisfy 0 <= review ({cfg.review}) <= auto_merge ({cfg.auto_merge}) <= 1")
+    t0 = time.perf_counter()
+    at = _now()
+    run_no = int(previous.run.get("run", 0)) + 1 if previous is not None else 1
+    mentions = extract_mentions(records)
+    t_mentions = time.perf_counter() - t0
+
+    incremental = previous is not None and not full
+    if previous is not None:
+        prev = previous.assignments.select(
+            "mention_id", pl.col("entity_id").alias("old_entity"),
+            pl.col("first_seen").cast(pl.Int64) if "first_seen" in previous.assignments.columns
+            else pl.lit(run_no - 1, dtype=pl.Int64).alias("first_seen"),
+        )
+    else:
+        prev = pl.DataFrame(schema={"mention_id": pl.Utf8, "old_entity": pl.Utf8, "first_seen": pl.Int64})
+    mentions = mentions.join(prev, on="mention_id", how="left", maintain_order="left").with_columns(
+        pl.col("first_seen").fill_null(run_no),
+        pl.col("old_entity").is_null().alias("new") if incremental else pl.lit(True).alias("new"),
+        (pl.col("old_entity") if incremental else pl.lit(None, dtype=pl.Utf8)).alias("prev_entity"),
+    )
+
+    jud = empty_judgements()
+    if previous is not None:
+        jud = pl.concat([jud, check_judgements(previous.judgements)])
+    if judgements is not None:
+        jud = pl.concat([jud, check_judgements(judgements)])
+    jud = jud.unique(maintain_order=True)
+    eff = effective_judgements(jud)
+    known = set(mentions["mention_id"].to_list()) if eff.height else set()
+    unknown = [x for x in eff["left"].to_list() + eff["right"].to_list() if x not in known]
+    if unknown:
+        raise ResolutionError(f"judgement names mention {unknown[0]!r}, which is not in the records")
+    types = dict(zip(mentions["mention_id"].to_list(), mentions["type"].to_list())) if eff.height else {}
+
+    if model is None and previous is not None and not refit:
+        model = previous.model
+    params = dict(auto_merge=cfg.auto_merge, review=cfg.review, max_block_size=cfg.max_block_size,
+                  em_iterations=cfg.em_iterations, judgement_weight=cfg.judgement_weight,
+                  incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin)
+
+    results: dict[str, TypeResult] = {}
+    legal = mentions.filter(pl.col("type") == "legal").with_columns(pl.lit("").alias("company"))
+    results["legal"] = resolve_type(
+        legal, "legal", model=model.types.get("legal") if model else None,
+        judgements=_judgements_of(eff, types, "legal"), **params)
+    # Persons: the company each record links them to, as resolved just now.
+    company = (
+        legal.select(pl.col("mention_id").alias("counterpart"))
+        .with_columns(pl.Series("company", results["legal"].mentions["cluster"].cast(pl.Utf8)))
+    )
+    natural = (
+        mentions.filter(pl.col("type") == "natural")
+        .join(company, on="counterpart", how="left", maintain_order="left")
+        .with_columns(pl.col("company").fill_null(""))
+    )
+    results["natural"] = resolve_type(
+        natural, "natural", model=model.types.get("natural") if model else None,
+        judgements=_judgements_of(eff, types, "natural"), **params)
+
+    fitted = Model({t: r.model for t, r in results.items()})
+    version = fitted.version
+    return _assemble(mentions, results, jud, fitted, version, run_no, at, cfg, t0, t_mentions)
+
+
+def _judgements_of(eff: pl.DataFrame, types: dict, type_: str) -> pl.DataFrame:
+    if eff.height == 0:
+        return eff
+    tl = [types.get(x) for x in eff["left"].to_list()]
+    tr = [types.get(x) for x in eff["right"].to_list()]
+    mixed = [i for i, (a, b) in enumerate(zip(tl, tr)) if a != b]
+    if mixed:
+        i = mixed[0]
+        raise ResolutionError(
+            f"judgement pairs {eff['left'][i]} ({tl[i]}) with {eff['right'][i]} ({tr[i]}): "
+            "a legal person and a natural person are never one entity")
+    return eff.filter(pl.Series([t == type_ for t in tl], dtype=pl.Boolean))
+
+
+def _assemble(mentions, results, jud, model, version, run_no, at, cfg, t0, t_mentions) -> Resolution:
+    offset = 0
+    parts = []
+    for type_ in ("legal", "natural"):
+        r = results[type_]
+        parts.append(r.mentions.with_columns((pl.col("cluster") + offset).alias("cluster"),
+                                             (pl.col("group") + offset).alias("group_g")))
+        offset += max(int(r.mentions["cluster"].max() or 0) + 1, int(r.mentions["group"].max() or 0) + 1) \
+            if r.mentions.height else 0
+    cl = pl.concat(parts)
+    m = mentions.join(cl.select("mention_id", "cluster", "confidence", "group_g", "rule"), on="mention_id",
+                      how="left", maintain_order="left")
+    if m["cluster"].null_count():  # never: every mention is resolved by its type
+        raise ResolutionError("internal error: a mention was left without an entity")
+    id_frame, events = assign_entity_ids(
+        m.select("mention_id", "type", "cluster", "first_seen", "seq", "old_entity",
+                 "uscc_v", "org_v", "reg_v", "id_full"),
+        cfg.entity_id_key, run_no, at)
+    m = m.join(id_frame, on="cluster", how="left", maintain_order="left")
+
+    assignments = m.select(
+        "mention_id", "record_id", "role", "entity_id", pl.col("confidence").cast(pl.Float64), "type",
+        pl.col("first_seen").cast(pl.Int64),
+    )
+    entities = _entities(m)
+    ent_of = m.select("mention_id", "entity_id")
+    evidence = _evidence(results, ent_of, version, run_no)
+    review = _review(evidence)
+    stats = {t: r.stats for t, r in results.items()}
+    run = {
+        "run": run_no, "at": at, "model_version": version, "mentions": m.height,
+        "entities": entities.height, "legal_entities": int((entities["type"] == "legal").sum()),
+        "natural_entities": int((entities["type"] == "natural").sum()),
+        "review_pairs": review.height, "events": events.height,
+        "seconds": round(time.perf_counter() - t0, 3), "seconds_mentions": round(t_mentions, 3),
+        "config": {k: getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations")},
+        "stats": stats,
+    }
+    groups = m.select("mention_id", "record_id", "role", "type", pl.col("group_g").alias("group"))
+    candidates = {t: r.candidates.with_columns(
+        pl.col("group_l") + (0 if t == "legal" else _offset(results)),
+        pl.col("group_r") + (0 if t == "legal" else _offset(results))) for t, r in results.items()}
+    keep_cols = [c for c in m.columns if c not in ("confidence", "group_g", "cluster", "new", "prev_entity",
+                                                    "old_entity", "company")]
+    return Resolution(assignments, entities, evidence, events.cast(EVENT_SCHEMA), jud, review,
+                      m.select(keep_cols), model, run, groups, candidates)
+
+
+def _offset(results) -> int:
+    r = results["legal"].mentions
+    return max(int(r["cluster"].max() or 0) + 1, int(r["group"].max() or 0) + 1) if r.height else 0
+
+
+def _mode(col: str) -> pl.Expr:
+    """Most frequent non-empty value (ties: the first seen)."""
+    v = pl.col(col).filter(pl.col(col) != "")
+    return v.mode(maintain_order=True).first() if hasattr(pl.Expr, "mode") else v.first()
+
+
+def _entities(m: pl.DataFrame) -> pl.DataFrame:
+    frame = m.sort("seq").with_columns(
+        pl.when(pl.col("id_full") != "").then(pl.col("id_full")).otherwise(pl.col("id_masked")).alias("_id")
+    )
+    best_name = (
+        frame.filter(pl.col("name_text") != "")
+        .group_by(["entity_id", "name_text"]).agg(pl.len().alias("n"), pl.col("seq").min())
+        .sort(["entity_id", "n", "seq"], descending=[False, True, False])
+        .group_by("entity_id", maintain_order=True).agg(pl.col("name_text").first().alias("name"),
+                                                        pl.col("name_text").alias("names"))
+    )
+    agg = frame.group_by("entity_id", maintain_order=True).agg(
+        pl.col("type").first(),
+        pl.col("uscc_v").filter(pl.col("uscc_v") != "").first().alias("uscc"),
+        pl.col("org_v").filter(pl.col("org_v") != "").first().alias("org_code"),
+        pl.col("reg_v").filter(pl.col("reg_v") != "").first().alias("reg_no"),
+        pl.col("id_full").filter(pl.col("id_full") != "").first().alias("_full"),
+        pl.col("id_masked").filter(pl.col("id_masked") != "").first().alias("_masked"),
+        pl.col("birth").filter(pl.col("birth") != "").first().alias("_birth"),
+        pl.col("addr_text").filter(pl.col("addr_text") != "").first().alias("address"),
+        pl.col("phone_n").filter(pl.col("phone_n") != "").first().alias("phone"),
+        ((pl.col("branch") != "") & (pl.col("type") == "legal")).any().alias("is_branch"),
+        pl.len().cast(pl.Int64).alias("member_count"),
+    )
+    out = agg.join(best_name, on="entity_id", how="left", maintain_order="left").with_columns(
+        pl.coalesce("_full", "_masked").alias("id_number"),
+        pl.col("_birth").str.to_date("%Y%m%d", strict=False).alias("birth_date"),
+        pl.col("names").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+    )
+    return out.select("entity_id", "type", "name", "names", "uscc", "org_code", "reg_no", "id_number",
+                      "birth_date", "address", "phone", "is_branch", "member_count").sort("entity_id")
+
+
+def _evidence(results: dict[str, TypeResult], ent_of: pl.DataFrame, version: str, run_no: int) -> pl.DataFrame:
+    frames = []
+    for type_, r in results.items():
+        ident = r.identity.select(
+            pl.col("root").alias("left"), pl.col("mention_id").alias("right"),
+            pl.lit(type_).alias("type"), pl.lit(1.0).alias("score"), pl.lit(None, dtype=pl.Float64).alias("weight"),
+            pl.lit("merge").alias("band"), pl.col("rule"),
+        )
+        pairs = r.pairs.select(
+            "left", "right", pl.lit(type_).alias("type"), "score", "weight", "band",
+            pl.col("rule").fill_null("model"),
+            pl.col("^level_.*$"), pl.col("^weight_.*$"),
+        )
+        frames += [ident, pairs]
+    ev = pl.concat(frames, how="diagonal_relaxed")
+    ev = (ev.join(ent_of.rename({"mention_id": "left", "entity_id": "left_entity"}), on="left", how="left",
+                  maintain_order="left")
+          .join(ent_of.rename({"mention_id": "right", "entity_id": "right_entity"}), on="right", how="left",
+                maintain_order="left"))
+    return ev.with_columns(pl.lit(version).alias("model_version"), pl.lit(run_no, dtype=pl.Int64).alias("run"))
+
+
+def _review(evidence: pl.DataFrame) -> pl.DataFrame:
+    rv = evidence.filter((pl.col("band") == "review") & (pl.col("left_entity") != pl.col("right_entity")))
+    return rv.sort("score", descending=True)
+
+
+# ----------------------------------------------------------------------------- files
+def write_resolution(res: Resolution, directory: str | Path) -> Path:
+    """Write every output into ``directory`` (normally ``workspace/entities``) as one atomic step."""
+    from credgraph.atomic import atomic_dir
+
+    directory = Path(directory)
+    with atomic_dir(directory) as tmp:
+        res.assignments.write_parquet(tmp / "assignments.parquet")
+        res.entities.write_parquet(tmp / "entities.parquet")
+        res.evidence.write_parquet(tmp / "evidence.parquet")
+        res.events.write_parquet(tmp / "events.parquet")
+        res.judgements.write_parquet(tmp / "judgements.parquet")
+        res.review.write_parquet(tmp / "review.parquet")
+        res.mentions.write_parquet(tmp / "mentions.parquet")
+        (tmp / "model.json").write_text(res.model.to_json(), encoding="utf-8")
+        (tmp / "run.json").write_text(json.dumps(res.run, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return directory
+
+
+def load_resolution(directory: str | Path) -> Resolution:
+    """Read a run written by :func:`write_resolution` (the ``previous`` of the next run)."""
+    directory = Path(directory)
+    missing = [f for f in OUTPUT_FILES if not (directory / f).is_file()]
+    if missing:
+        raise ResolutionError(f"{directory}: not a complete resolution output (missing {', '.join(missing)})")
+    model = load_model(directory / "model.json")
+    try:
+        run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ResolutionError(f"{directory / 'run.json'}: unreadable ({exc})") from None
+    read = {f.split(".")[0]: pl.read_parquet(directory / f) for f in OUTPUT_FILES if f.endswith(".parquet")}
+    return Resolution(read["assignments"], read["entities"], read["evidence"], read["events"],
+                      check_judgements(read["judgements"]), read["review"], read["mentions"], model, run)

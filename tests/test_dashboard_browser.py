@@ -1,0 +1,425 @@
+"""The dashboard in a real browser (Debian chromium driven by Playwright for Python).
+
+One server for the module, on a copy of a 600-entity city built with the stages' public
+APIs. What an investigator does, end to end: search → profile (and its credit report) →
+explorer (double-click a node to expand it; click two nodes and find the path between
+them) → an inspection list downloaded as CSV and XLSX → a review decision → the Cypher
+console refusing a write. Bad input (unknown id, empty search, malformed Cypher) must give
+a clear message, never a stack trace. Every request the pages make must stay on
+127.0.0.1. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from credgraph.config import Config
+from credgraph.dashboard import Workbench, launch, wait_until_up
+from credgraph.dashboard.sample import cached_city
+from credgraph.graph import REL_TYPES
+
+pytestmark = pytest.mark.browser
+
+ENTITIES = 600
+SEED = 7
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+EXPLORER_TYPES = [t for t in REL_TYPES if t != "HAS_RECORD"]  # the explorer's default filter
+EXTERNAL: list[str] = []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The workspace copy, what the pages should show (computed before the server starts),
+    and the running server."""
+    city = cached_city(tmp_path_factory.getbasetemp() / "dashboard-city", ENTITIES, SEED)
+    ws = tmp_path_factory.mktemp("dash-browser") / "ws"
+    shutil.copytree(city, ws)
+    cfg = Config()
+    cfg.workspace.path = str(ws)
+    expect = _expectations(cfg)
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    proc = launch(cfg, port, ws, log_path=ARTIFACTS / "server.log")
+    try:
+        assert wait_until_up(port, 90, proc), f"the dashboard did not start; see {ARTIFACTS / 'server.log'}"
+        yield {"url": f"http://127.0.0.1:{port}", "ws": ws, "cfg": cfg, **expect}
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _expectations(cfg: Config) -> dict:
+    """Answers computed with the Workbench directly (the pages must show the same)."""
+    w = Workbench(cfg)
+    try:
+        a = w.analysis()
+        e = a.edges
+        # a company whose legal representative represents another company too; small
+        # enough neighbourhoods that one page shows them whole
+        reps = e.filter(pl.col("type") == "LEGAL_REP_OF").group_by("src").agg(pl.col("dst"))
+        reps = reps.filter(pl.col("dst").list.len() >= 2)
+        pick = None
+        for person, companies in reps.iter_rows():
+            total_p = w.expand(person, 1, EXPLORER_TYPES, limit=25)["total"]
+            for c in companies:
+                if w.expand(c, 1, EXPLORER_TYPES, limit=25)["total"] <= 25 and total_p <= 25:
+                    pick = (c, person, [x for x in companies if x != c][0])
+                    break
+            if pick:
+                break
+        assert pick, "no suitable company in the test city"
+        company, person, other = pick
+        first = w.expand(company, 1, EXPLORER_TYPES, limit=25)
+        canvas1 = {company} | {n["node_id"] for n in first["nodes"]}
+        second = w.expand(person, 1, EXPLORER_TYPES, limit=25, existing=canvas1)
+        canvas2 = canvas1 | {n["node_id"] for n in second["nodes"]}
+        paths = w.paths(company, other, 4)
+        shortest = int(paths["length"][0])
+        shortest_edges = {e for ids in paths.filter(pl.col("length") == shortest)["edge_ids"].to_list() for e in ids}
+        listing = w.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget)
+        queue = w.review_queue()
+        person_id_masked = a.net.nodes.filter(pl.col("node_id") == person)["id_masked"][0]
+        # resolution's entity table keeps the full number (never shown): the page must not show it
+        ents = pl.read_parquet(cfg.workspace_path / "entities" / "entities.parquet")
+        person_full_id = ents.filter(pl.col("entity_id") == person)["id_number"][0]
+        return {"company": company, "company_name": a.net.names[a.net.index_of([company])[0]],
+                "other_name": a.net.names[a.net.index_of([other])[0]], "person": person, "person_name": a.net.names[a.net.index_of([person])[0]],
+                "person_id_masked": person_id_masked, "person_full_id": person_full_id, "other": other, "canvas1": canvas1, "canvas2": canvas2,
+                "shortest": shortest, "shortest_edges": shortest_edges, "inspection_ids": listing.targets["node_id"].to_list(),
+                "review_pair": (queue["left"][0], queue["right"][0]) if queue.height else None}
+    finally:
+        w.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1300}, accept_downloads=True, locale="zh-CN")
+    local = site["url"].replace("http://", "")
+
+    def watch(req):
+        u = req.url
+        if not (u.startswith(("data:", "blob:", "about:")) or local in u.split("/")[2:3]):
+            EXTERNAL.append(u)
+
+    ctx.on("request", watch)
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ctx.close()
+
+
+# ------------------------------------------------------------------------------- helpers
+def open_page(page, site, path: str) -> None:
+    page.goto(f"{site['url']}/{path}")
+    settle(page)
+
+
+def settle(page, quiet_ms: int = 600) -> None:
+    """Wait until the app has connected and no script run is in progress."""
+    page.wait_for_selector('[data-testid="stMain"]')
+    page.wait_for_timeout(quiet_ms)
+    page.wait_for_function(
+        "() => { const w = document.querySelector('[data-testid=\"stStatusWidget\"]'); "
+        "return !w || !/Running|Connecting/.test(w.innerText); }", timeout=90_000)
+    page.wait_for_timeout(quiet_ms)
+
+
+def see(page, text: str, timeout: float = 60_000) -> None:
+    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout)
+
+
+def clean(page) -> None:
+    """No stack trace and no Streamlit exception box anywhere on the page."""
+    body = page.inner_text("body")
+    assert "Traceback" not in body
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def shot(page, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def graph_frame(page, index: int = 0):
+    page.locator("iframe[title*='st_link_analysis']").nth(index).wait_for(state="visible")
+    frames = [f for f in page.frames if "st_link_analysis" in f.url]
+    assert frames, "the graph component did not load"
+    return frames[index]
+
+
+CY = "document.getElementById('cy')._cyreg.cy"
+
+
+def cy_nodes(frame) -> set[str]:
+    return set(frame.evaluate(f"() => {CY}.nodes().map(n => n.id())"))
+
+
+def wait_nodes(frame, want: set[str], timeout_s: float = 30) -> set[str]:
+    deadline = time.monotonic() + timeout_s
+    got: set[str] = set()
+    while time.monotonic() < deadline:
+        try:
+            got = cy_nodes(frame)
+        except Exception:  # noqa: BLE001 - the component is still mounting
+            got = set()
+        if got == want:
+            return got
+        time.sleep(0.25)
+    return got
+
+
+def node_point(page, frame, node_id: str) -> tuple[float, float]:
+    """Page coordinates of a node's centre, once the layout has stopped moving it."""
+    page.locator("iframe[title*='st_link_analysis']").first.scroll_into_view_if_needed()
+    last = None
+    for _ in range(40):
+        p = frame.evaluate(f"(id) => {{ const n = {CY}.$id(id); const r = document.getElementById('cy')"
+                           ".getBoundingClientRect(); const q = n.renderedPosition(); "
+                           "return [q.x + r.left, q.y + r.top]; }", node_id)
+        if last and abs(p[0] - last[0]) < 0.5 and abs(p[1] - last[1]) < 0.5:
+            break
+        last = p
+        time.sleep(0.25)
+    box = page.locator("iframe[title*='st_link_analysis']").first.bounding_box()
+    return box["x"] + p[0], box["y"] + p[1]
+
+
+# --------------------------------------------------------------------------------- tests
+def test_overview_shows_the_pictures(page, site):
+    open_page(page, site, "")
+    see(page, "Grade distribution")
+    page.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for(state="visible")
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
+    page.wait_for_timeout(1500)
+    clean(page)
+    shot(page, "01-overview")
+
+
+def test_search_then_profile_and_report(page, site):
+    open_page(page, site, "search")
+    name = site["company_name"]
+    page.get_by_placeholder("名称 / 代码 / 拼音").fill(name)
+    page.get_by_role("button", name="Search 搜索").click()
+    see(page, "result(s)")
+    page.get_by_role("link", name=name, exact=True).first.click()
+    page.wait_for_url(f"**/profile?id={site['company']}")
+    settle(page)
+    see(page, "Grade 信用等级")
+    see(page, "Timeline of records")
+    assert page.get_by_role("heading", name=name).count() >= 1
+    clean(page)
+    shot(page, "02-profile-company")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="enterprise credit report (HTML)").click()
+    html = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert name in html and "企业信用报告" in html and site["person_name"] in html
+
+    # the legal representative's profile: the ID number only masked
+    open_page(page, site, f"profile?id={site['person']}")
+    see(page, "Identity")
+    see(page, "Companies controlled")
+    if site["person_id_masked"]:
+        assert "*" in site["person_id_masked"]
+        see(page, site["person_id_masked"])
+    body = page.inner_text("body")
+    assert site["person_full_id"] and site["person_full_id"] not in body
+    clean(page)
+    shot(page, "03-profile-person")
+
+
+def test_explorer_double_click_expands_and_path_joins_two_nodes(page, site):
+    open_page(page, site, f"explorer?id={site['company']}")
+    see(page, "on the canvas")
+    frame = graph_frame(page)
+    got = wait_nodes(frame, site["canvas1"])
+    assert got == site["canvas1"]
+    page.wait_for_timeout(800)
+    x, y = node_point(page, frame, site["person"])
+    page.mouse.dblclick(x, y)
+    got = wait_nodes(frame, site["canvas2"])
+    assert got == site["canvas2"], "double-click did not add the legal representative's neighbours"
+    settle(page)
+    see(page, f"{site['person_name']}: showing neighbours")
+    page.wait_for_timeout(1200)
+    clean(page)
+    shot(page, "04-explorer-expanded")
+
+    # click the two companies: they become the ends of the path
+    for nid in (site["company"], site["other"]):
+        frame = graph_frame(page)
+        x, y = node_point(page, frame, nid)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(700)
+        settle(page, 300)
+    try:
+        for k, name in enumerate((site["company_name"], site["other_name"])):
+            box = page.locator('[data-testid="stSelectbox"]').nth(k)
+            shown = ("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ') + "
+                     "' ' + el.textContent")
+            deadline = time.monotonic() + 20
+            while name not in box.evaluate(shown) and time.monotonic() < deadline:
+                time.sleep(0.25)
+            assert name in box.evaluate(shown), "clicking a node did not make it an end of the path"
+    finally:
+        shot(page, "05a-explorer-selected")
+    page.get_by_role("button", name="find paths 查找路径").click()
+    settle(page)
+    see(page, "Paths 路径")
+    see(page, f"{site['shortest']} link(s):")
+    frame = graph_frame(page)
+    deadline = time.monotonic() + 20
+    red: set[str] = set()
+    while time.monotonic() < deadline and not red:
+        red = set(frame.evaluate(f"() => {CY}.edges('[label = \"PATH\"]').map(e => e.id())"))
+        time.sleep(0.25)
+    assert red == site["shortest_edges"], "the shortest path(s) are not the links drawn as the path"
+    page.wait_for_timeout(1000)
+    clean(page)
+    shot(page, "05-explorer-path")
+
+
+def test_inspection_list_preview_and_downloads(page, site):
+    open_page(page, site, "inspection")
+    page.get_by_role("button", name="Draw 生成名单").click()
+    see(page, "enterprises drawn")
+    see(page, "Preview 预览")
+    clean(page)
+    shot(page, "06-inspection")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    back = pl.read_csv(io.BytesIO(Path(dl.value.path()).read_bytes()))
+    assert back["node_id"].to_list() == site["inspection_ids"]
+    assert back["seed"].unique().to_list() == [site["cfg"].analytics.inspection_seed]
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="XLSX", exact=True).click()
+    import openpyxl
+
+    target = site["ws"].parent / "inspection.xlsx"
+    dl.value.save_as(target)
+    wbk = openpyxl.load_workbook(target, read_only=True)
+    rows = list(wbk["targets"].iter_rows(values_only=True))
+    assert len(rows) - 1 == len(site["inspection_ids"])
+
+
+def test_review_decision_is_stored_as_a_judgement(page, site):
+    assert site["review_pair"], "the test city has no uncertain pair to review"
+    open_page(page, site, "review")
+    see(page, "match probability")
+    body = page.inner_text("body")
+    assert site["review_pair"][0] in body and site["review_pair"][1] in body
+    page.get_by_label("who 审核人").fill("王调查员")
+    page.get_by_label("why 理由").fill("营业执照上同一注册号")
+    shot(page, "07-review")
+    page.get_by_role("button", name="match 同一主体").click()
+    see(page, "recorded match")
+    clean(page)
+    j = pl.read_parquet(site["ws"] / "entities" / "judgements.parquet")
+    assert j.height == 1
+    row = j.row(0, named=True)
+    assert (row["left"], row["right"]) == tuple(sorted(site["review_pair"]))
+    assert row["decision"] == "match" and row["who"] == "王调查员" and row["why"] == "营业执照上同一注册号"
+
+
+def test_cypher_console_refuses_writes_and_draws_results(page, site):
+    open_page(page, site, "cypher")
+    box = page.locator("textarea").first
+    box.fill("MATCH (n:LegalPerson) DETACH DELETE n")
+    page.get_by_role("button", name="Run 运行").click()
+    see(page, "query refused: read-only")
+    clean(page)
+    shot(page, "08-cypher-write-refused")
+    box.fill("MATCH (n:LegalPerson RETURN n")
+    page.get_by_role("button", name="Run 运行").click()
+    see(page, "not valid Cypher")
+    clean(page)
+    box.fill("MATCH (p:NaturalPerson)-[r:LEGAL_REP_OF]->(c:LegalPerson) RETURN p, r, c LIMIT 10")
+    page.get_by_role("button", name="Run 运行").click()
+    try:
+        see(page, "10 row(s)", timeout=20_000)
+    finally:
+        shot(page, "09-cypher-graph")
+    frame = graph_frame(page)
+    deadline = time.monotonic() + 20
+    n = 0
+    while time.monotonic() < deadline and n == 0:
+        try:
+            n = frame.evaluate(f"() => {CY}.edges().length")
+        except Exception:  # noqa: BLE001 - still mounting
+            n = 0
+        time.sleep(0.25)
+    assert n == 10
+    page.wait_for_timeout(1000)
+    clean(page)
+    shot(page, "09-cypher-graph")
+    assert site["cfg"].graph.backend == "embedded"
+    # the graph is unchanged: the write above was refused by the database
+    w = Workbench(site["cfg"])
+    try:
+        assert w.search(site["company_name"])["node_id"].to_list()[0] == site["company"]
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("path,message", [
+    ("profile?id=NO-SUCH-ENTITY", "no entity with id"),
+    ("explorer?id=NO-SUCH-ENTITY", "no node with id"),
+    ("ownership?id=NO-SUCH-ENTITY", "no entity with id"),
+])
+def test_unknown_ids_give_a_clear_message(page, site, path, message):
+    open_page(page, site, path)
+    see(page, message)
+    clean(page)
+
+
+def test_empty_search_gives_a_clear_message(page, site):
+    open_page(page, site, "search")
+    page.get_by_role("button", name="Search 搜索").click()
+    see(page, "type a name")
+    clean(page)
+    shot(page, "10-empty-search")
+
+
+def test_ownership_tree(page, site):
+    open_page(page, site, f"ownership?id={site['company']}")
+    see(page, "Shareholders (up)")
+    see(page, "integrated share")
+    clean(page)
+    shot(page, "11-ownership")
+
+
+def test_nothing_loaded_from_the_internet(page, site):
+    """Every page, opened afresh, fetches only from the dashboard's own address (this test
+    also sees what the tests above fetched)."""
+    for path in ("", "search?q=深圳", f"profile?id={site['company']}", f"explorer?id={site['company']}",
+                 f"ownership?id={site['company']}", "inspection", "shells", "review", "cypher"):
+        open_page(page, site, path)
+        clean(page)
+    page.wait_for_timeout(1000)
+    assert EXTERNAL == [], f"requests left 127.0.0.1: {EXTERNAL[:5]}"

@@ -1,0 +1,384 @@
+"""The dashboard without a browser: masking, the canvas, the Workbench's answers checked
+against the generator's ground truth and against the stages' own results, the credit
+report, the CLI and the launcher's contract.
+
+The city (600 entities) is built once per test session with the stages' public APIs
+(``credgraph.dashboard.sample``); tests that write copy it first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from credgraph.config import Config
+from credgraph.dashboard import DashboardError, Workbench, credit_report_html, streamlit_args
+from credgraph.dashboard.data import config_from_json, config_to_json, graph_from_result
+from credgraph.dashboard.graphview import Canvas, edge_caption, risk_band, style_key
+from credgraph.dashboard.privacy import looks_like_id, mask_frame, mask_text
+from credgraph.dashboard.sample import cached_city
+from credgraph.identifiers import id_check_char, mask_id, mask_phone
+
+ENTITIES = 600
+SEED = 7
+
+
+def _valid_id(prefix17: str = "44030519850317123") -> str:
+    return prefix17 + id_check_char(prefix17)
+
+
+# ------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="session")
+def city(tmp_path_factory) -> Path:
+    return cached_city(tmp_path_factory.getbasetemp() / "dashboard-city", ENTITIES, SEED)
+
+
+def _cfg(ws: Path) -> Config:
+    cfg = Config()
+    cfg.workspace.path = str(ws)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def wb(city):
+    w = Workbench(_cfg(city))
+    w.warm_up(background=False)
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def truth(city):
+    t = city / "raw" / "truth"
+    return {n: pl.read_parquet(t / f"{n}.parquet") for n in ("entities", "relationships", "shell_clusters")}
+
+
+@pytest.fixture(scope="module")
+def entity_of_truth(city, truth):
+    """true entity id -> resolved entity id (by the mentions of the generator's truth)."""
+    m = pl.read_parquet(city / "raw" / "truth" / "mentions.parquet")
+    res = pl.read_parquet(city / "entities" / "mentions.parquet").select("source_file", "source_row", "role",
+                                                                          "entity_id")
+    j = m.join(res, on=["source_file", "source_row", "role"], how="inner")
+    best = (j.group_by("entity_id", "entity_id_right").len().sort("len", descending=True)
+            .group_by("entity_id", maintain_order=True).first())
+    return dict(zip(best["entity_id"].to_list(), best["entity_id_right"].to_list()))
+
+
+# ------------------------------------------------------------------------------- privacy
+def test_mask_text_masks_ids_and_mobiles_but_not_company_codes():
+    pid = _valid_id()
+    text = f"张三 {pid}，电话 13812345678 / +86 139-1234-5678；USCC 914403001922038216 注册号 440301000012345"
+    out = mask_text(text)
+    assert pid not in out and mask_id(pid) in out
+    assert "13812345678" not in out and "138****5678" in out
+    assert "1234-5678" not in out
+    assert "914403001922038216" in out  # a valid USCC is not personal data
+    # a mistyped ID (wrong check character) is still someone's number
+    typo = pid[:-1] + ("0" if pid[-1] != "0" else "1")
+    assert looks_like_id(typo) and typo not in mask_text(typo)
+
+
+def test_mask_frame_by_column_and_in_text():
+    pid = _valid_id()
+    f = pl.DataFrame({"name": ["李四"], "id_number": [pid], "phone": ["0755-83421234"], "id_hash": ["abc"],
+                      "note": [f"身份证 {pid}"], "names": [[f"x {pid}", "y"]]})
+    out = mask_frame(f)
+    assert "id_hash" not in out.columns
+    row = out.row(0, named=True)
+    assert row["id_number"] == mask_id(pid) and row["phone"] == mask_phone("0755-83421234")
+    assert pid not in row["note"] and pid not in " ".join(row["names"])
+
+
+# --------------------------------------------------------------------------------- canvas
+def test_canvas_collapse_keeps_what_else_pins():
+    c = Canvas()
+    c.add_nodes([{"node_id": x, "label": "LegalPerson", "name": x} for x in ("A", "B", "C", "D")])
+    c.centre = "A"
+    c.expanded["A"] = {"shown": ["B", "C"], "total": 2}
+    c.expanded["B"] = {"shown": ["D"], "total": 1}
+    c.add_edges([{"src": "B", "dst": "D", "type": "SHAREHOLDER_OF", "ratio": 0.5, "edge_id": "SHAREHOLDER_OF|B|D"},
+                 {"src": "X", "dst": "D", "type": "SHAREHOLDER_OF", "ratio": 0.5}])  # X absent: not drawn
+    assert list(c.edges) == ["SHAREHOLDER_OF|B|D"]
+    c.collapse("B")
+    assert "D" not in c.nodes and not c.edges
+    c.collapse("A")
+    assert set(c.nodes) == {"A"}  # C went; B was expanded itself but its expansion is gone too
+
+
+def test_styles_and_captions():
+    assert style_key("LegalPerson", "grade", 0.0, "A+") == "企业 · 等级 A+"
+    assert style_key("NaturalPerson", "risk", 0.5, None, high=0.3) == "自然人 · 高风险"
+    assert risk_band(0.2, high=0.3) == "中风险"
+    assert edge_caption("SHAREHOLDER_OF", 0.5) == "持股 50%"
+
+
+# ------------------------------------------------------------------------------ workbench
+def test_search_by_code_name_variant_and_pinyin(wb, truth, entity_of_truth):
+    legal = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_not_null()
+                                     & pl.col("name").str.contains("有限公司") & pl.col("parent_id").is_null())
+    row = legal.row(0, named=True)
+    want = entity_of_truth[row["entity_id"]]
+    by_code = wb.search(row["uscc"])
+    assert by_code["node_id"][0] == want and by_code["match"][0] == "uscc"
+    assert wb.search(row["uscc"][8:17])["node_id"].to_list()[0] == want  # organisation code inside the USCC
+    import opencc
+
+    trad = opencc.OpenCC("s2t").convert(row["name"]).replace("(", "（").replace(")", "）")
+    assert want in wb.search(trad)["node_id"].to_list()
+    from pypinyin import lazy_pinyin
+
+    brand = row["brand"]
+    py = "".join(lazy_pinyin(brand))
+    hits = wb.search(py)
+    assert want in hits["node_id"].to_list() or hits.height == wb.cfg.dashboard.search_limit
+    with pytest.raises(DashboardError, match="type a name"):
+        wb.search("   ")
+
+
+def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_truth, city):
+    rel = truth["relationships"].filter(pl.col("relation") == "legal_rep_of")
+    r = rel.row(0, named=True)
+    company, person = entity_of_truth[r["dst_id"]], entity_of_truth[r["src_id"]]
+    p = wb.profile(company)
+    assert p.kind == "LegalPerson" and p.grade is not None and p.grade["grade"] in ("A+", "A", "B", "C", "D", "E")
+    assert any(x == person and "legal representative" in rel_ for x, rel_ in
+               zip(p.related["node_id"].to_list(), p.related["relation"].to_list()))
+    # the timeline is exactly the entity's records in the graph frames
+    a = wb.analysis()
+    recs = a.edges.filter((pl.col("src") == company) & (pl.col("type") == "HAS_RECORD"))
+    assert p.timeline.height == min(recs.height, wb.cfg.dashboard.timeline_limit)
+    assert set(p.timeline["record"].to_list()) <= set(recs["dst"].to_list())
+    # grade explanation: the points of the indicators add up to the score
+    assert abs(100 + p.contributions["points"].sum() - p.grade["score"]) < 0.05 or p.grade["score"] in (0.0, 100.0)
+
+    pp = wb.profile(person)
+    true_id = truth["entities"].filter(pl.col("entity_id") == r["src_id"])["id_number"][0]
+    true_phone = truth["entities"].filter(pl.col("entity_id") == r["src_id"])["phone"][0]
+    html = credit_report_html(pp) + credit_report_html(p)
+    blob = json.dumps([pp.identity, p.identity], ensure_ascii=False, default=str) + html
+    assert true_id and true_id not in blob
+    if pp.identity.get("id_masked"):
+        assert pp.identity["id_masked"] == mask_id(true_id)
+    if true_phone:
+        assert true_phone.replace("-", "") not in blob.replace("-", "")
+    assert "<script" not in html and "http" not in html.lower()
+
+
+def test_unknown_and_wrong_ids_give_messages(wb):
+    with pytest.raises(DashboardError, match="no entity with id"):
+        wb.profile("NO-SUCH-ID")
+    with pytest.raises(DashboardError, match="no node with id"):
+        wb.expand("NO-SUCH-ID")
+    addr = wb.analysis().edges.filter(pl.col("type") == "LOCATED_AT")["dst"][0]
+    with pytest.raises(DashboardError, match="not a company or person"):
+        wb.profile(addr)
+
+
+def test_expand_pages_and_ranks_a_supernode(wb):
+    a = wb.analysis()
+    deg = (a.edges.filter(pl.col("type") == "LOCATED_AT").group_by("dst").len().sort("len", descending=True))
+    hub, n = deg.row(0)
+    assert n >= 3
+    first = wb.expand(hub, 1, ["LOCATED_AT"], "relationship", limit=2, offset=0)
+    second = wb.expand(hub, 1, ["LOCATED_AT"], "relationship", limit=2, offset=2)
+    assert first["total"] == n == second["total"]
+    ids1 = {x["node_id"] for x in first["nodes"]}
+    ids2 = {x["node_id"] for x in second["nodes"]}
+    assert len(ids1) == 2 and not ids1 & ids2
+    by_risk = wb.expand(hub, 1, ["LOCATED_AT"], "risk", limit=n)
+    risks = [a.risk_of.get(x["node_id"]) or 0.0 for x in by_risk["nodes"]]
+    assert risks == sorted(risks, reverse=True)
+    assert by_risk["by_type"] == {"LOCATED_AT": n}
+    # every link returned joins the hub to a returned node
+    assert all({e["src"], e["dst"]} <= ({hub} | {x["node_id"] for x in by_risk["nodes"]}) for e in by_risk["edges"])
+
+
+def test_paths_between_legal_rep_and_company(wb, truth, entity_of_truth):
+    r = truth["relationships"].filter(pl.col("relation") == "legal_rep_of").row(1, named=True)
+    a, b = entity_of_truth[r["src_id"]], entity_of_truth[r["dst_id"]]
+    paths = wb.paths(a, b, 3)
+    assert paths["length"][0] == 1 and paths["types"][0][0] == "LEGAL_REP_OF"
+    with pytest.raises(DashboardError, match="two different"):
+        wb.paths(a, a)
+
+
+def test_ownership_integrated_share_is_sum_of_chain_products(wb):
+    a = wb.analysis()
+    sh = a.edges.filter(pl.col("type") == "SHAREHOLDER_OF")
+    # a company whose holder is itself held: two layers up
+    two = sh.join(sh.select(pl.col("src").alias("top"), pl.col("dst").alias("src"), pl.col("ratio").alias("r2")),
+                  on="src")
+    assert two.height, "the city has no two-layer holdings"
+    company = two["dst"][0]
+    up = wb.ownership(company, "up", 5)
+    # brute force over the frames: every chain, product of ratios, summed per holder
+    holders: dict[str, float] = {}
+    def walk(node, prod, seen):
+        for s, r in sh.filter(pl.col("dst") == node).select("src", "ratio").iter_rows():
+            if s in seen or r is None:
+                continue
+            holders[s] = holders.get(s, 0.0) + prod * r
+            if len(seen) < 5:
+                walk(s, prod * r, seen | {s})
+    walk(company, 1.0, {company})
+    got = dict(up.group_by("node_id").agg(pl.col("integrated").first()).iter_rows())
+    assert set(got) == set(holders)
+    assert all(abs(got[h] - holders[h]) < 1e-9 for h in holders)
+
+
+def test_inspection_reproducible_and_exported(wb):
+    l1 = wb.inspection(11, 0.1)
+    l2 = wb.inspection(11, 0.1)
+    l3 = wb.inspection(12, 0.1)
+    assert l1.targets["node_id"].to_list() == l2.targets["node_id"].to_list()
+    assert l1.targets["node_id"].to_list() != l3.targets["node_id"].to_list()
+    n_ent = wb.analysis().grades.grades.height
+    assert abs(l1.targets.height - round(0.1 * n_ent)) <= max(2, 0.02 * n_ent)
+    files = wb.inspection_files(l1)
+    import io
+
+    back = pl.read_csv(io.BytesIO(files["csv"]))
+    assert back["node_id"].to_list() == l1.targets["node_id"].to_list()
+    assert files["xlsx"][:2] == b"PK"
+    with pytest.raises(DashboardError, match="six shares"):
+        wb.inspection(1, 0.1, ratios=(0.1, 0.2))
+
+
+def test_shell_group_opens_with_its_shared_hub(wb, truth, entity_of_truth):
+    groups = wb.shell_groups()
+    assert groups.height >= 1
+    g = groups.row(0, named=True)
+    loaded = wb.cluster_elements(g["members"])
+    ids = {n["node_id"] for n in loaded["nodes"]}
+    assert set(g["members"]) <= ids
+    hubs = ids - set(g["members"])
+    assert hubs, "the members' shared hub is missing"
+    for h in hubs:  # each hub is linked to at least two members
+        ends = [e["src"] if e["dst"] == h else e["dst"] for e in loaded["edges"] if h in (e["src"], e["dst"])]
+        assert len(set(ends) & set(g["members"])) >= 2
+    # the flagged group is one of the generator's planted shell clusters
+    true_members = {entity_of_truth.get(x) for x in truth["shell_clusters"]["entity_id"].to_list()}
+    assert len(set(g["members"]) & true_members) >= 0.8 * len(g["members"])
+
+
+def test_cypher_read_only_limited_and_masked(wb):
+    with pytest.raises(DashboardError, match="read-only"):
+        wb.cypher("CREATE (n:Address {node_id: 'x'}) RETURN n")
+    with pytest.raises(DashboardError, match="read-only"):
+        wb.cypher("MATCH (n) DETACH DELETE n")
+    with pytest.raises(DashboardError, match="not valid Cypher"):
+        wb.cypher("MATCH (n RETURN n")
+    with pytest.raises(DashboardError, match="type a Cypher"):
+        wb.cypher("")
+    res = wb.cypher("MATCH (p:NaturalPerson)-[r:LEGAL_REP_OF]->(c:LegalPerson) RETURN p, r, c, p.id_hash LIMIT 5")
+    assert res.frame.height == 5 and "p.id_hash" not in res.frame.columns
+    assert all("id_hash" not in cell for cell in res.frame["p"].to_list())
+    g = graph_from_result(res.frame)
+    assert len(g["edges"]) == 5 and {e["type"] for e in g["edges"]} == {"LEGAL_REP_OF"}
+    assert {e["src"] for e in g["edges"]} | {e["dst"] for e in g["edges"]} <= {n["node_id"] for n in g["nodes"]}
+    limited = wb.cypher("MATCH (n:CreditRecord) RETURN n.node_id")
+    assert limited.frame.height == wb.cfg.dashboard.cypher_row_limit or not limited.truncated
+
+
+def test_review_decision_is_a_judgement_the_next_resolve_honours(city, tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(city, ws)
+    w = Workbench(_cfg(ws))
+    queue = w.review_queue()
+    assert queue.height >= 1, "the test city has no uncertain pair"
+    pair = queue.row(0, named=True)
+    left, right = w.mention(pair["left"]), w.mention(pair["right"])
+    assert left["mention_id"] == pair["left"] and right["mention_id"] == pair["right"]
+    with pytest.raises(DashboardError, match="who"):
+        w.record_decision(pair["left"], pair["right"], "match", "", "same licence")
+    w.record_decision(pair["left"], pair["right"], "match", "王调查员", "same licence number")
+    after = w.review_queue()
+    assert after.height == queue.height - 1
+    assert after.filter((pl.col("left") == pair["left"]) & (pl.col("right") == pair["right"])).height == 0
+    decided = w.review_queue(include_decided=True).filter(pl.col("left") == pair["left"])
+    assert decided.filter(pl.col("right") == pair["right"])["decision"].to_list() == ["match"]
+    j = pl.read_parquet(ws / "entities" / "judgements.parquet")
+    assert j.select("decision", "who").row(-1) == ("match", "王调查员")
+
+    from credgraph.resolution import load_resolution, resolve
+
+    previous = load_resolution(ws / "entities")
+    assert previous.judgements.height == 1
+    records = pl.read_parquet(ws / "records" / "records.parquet")
+    again = resolve(records, previous=previous, config=_cfg(ws).resolution)
+    assert again.entity_of(pair["left"]) == again.entity_of(pair["right"])
+
+
+def test_overview_pictures_add_up(wb):
+    ov = wb.overview()
+    a = wb.analysis()
+    assert ov["grades"]["enterprises"].sum() == a.grades.grades.height
+    assert ov["risk"]["entities"].sum() == (a.risk.scores["risk"] > 0).sum()
+    rec = a.net.records.filter(pl.col("date").is_not_null())
+    assert ov["records"].drop("year").sum_horizontal().sum() == rec.height
+    assert (ov["clusters"]["size"] * ov["clusters"]["clusters"]).sum() == a.shells.candidates["size"].sum()
+
+
+# ----------------------------------------------------------------------- config and CLI
+def test_config_round_trip():
+    cfg = Config()
+    cfg.workspace.path = "/x/y"
+    cfg.analytics.sample_ratios = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    cfg.dashboard.port = 9999
+    back = config_from_json(config_to_json(cfg))
+    assert back.as_dict() == cfg.as_dict()
+
+
+def test_server_command_line_is_local_headless_and_private():
+    args = streamlit_args(8765)
+    pairs = dict(zip(args[::2], args[1::2])) | dict(zip(args[1::2], args[2::2]))
+    assert pairs["--server.address"] == "127.0.0.1" and pairs["--server.port"] == "8765"
+    assert pairs["--server.headless"] == "true" and pairs["--browser.gatherUsageStats"] == "false"
+    assert pairs["--client.showErrorDetails"] == "none"
+
+
+def test_cli_refuses_a_workspace_without_graph(tmp_path, monkeypatch):
+    import typer
+    from typer.testing import CliRunner
+
+    from credgraph.dashboard import cli
+
+    app = typer.Typer()
+    cli.register(app)
+
+    @app.command("noop")
+    def _noop() -> None:  # a second command, so Typer keeps "dashboard" as a subcommand
+        pass
+
+    monkeypatch.setenv("CREDGRAPH_WORKSPACE__PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("CREDGRAPH_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["dashboard", "--port", "8799"])
+    assert r.exit_code == 2
+    assert "credgraph graph load" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["dashboard", "--backend", "sqlite"])
+    assert r.exit_code == 2 and "embedded or neo4j" in r.output
+
+
+def test_risk_sources_are_seeded_entities_with_paths_to_the_target(wb, city):
+    a = wb.analysis()
+    s = a.risk.scores
+    target = s.filter(pl.col("received") > 0).sort("received", descending=True)["node_id"][0]
+    p = wb.profile(target)
+    src = p.sources
+    assert src.height >= 1
+    seeded = set(s.filter(pl.col("seed") > 0)["node_id"].to_list())
+    assert set(src["source_id"].to_list()) <= seeded
+    assert all(path[0] == sid and path[-1] == target for sid, path in zip(src["source_id"].to_list(),
+                                                                         src["path"].to_list()))
+    assert src["share"].sum() <= 1.0 + 1e-9
+    # an entity nobody passes risk to has no sources
+    calm = s.filter(pl.col("received") == 0)["node_id"]
+    if calm.len():
+        assert wb.risk_sources(calm[0], {"received": 0.0}).height == 0

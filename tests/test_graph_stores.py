@@ -1,0 +1,244 @@
+"""The query API on both backends (embedded LadybugDB and the real Neo4j test server)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from graph_fixtures import (  # noqa: E402,F401  (neo4j_cfg is a fixture)
+    ID_A, TRICKY, TRICKY2, USCC_HUAQIANG, make_cfg, neo4j_cfg, open_backend, small_frames,
+)
+
+from credgraph.graph.build import build_frames  # noqa: E402
+from credgraph.graph.model import NODE_LABELS  # noqa: E402
+from credgraph.graph.store import GraphStore, QueryError, StoreError  # noqa: E402
+from credgraph.records import polars_schema  # noqa: E402
+
+BACKENDS = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    s = open_backend(request.param, tmp_path, request)
+    s.load(small_frames())
+    yield s
+    s.close()
+
+
+def test_load_round_trip_and_counts(store):
+    g = small_frames()
+    assert isinstance(store, GraphStore)
+    assert store.counts() == g.counts()
+    nodes, edges = store.export_frames()
+    n0, e0 = g.contract()
+    assert nodes.select(n0.columns).equals(n0)
+    assert edges.equals(e0)
+
+
+def test_loading_twice_gives_the_same_graph(store):
+    before = store.counts()
+    assert store.load(small_frames()) == before
+    nodes, edges = store.export_frames()
+    assert nodes.height == sum(before[lab] for lab in NODE_LABELS)
+    assert edges["edge_id"].is_unique().all()
+
+
+@pytest.mark.parametrize("text,expected,match", [
+    ("华强电子", "C1", "name"),
+    ("華強電子", "C1", "name"),                       # traditional
+    ("华强电子（深圳）", "C1", "name"),                # a variant in names, full-width brackets
+    ("huaqiang", "C1", "pinyin"),
+    ("hqdz", "C1", "initials"),
+    ("华墙电子", "C1", "pinyin"),                      # homophone typo: same sound
+    ("华强电了有限", "C1", "fuzzy"),                   # a wrong character
+    (USCC_HUAQIANG, "C1", "uscc"),
+    ("192203821", "C1", "org code"),                  # the organisation code inside the USCC
+    (ID_A, "P1", "id number"),                        # through the keyed hash, never stored in clear
+    (TRICKY, "C4", "exact name"),
+    ("DETACH DELETE", "C4", "name"),
+    (TRICKY2, "C5", "exact name"),
+])
+def test_search(store, text, expected, match):
+    res = store.search(text)
+    assert res.height >= 1
+    top = res.row(0, named=True)
+    assert (top["node_id"], top["match"]) == (expected, match), res
+    assert store.counts()["LegalPerson"] == 5  # nothing in the text was executed
+
+
+def test_search_finds_nothing_for_unknown_text(store):
+    assert store.search("完全不存在的名称").height == 0
+    assert store.search("   ").height == 0
+
+
+def test_neighbourhood_one_and_two_hops(store):
+    nb = store.neighbourhood("C1", hops=1, limit=50)
+    assert nb.total == nb.nodes.height == 6
+    # control first: the larger shareholding, the smaller, the legal representative, the branch
+    assert nb.nodes["node_id"].to_list()[:3] == ["P1", "C3", "C2"]
+    assert nb.nodes.row(0, named=True)["ratio"] == 0.7
+    assert set(nb.nodes["node_id"]) == {"P1", "C3", "C2", "rec:r13", "rec:r14"} | {
+        n for n in nb.nodes["node_id"] if n.startswith("addr:")}
+    two = store.neighbourhood("C1", hops=2, limit=100)
+    far = two.nodes.filter(pl.col("distance") == 2)
+    assert set(far["node_id"]) >= {"C4", "C5", "rec:r12"}
+    assert far.filter(pl.col("node_id") == "C4")["via"].item().startswith("addr:")
+    # every page node has its connecting edge(s), and the edges join the page to the centre
+    ends = set(two.edges["src"]) | set(two.edges["dst"])
+    assert set(two.nodes["node_id"]) <= ends
+
+
+def test_neighbourhood_filters_types_and_rejects_unknown_ones(store):
+    nb = store.neighbourhood("C1", hops=1, rel_types=["SHAREHOLDER_OF"])
+    assert nb.nodes["node_id"].to_list() == ["P1", "C3"]
+    with pytest.raises(ValueError, match="unknown relationship type"):
+        store.neighbourhood("C1", rel_types=["SHAREHOLDER_OF]-() DETACH DELETE n //"])
+    with pytest.raises(KeyError):
+        store.neighbourhood("nobody")
+
+
+def test_paths_between_two_people(store):
+    p = store.paths("P2", "P1", max_hops=4)
+    got = [(r["length"], r["types"], r["directions"]) for r in p.iter_rows(named=True)]
+    assert got == [
+        (3, ["AGENT_OF", "USES_PHONE", "USES_PHONE"], [">", ">", "<"]),
+        (4, ["AGENT_OF", "LOCATED_AT", "LOCATED_AT", "LEGAL_REP_OF"], [">", ">", "<", "<"]),
+        (4, ["AGENT_OF", "LOCATED_AT", "LOCATED_AT", "SHAREHOLDER_OF"], [">", ">", "<", "<"]),
+    ]
+    assert p.row(0, named=True)["node_ids"][0] == "P2" and p.row(0, named=True)["node_ids"][-1] == "P1"
+    assert store.paths("P2", "P1", max_hops=2).height == 0
+
+
+def test_ownership_chains_with_ratios(store):
+    up = store.ownership("C1", "up")
+    got = [(r["node_id"], r["depth"], r["ratios"], r["ratio"]) for r in up.iter_rows(named=True)]
+    assert got == [("P1", 1, [0.7], 0.7), ("C3", 1, [0.3], 0.3), ("P1", 2, [0.3, 1.0], 0.3)]
+    integrated = up.group_by("node_id").agg(pl.col("ratio").sum())
+    assert integrated.filter(pl.col("node_id") == "P1")["ratio"].item() == pytest.approx(1.0)
+    down = store.ownership("P1", "down")
+    assert [(r["node_id"], r["depth"]) for r in down.iter_rows(named=True)] == [("C3", 1), ("C1", 1), ("C1", 2)]
+
+
+def test_sharing_address_and_phone(store):
+    s = store.sharing("C4")
+    assert [(r["via_kind"], r["node_id"]) for r in s.iter_rows(named=True)] == [
+        ("address", "C1"), ("address", "C5"), ("phone", "P1")]
+    assert s.filter(pl.col("via_kind") == "phone")["via_name"].item() == "138****5678"
+
+
+def test_read_only_query_and_limits(store):
+    q = "MATCH (n:LegalPerson) WHERE n.name = $name RETURN n.node_id AS id, n.name AS name"
+    count_all = "MATCH (n) RETURN n.node_id AS id"
+    res = store.query(q, {"name": TRICKY})
+    assert res.frame.to_dicts() == [{"id": "C4", "name": TRICKY}] and not res.truncated
+    res = store.query(count_all, row_limit=4)
+    assert res.frame.height == 4 and res.truncated
+    for write in ("CREATE (n:LegalPerson {node_id: 'zz', name: 'x'})", "MATCH (n:LegalPerson) DETACH DELETE n",
+                  "MATCH (n:LegalPerson) SET n.name = 'x'"):
+        with pytest.raises(QueryError, match="read-only"):
+            store.query(write)
+    with pytest.raises(QueryError):
+        store.query("MATC (n) RETURN n")
+    assert store.counts()["LegalPerson"] == 5
+
+
+def test_query_nodes_show_their_label(store):
+    res = store.query("MATCH (n:NaturalPerson) WHERE n.node_id = 'P1' RETURN n")
+    text = res.frame.item()
+    assert '"NaturalPerson"' in text and "110105********002X" in text and ID_A not in text
+
+
+@pytest.mark.neo4j
+def test_neo4j_killed_load_then_reload_gives_the_same_counts(request, tmp_path):
+    from credgraph.graph.neo4j_store import Neo4jStore
+
+    s = open_backend("neo4j", tmp_path, request)
+    try:
+        g = small_frames()
+        s.load(g)
+        want = s.counts()
+        # a load killed midway: some nodes and one relationship written with another stamp, never swept
+        s._write_batches("UNWIND $rows AS row MERGE (n:LegalPerson {node_id: row.id}) SET n.load_id = $stamp",
+                         [{"id": "ghost1"}, {"id": "ghost2"}], "killed")
+        s._write_batches("UNWIND $rows AS row MATCH (a:LegalPerson {node_id: 'ghost1'}), (b:LegalPerson "
+                         "{node_id: 'C1'}) MERGE (a)-[r:SHAREHOLDER_OF {edge_id: row.id}]->(b) SET r.load_id = $stamp",
+                         [{"id": "SHAREHOLDER_OF|ghost1|C1"}], "killed")
+        assert s.counts()["LegalPerson"] == 7
+        assert s.load(g) == want
+        assert isinstance(s, Neo4jStore)
+    finally:
+        s.close()
+
+
+def test_embedded_failed_load_keeps_the_previous_graph(tmp_path):
+    from credgraph.graph.ladybug_store import LadybugStore
+
+    s = LadybugStore(make_cfg(tmp_path), tmp_path / "graph" / "ladybug")
+    g = small_frames()
+    want = s.load(g)
+    broken = small_frames()
+    dup = broken.nodes["LegalPerson"]
+    broken.nodes["LegalPerson"] = pl.concat([dup, dup.head(1)])  # a duplicate key: COPY fails midway
+    with pytest.raises(RuntimeError):
+        s.load(broken)
+    assert s.counts() == want
+    assert s.search("华强电子").row(0, named=True)["node_id"] == "C1"
+    s.close()
+
+
+def test_embedded_read_only_store_needs_a_graph(tmp_path):
+    from credgraph.graph.store import open_store
+
+    cfg = make_cfg(tmp_path / "ws")
+    with pytest.raises(StoreError, match="credgraph graph load"):
+        open_store(cfg, read_only=True)
+
+
+@pytest.mark.neo4j
+def test_neo4j_wrong_password_or_no_server_says_how_to_fix(neo4j_cfg):
+    import copy
+
+    from credgraph.graph.neo4j_store import Neo4jStore
+
+    bad = copy.deepcopy(neo4j_cfg)
+    bad.graph.neo4j_password = "not-the-password"
+    with pytest.raises(StoreError, match="NEO4J_PASSWORD"):
+        Neo4jStore(bad)
+    gone = copy.deepcopy(neo4j_cfg)
+    gone.graph.neo4j_uri = "bolt://127.0.0.1:9"
+    with pytest.raises(StoreError, match="credgraph neo4j start"):
+        Neo4jStore(gone)
+
+
+@pytest.mark.neo4j
+def test_supernode_neighbourhood_is_paged_with_a_total(request, tmp_path):
+    rows, asg = [], []
+    ents = [{"entity_id": "HUB0", "type": "legal", "name": "中心公司"}]
+    for i in range(40):
+        rid = f"a{i:02d}"
+        rows.append({"record_id": rid, "kind": "entity", "catalog": "MR_REG", "subject_name": f"壳公司{i:02d}",
+                     "subject_address": "深圳市福田区福华路88号1室"})
+        asg.append({"record_id": rid, "role": "subject", "entity_id": f"S{i:02d}"})
+        ents.append({"entity_id": f"S{i:02d}", "type": "legal", "name": f"壳公司{i:02d}"})
+    rows.append({"record_id": "hub", "kind": "entity", "catalog": "MR_REG", "subject_name": "中心公司",
+                 "subject_address": "深圳市福田区福华路88号1室"})
+    asg.append({"record_id": "hub", "role": "subject", "entity_id": "HUB0"})
+    recs = pl.DataFrame(rows, schema_overrides=polars_schema())
+    g = build_frames(recs, pl.DataFrame(asg), pl.DataFrame(ents), hash_key="k")
+    for backend in ("embedded", "neo4j"):
+        s = open_backend(backend, tmp_path / backend, request)
+        try:
+            s.load(g)
+            full = s.neighbourhood("HUB0", hops=2, limit=100)
+            assert full.total == 41 and full.nodes.height == 41
+            pages = [s.neighbourhood("HUB0", hops=2, limit=15, offset=o) for o in (0, 15, 30)]
+            assert [p.total for p in pages] == [41, 41, 41]
+            assert pl.concat([p.nodes for p in pages]).equals(full.nodes)
+            assert full.nodes.row(0, named=True)["label"] == "Address"
+            assert s.sharing("HUB0").height == 40
+        finally:
+            s.close()
