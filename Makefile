@@ -26,8 +26,12 @@ demo: $(VENV)/.installed-main
 test: $(VENV)/.installed-test
 	bash scripts/run-tests.sh
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@
+
 ## Benchmarks (large runs; not part of the test suite).
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
 	bash bench/run.sh
 
 clean:
