@@ -2,15 +2,15 @@
 
 Run from a fresh clone:
 
-    .venv/bin/python bench/bench_resolve.py                 # ~1M records (230k entities)
-    .venv/bin/python bench/bench_resolve.py --entities 20000 --splink
+    .venv/bin/python bench/bench_resolve.py                 # ~1M records (230k entities), Splink beside
+    .venv/bin/python bench/bench_resolve.py --entities 20000 --no-splink
 
 Steps: generate a city (cached in bench/out/), load it with the loaders, then time
 ``credgraph.resolution`` end to end (read records.parquet → resolve → write the outputs)
 in a fresh process, reporting wall time, CPU time and peak RSS; evaluate against the
 ground truth (pairwise / B-cubed F1 per subject type and hard case, branch → parent
-merges, clusters with two USCCs, candidate pairs and blocking recall). With ``--splink``,
-Splink 5 (DuckDB backend) resolves the same mentions, configured the way its
+merges, clusters with two USCCs, candidate pairs and blocking recall). Then (unless
+``--no-splink``) Splink 5 (DuckDB backend) resolves the same mentions, configured the way its
 documentation recommends (u by random sampling, m by EM on two blocking rules, predict,
 cluster at 0.95), and both F1s and the time ratio are printed.
 
@@ -87,7 +87,7 @@ def evaluate_run(city: Path, ws: Path):
 
 
 # ------------------------------------------------------------------------------- Splink
-def splink_run(res, city: Path) -> dict:
+def splink_run(res, city: Path, ws: Path) -> dict:
     """Splink 5 on the same mentions, per subject type; returns F1s and time."""
     import logging
 
@@ -101,7 +101,9 @@ def splink_run(res, city: Path) -> dict:
 
     # The same mentions, with the generic cleaning Splink's documentation asks for
     # (Unicode NFKC, no whitespace); no Chinese-specific normalisation.
-    m = res.mentions
+    from credgraph.resolution.mentions import extract_mentions
+
+    m = extract_mentions(pl.read_parquet(ws / "records" / "records.parquet"))
     company = m.select(pl.col("mention_id").alias("counterpart"), pl.col("name").alias("company"))
     m = m.join(company, on="counterpart", how="left").with_columns(
         pl.col("name", "address", "company").str.normalize("NFKC").str.replace_all(r"\s+", ""),
@@ -164,7 +166,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--entities", type=int, default=230_000, help="entities in the city (230k gives ~1M records)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--splink", action="store_true", help="also run Splink 5 on the same mentions")
+    ap.add_argument("--no-splink", dest="splink", action="store_false",
+                    help="skip Splink 5 (it needs the bench extra: pip install -e '.[bench]')")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     city, ws = prepare(args.entities, args.seed)
@@ -193,7 +196,7 @@ def main() -> None:
 
     if args.splink:
         print("\n== Splink 5 (DuckDB) on the same mentions")
-        sp = splink_run(res, city)
+        sp = splink_run(res, city, ws)
         for type_ in ("legal", "natural"):
             a, b = ev.by_type[type_], sp[type_]
             print(f"  {type_:8} pairwise F1: credgraph {a['pairwise_f1']:.4f}   splink {b['pairwise_f1']:.4f}   "

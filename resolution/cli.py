@@ -139,6 +139,8 @@ def register(app: typer.Typer) -> None:
         Decisions are stored as judgements (who, when, why) and applied by every later
         `credgraph resolve`; no run overrides them.
         """
+        import polars as pl
+
         from credgraph.atomic import write_parquet
         from credgraph.resolution.errors import ResolutionError
         from credgraph.resolution.judgements import add_judgement
@@ -155,6 +157,9 @@ def register(app: typer.Typer) -> None:
             ids = list(match if match is not None else no_match)
         if decision:
             a, b = (_mention_of(res, x) for x in ids)
+            types = dict(res.mentions.filter(pl.col("mention_id").is_in([a, b])).select("mention_id", "type").iter_rows())
+            if types.get(a) != types.get(b):
+                _fail(f"{a} is a {types.get(a)} person and {b} a {types.get(b)} person: they are never one entity")
             try:
                 ent = {m: res.entity_of(m) for m in (a, b)}
                 j = add_judgement(res.judgements, a, b, decision, who=who or "", why=why or "",

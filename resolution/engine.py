@@ -6,10 +6,12 @@
    judged to match, form a group without scoring.
 2. **Profiles.** Distinct combinations of the compared fields; pairs are scored once per
    pair of profiles, not per pair of mentions.
-3. **Blocking.** Several keys per profile (core name, its pinyin, its sorted characters and
-   one-character deletions, brand, address, phone; for persons the name with birth date, ID
-   digits, phone, address or company). Blocks are counted in groups and capped at
-   ``max_block_size``; each group sends at most a few profiles into a block.
+3. **Blocking.** Several keys per profile (core name, its pinyin, its sorted characters, the core
+   with one brand character deleted, address + phone, address, phone; for persons the name or its
+   pinyin with birth date, visible ID digits, phone, address or company, and the visible ID digits
+   alone). Blocks are counted in groups and capped at ``max_block_size``; each group sends at
+   most a few profiles into a block; two groups that both hold a strong identifier are never
+   paired (their identifiers differ, so they cannot merge).
 4. **Scoring** by the Fellegi-Sunter model (:mod:`.model`) and hard rules (:mod:`.features`).
 5. **Clustering** of groups from auto-merge links under constraints (:mod:`.cluster`).
 """
@@ -417,12 +419,19 @@ def resolve_type(
             no_auto |= flags[rule.name]
     stats["time_compare_s"] = round(time.perf_counter() - t1, 3)
 
-    # Term frequency of the name: share of groups carrying it.
+    # Term frequency of the name: share of groups carrying it. A company's name is its core with its
+    # branch part (a parent and its branches share a core, but the branch rule tells them apart).
     tf_col = comparisons[0].tf_column
-    tf_codes = profiles.codes[tf_col]
-    g_by_code = pl.DataFrame({"c": tf_codes, "g": profiles.group}).unique()
-    counts = np.bincount(g_by_code["c"].to_numpy(), minlength=len(vocab[tf_col])).astype(np.float64)
-    n_groups = max(stats["groups"], 1)
+    tf_codes = profiles.codes[tf_col].astype(np.int64)
+    if type_ == "legal":
+        tf_codes = tf_codes * (len(vocab["branch"]) + 1) + profiles.codes["branch"]
+    tf_codes = np.unique(tf_codes, return_inverse=True)[1].reshape(-1)
+    # Counted over closed groups (registered companies, persons with an ID number): open groups may be
+    # the same entity not yet linked (a legacy registration number), which must not make a name common.
+    g_by_code = pl.DataFrame({"c": tf_codes, "g": profiles.group}).filter(
+        pl.Series(closed_g[profiles.group])).unique()
+    counts = np.bincount(g_by_code["c"].to_numpy(), minlength=int(tf_codes.max()) + 1 if len(tf_codes) else 1).astype(np.float64)
+    n_groups = max(int(closed_g.sum()), 1)
     tf = np.maximum(counts, 1.0) / n_groups
     tf_pair = tf[tf_codes[l]] if len(l) else np.zeros(0)
 

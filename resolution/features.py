@@ -17,7 +17,7 @@ is integer comparison and string similarity is computed once per distinct pair o
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np

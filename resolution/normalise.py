@@ -256,6 +256,13 @@ for _w in set(INDUSTRIES):
 _INDUSTRY_BY_LEN = {k: frozenset(v) for k, v in sorted(_INDUSTRY_BY_LEN.items(), reverse=True)}
 
 
+def _industry_without_brand(text: str) -> bool:
+    """True when ``text`` ends with an industry word but leaves less than a 2-character brand
+    (中电子): the region name before it was part of the brand (金华中电子)."""
+    return any(len(text) - n < 2 and text[-n:] in words for n, words in _INDUSTRY_BY_LEN.items()
+               if len(text) >= n)
+
+
 def _peel_industry(core: str) -> tuple[str, str]:
     """Split industry words off the end of a core, longest first, leaving a brand of 2+ characters."""
     brand, industry = core, ""
@@ -302,7 +309,7 @@ def _parse_normalised_company(t: str) -> CompanyName:
         if merged is None:
             break
         rest = parent[m[1]:]
-        if len(rest) < 2 or rest in _INDUSTRY_SET:
+        if len(rest) < 2 or rest in _INDUSTRY_SET or _industry_without_brand(rest):
             break
         region, pos = merged, m[1]
     core = parent[pos:]

@@ -16,12 +16,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from credgraph.config import ResolutionConfig
 from credgraph.resolution.engine import TypeResult, resolve_type
-from credgraph.resolution.errors import InputError, ResolutionError
+from credgraph.resolution.errors import ResolutionError
 from credgraph.resolution.judgements import check_judgements, effective_judgements, empty_judgements
 from credgraph.resolution.mentions import extract_mentions
 from credgraph.resolution.model import Model, load_model
@@ -31,6 +30,12 @@ __all__ = ["Resolution", "resolve", "write_resolution", "load_resolution", "OUTP
 
 OUTPUT_FILES = ("assignments.parquet", "entities.parquet", "evidence.parquet", "events.parquet",
                 "judgements.parquet", "review.parquet", "mentions.parquet", "model.json", "run.json")
+
+
+#: Mention columns kept with a run (``mentions.parquet``): lineage and the values explanations show.
+STATE_COLUMNS = ("mention_id", "record_id", "role", "type", "seq", "source_file", "source_row", "catalog",
+                 "load_batch", "name", "norm_name", "core", "uscc", "org_code", "reg_no", "id_number", "address",
+                 "phone", "relation", "uscc_v", "id_full")
 
 
 @dataclass
@@ -112,18 +117,28 @@ def resolve(
         (pl.col("old_entity") if incremental else pl.lit(None, dtype=pl.Utf8)).alias("prev_entity"),
     )
 
+    # Judgements given now must name existing mentions of one type (a clear error); stored ones whose
+    # mentions are gone (records removed) or changed type stay in the log but are inactive.
+    new_j = check_judgements(judgements) if judgements is not None else empty_judgements()
+    types = dict(zip(mentions["mention_id"].to_list(), mentions["type"].to_list()))
+    for row in new_j.iter_rows(named=True):
+        for side in ("left", "right"):
+            if row[side] not in types:
+                raise ResolutionError(f"judgement names mention {row[side]!r}, which is not in the records")
+        if types[row["left"]] != types[row["right"]]:
+            raise ResolutionError(
+                f"judgement pairs {row['left']} ({types[row['left']]}) with {row['right']} "
+                f"({types[row['right']]}): a legal person and a natural person are never one entity")
     jud = empty_judgements()
     if previous is not None:
         jud = pl.concat([jud, check_judgements(previous.judgements)])
-    if judgements is not None:
-        jud = pl.concat([jud, check_judgements(judgements)])
-    jud = jud.unique(maintain_order=True)
+    jud = pl.concat([jud, new_j]).unique(maintain_order=True)
     eff = effective_judgements(jud)
-    known = set(mentions["mention_id"].to_list()) if eff.height else set()
-    unknown = [x for x in eff["left"].to_list() + eff["right"].to_list() if x not in known]
-    if unknown:
-        raise ResolutionError(f"judgement names mention {unknown[0]!r}, which is not in the records")
-    types = dict(zip(mentions["mention_id"].to_list(), mentions["type"].to_list())) if eff.height else {}
+    lt = [types.get(x) for x in eff["left"].to_list()]
+    rt = [types.get(x) for x in eff["right"].to_list()]
+    active = pl.Series([a is not None and a == b for a, b in zip(lt, rt)], dtype=pl.Boolean)
+    inactive = int((~active).sum()) if eff.height else 0
+    eff = eff.filter(active) if eff.height else eff
 
     if model is None and previous is not None and not refit:
         model = previous.model
@@ -152,21 +167,16 @@ def resolve(
 
     fitted = Model({t: r.model for t, r in results.items()})
     version = fitted.version
-    return _assemble(mentions, results, jud, fitted, version, run_no, at, cfg, t0, t_mentions)
+    res = _assemble(mentions, results, jud, fitted, version, run_no, at, cfg, t0, t_mentions)
+    res.run["judgements"] = {"total": jud.height, "applied": eff.height, "inactive": inactive}
+    return res
 
 
 def _judgements_of(eff: pl.DataFrame, types: dict, type_: str) -> pl.DataFrame:
+    """The active judgements about mentions of one type."""
     if eff.height == 0:
         return eff
-    tl = [types.get(x) for x in eff["left"].to_list()]
-    tr = [types.get(x) for x in eff["right"].to_list()]
-    mixed = [i for i, (a, b) in enumerate(zip(tl, tr)) if a != b]
-    if mixed:
-        i = mixed[0]
-        raise ResolutionError(
-            f"judgement pairs {eff['left'][i]} ({tl[i]}) with {eff['right'][i]} ({tr[i]}): "
-            "a legal person and a natural person are never one entity")
-    return eff.filter(pl.Series([t == type_ for t in tl], dtype=pl.Boolean))
+    return eff.filter(pl.Series([types.get(x) == type_ for x in eff["left"].to_list()], dtype=pl.Boolean))
 
 
 def _assemble(mentions, results, jud, model, version, run_no, at, cfg, t0, t_mentions) -> Resolution:
@@ -211,8 +221,7 @@ def _assemble(mentions, results, jud, model, version, run_no, at, cfg, t0, t_men
     candidates = {t: r.candidates.with_columns(
         pl.col("group_l") + (0 if t == "legal" else _offset(results)),
         pl.col("group_r") + (0 if t == "legal" else _offset(results))) for t, r in results.items()}
-    keep_cols = [c for c in m.columns if c not in ("confidence", "group_g", "cluster", "new", "prev_entity",
-                                                    "old_entity", "company")]
+    keep_cols = list(STATE_COLUMNS)
     return Resolution(assignments, entities, evidence, events.cast(EVENT_SCHEMA), jud, review,
                       m.select(keep_cols), model, run, groups, candidates)
 
@@ -295,13 +304,8 @@ def write_resolution(res: Resolution, directory: str | Path) -> Path:
 
     directory = Path(directory)
     with atomic_dir(directory) as tmp:
-        res.assignments.write_parquet(tmp / "assignments.parquet")
-        res.entities.write_parquet(tmp / "entities.parquet")
-        res.evidence.write_parquet(tmp / "evidence.parquet")
-        res.events.write_parquet(tmp / "events.parquet")
-        res.judgements.write_parquet(tmp / "judgements.parquet")
-        res.review.write_parquet(tmp / "review.parquet")
-        res.mentions.write_parquet(tmp / "mentions.parquet")
+        for name in ("assignments", "entities", "evidence", "events", "judgements", "review", "mentions"):
+            getattr(res, name).write_parquet(tmp / f"{name}.parquet", compression="lz4")
         (tmp / "model.json").write_text(res.model.to_json(), encoding="utf-8")
         (tmp / "run.json").write_text(json.dumps(res.run, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return directory

@@ -65,27 +65,28 @@ def assign_entity_ids(m: pl.DataFrame, key: str, run: int, at: str) -> tuple[pl.
         *[pl.col(c).filter(pl.col(c) != "").first().alias(c) for c in ("uscc_v", "org_v", "reg_v", "id_full")],
     )
     taken = set(inherited.values()) | set(m["old_entity"].drop_nulls().unique().to_list())
-    ids: dict[int, str] = {}
-    for row in firsts.iter_rows(named=True):
-        c = row["cluster"]
-        if c in inherited:
-            ids[c] = inherited[c]
-            continue
-        if row["type"] == "legal":
-            if row["uscc_v"]:
-                cand = "L" + row["uscc_v"]
-            elif row["org_v"]:
-                cand = "LO" + row["org_v"]
-            elif row["reg_v"]:
-                cand = "LR" + row["reg_v"]
-            else:
-                cand = _hash_id("L", row["oldest"])
-        else:
-            cand = stable_person_id(row["id_full"], key) if row["id_full"] else _hash_id("N", row["oldest"])
+    fresh = firsts.filter(~pl.col("cluster").is_in(pl.Series(list(inherited), dtype=pl.Int64).implode()))
+    # Derived ids, vectorised; the hashes (persons' keyed hash, else the oldest mention) per row.
+    hashed = [
+        stable_person_id(i, key) if t == "natural" and i else _hash_id("L" if t == "legal" else "N", o)
+        for t, i, o in zip(fresh["type"].to_list(), fresh["id_full"].fill_null("").to_list(), fresh["oldest"].to_list())
+    ]
+    fresh = fresh.with_columns(pl.Series("_h", hashed, dtype=pl.Utf8)).with_columns(
+        pl.when((pl.col("type") == "legal") & pl.col("uscc_v").is_not_null()).then("L" + pl.col("uscc_v"))
+        .when((pl.col("type") == "legal") & pl.col("org_v").is_not_null()).then("LO" + pl.col("org_v"))
+        .when((pl.col("type") == "legal") & pl.col("reg_v").is_not_null()).then("LR" + pl.col("reg_v"))
+        .otherwise(pl.col("_h")).alias("cand")
+    )
+    ids: dict[int, str] = dict(inherited)
+    clash = fresh.filter(pl.col("cand").is_in(pl.Series(list(taken), dtype=pl.Utf8).implode())
+                         | pl.col("cand").is_duplicated())
+    ok = fresh.filter(~pl.col("cluster").is_in(clash["cluster"].implode()))
+    ids.update(zip(ok["cluster"].to_list(), ok["cand"].to_list()))
+    taken |= set(ok["cand"].to_list())
+    for c, cand, oldest in zip(clash["cluster"].to_list(), clash["cand"].to_list(), clash["oldest"].to_list()):
         if cand in taken:
-            cand = _hash_id(cand[0], row["oldest"])
-        n = 2
-        base = cand
+            cand = _hash_id(cand[0], oldest)
+        n, base = 2, cand
         while cand in taken:
             cand, n = f"{base}-{n}", n + 1
         taken.add(cand)

@@ -92,6 +92,8 @@ def test_review_lists_masked_pairs_and_records_decisions(ws, run):
     assert r.exit_code != 0
     r = run("review", "--no-match", "r000001:object", "r000002:object", "--who", "", "--why", "y")
     assert r.exit_code == 2 and "--who" in r.output
+    r = run("review", "--match", "r000001:subject", "r000001:object", "--who", "x", "--why", "y")
+    assert r.exit_code == 2 and "never one entity" in r.output
 
 
 def test_explain_shows_evidence_and_masks(ws, run):

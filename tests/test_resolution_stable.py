@@ -161,3 +161,16 @@ def test_a_fixed_model_gives_the_same_answer():
     a = resolve(rows)
     b = resolve(rows, model=a.model)
     assert a.assignments.equals(b.assignments)
+
+
+def test_stored_judgements_on_removed_records_become_inactive():
+    rows = [{"subject_name": "深圳市华强电子有限公司", "subject_type": "legal"},
+            {"subject_name": "深圳市华强电子有限公司", "subject_type": "legal"},
+            {"subject_name": "深圳市鑫源贸易有限公司", "subject_type": "legal"}]
+    j = add_judgement(empty_judgements(), "r000001:subject", "r000003:subject", "match", who="a", why="b")
+    first = resolve(records_frame(rows), judgements=j)
+    assert first.entity_of("r000001:subject") == first.entity_of("r000003:subject")
+    # r000003 is no longer loaded: its judgement stays in the log but cannot apply.
+    second = resolve(records_frame(rows[:2]), previous=first, full=True)
+    assert second.judgements.height == 1
+    assert second.run["judgements"] == {"total": 1, "applied": 0, "inactive": 1}
