@@ -34,3 +34,15 @@ def test_demo_runs_the_pipeline_and_loses_no_row(tmp_path, monkeypatch):
     broken = truth.filter(pl.col("noise").str.contains("transposed")).select("source_file", "source_row").unique()
     rejected = quarantine.select("source_file", "source_row").unique()
     assert broken.sort(pl.all()).equals(rejected.sort(pl.all()))
+
+    # Resolution: every mention of every accepted record ends in exactly one entity.
+    assignments = pl.read_parquet(ws / "entities" / "assignments.parquet")
+    assert assignments["mention_id"].is_unique().all()
+    assert set(assignments["record_id"]) == set(records["record_id"])
+    # Analytics: an inspection list drawn from graded enterprises, each with its grade and the seed.
+    grades = pl.read_parquet(ws / "analytics" / "grades.parquet")
+    drawn = pl.read_csv(ws / "analytics" / "inspection.csv", infer_schema=False)
+    assert drawn.height > 0
+    assert set(drawn["seed"]) == {"2026"}
+    joined = drawn.join(grades.select("node_id", pl.col("grade").alias("g")), on="node_id")
+    assert joined.height == drawn.height and (joined["grade"] == joined["g"]).all()
