@@ -60,6 +60,13 @@ def register(app: typer.Typer) -> None:
             _fail(problem)
         port = port or cfg.dashboard.port
         proc = launch(cfg, port)
+
+        def _stop(signum, frame):  # SIGTERM (a service manager, kill): stop the server too
+            raise SystemExit(0)
+
+        import signal
+
+        signal.signal(signal.SIGTERM, _stop)
         try:
             if not wait_until_up(port, cfg.dashboard.start_timeout_s, proc):
                 code = proc.poll()

@@ -122,9 +122,9 @@ def edge_styles():
     """EdgeStyle per relationship type (directed, captioned), and the red style of path links."""
     from st_link_analysis import EdgeStyle
 
-    out: list = [RawStyle("edge", {"font-size": 4})]
-    out += [EdgeStyle(t, colour, caption="caption", directed=True) for t, colour in REL_COLOURS.items()]
-    out.append(EdgeStyle(PATH_LABEL, PATH_COLOUR, caption="caption", directed=True))
+    out: list = [RawStyle("edge", {"font-size": 4})]  # labeled=None: the component warns on any other value
+    out += [EdgeStyle(t, colour, caption="caption", directed=True, labeled=None) for t, colour in REL_COLOURS.items()]
+    out.append(EdgeStyle(PATH_LABEL, PATH_COLOUR, caption="caption", directed=True, labeled=None))
     out.append(RawStyle(f"edge[label='{PATH_LABEL}']", {"width": 4}))
     return out
 

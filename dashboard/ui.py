@@ -71,7 +71,7 @@ def wb() -> Workbench:
     return w
 
 
-def table(frame: pl.DataFrame, height: int | str = "auto", key: str | None = None, static_rows: int = 12, **kwargs):
+def table(frame: pl.DataFrame, height: int | str = "auto", key: str | None = None, static_rows: int = 60, **kwargs):
     """A masked, index-free table; lists shown joined. Up to ``static_rows`` rows it is a
     static HTML table (draws faster than the interactive grid), else an interactive grid."""
     if frame is None or frame.width == 0:

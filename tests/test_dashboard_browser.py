@@ -195,6 +195,12 @@ def wait_nodes(frame, want: set[str], timeout_s: float = 30) -> set[str]:
     return got
 
 
+def fit(frame) -> None:
+    """Press the graph's "fit to screen" button (nodes an expansion placed off-screen come into view)."""
+    frame.click("#viewbarFit")
+    time.sleep(0.6)
+
+
 def node_point(page, frame, node_id: str) -> tuple[float, float]:
     """Page coordinates of a node's centre, once the layout has stopped moving it."""
     page.locator("iframe[title*='st_link_analysis']").first.scroll_into_view_if_needed()
@@ -227,7 +233,7 @@ def test_search_then_profile_and_report(page, site):
     name = site["company_name"]
     page.get_by_placeholder("名称 / 代码 / 拼音").fill(name)
     page.get_by_role("button", name="Search 搜索").click()
-    see(page, "result(s)")
+    see(page, "best match")
     page.get_by_role("link", name=name, exact=True).first.click()
     page.wait_for_url(f"**/profile?id={site['company']}")
     settle(page)
@@ -272,6 +278,7 @@ def test_explorer_double_click_expands_and_path_joins_two_nodes(page, site):
     shot(page, "04-explorer-expanded")
 
     # click the two companies: they become the ends of the path
+    fit(graph_frame(page))
     for nid in (site["company"], site["other"]):
         frame = graph_frame(page)
         x, y = node_point(page, frame, nid)
@@ -310,6 +317,9 @@ def test_inspection_list_preview_and_downloads(page, site):
     page.get_by_role("button", name="Draw 生成名单").click()
     see(page, "enterprises drawn")
     see(page, "Preview 预览")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').last.wait_for(state="visible")
+    page.wait_for_timeout(1500)
     clean(page)
     shot(page, "06-inspection")
     with page.expect_download() as dl:

@@ -9,6 +9,7 @@ The city (600 entities) is built once per test session with the stages' public A
 from __future__ import annotations
 
 import datetime as dt
+import time
 import json
 import shutil
 from pathlib import Path
@@ -62,8 +63,9 @@ def truth(city):
 def entity_of_truth(city, truth):
     """true entity id -> resolved entity id (by the mentions of the generator's truth)."""
     m = pl.read_parquet(city / "raw" / "truth" / "mentions.parquet")
-    res = pl.read_parquet(city / "entities" / "mentions.parquet").select("source_file", "source_row", "role",
-                                                                          "entity_id")
+    lineage = pl.read_parquet(city / "records" / "records.parquet").select("record_id", "source_file", "source_row")
+    res = (pl.read_parquet(city / "entities" / "assignments.parquet").select("record_id", "role", "entity_id")
+           .join(lineage, on="record_id").drop("record_id"))
     j = m.join(res, on=["source_file", "source_row", "role"], how="inner")
     best = (j.group_by("entity_id", "entity_id_right").len().sort("len", descending=True)
             .group_by("entity_id", maintain_order=True).first())
@@ -139,6 +141,26 @@ def test_search_by_code_name_variant_and_pinyin(wb, truth, entity_of_truth):
     assert want in hits["node_id"].to_list() or hits.height == wb.cfg.dashboard.search_limit
     with pytest.raises(DashboardError, match="type a name"):
         wb.search("   ")
+
+
+def test_quick_match_answers_codes_and_exact_names(wb, truth, entity_of_truth):
+    import opencc
+
+    legal = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_not_null())
+    row = legal.row(3, named=True)
+    want = entity_of_truth[row["entity_id"]]
+    assert wb.quick_match(row["uscc"])["node_id"].to_list() == [want]
+    nodes = wb.analysis().net.nodes.filter(pl.col("label") == "LegalPerson")
+    unique = nodes.group_by("name").len().filter(pl.col("len") == 1)
+    one = nodes.join(unique, on="name").filter(pl.col("name").str.contains("有限公司"))
+    nid, name = one["node_id"][0], one["name"][0]
+    trad = opencc.OpenCC("s2t").convert(name).replace("(", "（").replace(")", "）")
+    assert wb.quick_match(trad)["node_id"].to_list() == [nid]
+    assert wb.quick_match(name)["match"].to_list() == ["exact name"]
+    person = truth["entities"].filter(pl.col("type") == "natural")["name"][0]
+    assert wb.quick_match(person).height == 0  # a person's name alone designates no one
+    with pytest.raises(DashboardError):
+        wb.quick_match("")
 
 
 def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_truth, city):
@@ -382,3 +404,51 @@ def test_risk_sources_are_seeded_entities_with_paths_to_the_target(wb, city):
     calm = s.filter(pl.col("received") == 0)["node_id"]
     if calm.len():
         assert wb.risk_sources(calm[0], {"received": 0.0}).height == 0
+
+
+def test_cli_serves_on_loopback_and_stops_with_its_server(city, tmp_path):
+    """`credgraph dashboard` starts Streamlit on 127.0.0.1 and takes it down when stopped."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = ("import typer\nfrom credgraph.dashboard import cli\napp = typer.Typer()\ncli.register(app)\n"
+              "@app.command('noop')\ndef noop():\n    pass\napp()\n")
+    env = {**__import__("os").environ, "CREDGRAPH_WORKSPACE__PATH": str(city)}
+    env.pop("CREDGRAPH_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-c", script, "dashboard", "--port", str(port)], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        from credgraph.dashboard import wait_until_up
+
+        assert wait_until_up(port, 90, proc), proc.stdout.read().decode() if proc.poll() is not None else "no answer"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as r:
+            assert r.status == 200
+        # listening on the loopback interface only
+        import psutil
+
+        listening = [c for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
+                     and c.status == psutil.CONN_LISTEN]
+        assert listening and all(c.laddr.ip == "127.0.0.1" for c in listening)
+        time.sleep(2)  # the command's own wait for the server ends and it says where it serves
+        # SIGTERM: SIGINT may be ignored in a child of a non-interactive shell (Ctrl-C is the same path)
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0].decode()
+        assert f"http://127.0.0.1:{port}" in out and "Traceback" not in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+        except OSError:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the Streamlit server outlived the command")

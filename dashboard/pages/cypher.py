@@ -29,9 +29,8 @@ with ui.guard("cypher"):
         f = res.frame
         st.write(f"{f.height:,} row(s) in {res.seconds:.2f} s"
                  + (f" — cut at the row limit of {res.row_limit:,}" if res.truncated else ""))
-        ui.table(f, height=min(38 + 35 * max(f.height, 1), 420))
         g = graph_from_result(f)
-        if g["nodes"]:
+        if g["nodes"]:  # nodes or relationships in the result: draw them first
             c = Canvas()
             c.add_nodes(g["nodes"])
             c.add_edges(g["edges"])
@@ -42,3 +41,4 @@ with ui.guard("cypher"):
                                      "_n": hash(text)},
                              node_styles=node_styles("risk"), edge_styles=edge_styles(), height=480,
                              key="cypher_graph")
+        ui.table(f, height=min(38 + 35 * max(f.height, 1), 420), static_rows=0)

@@ -32,11 +32,19 @@ with ui.guard("inspection"):
     st.success(f"{t.height:,} enterprises drawn (seed {listing.seed}; {listing.excluded} excluded as recently inspected)")
     for note in listing.notes:
         st.caption(note)
-    files = w.inspection_files(listing)
+    made: dict = {}
+
+    def file(kind: str):  # the files are written when a download is asked for, once for both
+        def make() -> bytes:
+            if not made:
+                made.update(w.inspection_files(listing))
+            return made[kind]
+        return make
+
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("CSV", files["csv"], file_name=f"inspection-seed{listing.seed}.csv", mime="text/csv",
+    d1.download_button("CSV", file("csv"), file_name=f"inspection-seed{listing.seed}.csv", mime="text/csv",
                        key="dl_csv", icon=":material/download:")
-    d2.download_button("XLSX", files["xlsx"], file_name=f"inspection-seed{listing.seed}.xlsx",
+    d2.download_button("XLSX", file("xlsx"), file_name=f"inspection-seed{listing.seed}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx",
                        icon=":material/download:")
     left, right = st.columns([1, 2])
@@ -45,9 +53,7 @@ with ui.guard("inspection"):
         alloc = listing.allocation.select("grade", "pool", "drawn", "ratio")
         ui.table(alloc.with_columns(pl.col("ratio").map_elements(ui.pct, return_dtype=pl.Utf8)))
         st.subheader("Targets by grade 按等级")
-        st.bar_chart(alloc.select("grade", "pool", "drawn").to_pandas(), x="grade", y=["drawn"], sort=False, height=220)
-        st.caption("pool per grade")
-        st.bar_chart(alloc.select("grade", "pool").to_pandas(), x="grade", y="pool", sort=False, height=180)
+        st.bar_chart(alloc.select("grade", "drawn").to_pandas(), x="grade", y="drawn", sort=False, height=220)
     with right:
         st.subheader("Preview 预览")
         cols = [c for c in ("name", "uscc", "grade", "score", "selection", "reason", "indicators", "node_id")

@@ -14,7 +14,8 @@ with ui.guard("overview"):
                                         ("信用记录 records", "CreditRecord"), ("持股 holdings", "SHAREHOLDER_OF"))):
         col.metric(label, f"{c.get(key, 0):,}")
     a = w.analysis()
-    st.caption(f"backend: {w.backend} · workspace: {w.cfg.workspace_path} · analytics as of {a.as_of}")
+    ready = "all analytics ready" if w.warm_done.is_set() else "still preparing ownership and look-up indexes…"
+    st.caption(f"backend: {w.backend} · workspace: {w.cfg.workspace_path} · analytics as of {a.as_of} · {ready}")
     charts = w.overview()
     left, right = st.columns(2)
     with left:

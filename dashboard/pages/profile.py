@@ -24,7 +24,7 @@ with ui.guard("profile"):
         ui.page_link("search", "→ Search 搜索")
         st.stop()
     w = ui.wb()
-    p = w.profile(node_id)
+    p = w.profile(node_id, explain=False)  # risk sources are explained last (see the end)
     ident = p.identity
     st.header(ident.get("name") or node_id)
     links = st.columns(4)
@@ -34,9 +34,14 @@ with ui.guard("profile"):
         with links[1]:
             ui.page_link("ownership", "ownership 股权穿透", node_id, icon=":material/account_tree:")
     title = "enterprise credit report" if p.kind == "LegalPerson" else "credit report"
-    links[2].download_button(f"{title} (HTML)", credit_report_html(p).encode("utf-8"),
-                             file_name=f"credit-report-{node_id}.html", mime="text/html", key="report_dl",
-                             icon=":material/download:")
+
+    def report() -> bytes:  # made when clicked (with the risk sources explained by then)
+        if p.sources_pending:
+            p.sources = w.risk_sources(node_id, p.risk)
+        return credit_report_html(p).encode("utf-8")
+
+    links[2].download_button(f"{title} (HTML)", report, file_name=f"credit-report-{node_id}.html",
+                             mime="text/html", key="report_dl", icon=":material/download:")
 
     left, right = st.columns([3, 2])
     with left:
@@ -64,9 +69,7 @@ with ui.guard("profile"):
             c2.metric("own records", ui.num(r.get("seed"), 3))
             c3.metric("from related", ui.num(r.get("received"), 3))
             st.caption(f"rank {r.get('rank')} of {r.get('entities'):,} entities (as of {p.as_of})")
-        if p.sources.height:
-            st.write("top sources 主要风险来源")
-            ui.table(p.sources.select("source_name", "contribution", "share", "hops", "path_text"))
+        sources_slot = st.container()
         if p.shell:
             s = p.shell
             st.warning(f"shell-company score {s['shell_score']:.2f}" + (" — flagged 疑似空壳" if s["flagged"] else "")
@@ -74,8 +77,14 @@ with ui.guard("profile"):
 
     st.subheader("Timeline of records 信用记录")
     tl = p.timeline
-    if tl.height:
-        ui.table(tl, height=min(38 + 35 * tl.height, 400))
+    if tl.height > 30:
+        if st.toggle(f"all {tl.height} records 全部记录", key="timeline_all"):
+            ui.table(tl, height=400, static_rows=0)
+        else:
+            ui.table(tl.head(30))
+            st.caption(f"the 30 newest of {tl.height} records")
+    elif tl.height:
+        ui.table(tl)
     else:
         st.caption("no credit records")
 
@@ -116,3 +125,17 @@ with ui.guard("profile"):
                 ui.table(p.owners.select("company_name", "integrated_ratio", "company_id"))
             else:
                 st.caption("beneficial owner of no company")
+
+    # Last: explain where the risk comes from (the slowest part), then offer the report with it.
+    if p.sources_pending:
+        with sources_slot, st.spinner("tracing where the risk comes from…"):
+            p.sources = w.risk_sources(node_id, p.risk)
+        p.sources_pending = False
+    with sources_slot:
+        if p.sources.height:
+            st.write("top sources 主要风险来源")
+            st.markdown("\n".join(
+                f"- **{r['source_name']}** — {ui.pct(r['share'])} of the received risk, {r['hops']} link(s): "
+                f"{r['path_text']}" for r in p.sources.iter_rows(named=True)))
+        else:
+            st.caption("no risk received from related parties")

@@ -1,8 +1,26 @@
-"""Search: entities by name, code or pinyin (fuzzy; Chinese, traditional, full-width, initials)."""
+"""Search: entities by name, code or pinyin (fuzzy; Chinese, traditional, full-width, initials).
+
+A code or an exact company name is answered at once from memory ("best match"); the
+store's search (substring, same sound, pinyin, initials, fuzzy) follows below.
+"""
 
 import streamlit as st
 
 from credgraph.dashboard import ui
+
+
+def result_row(r: dict) -> None:
+    c1, c2, c3, c4 = st.columns([5, 3, 1, 1], vertical_alignment="center")
+    with c1:
+        ui.page_link("profile", r["name"] or r["node_id"], r["node_id"])
+    c2.caption(f"{ui.entity_label(r['label'])} · {r['match']} · grade {r['grade'] or '–'} · "
+               f"risk {ui.num(r['risk'], 3) or '–'}")
+    with c3:
+        ui.page_link("explorer", "network", r["node_id"], icon=":material/hub:")
+    if r["label"] == "LegalPerson":
+        with c4:
+            ui.page_link("ownership", "owners", r["node_id"], icon=":material/account_tree:")
+
 
 st.title("Search 搜索")
 st.caption("名称、统一社会信用代码、组织机构代码、注册号、身份证号或拼音 — name, code, ID number or pinyin "
@@ -15,21 +33,22 @@ with st.form("search_form", border=False):
 if go:
     st.query_params["q"] = text
 with ui.guard("search"):
-    if go or st.query_params.get("q"):
+    query = text if go else st.query_params.get("q", "")
+    if go or query:
         w = ui.wb()
-        hits = w.search(text if go else st.query_params.get("q", ""))
-        if hits.height == 0:
-            st.info(f"no entity matches {text!r}")
-        else:
-            st.write(f"{hits.height} result(s)")
+        best = w.quick_match(query)
+        if best.height:
+            st.markdown("**best match 最佳匹配**")
+            result_row(best.row(0, named=True))
+        with st.spinner("searching names, sounds and spellings…"):
+            hits = w.search(query)
+        if best.height:
+            hits = hits.filter(hits["node_id"] != best["node_id"][0])
+        if hits.height == 0 and best.height == 0:
+            st.info(f"no entity matches {query!r}")
+        elif hits.height == 0:
+            st.caption("no other result(s)")
+        elif hits.height:
+            st.write(f"{hits.height} {'more ' if best.height else ''}result(s)")
             for r in hits.iter_rows(named=True):
-                c1, c2, c3, c4 = st.columns([5, 3, 1, 1], vertical_alignment="center")
-                with c1:
-                    ui.page_link("profile", r["name"] or r["node_id"], r["node_id"])
-                c2.caption(f"{ui.entity_label(r['label'])} · {r['match']} · grade {r['grade'] or '–'} · "
-                           f"risk {ui.num(r['risk'], 3) or '–'}")
-                with c3:
-                    ui.page_link("explorer", "network", r["node_id"], icon=":material/hub:")
-                if r["label"] == "LegalPerson":
-                    with c4:
-                        ui.page_link("ownership", "owners", r["node_id"], icon=":material/account_tree:")
+                result_row(r)
