@@ -92,7 +92,7 @@ def company_features(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None) -> pl
     f = f.with_columns(
         pl.Series("_node_est", est[comp] if est is not None else [None] * len(comp), dtype=pl.Date),
         pl.Series("_node_cap", cap[comp] if cap is not None else [None] * len(comp), dtype=pl.Float64),
-        pl.Series("_node_status", status[comp] if status is not None else [None] * len(comp), dtype=pl.Utf8),
+        pl.Series("_node_status", list(status[comp]) if status is not None else [None] * len(comp), dtype=pl.Utf8),
         pl.Series("rep_firms", _max_group_size(net, "LEGAL_REP_OF", "dst")[comp]),
         pl.Series("agent_firms", _max_group_size(net, "AGENT_OF", "dst")[comp]),
         pl.Series("addr_firms", _max_group_size(net, "LOCATED_AT", "src")[comp]),
