@@ -645,39 +645,68 @@ def _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell) -> list[np
     return [h, c, r, ro]
 
 
-def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel) -> None:
+def _natural_holders(sh_rows: list[np.ndarray], n_legal: int, legal_rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(company, person) of every natural-person shareholder who is not the company's representative,
+    sorted by company (for :func:`_from_holders`)."""
+    h, c = sh_rows[0], sh_rows[1]
+    ok = (h >= n_legal) & (h != legal_rep[c])
+    c, h = c[ok], h[ok]
+    order = np.lexsort((h, c))
+    return c[order], h[order]
+
+
+def _from_holders(rng, companies: np.ndarray, holders: tuple[np.ndarray, np.ndarray], p: float) -> np.ndarray:
+    """For each company, with probability ``p``, one of its natural shareholders at random (-1 otherwise,
+    or when it has none)."""
+    hc, hh = holders
+    start, end = np.searchsorted(hc, companies, "left"), np.searchsorted(hc, companies, "right")
+    k = end - start
+    out = np.full(len(companies), -1, dtype=np.int64)
+    idx = np.flatnonzero((k > 0) & (rng.random(len(companies)) < p))
+    out[idx] = hh[start[idx] + rng.integers(0, k[idx])]
+    return out
+
+
+def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: list[np.ndarray]) -> None:
+    """Key personnel. Small firms: the representative is executive director; the supervisor and the
+    manager are, as is usual in a small 有限公司, often a co-shareholder. Boards: directors and
+    supervisors partly from the shareholders, the rest from the population."""
     klass, form_l = b["klass"], b["legal_form"]
     comp = np.flatnonzero((klass == 1) & np.isin(form_l, _LIMITED_FORMS) & (b["parent"] < 0))
     pw = persons["weight"]
     nominees = n_legal + np.flatnonzero(persons["nominee"])
     board = (form_l[comp] == "股份有限公司") | (b["capital"][comp] >= 1000)
 
-    def people(companies):
+    holders = _natural_holders(sh_rows, n_legal, legal_rep)
+
+    def people(companies, p_holder: float = 0.0):
         drawn = n_legal + rng.choice(len(pw), size=len(companies), p=pw)
-        return _adults(rng, drawn, b["est"][companies], persons, n_legal)
+        drawn = _adults(rng, drawn, b["est"][companies], persons, n_legal)
+        pick = _from_holders(rng, companies, holders, p_holder)  # shareholders are adults already
+        return np.where(pick >= 0, pick, drawn)
 
     small = comp[~board]
     rel.add(legal_rep[small], small, "officer_of", role="执行董事")
-    sup = people(small)
+    sup = people(small, 0.7)
     sh = shell[small] >= 0
     sup[sh] = nominees[rng.integers(0, len(nominees), int(sh.sum()))]
     ok = sup != legal_rep[small]
     rel.add(sup[ok], small[ok], "officer_of", role="监事")
-    mgr = np.where(rng.random(len(small)) < 0.6, legal_rep[small], people(small))
+    mgr = np.where(rng.random(len(small)) < 0.6, legal_rep[small], people(small, 0.5))
     rel.add(mgr, small, "officer_of", role="经理")
 
     big = comp[board]
     rel.add(legal_rep[big], big, "officer_of", role="董事长")
     nd = rng.integers(2, 5, len(big))
     dc = np.repeat(big, nd)
-    dp = people(dc)
+    dp = people(dc, 0.5)
     ok = dp != legal_rep[dc]
     dc, dp = dc[ok], dp[ok]
     keep = _group_first(dc * (len(pw) + n_legal + 1) + dp) == np.arange(len(dc))
     rel.add(dp[keep], dc[keep], "officer_of", role="董事")
     ns = rng.integers(1, 3, len(big))
     sc = np.repeat(big, ns)
-    sp = people(sc)
+    sp = people(sc, 0.3)
     keep = _group_first(sc * (len(pw) + n_legal + 1) + sp) == np.arange(len(sc))
     rel.add(sp[keep], sc[keep], "officer_of", role="监事")
     gm = np.where(rng.random(len(big)) < 0.3, legal_rep[big], people(big))
@@ -785,7 +814,7 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     sh_rows = _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell)
     rel.add(sh_rows[0], sh_rows[1], "shareholder_of", ratio=sh_rows[2], role=sh_rows[3])
     rel.add(legal_rep, np.arange(n_legal), "legal_rep_of", role=np.where(b["parent"] >= 0, "负责人", "法定代表人"))
-    _officers(rng, b, n_legal, persons, legal_rep, shell, rel)
+    _officers(rng, b, n_legal, persons, legal_rep, shell, rel, sh_rows)
     rel.add(br, b["parent"][br], "branch_of")
     agent = np.full(n_legal, -1, dtype=np.int64)
     clients = (b["klass"] == 1) & (b["parent"] < 0) & ~is_agent & (rng.random(n_legal) < 0.3)

@@ -25,7 +25,8 @@ def test_targets_on_the_generated_city(city):
     assert ev.unmatched_mentions == 0 and ev.matched_mentions == res.assignments.height
     legal, natural = ev.by_type["legal"], ev.by_type["natural"]
     assert legal["pairwise_f1"] >= 0.99 and legal["bcubed_f1"] >= 0.99
-    assert natural["pairwise_precision"] >= 0.99  # persons: precision first (see the report on recall)
+    assert natural["pairwise_precision"] >= 0.99  # persons: precision first
+    assert natural["pairwise_f1"] >= 0.95  # the benchmark's target (0.97) is measured on the default city
     assert ev.branch_parent_merges == 0 and ev.multi_uscc_clusters == 0
     for c in ("traditional", "bracket_region", "missing_region", "form_variant", "fullwidth"):
         if ev.by_class[c].get("mentions"):

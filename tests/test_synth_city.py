@@ -317,6 +317,23 @@ def test_shareholdings_sum_to_one_and_form_chains(city):
     assert ratios.str.ends_with("%").all()
 
 
+def test_small_firms_supervisors_are_often_co_shareholders(city):
+    """A small 有限公司's supervisor is usually one of its other shareholders, not a stranger:
+    that is the context that lets resolution place a supervisor listed without an ID number."""
+    _, truth, _ = city
+    rel = truth["relationships"]
+    sup = rel.filter((pl.col("relation") == "officer_of") & (pl.col("role") == "监事"))
+    holders = rel.filter(pl.col("relation") == "shareholder_of").select("src_id", "dst_id").unique()
+    # firms where the supervisor could have been a co-shareholder: some natural holder besides the representative
+    reps = rel.filter(pl.col("relation") == "legal_rep_of").select(pl.col("dst_id"), pl.col("src_id").alias("rep"))
+    others = (holders.filter(pl.col("src_id").str.starts_with("N")).join(reps, on="dst_id")
+              .filter(pl.col("src_id") != pl.col("rep")).select("dst_id").unique())
+    eligible = sup.join(others, on="dst_id")
+    share = eligible.join(holders, on=["src_id", "dst_id"], how="semi").height / max(eligible.height, 1)
+    assert eligible.height >= 20
+    assert 0.4 <= share <= 0.95, share  # often, not always
+
+
 def test_specs_use_the_briefing_format(city):
     _, _, catalogs = city
     for code, (spec, frame) in catalogs.items():

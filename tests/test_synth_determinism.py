@@ -90,6 +90,6 @@ def test_per_catalog_rates_override_the_defaults(tmp_path):
     reg = m.filter(pl.col("source_file") == "mr_reg.csv", pl.col("role") == "subject")
     assert reg["noise"].str.contains("duplicate").mean() > 0.2  # default is 0.5%
     officers = m.filter(pl.col("source_file") == "mr_personnel.csv", pl.col("role") == "object")
-    assert not officers["noise"].str.contains("missing_id").any()  # default is 30%
+    assert not officers["noise"].str.contains("missing_id").any()  # default is 10%
     with pytest.raises(ValueError, match="unknown catalog"):
         generate_city(tmp_path / "x", entities=100, seed=1, rates={"NOPE": {"duplicate": 0.1}})
