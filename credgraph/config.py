@@ -77,6 +77,11 @@ class ResolutionConfig:
     max_block_size: int = 200
     #: EM iterations for the Fellegi-Sunter model (its share of matches among candidate pairs).
     em_iterations: int = 25
+    #: How firmly the pairs that identifiers decide (same ID: match; different IDs: non-match) hold
+    #: m and u while EM re-estimates them from the undecided pairs: their weight as a multiple of
+    #: the undecided pairs' expected mass per class. 0 = unanchored EM (not identifiable on blocked
+    #: pairs); "inf" = m and u fixed by the decided pairs, EM fits only the share of matches.
+    em_anchor: float = 1.0
     #: How many unlabelled pairs one human judgement counts as when the model is (re)estimated.
     judgement_weight: float = 50.0
     #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).
@@ -157,10 +162,17 @@ class AnalyticsConfig:
     control_ratio: float = 0.5
     #: Risk kept per hop (the PageRank damping factor): hop h is weighted decay**h.
     decay: float = 0.5
-    #: Most hops risk travels (at decay 0.5 the 10th hop weighs 0.001); iteration also stops
-    #: when a hop adds less than ``tolerance`` times the total seed.
+    #: Most hops risk travels (at decay 0.5 the 10th hop weighs 0.001).
     max_hops: int = 10
-    tolerance: float = 1e-8
+    #: Convergence tolerance: propagation stops before ``max_hops`` once the hops left can add, summed
+    #: over all nodes, at most this share of the total seed (a bound, since each hop passes on at most
+    #: ``decay`` times the previous one). 1e-4 changes no entity's risk by more than 1e-4 of the total
+    #: seed and saves the last, negligible hops on large graphs; 0 always runs ``max_hops`` hops.
+    tolerance: float = 1e-4
+    #: Float type of the transmission matrix and of each hop's vector: "float32" halves the memory
+    #: traffic of the sparse products (the risk is still summed in float64; relative error about 1e-6);
+    #: "float64" when results must match another implementation to more digits.
+    precision: str = "float32"
     #: Nodes with more links than this pass on proportionally less per link (supernode damping).
     supernode_degree: int = 50
     #: "cap": a node's outgoing weights are scaled down only when they sum above 1;

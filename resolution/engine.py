@@ -305,6 +305,7 @@ def resolve_type(
     review: float,
     max_block_size: int,
     em_iterations: int,
+    em_anchor: float = 1.0,
     judgement_weight: float,
     model: TypeModel | None,
     judgements: pl.DataFrame,
@@ -462,6 +463,7 @@ def resolve_type(
             u_prior,
             np.concatenate([np.where(label >= 0, judgement_weight, 1.0)[use], np.ones(len(gpos) + int(keep.sum()))]),
             em_iterations,
+            anchor=em_anchor,
         )
         tm.info["silver_non_matches"] = int(keep.sum())
         tm.info["silver_matches"] = int(len(gpos))

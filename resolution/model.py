@@ -46,6 +46,8 @@ _EPS = 1e-6
 #: (candidate pairs from a name+company block are nearly all matches, from an ID-digits block nearly
 #: none; one λ for both must not lift the second kind).
 LAMBDA_MAX = 0.8
+#: Undecided pairs needed before EM re-estimates m and u (a tenth as many decided pairs of each kind).
+EM_MIN_PAIRS = 10_000
 _TF_CLIP = 6.0  # bits: bounds the term-frequency adjustment either way
 
 
@@ -174,8 +176,9 @@ def fit_type_model(
     weight: np.ndarray | None = None,
     iterations: int = 25,
     prior_pairs: float = 50.0,
+    anchor: float = 1.0,
 ) -> TypeModel:
-    """Estimate m from the decided matches, u from the decided non-matches, λ by EM.
+    """Estimate m, u and λ by EM over the undecided pairs, anchored on the decided ones.
 
     ``gamma``: (pairs × comparisons) level codes (-1 missing). ``label``: -1 for a pair whose
     status is unknown (the pairs EM is about), 1 or 0 for a pair whose identifiers or a person's
@@ -183,10 +186,16 @@ def fit_type_model(
     ``u_prior``: level frequencies among random pairs. The default m and ``u_prior`` enter as
     ``prior_pairs`` pseudo-pairs, so levels nobody reached keep a finite weight.
 
-    Only λ is left to EM: letting EM move m and u too on blocked candidate pairs is not
-    identifiable (a look-alike with an identical name explains the data as well as a match
-    does) and was measured to drift to solutions that call a fifth of identical names
-    non-matches, or every candidate a match. λ is capped at ``LAMBDA_MAX``.
+    The decided pairs give a first m (pairs sharing an identifier: what noise looks like among
+    matches) and u (look-alikes with different identifiers: what a near miss looks like). EM then
+    re-estimates m, u and λ from the undecided candidate pairs, with the decided pairs kept in
+    every M-step as pseudo-counts worth ``anchor`` times the expected mass of their class among
+    the undecided pairs. Unanchored EM (``anchor=0``) on blocked pairs is not identifiable — a
+    look-alike with an identical name explains the data as well as a match does — and was
+    measured to drift to calling a fifth of identical names non-matches, or every candidate a
+    match; ``anchor=inf`` keeps m and u where the decided pairs put them and fits λ alone, as
+    happens when there are fewer than ``EM_MIN_PAIRS`` undecided pairs.
+    λ is capped at ``LAMBDA_MAX``.
     """
     n_pairs = len(gamma)
     weight = np.ones(n_pairs) if weight is None else np.asarray(weight, float)
@@ -194,7 +203,7 @@ def fit_type_model(
     lam = 0.5
     g, fx, w = _aggregate(gamma, label.astype(np.int8), weight) if n_pairs else (
         np.zeros((0, len(comparisons)), np.int8), np.zeros(0, np.int8), np.zeros(0))
-    m, u = {}, {}
+    m_lab, u_lab = {}, {}
     for k, c in enumerate(comparisons):
         n = len(c.levels)
         lv = g[:, k]
@@ -202,27 +211,50 @@ def fit_type_model(
         neg = (lv >= 0) & (fx == 0)
         cm = np.bincount(lv[pos], weights=w[pos], minlength=n) + prior_pairs * np.asarray(m0[c.name])
         cu = np.bincount(lv[neg], weights=w[neg], minlength=n) + prior_pairs * np.asarray(u_prior[c.name])
-        m[c.name] = np.clip(cm / cm.sum(), _EPS, 1)
-        u[c.name] = np.clip(cu / cu.sum(), _EPS, 1)
+        m_lab[c.name] = np.clip(cm / cm.sum(), _EPS, 1)
+        u_lab[c.name] = np.clip(cu / cu.sum(), _EPS, 1)
+    m, u = dict(m_lab), dict(u_lab)
     free = fx < 0
-    # The log-likelihood ratio of each undecided pattern is fixed: EM over λ alone.
-    llr = np.zeros(len(g))
-    for k, c in enumerate(comparisons):
-        lv = g[:, k]
-        ok = lv >= 0
-        llr[ok] += np.log(m[c.name][lv[ok]]) - np.log(u[c.name][lv[ok]])
+    gf, wf = g[free], w[free]
+    w_free = float(wf.sum())
+    # EM needs data to move m and u: on a few hundred pairs (a small batch, a test) they stay put.
+    decided = np.bincount(np.clip(fx, 0, 1), weights=w, minlength=2) if len(fx) else np.zeros(2)
+    free_mu = bool(np.isfinite(anchor) and w_free >= EM_MIN_PAIRS and decided.min() >= EM_MIN_PAIRS / 10)
+
+    def llr_of() -> np.ndarray:
+        out = np.zeros(len(gf))
+        for k, c in enumerate(comparisons):
+            lv = gf[:, k]
+            ok = lv >= 0
+            out[ok] += np.log(m[c.name][lv[ok]]) - np.log(u[c.name][lv[ok]])
+        return out
+
     it = 0
+    llr = llr_of()
     if free.any():
         for it in range(1, iterations + 1):
-            p = 1.0 / (1.0 + np.exp(-np.clip(llr[free] + np.log(lam / (1 - lam)), -50, 50)))
-            new_lam = float(np.clip((p * w[free]).sum() / w[free].sum(), 1e-4, LAMBDA_MAX))
-            done = abs(new_lam - lam) < 1e-7
+            p = 1.0 / (1.0 + np.exp(-np.clip(llr + np.log(lam / (1 - lam)), -50, 50)))
+            new_lam = float(np.clip((p * wf).sum() / w_free, 1e-4, LAMBDA_MAX))
+            shift = abs(new_lam - lam)
             lam = new_lam
-            if done:
+            if free_mu:
+                pm, pu = p * wf, (1.0 - p) * wf
+                a_m, a_u = anchor * pm.sum(), anchor * pu.sum()
+                for k, c in enumerate(comparisons):
+                    n = len(c.levels)
+                    lv = gf[:, k]
+                    ok = lv >= 0
+                    cm = a_m * m_lab[c.name] + np.bincount(lv[ok], weights=pm[ok], minlength=n)
+                    cu = a_u * u_lab[c.name] + np.bincount(lv[ok], weights=pu[ok], minlength=n)
+                    new_m, new_u = np.clip(cm / cm.sum(), _EPS, 1), np.clip(cu / cu.sum(), _EPS, 1)
+                    shift = max(shift, float(np.abs(new_m - m[c.name]).max()), float(np.abs(new_u - u[c.name]).max()))
+                    m[c.name], u[c.name] = new_m, new_u
+                llr = llr_of()
+            if shift < 1e-7:
                 break
     info = {"pairs": int(n_pairs), "patterns": int(len(g)), "iterations": it,
             "unknown_pairs": int((label < 0).sum()), "known_matches": int((label == 1).sum()),
-            "known_non_matches": int((label == 0).sum())}
+            "known_non_matches": int((label == 0).sum()), "anchor": anchor if free_mu else "fixed"}
     return TypeModel(type_, lam, {k: [float(x) for x in v] for k, v in m.items()},
                      {k: [float(x) for x in v] for k, v in u.items()}, info=info)
 

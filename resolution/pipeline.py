@@ -143,7 +143,7 @@ def resolve(
     if model is None and previous is not None and not refit:
         model = previous.model
     params = dict(auto_merge=cfg.auto_merge, review=cfg.review, max_block_size=cfg.max_block_size,
-                  em_iterations=cfg.em_iterations, judgement_weight=cfg.judgement_weight,
+                  em_iterations=cfg.em_iterations, em_anchor=cfg.em_anchor, judgement_weight=cfg.judgement_weight,
                   incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin)
 
     results: dict[str, TypeResult] = {}
@@ -214,7 +214,7 @@ def _assemble(mentions, results, jud, model, version, run_no, at, cfg, t0, t_men
         "natural_entities": int((entities["type"] == "natural").sum()),
         "review_pairs": review.height, "events": events.height,
         "seconds": round(time.perf_counter() - t0, 3), "seconds_mentions": round(t_mentions, 3),
-        "config": {k: getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations")},
+        "config": {k: getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations", "em_anchor")},
         "stats": stats,
     }
     groups = m.select("mention_id", "record_id", "role", "type", pl.col("group_g").alias("group"))

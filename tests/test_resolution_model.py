@@ -53,6 +53,29 @@ def test_em_recovers_the_share_of_matches():
     assert tm2.weights("a")[1] < tm.weights("a")[1] - 0.5
 
 
+def test_em_moves_m_and_u_towards_the_undecided_pairs():
+    """Pairs that share an identifier agree more than the matches still to find (a company whose
+    records carry its USCC is written the same way more often): anchored EM learns the undecided
+    pairs' m from them instead of copying the decided pairs' m; a fixed-m fit cannot."""
+    rng = np.random.default_rng(2)
+    comps = tuple(Comparison(x, ("no", "yes"), lambda p: p) for x in "abc")
+    m_true, m_silver, u_true = 0.75, 0.98, 0.15
+
+    def draw(n, p_yes):
+        return (rng.random((n, len(comps))) < p_yes).astype(np.int8)
+
+    gamma = np.concatenate([draw(4000, m_silver), draw(4000, u_true), draw(6000, m_true), draw(14000, u_true)])
+    label = np.concatenate([np.ones(4000), np.zeros(4000), -np.ones(20000)]).astype(np.int64)  # λ = 0.3
+    prior = estimate_u(comps, draw(2000, u_true))
+    fixed = fit_type_model("legal", comps, gamma, label, prior, iterations=200, anchor=float("inf"))
+    em = fit_type_model("legal", comps, gamma, label, prior, iterations=200, anchor=0.5)
+    assert abs(fixed.m["a"][1] - m_silver) < 0.02  # m stays where the decided pairs put it
+    for c in "abc":  # m moves most of the way from the decided pairs' agreement to the undecided matches'
+        assert m_true - 0.02 < em.m[c][1] < fixed.m[c][1] - 0.06, (c, em.m[c][1])
+        assert abs(em.u[c][1] - u_true) < 0.05
+    assert fixed.lam < em.lam <= 0.3 + 0.03  # a better m finds more of the matches (λ = 0.3)
+
+
 def test_term_frequency_makes_a_common_name_count_for_less():
     tm = fit_type_model("legal", LEGAL_COMPARISONS, np.zeros((0, 6), np.int8), np.zeros(0, np.int64),
                         estimate_u(LEGAL_COMPARISONS, np.zeros((0, 6), np.int8)))
