@@ -9,19 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credgraph import identifiers as ids
+from valid_codes import make_id, make_uscc
 
 ALPHABET = ids.USCC_ALPHABET
-
-
-def make_uscc(prefix2: str, division: str, org8: str) -> str:
-    org = org8 + ids.org_code_check_char(org8)
-    first17 = prefix2 + division + org
-    return first17 + ids.uscc_check_char(first17)
-
-
-def make_id(region: str, born: dt.date, seq: int) -> str:
-    first17 = f"{region}{born:%Y%m%d}{seq:03d}"
-    return first17 + ids.id_check_char(first17)
 
 
 # ---------------------------------------------------------------- known values

@@ -9,22 +9,18 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from credgraph.identifiers import id_check_char, mask_id, org_code_check_char, uscc_check_char
+from credgraph.identifiers import mask_id
 from credgraph.resolution import cli
 from credgraph.resolution.sample import records_frame
+from valid_codes import local_uscc, with_check
 
 
-def make_uscc(org8: str) -> str:
-    first17 = "91440300" + org8 + org_code_check_char(org8)
-    return first17 + uscc_check_char(first17)
-
-
-ID_A = "44030119800101111" + id_check_char("44030119800101111")
-ID_B = "44030119900202222" + id_check_char("44030119900202222")
+ID_A = with_check("44030119800101111")
+ID_B = with_check("44030119900202222")
 COMPANY = "深圳市华强电子有限公司"
 
 ROWS = [
-    {"subject_name": COMPANY, "subject_uscc": make_uscc("19220382"), "subject_phone": "13812345678",
+    {"subject_name": COMPANY, "subject_uscc": local_uscc("19220382"), "subject_phone": "13812345678",
      "object_name": "李丽", "object_type": "natural", "object_id_number": ID_A, "relation": "legal_rep_of"},
     {"subject_name": COMPANY, "object_name": "李丽", "object_type": "natural", "object_id_number": ID_B,
      "relation": "shareholder_of"},

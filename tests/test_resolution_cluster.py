@@ -8,15 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credgraph.identifiers import org_code_check_char, uscc_check_char
 from credgraph.resolution import InputError, resolve
 from credgraph.resolution.cluster import constrained_clusters
 from credgraph.resolution.sample import records_frame
-
-
-def make_uscc(org8: str) -> str:
-    first17 = "91440300" + org8 + org_code_check_char(org8)
-    return first17 + uscc_check_char(first17)
+from valid_codes import local_uscc
 
 
 def test_union_find_refuses_the_link_that_would_join_two_identifiers():
@@ -40,7 +35,7 @@ def test_cannot_link_pairs_and_branch_attributes_are_respected():
 
 def test_branch_is_never_merged_with_its_parent():
     res = resolve(records_frame([
-        {"subject_name": "深圳市华强电子有限公司", "subject_uscc": make_uscc("19220382"),
+        {"subject_name": "深圳市华强电子有限公司", "subject_uscc": local_uscc("19220382"),
          "subject_address": "深圳市福田区华强北路1号"},
         {"subject_name": "深圳市华强电子有限公司南山分公司", "subject_type": "legal",
          "subject_address": "深圳市福田区华强北路1号"},
@@ -67,7 +62,7 @@ def test_same_brand_in_another_industry_is_possibly_related_never_merged():
 
 def test_region_may_be_missing_but_not_conflict():
     res = resolve(records_frame([
-        {"subject_name": "深圳市鑫源贸易有限公司", "subject_uscc": make_uscc("55501234")},
+        {"subject_name": "深圳市鑫源贸易有限公司", "subject_uscc": local_uscc("55501234")},
         {"subject_name": "鑫源贸易有限公司", "subject_type": "legal"},
         {"subject_name": "广州市鑫源贸易有限公司", "subject_type": "legal"},
     ]))
@@ -87,7 +82,7 @@ def test_empty_and_unusable_input_are_clear_errors():
 _NAMES = ["深圳市华强电子有限公司", "華強電子（深圳）有限公司", "深圳市华强电子有限公司南山分公司", "深圳市化强电子有限公司",
           "深圳市华强物流有限公司", "广州市华强电子有限公司", "张伟", "張偉", "王芳", "李娜", "华强电子有限公司"]
 _IDS = [None, "11010519491231002X", "110105491231002", "110105********002X", "44030119850101123X"]
-_USCC = [None, make_uscc("19220382"), make_uscc("55501234")]
+_USCC = [None, local_uscc("19220382"), local_uscc("55501234")]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import polars as pl
 
-from credgraph.identifiers import id_check_char, mask_id, org_code_check_char, uscc_check_char
+from credgraph.identifiers import id_check_char, mask_id
 from credgraph.resolution import resolve
 from credgraph.resolution.mentions import extract_mentions
 from credgraph.resolution.sample import records_frame
+from valid_codes import local_uscc, with_check
 
 
-def make_uscc(org8: str, division: str = "440300") -> str:
-    org = org8 + org_code_check_char(org8)
-    first17 = "91" + division + org
-    return first17 + uscc_check_char(first17)
-
-
-def make_id(first17: str) -> str:
-    return first17 + id_check_char(first17)
-
-
-U1 = make_uscc("19220382")
-U2 = make_uscc("55501234")
-ID1 = make_id("44030119850101123")
-ID2 = make_id("44030119850101125")
+U1 = local_uscc("19220382")
+U2 = local_uscc("55501234")
+ID1 = with_check("44030119850101123")
+ID2 = with_check("44030119850101125")
 
 
 def same(res, a: str, b: str) -> bool:
@@ -92,7 +83,7 @@ def test_person_ids_full_legacy_and_masked():
 
 def test_masked_id_that_fits_two_people_merges_with_neither():
     # Both full IDs fit the mask 440301********123X pattern? Construct two with the same visible parts.
-    a = make_id("44030119800101123")
+    a = with_check("44030119800101123")
     b_first = "44030119900101" + a[14:17]
     b = b_first + id_check_char(b_first)
     masked = a[:6] + "*" * 8 + a[14:]

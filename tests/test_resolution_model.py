@@ -6,22 +6,16 @@ import numpy as np
 import polars as pl
 
 from credgraph.config import ResolutionConfig
-from credgraph.identifiers import id_check_char, org_code_check_char, uscc_check_char
 from credgraph.resolution import resolve
 from credgraph.resolution.evaluate import scores
 from credgraph.resolution.features import Comparison, LEGAL_COMPARISONS
 from credgraph.resolution.model import estimate_u, fit_type_model, score
 from credgraph.resolution.sample import records_frame
-
-
-def make_uscc(org8: str) -> str:
-    first17 = "91440300" + org8 + org_code_check_char(org8)
-    return first17 + uscc_check_char(first17)
+from valid_codes import local_uscc, with_check
 
 
 def make_id(i: int) -> str:
-    first17 = f"440301198{i % 10}0101{i % 900 + 100:03d}"
-    return first17 + id_check_char(first17)
+    return with_check(f"440301198{i % 10}0101{i % 900 + 100:03d}")
 
 
 def _two_level() -> tuple[Comparison, ...]:
@@ -125,7 +119,7 @@ def test_block_cap_keeps_mass_addresses_from_exploding():
 
 
 def test_homophone_and_transposition_are_found_by_blocking_and_scored_close():
-    rows = [{"subject_name": "深圳市华强电子有限公司", "subject_uscc": make_uscc("19220382")},
+    rows = [{"subject_name": "深圳市华强电子有限公司", "subject_uscc": local_uscc("19220382")},
             {"subject_name": "深圳市化强电子有限公司", "subject_type": "legal"},
             {"subject_name": "深圳市强华电子有限公司", "subject_type": "legal"}]
     res = resolve(records_frame(rows))

@@ -7,7 +7,6 @@ import json
 import polars as pl
 import pytest
 
-from credgraph.identifiers import id_check_char, org_code_check_char, uscc_check_char
 from credgraph.resolution import (
     JudgementError,
     ModelVersionError,
@@ -22,15 +21,11 @@ from credgraph.resolution import (
 )
 from credgraph.resolution.pipeline import OUTPUT_FILES
 from credgraph.resolution.sample import records_frame
+from valid_codes import local_uscc, with_check
 
 
-def make_uscc(org8: str) -> str:
-    first17 = "91440300" + org8 + org_code_check_char(org8)
-    return first17 + uscc_check_char(first17)
-
-
-U1, U2 = make_uscc("19220382"), make_uscc("55501234")
-ID1 = "44030119850101123" + id_check_char("44030119850101123")
+U1, U2 = local_uscc("19220382"), local_uscc("55501234")
+ID1 = with_check("44030119850101123")
 
 BASE = [
     {"subject_name": "深圳市华强电子有限公司", "subject_uscc": U1, "object_name": "张伟", "object_type": "natural",
