@@ -18,7 +18,7 @@ entity's latent risk; good ones (red lists, grade A) fall with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -168,6 +168,30 @@ def _stack(parts: list[dict]) -> dict:
     return out
 
 
+class _Parties(NamedTuple):
+    """The subjects of an event catalog's rows: firms first, then persons, with their indexes."""
+
+    ents: np.ndarray  # entity index of each row
+    legal: np.ndarray  # row is about a firm
+    le: np.ndarray  # the firm's index (0 on persons' rows)
+    pe: np.ndarray  # the person's index among natural persons (0 on firms' rows)
+
+    def since(self, world: World, adult_years: int) -> np.ndarray:
+        """Earliest date a row can be about: the firm's founding, or the person's ``adult_years`` birthday."""
+        return np.where(self.legal, world.est[self.le], world.birth[self.pe] + np.timedelta64(adult_years * 365, "D"))
+
+    def rep_names(self, world: World) -> np.ndarray:
+        """The firm's legal representative on firms' rows, nothing on persons' rows."""
+        return np.where(self.legal, world.names[world.legal_rep[self.le]], None)
+
+
+def _parties(world: World, le: np.ndarray, n_legal: np.ndarray, pe: np.ndarray, n_natural: np.ndarray) -> _Parties:
+    """Rows for ``n_legal[i]`` events of firm ``le[i]`` and ``n_natural[j]`` of person ``pe[j]``."""
+    ents = np.concatenate([np.repeat(le, n_legal), np.repeat(pe, n_natural)])
+    legal = ents < world.n_legal
+    return _Parties(ents, legal, np.where(legal, ents, 0), np.where(legal, 0, ents - world.n_legal))
+
+
 def _nat_dates(world: World, rng, pe: np.ndarray) -> np.ndarray:
     adult = world.birth[pe] + np.timedelta64(18 * 365, "D")
     return _dates_after(rng, adult)
@@ -291,12 +315,9 @@ def _build_court(world: World, rng, lo, hi) -> dict:
     pe = _natural_range(world, lo, hi)
     nl = _counts(rng, world.z[le], 0.015, 1.2, 3) * (world.klass[le] <= 3)
     nn = _counts(rng, world.z[pe], 0.008, 1.4, 3)
-    ents = np.concatenate([np.repeat(le, nl), np.repeat(pe, nn)])
+    ents, legal, le_, pe_ = parties = _parties(world, le, nl, pe, nn)
     m = len(ents)
-    legal = ents < world.n_legal
-    le_ = np.where(legal, ents, 0)
-    pe_ = np.where(legal, 0, ents - world.n_legal)
-    start = np.where(legal, world.est[le_], world.birth[pe_] + np.timedelta64(20 * 365, "D"))
+    start = parties.since(world, 20)
     filed = _dates_after(rng, start)
     published = filed + rng.integers(30, 400, m).astype("timedelta64[D]")
     published = np.minimum(published, REF_DATE - np.timedelta64(1, "D"))
@@ -311,7 +332,7 @@ def _build_court(world: World, rng, lo, hi) -> dict:
     basis = np.array([f"（{a - 1}）粤{c}民初{s}号" for a, c, s in zip(y, court_code, rng.integers(1, 60000, m))], dtype=object)
     age = np.where(legal, None, (_year(published) - _year(world.birth[pe_])).astype(str).astype(object))
     sex = np.where(legal, None, np.where(world.male[pe_], "男", "女")).astype(object)
-    rep = np.where(legal, world.names[world.legal_rep[le_]], None)
+    rep = parties.rep_names(world)
     amount = np.round(rng.lognormal(np.log(80_000), 1.3, m), 2)
     return {
         "subj": ents,
@@ -368,12 +389,9 @@ def _build_tax_violation(world: World, rng, lo, hi) -> dict:
     pe = _natural_range(world, lo, hi)
     nl = _counts(rng, world.z[le], 0.0015, 1.3, 2) * (world.klass[le] <= 3)
     nn = _counts(rng, world.z[pe], 0.0005, 1.2, 1)
-    ents = np.concatenate([np.repeat(le, nl), np.repeat(pe, nn)])
+    ents, legal = (parties := _parties(world, le, nl, pe, nn))[:2]
     m = len(ents)
-    legal = ents < world.n_legal
-    le_ = np.where(legal, ents, 0)
-    pe_ = np.where(legal, 0, ents - world.n_legal)
-    start = np.where(legal, world.est[le_], world.birth[pe_] + np.timedelta64(20 * 365, "D"))
+    start = parties.since(world, 20)
     date = _dates_after(rng, start, np.datetime64("2016-01-01"))
     end = _add_years(date, 3)
     kind = _choice(rng, vocab.TAX_VIOLATION_KINDS, m, (5, 2, 1, 3, 2))
@@ -385,7 +403,7 @@ def _build_tax_violation(world: World, rng, lo, hi) -> dict:
     return {
         "subj": ents,
         "cols": {
-            "法定代表人或者负责人姓名": np.where(legal, world.names[world.legal_rep[le_]], None),
+            "法定代表人或者负责人姓名": parties.rep_names(world),
             "负有直接责任的财务负责人姓名": np.where(legal & (rng.random(m) < 0.6), pool, None),
             "案件性质": kind,
             "主要违法事实": facts,
@@ -413,12 +431,9 @@ def _build_penalty(world: World, rng, lo, hi) -> dict:
     pe = _natural_range(world, lo, hi)
     nl = _counts(rng, world.z[le], 0.06, 0.8, 4) * (world.klass[le] <= 3)
     nn = _counts(rng, world.z[pe], 0.006, 0.8, 2)
-    ents = np.concatenate([np.repeat(le, nl), np.repeat(pe, nn)])
+    ents, legal = (parties := _parties(world, le, nl, pe, nn))[:2]
     m = len(ents)
-    legal = ents < world.n_legal
-    le_ = np.where(legal, ents, 0)
-    pe_ = np.where(legal, 0, ents - world.n_legal)
-    start = np.where(legal, world.est[le_], world.birth[pe_] + np.timedelta64(20 * 365, "D"))
+    start = parties.since(world, 20)
     date = _dates_after(rng, start)
     t = rng.integers(0, len(vocab.PENALTIES), m)
     auth = np.array([vocab.PENALTIES[i][0] for i in t], dtype=object)
@@ -438,7 +453,7 @@ def _build_penalty(world: World, rng, lo, hi) -> dict:
             "处罚类别": kind,
             "处罚事由": np.array([vocab.PENALTIES[i][2] for i in t], dtype=object),
             "处罚依据": np.array([vocab.PENALTIES[i][3] for i in t], dtype=object),
-            "法定代表人": np.where(legal, world.names[world.legal_rep[le_]], None),
+            "法定代表人": parties.rep_names(world),
             "证件类型": np.where(legal, "统一社会信用代码", "身份证").astype(object),
             "罚款金额(元)": np.where(fine > 0, fine, np.nan),
             "处罚决定日期": date,
@@ -480,17 +495,14 @@ def _build_licence(world: World, rng, lo, hi) -> dict:
     # Every person who appears in no firm still holds some licence: each entity is seen somewhere.
     nn = np.minimum(rng.poisson(0.03, len(pe)), 2)
     nn = np.maximum(nn, ~world.covered[pe - world.n_legal])
-    ents = np.concatenate([np.repeat(le, nl), np.repeat(pe, nn)])
+    ents, legal, le_, pe_ = parties = _parties(world, le, nl, pe, nn)
     m = len(ents)
-    legal = ents < world.n_legal
-    le_ = np.where(legal, ents, 0)
-    pe_ = np.where(legal, 0, ents - world.n_legal)
     for_nat = [i for i, l in enumerate(vocab.LICENCES) if l[4]]
     k = int(nl.sum())
     t = np.empty(m, dtype=np.int64)
     t[:k] = np.repeat(t_legal, nl)
     t[k:] = np.asarray(for_nat)[rng.integers(0, len(for_nat), m - k)]
-    start = np.where(legal, world.est[le_], world.birth[pe_] + np.timedelta64(22 * 365, "D"))
+    start = parties.since(world, 22)
     date = _dates_after(rng, start, np.datetime64("2012-01-01"))
     years = np.array([vocab.LICENCES[i][3] for i in t])
     end = _add_years(date, years)
@@ -507,7 +519,7 @@ def _build_licence(world: World, rng, lo, hi) -> dict:
             "许可证书名称": np.array([vocab.LICENCES[i][1] for i in t], dtype=object),
             "许可编号": np.array([f"{b}{s:06d}{i:02d}" for b, s, i in zip(y, seq, t)], dtype=object),
             "许可内容": np.array([vocab.LICENCES[i][2] for i in t], dtype=object),
-            "法定代表人": np.where(legal, world.names[world.legal_rep[le_]], None),
+            "法定代表人": parties.rep_names(world),
             "许可决定日期": date,
             "有效期自": date,
             "有效期至": end,
@@ -568,12 +580,9 @@ def _build_red(world: World, rng, lo, hi) -> dict:
     pe = _natural_range(world, lo, hi)
     nl = np.minimum(rng.poisson(0.03 * np.exp(-0.8 * world.z[le])), 2) * (world.shell[le] < 0)
     nn = np.minimum(rng.poisson(0.004 * np.exp(-0.5 * world.z[pe])), 1)
-    ents = np.concatenate([np.repeat(le, nl), np.repeat(pe, nn)])
+    ents, legal = (parties := _parties(world, le, nl, pe, nn))[:2]
     m = len(ents)
-    legal = ents < world.n_legal
-    le_ = np.where(legal, ents, 0)
-    pe_ = np.where(legal, 0, ents - world.n_legal)
-    start = np.where(legal, world.est[le_], world.birth[pe_] + np.timedelta64(20 * 365, "D"))
+    start = parties.since(world, 20)
     date = _dates_after(rng, start + np.timedelta64(365, "D"), np.datetime64("2016-01-01"))
     title = np.where(legal, _choice(rng, vocab.RED_TITLES_LEGAL, m), _choice(rng, vocab.RED_TITLES_NATURAL, m))
     return {
