@@ -53,21 +53,20 @@ def _first_line(doc: str) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
-def _mask_value(kind: str, value: str | None) -> str:
-    if not value:
-        return ""
-    return mask_phone(value) if kind == "phone" else mask_id(value)
+#: Identifiers shown when a mention or an entity is described: field, label, how it is shown.
+_SHOWN = (("uscc", "USCC", str), ("reg_no", "registration no.", str), ("id_number", "ID", mask_id),
+          ("phone", "tel", mask_phone))
+
+
+def _identifiers(row: dict, fields: tuple[str, ...]) -> list[str]:
+    """The row's identifiers among ``fields``, personal ones masked."""
+    return [f"{label} {show(row[f])}" for f, label, show in _SHOWN if f in fields and row.get(f)]
 
 
 def _describe_mention(row: dict) -> str:
     parts = [f"{row['mention_id']}", f"{row.get('source_file') or '?'}:{row.get('source_row') or '?'}",
-             f"[{row.get('catalog') or ''}]", row.get("name") or "(no name)"]
-    if row.get("uscc"):
-        parts.append(f"USCC {row['uscc']}")
-    if row.get("id_number"):
-        parts.append(f"ID {_mask_value('id', row['id_number'])}")
-    if row.get("phone"):
-        parts.append(f"tel {_mask_value('phone', row['phone'])}")
+             f"[{row.get('catalog') or ''}]", row.get("name") or "(no name)",
+             *_identifiers(row, ("uscc", "id_number", "phone"))]
     return "  ".join(p for p in parts if p)
 
 
@@ -96,15 +95,7 @@ def _explain_entity(res, entity_id: str, limit: int) -> list[str]:
     ent = res.entities.filter(pl.col("entity_id") == entity_id).row(0, named=True)
     type_ = ent["type"]
     lines = [f"entity {entity_id} ({type_} person): {ent['name'] or '(no name)'}"]
-    ids = []
-    if ent.get("uscc"):
-        ids.append(f"USCC {ent['uscc']}")
-    if ent.get("reg_no"):
-        ids.append(f"registration no. {ent['reg_no']}")
-    if ent.get("id_number"):
-        ids.append(f"ID {mask_id(ent['id_number'])}")
-    if ent.get("phone"):
-        ids.append(f"tel {mask_phone(ent['phone'])}")
+    ids = _identifiers(ent, ("uscc", "reg_no", "id_number", "phone"))
     if ent.get("is_branch"):
         ids.append("a branch (分公司), distinct from its parent")
     if ids:
