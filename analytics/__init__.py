@@ -2,6 +2,7 @@
 
 * :func:`compute_risk` — risk seeded by active records, propagated along the links (sparse
   series; equals personalized PageRank when row-normalised), with top sources and paths;
+* :func:`explain_risk` — one entity's top risk sources and their paths, from a finished result;
 * :func:`grade_enterprises` — 5-dimension indicator scores and grades A+ to E, explained;
 * :func:`draw_inspection` / :func:`export_inspection` — double-random inspection lists;
 * :func:`detect_shells` — shell-company clusters with evidence;
@@ -25,13 +26,13 @@ from .inspection import InspectionList, draw_inspection, evaluate_inspection, ex
 from .lookup import EntityIndex
 from .network import CreditNetwork, FrameError
 from .ownership import beneficial_owners, controllers, integrated_ownership
-from .propagation import RiskResult, compute_risk
+from .propagation import RiskResult, compute_risk, explain_risk
 from .related import RelatedResult, related_parties
 from .shells import ShellResult, detect_shells, evaluate_shells
 
 __all__ = [
     "CreditNetwork", "FrameError", "load_frames", "make_frames",
-    "RiskResult", "compute_risk",
+    "RiskResult", "compute_risk", "explain_risk",
     "GRADES", "GradeResult", "grade_enterprises",
     "InspectionList", "draw_inspection", "evaluate_inspection", "export_inspection",
     "ShellResult", "detect_shells", "evaluate_shells",

@@ -79,9 +79,13 @@ def _mask_code(code: str) -> str:
 
 
 def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, grades: GradeResult,
-                 index: EntityIndex | None = None) -> pl.DataFrame:
-    """One report row per input row (see the module docstring)."""
-    index = index or EntityIndex(net)
+                 index: EntityIndex | None = None, hash_key: str | None = None) -> pl.DataFrame:
+    """One report row per input row (see the module docstring).
+
+    ``hash_key`` (the graph's ``graph.hash_key``) lets full ID numbers match persons exactly on
+    their keyed hash; without it they are matched on the masked number and the name.
+    """
+    index = index or EntityIndex(net, hash_key=hash_key)
     res = index.resolve(rows["name"].to_list(), rows["code"].to_list(), cfg.check_min_score)
     out = pl.concat([rows.rename({"name": "input_name", "code": "input_code"}), res], how="horizontal")
     idx = net.index_of([x or "" for x in out["node_id"].to_list()])
@@ -108,8 +112,9 @@ def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, g
         related.append("; ".join(f"{net.describe(j)} (risk {risk.risk[j]:.2f})" for j in risky))
     g = grades.grades.select("node_id", "grade", "score", pl.col("reasons").alias("grade_reasons"))
     out = out.with_columns(
-        pl.Series("resolved_name", np.where(ok, net.names[np.maximum(idx, 0)], None), dtype=pl.Utf8),
-        pl.Series("label", np.where(ok, net.labels[np.maximum(idx, 0)], None), dtype=pl.Utf8),
+        # Lists, not numpy object arrays: polars cannot cast those to strings.
+        pl.Series("resolved_name", np.where(ok, net.names[np.maximum(idx, 0)], None).tolist(), dtype=pl.Utf8),
+        pl.Series("label", np.where(ok, net.labels[np.maximum(idx, 0)], None).tolist(), dtype=pl.Utf8),
         pl.Series("own_risk", np.where(ok, risk.seed[np.maximum(idx, 0)], np.nan)),
         pl.Series("propagated_risk", np.where(ok, risk.risk[np.maximum(idx, 0)], np.nan)),
         pl.Series("owner", idx),

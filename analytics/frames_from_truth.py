@@ -5,7 +5,8 @@ shape from the generator's truth instead, so analytics can be checked against pl
 answers without depending on resolution quality:
 
 * nodes: truth/entities.parquet (LegalPerson / NaturalPerson, ID numbers only masked in
-  ``id_masked`` as the graph stores them; a company's registration status from its
+  ``id_masked`` and keyed-hashed in ``id_hash`` under ``graph.hash_key``, as the graph stores
+  them; a company's registration status from its
   registration record), one Address node per distinct address, one Phone node per distinct
   phone (keyed by a hash, named by the masked number), one CreditRecord node per event
   record other than registrations;
@@ -25,7 +26,10 @@ from pathlib import Path
 
 import polars as pl
 
+from credgraph.config import GraphConfig
 from credgraph.identifiers import mask_id, mask_phone
+
+from .lookup import id_hash
 
 __all__ = ["frames_from_truth", "load_city_records", "truth_id_map"]
 
@@ -61,11 +65,13 @@ def frames_from_truth(city: str | Path, cfg=None, records: pl.DataFrame | None =
         records = load_city_records(city, cfg)
 
     people = pl.col("type") == "natural"
+    key = getattr(getattr(cfg, "graph", None), "hash_key", None) or GraphConfig().hash_key
     nodes = ent.select(
         pl.col("entity_id").alias("node_id"),
         pl.when(people).then(pl.lit("NaturalPerson")).otherwise(pl.lit("LegalPerson")).alias("label"),
         "name", "uscc", "org_code", "reg_no",
         pl.col("id_number").map_elements(mask_id, return_dtype=pl.Utf8).alias("id_masked"),
+        pl.col("id_number").map_elements(lambda v: id_hash(v, key), return_dtype=pl.Utf8).alias("id_hash"),
         "district", "legal_form", "industry", pl.col("registered_capital").cast(pl.Float64),
         pl.col("est_date").cast(pl.Date), "birth_date", "sex", "parent_id",
     )

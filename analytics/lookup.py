@@ -2,9 +2,14 @@
 
 Codes are compared in normal form (half-width, upper case, no spaces): an entity's node id,
 USCC, 9-character organisation code (also read out of a USCC), 15-digit registration
-number, or an 18-character resident ID. Code matches have confidence 1.0; an ID number
-matched only against a masked one (``440301********123X``) needs the name to agree too
-(confidence 0.9), and a name whose ID numbers all disagree stays unresolved. Names are
+number, or an 18-character resident ID. Code matches have confidence 1.0. The graph keeps a
+person's ID number only masked (``id_masked``) and as a keyed hash (``id_hash``,
+HMAC-SHA256 under ``graph.hash_key``): given that key, a full ID number in the list is
+hashed and matched exactly on ``id_hash`` (confidence 1.0, method ``id_hash``). Otherwise,
+and for persons whose full number is unknown (no ``id_hash``), an ID number matched only
+against a masked one (``440301********123X``) needs the name to agree too (confidence 0.9);
+a person whose full number is known and differs is not matched that way, and a name whose
+ID numbers all disagree stays unresolved. Names are
 compared after NFKC folding, traditional-to-simplified conversion and bracket unification:
 a unique exact match has confidence 0.97 (0.5 for a person: names are shared); otherwise the
 best fuzzy match (rapidfuzz ``ratio``) scoring at least ``min_score`` has confidence
@@ -24,6 +29,8 @@ first by id is given.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import re
 import unicodedata
 
@@ -31,11 +38,11 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from credgraph.identifiers import is_masked, masked_id_compatible, normalise_code, org_code_of_uscc
+from credgraph.identifiers import id_is_valid, is_masked, masked_id_compatible, normalise_code, org_code_of_uscc
 
 from .network import ENTITY_LABELS, CreditNetwork
 
-__all__ = ["EntityIndex", "normalise_name"]
+__all__ = ["EntityIndex", "normalise_name", "id_hash"]
 
 _BRACKETS = str.maketrans({c: "(" for c in "（[【〔"} | {c: ")" for c in "）]】〕"})
 
@@ -60,11 +67,31 @@ def normalise_name(name: str | None) -> str:
     return _t2s().convert(s)
 
 
-class EntityIndex:
-    """Code and name look-up over a network's LegalPerson and NaturalPerson nodes."""
+def id_hash(value: str | None, key: str) -> str | None:
+    """The graph's keyed hash of a full resident ID number (HMAC-SHA256 of its normal form under
+    ``key``, hex), as stored in ``id_hash``; None for a masked or invalid number.
 
-    def __init__(self, net: CreditNetwork):
+    >>> id_hash("11010519491231002x", "k") == id_hash("11010519491231002X", "k")
+    True
+    >>> id_hash("110105********002X", "k") is None
+    True
+    """
+    c = normalise_code(value) if value else ""
+    if not c or is_masked(c) or not id_is_valid(c):
+        return None
+    return hmac.new(key.encode("utf-8"), c.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class EntityIndex:
+    """Code and name look-up over a network's LegalPerson and NaturalPerson nodes.
+
+    ``hash_key`` is the graph's ``graph.hash_key``: with it, full ID numbers are matched on the
+    nodes' ``id_hash``.
+    """
+
+    def __init__(self, net: CreditNetwork, hash_key: str | None = None):
         self.net = net
+        self.hash_key = hash_key
         ent = np.nonzero(np.isin(net.labels, ENTITY_LABELS))[0]
         self.rows = ent
         codes: dict[str, list[tuple[int, str]]] = {}
@@ -91,6 +118,13 @@ class EntityIndex:
         if ids is None:
             ids = net.prop("id_number", pl.Utf8)
         self.id_numbers = ids if ids is not None else np.full(net.n, None, dtype=object)
+        hashes = net.prop("id_hash", pl.Utf8)
+        self.id_hashes = hashes if hashes is not None else np.full(net.n, None, dtype=object)
+        self.by_hash: dict[str, list[int]] = {}
+        if hashes is not None:
+            for i, h in zip(ent.tolist(), hashes[ent].tolist()):
+                if h:
+                    self.by_hash.setdefault(h, []).append(i)
         # Every name an entity was written under (the graph's ``names``) finds it too.
         aliases = [[n] for n in net.names[ent].tolist()]
         if "names" in net.nodes.columns:
@@ -122,11 +156,23 @@ class EntityIndex:
                 status = "resolved" if len(cand) == 1 else "ambiguous"
                 return (str(ids[cand[0]]), 1.0, hits[0][1], status,
                         "" if len(cand) == 1 else f"{len(cand)} entities carry this code")
+        full = id_hash(c, self.hash_key) if (self.hash_key and self.by_hash and c) else None
+        if full:
+            cand = sorted(self.by_hash.get(full, []))
+            if cand:
+                return (str(ids[cand[0]]), 1.0, "id_hash", "resolved" if len(cand) == 1 else "ambiguous",
+                        "" if len(cand) == 1 else f"{len(cand)} entities carry this ID number")
         if c and len(c) == 18 and nm:  # a (possibly masked) ID number: check it against masked ones with the name
             named = sorted(self.by_name.get(nm, []))
-            cand = [i for i in named if masked_id_compatible(self.id_numbers[i], c)]
+            # A person whose full number is known (hashed) and is not this one is someone else.
+            cand = [i for i in named if masked_id_compatible(self.id_numbers[i], c)
+                    and not (full and self.id_hashes[i])]
             if cand:
                 return (str(ids[cand[0]]), 0.9, "masked_id+name", "resolved" if len(cand) == 1 else "ambiguous", "")
+            if full and any(masked_id_compatible(self.id_numbers[i], c) for i in named):
+                return (None, 0.0, "", "unresolved",
+                        "the name and masked ID number match, but the full ID number differs "
+                        "(if unexpected: is graph.hash_key the key the graph was built with?)")
             if any(self.id_numbers[i] for i in named):
                 return (None, 0.0, "", "unresolved", "the name matches but the ID number does not")
         if not nm:

@@ -20,20 +20,25 @@ that reaches j in one hop).
 
     risk = sum_h a**h (M^T)**h seed = seed + a M^T risk,
 
-iterated until the hop's addition is below ``tolerance`` or ``max_hops`` hops. With
-``normalise="row"`` and no dangling nodes, ``(1 - a) * risk / sum(seed)`` is exactly
-networkx's personalized PageRank with ``alpha=a`` and ``personalization=seed``.
+at most ``max_hops`` hops, stopping earlier once the hops left can add at most ``tolerance``
+times the total seed. Each hop is one sparse product with ``M^T`` in ``precision`` (float32 by
+default), summed in float64. With ``normalise="row"`` and no dangling nodes,
+``(1 - a) * risk / sum(seed)`` is exactly networkx's personalized PageRank with ``alpha=a``
+and ``personalization=seed``.
 
 **Explanation.** ``risk[j] = sum_i seed[i] * G[i, j]`` with ``G = sum_h a**h M**h``; the
-terms are each source's contribution. For the entities explained, ``G``'s columns are
-computed by the same series (sparse, path weights below 1e-6 pruned), and the path of each top source is
-its strongest path (largest product of ``a * M``, found by Dijkstra on ``-log``).
+terms are each source's contribution. For an explained entity ``t``, ``G``'s column ``t`` is
+its own reverse series ``e_t^T (a M^T)^h`` (sparse, path weights below 1e-6 pruned), which
+touches only the nodes risk reaches ``t`` from, and the path of each top source is its
+strongest path (largest product of ``a * M``), found by one Dijkstra on ``-log`` from ``t``
+over the reversed links. The result keeps ``M``, so :func:`explain_risk` explains any
+entity later without propagating again.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -52,6 +57,7 @@ __all__ = [
     "propagate",
     "explain_sources",
     "compute_risk",
+    "explain_risk",
     "INACTIVE_STATUSES",
 ]
 
@@ -112,7 +118,11 @@ _W_MAX = 1.0 - 1e-12
 
 
 def _link_weights(net: CreditNetwork, cfg: AnalyticsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Directed (from, to, weight) triples of one hop, before damping and normalisation."""
+    """Directed (from, to, weight) triples of one hop, before damping and normalisation.
+
+    Written into arrays allocated once (these are the largest arrays of a run: two entries
+    per link), weights as float64.
+    """
     code = {t: i for i, t in enumerate(EDGE_TYPES)}
     t, s, d = net.etype, net.src, net.dst
     idx = np.int32 if net.n < 2**31 - 1 else np.int64
@@ -126,159 +136,257 @@ def _link_weights(net: CreditNetwork, cfg: AnalyticsConfig) -> tuple[np.ndarray,
     r = np.nan_to_num(net.ratio[share], nan=0.0)
     w[share] = np.where(r > cfg.control_ratio, cfg.transmit_control, cfg.transmit_shareholding * r)
     pair = np.flatnonzero(w > 0)
-    sp_, dp_, wp = s[pair].astype(idx), d[pair].astype(idx), w[pair]
-    froms, tos, ws = [sp_, dp_], [dp_, sp_], [wp, wp]
+    hubs = []
     for name, wt in (("LOCATED_AT", cfg.transmit_address), ("USES_PHONE", cfg.transmit_phone)):
         m = np.flatnonzero(t == code[name])
         if len(m) == 0 or wt <= 0:
             continue
         # One link per (entity, shared node): duplicates would count an entity twice.
-        B = sp.csr_matrix((np.ones(len(m), dtype=np.float32), (s[m].astype(idx), d[m].astype(idx))), shape=(net.n, net.n))
+        B = sp.csr_matrix((np.ones(len(m), dtype=np.float32), (s[m].astype(idx), d[m].astype(idx))),
+                          shape=(net.n, net.n))
         B.sum_duplicates()
-        ent = np.repeat(np.arange(net.n, dtype=idx), np.diff(B.indptr))
-        hub = B.indices.astype(idx)
-        k = np.bincount(hub, minlength=net.n)
-        froms += [ent, hub]
-        tos += [hub, ent]
-        ws += [np.full(len(ent), wt), 1.0 / k[hub]]
-    return np.concatenate(froms), np.concatenate(tos), np.concatenate(ws)
+        hubs.append((B.indptr, B.indices.astype(idx, copy=False), wt))
+    p = len(pair)
+    size = 2 * p + sum(2 * len(h) for _, h, _ in hubs)
+    f = np.empty(size, dtype=idx)
+    to = np.empty(size, dtype=idx)
+    ws = np.empty(size, dtype=np.float64)
+    f[:p] = s[pair]
+    to[:p] = d[pair]
+    f[p:2 * p] = to[:p]
+    to[p:2 * p] = f[:p]
+    ws[:p] = w[pair]
+    ws[p:2 * p] = ws[:p]
+    at = 2 * p
+    for indptr, hub, wt in hubs:
+        k = len(hub)
+        ent = f[at:at + k]
+        ent[:] = np.repeat(np.arange(net.n, dtype=idx), np.diff(indptr))
+        to[at:at + k] = hub
+        ws[at:at + k] = wt
+        f[at + k:at + 2 * k] = hub
+        to[at + k:at + 2 * k] = ent
+        ws[at + k:at + 2 * k] = 1.0 / np.bincount(hub, minlength=net.n)[hub]
+        at += 2 * k
+    return f, to, ws
 
 
-def transmission_matrix(net: CreditNetwork, cfg: AnalyticsConfig) -> sp.csc_matrix:
-    """The one-hop transmission matrix ``M`` (``M[i, j]`` = share of i's risk passed to j).
+def _dtype(cfg: AnalyticsConfig) -> type:
+    if cfg.precision not in ("float32", "float64"):
+        raise ValueError(f"analytics.precision must be 'float32' or 'float64', not {cfg.precision!r}")
+    return np.float32 if cfg.precision == "float32" else np.float64
 
-    Built as the CSR matrix of ``M^T`` (what propagation multiplies by) and returned as its
-    transpose view, a CSC matrix, so that neither needs a conversion.
+
+def transmission_matrix(net: CreditNetwork, cfg: AnalyticsConfig) -> sp.csr_matrix:
+    """The one-hop transmission matrix ``M`` (``M[i, j]`` = share of i's risk passed to j), CSR.
+
+    Rows are the passing nodes, so a node's degree and outgoing total are its row's length and
+    sum (read off the CSR arrays in order, no scatter), and propagation multiplies by the
+    transpose view ``M.T`` (CSC) without converting. Values are ``analytics.precision``.
     """
     if cfg.normalise not in ("cap", "row"):
         raise ValueError(f"analytics.normalise must be 'cap' or 'row', not {cfg.normalise!r}")
+    dtype = _dtype(cfg)
     f, to, w = _link_weights(net, cfg)
-    keep = f != to
-    if not keep.all():
+    loop = f == to
+    if loop.any():
+        keep = ~loop
         f, to, w = f[keep], to[keep], w[keep]
+    del loop
     n = net.n
     # Parallel links combine as a noisy-or, 1 - prod(1 - w): summing log(1 - w) lets the CSR
-    # conversion (which adds duplicates in C) do the combining.
-    T = sp.csr_matrix((np.log1p(-np.minimum(w, _W_MAX)), (to, f)), shape=(n, n))
+    # conversion (which adds duplicates in C) do the combining. In place: these arrays are big.
+    np.minimum(w, _W_MAX, out=w)
+    np.negative(w, out=w)
+    np.log1p(w, out=w)
+    M = sp.csr_matrix((w, (f, to)), shape=(n, n))
     del f, to, w
-    T.sum_duplicates()
-    np.expm1(T.data, out=T.data)
-    np.negative(T.data, out=T.data)
-    # Column j of M^T is what node j passes on: its degree, its outgoing total.
-    deg = np.bincount(T.indices, minlength=n).astype(np.float64)
-    out = np.bincount(T.indices, weights=T.data, minlength=n)
+    M.sum_duplicates()  # a no-op when the constructor already did it
+    np.expm1(M.data, out=M.data)
+    np.negative(M.data, out=M.data)
+    deg = np.diff(M.indptr)
+    out = np.zeros(n)
+    has = np.flatnonzero(deg)
+    if len(has):
+        out[has] = np.add.reduceat(M.data, M.indptr[has])
     damp = np.minimum(1.0, cfg.supernode_degree / np.maximum(deg, 1.0))
     out *= damp
     if cfg.normalise == "row":
         scale = np.where(out > 0, damp / np.where(out > 0, out, 1.0), 0.0)
     else:
         scale = damp / np.maximum(out, 1.0)
-    T.data *= scale[T.indices]
-    return T.T
+    data = M.data.astype(dtype, copy=False)
+    data *= np.repeat(scale.astype(dtype), deg)
+    return sp.csr_matrix((data, M.indices, M.indptr), shape=(n, n))
+
+
+def _propagate(M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int, tolerance: float) -> tuple[np.ndarray, int]:
+    """:func:`propagate`, also returning the number of hops taken."""
+    if not 0 <= decay < 1:
+        raise ValueError("decay must be in [0, 1)")
+    MT = M.T  # CSC view of the CSR M (or CSR view of a CSC one): no conversion
+    total = np.array(seed, dtype=np.float64)
+    x = total.astype(M.dtype)
+    scale = max(float(np.abs(total).sum()), 1e-300)
+    hops = 0
+    for hops in range(1, max_hops + 1):
+        x = MT @ x
+        x *= decay
+        total += x
+        # Rows of M sum to at most 1 (cap or row normalisation), so every later hop adds at most
+        # decay times this one: what is left is below this hop's total times decay / (1 - decay).
+        if float(np.abs(x).sum()) * decay / (1.0 - decay) <= tolerance * scale:
+            break
+    return total, hops
 
 
 def propagate(
     M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int = 20, tolerance: float = 1e-10,
     MT: sp.spmatrix | None = None,
 ) -> np.ndarray:
-    """``sum_h decay**h (M^T)**h seed`` over at most ``max_hops`` hops.
+    """``sum_h decay**h (M^T)**h seed`` over at most ``max_hops`` hops, computed in ``M``'s dtype
+    and summed in float64. Stops early once the hops left can add at most ``tolerance`` times
+    the total seed (in sum over all nodes).
 
     >>> M = sp.csr_matrix(np.array([[0.0, 0.8], [0.8, 0.0]]))
     >>> np.round(propagate(M, np.array([1.0, 0.0]), decay=0.5, max_hops=200), 4)
     array([1.1905, 0.4762])
     """
-    if not 0 <= decay < 1:
-        raise ValueError("decay must be in [0, 1)")
-    MT = M.T if MT is None else MT  # CSC view of M's transpose: no conversion
-    total = seed.astype(np.float64).copy()
-    x = total.copy()
-    scale = max(float(np.abs(seed).sum()), 1e-300)
-    for _ in range(max_hops):
-        x = decay * (MT @ x)
-        total += x
-        if float(np.abs(x).sum()) <= tolerance * scale:
-            break
-    return total
+    if MT is not None:  # kept for callers that pass the transpose; it is M.T either way
+        M = MT.T
+    return _propagate(M, seed, decay, max_hops, tolerance)[0]
+
+
+def _reverse(M: sp.csr_matrix) -> sp.csr_matrix:
+    """CSR of ``M^T``: row j lists the nodes that pass risk to j (for per-target series)."""
+    return M.T.tocsr()
+
+
+_EXPLAIN_SCHEMA = {"node_id": pl.Utf8, "source_id": pl.Utf8, "source_name": pl.Utf8, "contribution": pl.Float64,
+                   "share": pl.Float64, "hops": pl.Int64, "path": pl.List(pl.Utf8), "path_text": pl.Utf8}
+
+#: Extra reach of the path search beyond the series' pruning threshold (a factor of e**5 ~ 150):
+#: a source whose summed contribution survives pruning may come by paths each weaker than it.
+_PATH_SLACK = 5.0
 
 
 def explain_sources(
-    net: CreditNetwork, M: sp.csr_matrix, seed: np.ndarray, targets: np.ndarray, decay: float,
-    top: int = 3, max_hops: int = 20, prune: float = 1e-6,
+    net: CreditNetwork, M: sp.spmatrix, seed: np.ndarray, targets: np.ndarray, decay: float,
+    top: int = 3, max_hops: int = 20, prune: float = 1e-6, reverse: sp.csr_matrix | None = None,
+    cost: sp.csr_matrix | None = None,
 ) -> pl.DataFrame:
     """Top contributing seed sources of each target, with their contribution and strongest path.
+
+    ``M`` is the transmission matrix; ``reverse`` (CSR of ``M^T`` in float64) and ``cost`` (its
+    path costs) may be passed in when already made (see :func:`explain_risk`). Each target's
+    column of ``G`` is its own sparse series ``e_t^T (a M^T)^h``, which only touches the nodes
+    risk can reach the target from; path weights below ``prune`` are dropped per hop.
 
     Returns columns node_id, source_id, source_name, contribution, share (of the target's
     propagated risk received from others), hops, path (node ids), path_text.
     """
     targets = np.asarray(targets, dtype=np.int64)
-    empty = pl.DataFrame(schema={"node_id": pl.Utf8, "source_id": pl.Utf8, "source_name": pl.Utf8,
-                                 "contribution": pl.Float64, "share": pl.Float64, "hops": pl.Int64,
-                                 "path": pl.List(pl.Utf8), "path_text": pl.Utf8})
+    empty = pl.DataFrame(schema=_EXPLAIN_SCHEMA)
     if len(targets) == 0 or top <= 0:
         return empty
-    n = net.n
-    E = sp.csr_matrix((np.ones(len(targets)), (targets, np.arange(len(targets)))), shape=(n, len(targets)))
-    X = E.copy()
-    G = sp.csr_matrix((n, len(targets)))
-    aM = (decay * M).tocsr()
+    n, k = net.n, len(targets)
+    R = _reverse_matrix(M) if reverse is None else reverse
+    X = sp.csr_matrix((np.ones(k), (np.arange(k), targets)), shape=(k, n))
+    G = None
     for _ in range(max_hops):
-        X = (aM @ X).tocsr()
+        X = X @ R
+        X.data *= decay
         X.data[X.data < prune] = 0
         X.eliminate_zeros()
         if X.nnz == 0:
             break
-        G = G + X
-    # contribution[i, t] = seed[i] * G[i, t] for sources other than the target itself.
-    C = sp.diags(seed) @ G
-    C = C.tocoo()
-    keep = (C.row != targets[C.col]) & (C.data > 0)
-    df = pl.DataFrame({"t": C.col[keep], "i": C.row[keep], "contribution": C.data[keep]})
+        G = X if G is None else G + X
+    if G is None:
+        return empty
+    # contribution[t, i] = seed[i] * G[i, t] for sources other than the target itself.
+    C = G.tocoo()
+    contrib = C.data * seed[C.col]
+    keep = (C.col != targets[C.row]) & (contrib > 0)
+    df = pl.DataFrame({"t": C.row[keep].astype(np.int64), "i": C.col[keep].astype(np.int64),
+                       "contribution": contrib[keep]})
     if df.height == 0:
         return empty
     totals = df.group_by("t").agg(pl.col("contribution").sum().alias("_total"))
     df = (
-        df.sort(["t", "contribution"], descending=[False, True])
+        df.sort(["t", "contribution", "i"], descending=[False, True, False])
         .group_by("t", maintain_order=True).head(top)
-        .join(totals, on="t")
+        .join(totals, on="t", maintain_order="left")
         .with_columns((pl.col("contribution") / pl.col("_total")).alias("share"))
     )
-    paths, hops = _strongest_paths(net, aM, df["i"].to_numpy(), targets[df["t"].to_numpy()])
+    if cost is None:
+        cost = _cost_matrix(R, decay)
+    # A path is at most as strong as the whole series G[i, t] it is part of: the weakest top
+    # source of a target bounds how far its path search must go.
+    reach = df.group_by("t", maintain_order=True).agg(
+        (pl.col("contribution") / pl.lit(seed).gather(pl.col("i"))).min().alias("g"))
+    limit = np.full(k, -np.log(prune))
+    limit[reach["t"].to_numpy()] = -np.log(np.maximum(reach["g"].to_numpy(), prune))
+    paths, hops = _strongest_paths(net, cost, df["i"].to_numpy(), targets, df["t"].to_numpy(), limit)
+    # Ids and names gathered for the few nodes shown (not the network's whole object arrays).
+    on = np.unique(np.fromiter((j for p in paths for j in p), dtype=np.int64))
+    ids = dict(zip(on.tolist(), net.id_series.gather(on).to_list()))
     return pl.DataFrame({
-        "node_id": net.ids[targets[df["t"].to_numpy()]],
-        "source_id": net.ids[df["i"].to_numpy()],
-        "source_name": net.names[df["i"].to_numpy()],
+        "node_id": net.id_series.gather(targets[df["t"].to_numpy()]),
+        "source_id": net.id_series.gather(df["i"]),
+        "source_name": net.name_series.gather(df["i"]),
         "contribution": df["contribution"].to_numpy(),
         "share": df["share"].to_numpy(),
         "hops": np.asarray(hops, dtype=np.int64),
-        "path": [[str(net.ids[k]) for k in p] for p in paths],
+        "path": [[ids[j] for j in p] for p in paths],
         "path_text": path_texts(net, paths),
-    }, schema=empty.schema)
+    }, schema=_EXPLAIN_SCHEMA)
 
 
-def _strongest_paths(net: CreditNetwork, aM: sp.csr_matrix, sources: np.ndarray, targets: np.ndarray):
-    """For each (source, target) pair, the node path with the largest product of hop weights."""
-    cost = aM.copy()
-    cost.data = -np.log(np.clip(cost.data, 1e-300, None))
-    uniq, inv = np.unique(sources, return_inverse=True)
-    chunk = max(1, int(2e7 // max(net.n, 1)))
+def _reverse_matrix(M: sp.spmatrix) -> sp.csr_matrix:
+    """CSR of ``M^T`` in float64: row j lists the nodes that pass risk to j."""
+    R = M.T.tocsr()
+    return R.astype(np.float64) if R.dtype != np.float64 else R
+
+
+def _cost_matrix(R: sp.csr_matrix, decay: float) -> sp.csr_matrix:
+    """Path costs ``-log(decay * M[i, j])`` on the reversed links (R's layout)."""
+    cost = R.copy()
+    cost.data = -np.log(np.clip(decay * cost.data, 1e-300, None))
+    return cost
+
+
+def _strongest_paths(net: CreditNetwork, cost: sp.csr_matrix, sources: np.ndarray, targets: np.ndarray,
+                     which: np.ndarray, limit: np.ndarray):
+    """For each (source, targets[which]) pair, the node path with the largest product of hop weights.
+
+    One Dijkstra per target over the reversed links (``cost`` is laid out like ``M^T``): the
+    shortest reversed path target -> source is the strongest path source -> target, and the
+    predecessor of a node there is its next step towards the target. The search stops at cost
+    ``limit[target] + _PATH_SLACK`` and is repeated without a limit for the rare source left
+    beyond it (one whose contribution is spread over very many weaker paths).
+    """
     paths: list[list[int]] = [[] for _ in range(len(sources))]
-    for start in range(0, len(uniq), chunk):
-        block = uniq[start:start + chunk]
-        _, pred = dijkstra(cost, directed=True, indices=block, return_predecessors=True)
-        for k in np.nonzero((inv >= start) & (inv < start + len(block)))[0]:
-            row = pred[inv[k] - start]
-            node, p = int(targets[k]), [int(targets[k])]
-            while node != int(sources[k]) and row[node] >= 0 and len(p) < 64:
-                node = int(row[node])
+    for u in np.unique(which).tolist():
+        t = int(targets[u])
+        sel = np.flatnonzero(which == u)
+        _, pred = dijkstra(cost, directed=True, indices=t, return_predecessors=True,
+                           limit=float(limit[u]) + _PATH_SLACK)
+        if (pred[sources[sel]] < 0).any():
+            _, pred = dijkstra(cost, directed=True, indices=t, return_predecessors=True)
+        for kk in sel.tolist():
+            node, p = int(sources[kk]), [int(sources[kk])]
+            while node != t and pred[node] >= 0 and len(p) < 64:
+                node = int(pred[node])
                 p.append(node)
-            paths[k] = p[::-1]
+            paths[kk] = p
     return paths, [len(p) - 1 for p in paths]
 
 
 def path_texts(net: CreditNetwork, paths: list[list[int]]) -> list[str]:
     """``A -[LEGAL_REP_OF]-> B <-[SHAREHOLDER_OF 60%]- C`` with display names, per path."""
-    nodes = np.unique(np.fromiter((k for p in paths for k in p), dtype=np.int64))
-    sel = np.nonzero(np.isin(net.src, nodes) & np.isin(net.dst, nodes))[0]
+    on_path = np.zeros(net.n, dtype=bool)
+    on_path[np.fromiter((k for p in paths for k in p), dtype=np.int64)] = True
+    sel = np.flatnonzero(on_path[net.src] & on_path[net.dst])
     link: dict[tuple[int, int], str] = {}
     for e in sel.tolist():  # only the edges among path nodes: a handful
         name = EDGE_TYPES[net.etype[e]]
@@ -289,21 +397,28 @@ def path_texts(net: CreditNetwork, paths: list[list[int]]) -> list[str]:
         u, v = int(net.src[e]), int(net.dst[e])
         link.setdefault((u, v), f"-[{name}]->")
         link.setdefault((v, u), f"<-[{name}]-")
+    on = np.flatnonzero(on_path)
+    desc = {i: (nm or ident) for i, nm, ident in
+            zip(on.tolist(), net.name_series.gather(on).to_list(), net.id_series.gather(on).to_list())}
     out = []
     for p in paths:
         if not p:
             out.append("")
             continue
-        parts = [net.describe(p[0])]
+        parts = [desc[p[0]]]
         for u, v in zip(p[:-1], p[1:]):
-            parts += [link.get((u, v), "--"), net.describe(v)]
+            parts += [link.get((u, v), "--"), desc[v]]
         out.append(" ".join(parts))
     return out
 
 
 @dataclass
 class RiskResult:
-    """Propagated risk per entity, with explanations for the riskiest."""
+    """Propagated risk per entity, with explanations for the riskiest.
+
+    It keeps the transmission matrix it was propagated with, so any entity can be explained
+    afterwards without propagating again (:func:`explain_risk`).
+    """
 
     #: node_id, label, name, seed, received, risk, rank (1 = riskiest), for all entities.
     scores: pl.DataFrame
@@ -315,6 +430,58 @@ class RiskResult:
     risk: np.ndarray
     #: The records with their ``active``, ``recency`` and ``severity`` as of ``as_of``.
     records: pl.DataFrame | None = None
+    #: Hops the propagation took (at most ``max_hops``; fewer once converged).
+    hops: int = 0
+    #: The transmission matrix ``M`` (CSR) and the settings used: what :func:`explain_risk` needs.
+    matrix: sp.csr_matrix | None = None
+    config: AnalyticsConfig | None = None
+    _reverse: sp.csr_matrix | None = field(default=None, repr=False)
+    _cost: sp.csr_matrix | None = field(default=None, repr=False)
+
+    def explain(self, net: CreditNetwork, node_id: str, top: int | None = None) -> pl.DataFrame:
+        """Same as :func:`explain_risk` (``explain_risk(self, net, node_id, top)``)."""
+        return explain_risk(self, net, node_id, top)
+
+
+def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int | None = None) -> pl.DataFrame:
+    """The top contributing sources of one entity's risk and the paths they came by, from a
+    finished :func:`compute_risk` result, without propagating again.
+
+    Only the entity's own reverse series is computed (the nodes risk can reach it from), on the
+    matrix kept in ``result``; the reversed matrix and path costs are made on the first call and
+    kept for later ones. Same columns and values as ``result.sources`` and
+    ``compute_risk(..., explain_ids=[node_id]).sources`` for that entity: node_id, source_id,
+    source_name, contribution, share, hops, path, path_text. Empty when the entity received no
+    risk; ``top`` defaults to ``analytics.explain_sources``. Raises KeyError for an unknown
+    node id and ValueError when ``result`` has no matrix (not made by :func:`compute_risk`).
+
+    >>> from credgraph.analytics.frames import make_frames
+    >>> nodes, edges = make_frames(
+    ...     [{"node_id": "rec:1", "label": "CreditRecord", "event_type": "serious_illegal", "date": "2024-01-01"}],
+    ...     [{"src": "p1", "dst": "c1", "type": "LEGAL_REP_OF"}, {"src": "p1", "dst": "c2", "type": "LEGAL_REP_OF"},
+    ...      {"src": "c1", "dst": "rec:1", "type": "HAS_RECORD"}])
+    >>> net = CreditNetwork.from_frames(nodes, edges)
+    >>> res = compute_risk(net, AnalyticsConfig(), "2024-01-01", explain=0)
+    >>> explain_risk(res, net, "c2").select("source_id", "hops", "path").rows()
+    [('c1', 2, ['c1', 'p1', 'c2'])]
+    """
+    if result.matrix is None:
+        raise ValueError("this risk result keeps no transmission matrix: make it with compute_risk")
+    if net._index is not None:
+        i = int(net.index_of([node_id])[0])
+    else:  # one vectorised comparison rather than building the whole id -> index dict
+        hit = (net.id_series == node_id).arg_true()
+        i = int(hit[0]) if len(hit) else -1
+    if i < 0:
+        raise KeyError(f"unknown node id {node_id!r}")
+    cfg = result.config or AnalyticsConfig()
+    if result._reverse is None:
+        result._reverse = _reverse_matrix(result.matrix)
+    if result._cost is None:
+        result._cost = _cost_matrix(result._reverse, cfg.decay)
+    return explain_sources(net, result.matrix, result.seed, np.array([i]), cfg.decay,
+                           cfg.explain_sources if top is None else top, cfg.max_hops,
+                           reverse=result._reverse, cost=result._cost)
 
 
 def compute_risk(
@@ -328,13 +495,14 @@ def compute_risk(
     seed = np.bincount(pos["owner"].to_numpy(), weights=(pos["severity"] * pos["recency"]).to_numpy(),
                        minlength=net.n).astype(np.float64)
     M = transmission_matrix(net, cfg)
-    risk = propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance)
-    ent = np.nonzero(net.entity_mask)[0]
-    order = ent[np.argsort(-risk[ent], kind="stable")]  # ties: node order
+    risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance)
+    ent = np.flatnonzero(net.entity_mask)
+    # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).
+    order = pl.DataFrame({"i": ent, "r": -risk[ent]}).sort("r", maintain_order=True)["i"].to_numpy()
     rank = np.empty(net.n, dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
     scores = pl.DataFrame({
-        "node_id": net.id_series.gather(order), "label": net.nodes["label"].cast(pl.Utf8).gather(order),
+        "node_id": net.id_series.gather(order), "label": net.nodes["label"].gather(order).cast(pl.Utf8),
         "name": net.name_series.gather(order),
         "seed": seed[order], "received": risk[order] - seed[order], "risk": risk[order], "rank": rank[order],
     })
@@ -343,5 +511,11 @@ def compute_risk(
     if explain_ids:
         extra = net.index_of(explain_ids)
         targets = np.unique(np.concatenate([targets, extra[extra >= 0]]))
-    sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops)
-    return RiskResult(scores=scores, sources=sources, as_of=as_of, seed=seed, risk=risk, records=records)
+    result = RiskResult(scores=scores, sources=pl.DataFrame(schema=_EXPLAIN_SCHEMA), as_of=as_of, seed=seed,
+                        risk=risk, records=records, hops=hops, matrix=M, config=cfg)
+    if len(targets):
+        result._reverse = _reverse_matrix(M)
+        result._cost = _cost_matrix(result._reverse, cfg.decay)
+        result.sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops,
+                                         reverse=result._reverse, cost=result._cost)
+    return result

@@ -154,3 +154,50 @@ def test_credit_check_on_city_names_and_codes(city):
     assert sum(g == w for g, w in zip(got[:10], want[:10])) >= 9  # names are not unique in a city
     assert rep["status"].to_list()[20:] == ["unresolved", "unresolved"]
     assert rep.filter(pl.col("status") != "unresolved")["grade"].null_count() == 0
+
+
+def test_credit_check_matches_full_id_numbers_on_their_keyed_hash(city):
+    """Persons listed by full ID number are found through the graph's id_hash; the masked
+    number + name is only the fallback, and never matches a person whose full number is known
+    and differs."""
+    from credgraph.analytics.lookup import EntityIndex
+    from credgraph.config import GraphConfig
+    from credgraph.identifiers import id_check_char, mask_id
+
+    net, cfg, grades, truth = city
+    key = GraphConfig().hash_key
+    people = truth["entities"].filter((pl.col("type") == "natural") & pl.col("id_number").is_not_null())
+    # Same-name persons first (the hard case), then others: 30 in all.
+    dup = people.filter(pl.col("name").is_duplicated())
+    sample = pl.concat([dup.head(15), people.filter(~pl.col("name").is_duplicated()).head(30 - min(dup.height, 15))])
+    assert sample.height == 30 and dup.height > 0
+    ids, names, want = sample["id_number"].to_list(), sample["name"].to_list(), sample["entity_id"].to_list()
+    n = len(ids)
+    # A valid number with the same masked form (same first 6 and last 4) but another birth date.
+    def twin(v):
+        for day in range(1, 29):
+            w = v[:12] + f"{day:02d}" + v[14:17]
+            w += id_check_char(w)
+            if w != v and w[-1] == v[-1]:
+                return w
+        return None
+    twins = [twin(v) for v in ids]
+    assert all(twins) and all(mask_id(t) == mask_id(v) for t, v in zip(twins, ids))
+    rows = pl.DataFrame({"row": np.arange(1, 3 * n + 1),
+                         "name": [""] * n + names + names,          # ID only; ID + name; other person's ID + name
+                         "code": ids + ids + twins})
+    rep = credit_check(net, rows, cfg, grades, hash_key=key)
+    got = rep["node_id"].to_list()
+    assert got[:n] == want and got[n:2 * n] == want
+    assert set(rep["method"].to_list()[:2 * n]) == {"id_hash"} and set(rep["confidence"].to_list()[:2 * n]) == {1.0}
+    assert rep["status"].to_list()[2 * n:] == ["unresolved"] * n  # known number differs: not this person
+    # Without the key only the masked fallback is left: ID-only rows cannot be resolved, and
+    # the other person's number passes for this one's (same masked form, same name).
+    old = credit_check(net, rows, cfg, grades)
+    assert old["status"].to_list()[:n] == ["unresolved"] * n
+    assert set(old["method"].to_list()[n:2 * n]) == {"masked_id+name"}
+    assert old["node_id"].to_list()[2 * n:] == want
+    assert all("full ID number differs" in x for x in rep["note"].to_list()[2 * n:])
+    # A wrong key finds nobody by hash, and says where to look rather than guessing.
+    wrong = EntityIndex(net, hash_key="another-key").resolve(names, ids)
+    assert wrong["node_id"].null_count() == n and all("graph.hash_key" in x for x in wrong["note"].to_list())
