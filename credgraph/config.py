@@ -77,11 +77,14 @@ class ResolutionConfig:
     max_block_size: int = 200
     #: EM iterations for the Fellegi-Sunter model (its share of matches among candidate pairs).
     em_iterations: int = 25
-    #: How firmly the pairs that identifiers decide (same ID: match; different IDs: non-match) hold
-    #: m and u while EM re-estimates them from the undecided pairs: their weight as a multiple of
-    #: the undecided pairs' expected mass per class. 0 = unanchored EM (not identifiable on blocked
-    #: pairs); "inf" = m and u fixed by the decided pairs, EM fits only the share of matches.
-    em_anchor: float = 1.0
+    #: How firmly the pairs that share an identifier hold m while EM re-estimates it from the
+    #: undecided pairs: their weight as a multiple of the expected number of matches among the
+    #: undecided pairs. 0 = unanchored EM (not identifiable on blocked pairs); inf (the default) = m
+    #: fixed by the identified pairs, EM fits only the share of matches. u always comes from
+    #: look-alikes. Measured at 1M records: anchor 1 lowered person F1 from 0.977 to 0.973 and pairs
+    #: with a masked ID number from 0.98 to 0.55 (EM learns that a fitting masked ID is common among
+    #: candidates and over-trusts it).
+    em_anchor: float = float("inf")
     #: How many unlabelled pairs one human judgement counts as when the model is (re)estimated.
     judgement_weight: float = 50.0
     #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).

@@ -305,7 +305,7 @@ def resolve_type(
     review: float,
     max_block_size: int,
     em_iterations: int,
-    em_anchor: float = 1.0,
+    em_anchor: float = float("inf"),
     judgement_weight: float,
     model: TypeModel | None,
     judgements: pl.DataFrame,
