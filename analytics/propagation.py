@@ -38,6 +38,7 @@ entity later without propagating again.
 from __future__ import annotations
 
 import datetime as _dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,6 +113,9 @@ def seed_risk(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None) -> np.ndarra
     w = (rec["severity"] * rec["recency"]).to_numpy()
     return np.bincount(rec["owner"].to_numpy(), weights=w, minlength=net.n).astype(np.float64)
 
+
+#: Below this many matrix entries a hop is too short to be worth splitting across threads.
+_PARALLEL_NNZ = 1_000_000
 
 #: Largest one-link weight (a weight of 1 would make the noisy-or's log infinite).
 _W_MAX = 1.0 - 1e-12
@@ -220,29 +224,64 @@ def transmission_matrix(net: CreditNetwork, cfg: AnalyticsConfig) -> sp.csr_matr
     return sp.csr_matrix((data, M.indices, M.indptr), shape=(n, n))
 
 
-def _propagate(M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int, tolerance: float) -> tuple[np.ndarray, int]:
+def _row_blocks(M: sp.csr_matrix, parts: int) -> list[tuple[slice, sp.csc_matrix]]:
+    """``M`` cut into ``parts`` blocks of rows (views, no copy), each with the transpose of its block.
+
+    ``M.T @ x`` is then the sum over blocks of ``block.T @ x[rows]``: the blocks' products run in
+    threads (scipy's sparse kernels release the GIL), each into its own output vector.
+    """
+    n = M.shape[0]
+    cuts = np.linspace(0, n, parts + 1).astype(np.int64)
+    out = []
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        a, b = M.indptr[lo], M.indptr[hi]
+        block = sp.csr_matrix((M.data[a:b], M.indices[a:b], M.indptr[lo:hi + 1] - a), shape=(hi - lo, M.shape[1]))
+        out.append((slice(lo, hi), block.T))
+    return out
+
+
+def _propagate(M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int, tolerance: float,
+               threads: int = 1) -> tuple[np.ndarray, int]:
     """:func:`propagate`, also returning the number of hops taken."""
     if not 0 <= decay < 1:
         raise ValueError("decay must be in [0, 1)")
-    MT = M.T  # CSC view of the CSR M (or CSR view of a CSC one): no conversion
     total = np.array(seed, dtype=np.float64)
     x = total.astype(M.dtype)
     scale = max(float(np.abs(total).sum()), 1e-300)
+    parallel = threads > 1 and sp.isspmatrix_csr(M) and M.nnz >= _PARALLEL_NNZ
+    if parallel:
+        blocks = _row_blocks(M, threads)
+        pool = ThreadPoolExecutor(threads)
+
+        def step(v: np.ndarray) -> np.ndarray:
+            parts = list(pool.map(lambda blk: blk[1] @ v[blk[0]], blocks))
+            for p in parts[1:]:
+                parts[0] += p
+            return parts[0]
+    else:
+        MT = M.T  # CSC view of the CSR M (or CSR view of a CSC one): no conversion
+
+        def step(v: np.ndarray) -> np.ndarray:
+            return MT @ v
     hops = 0
-    for hops in range(1, max_hops + 1):
-        x = MT @ x
-        x *= decay
-        total += x
-        # Rows of M sum to at most 1 (cap or row normalisation), so every later hop adds at most
-        # decay times this one: what is left is below this hop's total times decay / (1 - decay).
-        if float(np.abs(x).sum()) * decay / (1.0 - decay) <= tolerance * scale:
-            break
+    try:
+        for hops in range(1, max_hops + 1):
+            x = step(x)
+            x *= decay
+            total += x
+            # Rows of M sum to at most 1 (cap or row normalisation), so every later hop adds at most
+            # decay times this one: what is left is below this hop's total times decay / (1 - decay).
+            if float(np.abs(x).sum()) * decay / (1.0 - decay) <= tolerance * scale:
+                break
+    finally:
+        if parallel:
+            pool.shutdown()
     return total, hops
 
 
 def propagate(
     M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int = 20, tolerance: float = 1e-10,
-    MT: sp.spmatrix | None = None,
+    MT: sp.spmatrix | None = None, threads: int = 1,
 ) -> np.ndarray:
     """``sum_h decay**h (M^T)**h seed`` over at most ``max_hops`` hops, computed in ``M``'s dtype
     and summed in float64. Stops early once the hops left can add at most ``tolerance`` times
@@ -254,7 +293,7 @@ def propagate(
     """
     if MT is not None:  # kept for callers that pass the transpose; it is M.T either way
         M = MT.T
-    return _propagate(M, seed, decay, max_hops, tolerance)[0]
+    return _propagate(M, seed, decay, max_hops, tolerance, threads)[0]
 
 
 def _reverse(M: sp.csr_matrix) -> sp.csr_matrix:
@@ -495,7 +534,7 @@ def compute_risk(
     seed = np.bincount(pos["owner"].to_numpy(), weights=(pos["severity"] * pos["recency"]).to_numpy(),
                        minlength=net.n).astype(np.float64)
     M = transmission_matrix(net, cfg)
-    risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance)
+    risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance, cfg.threads)
     ent = np.flatnonzero(net.entity_mask)
     # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).
     order = pl.DataFrame({"i": ent, "r": -risk[ent]}).sort("r", maintain_order=True)["i"].to_numpy()

@@ -176,6 +176,9 @@ class AnalyticsConfig:
     #: traffic of the sparse products (the risk is still summed in float64; relative error about 1e-6);
     #: "float64" when results must match another implementation to more digits.
     precision: str = "float32"
+    #: Threads for the sparse products of propagation (each takes a block of the matrix's rows;
+    #: scipy releases the GIL there). 1 keeps propagation on one core.
+    threads: int = 2
     #: Nodes with more links than this pass on proportionally less per link (supernode damping).
     supernode_degree: int = 50
     #: "cap": a node's outgoing weights are scaled down only when they sum above 1;

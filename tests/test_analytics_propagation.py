@@ -154,3 +154,20 @@ def test_supernode_damping_and_shared_address_division():
     s1, s2 = np.random.default_rng(0).random((2, net.n))
     MM = transmission_matrix(net, cfg)
     np.testing.assert_allclose(propagate(MM, s1 + s2, 0.5), propagate(MM, s1, 0.5) + propagate(MM, s2, 0.5))
+
+
+def test_propagation_in_threads_equals_one_thread():
+    """Splitting the matrix's rows across threads changes the order of the sums, not the result."""
+    import scipy.sparse as sp
+
+    from credgraph.analytics.propagation import _propagate
+
+    rng = np.random.default_rng(3)
+    n, nnz = 50_000, 1_200_000
+    M = sp.csr_matrix((rng.random(nnz) / 40, (rng.integers(0, n, nnz), rng.integers(0, n, nnz))), shape=(n, n))
+    seed = np.where(rng.random(n) < 0.01, rng.random(n), 0.0)
+    one, h1 = _propagate(M, seed, 0.5, 10, 0.0, threads=1)
+    three, h3 = _propagate(M, seed, 0.5, 10, 0.0, threads=3)
+    assert h1 == h3 == 10
+    np.testing.assert_allclose(three, one, rtol=1e-12, atol=1e-15)
+    assert (one > seed).sum() > n // 2  # the risk did travel
