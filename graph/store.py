@@ -111,6 +111,8 @@ class GraphStore(Protocol):
 
     def load(self, frames: GraphFrames, progress=None) -> dict[str, int]: ...
     def counts(self) -> dict[str, int]: ...
+    def label_of(self, node_id: str) -> str | None: ...
+    def node(self, node_id: str) -> dict | None: ...
     def search(self, text: str, limit: int = 20) -> pl.DataFrame: ...
     def neighbourhood(self, entity_id: str, hops: int = 1, rel_types: Iterable[str] | None = None,
                       limit: int | None = None, offset: int = 0) -> Neighbourhood: ...
@@ -125,6 +127,9 @@ class GraphStore(Protocol):
 
 _CODE = re.compile(r"[0-9A-Z]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: A two-character piece found in more names than this (深圳, 公司, 有限, 科技) says nothing about
+#: which company was meant, so the fuzzy pass ignores it (checked per label with a LIMIT).
+FUZZY_GRAM_MAX_DF = 1000
 
 
 class CypherStore:
@@ -200,8 +205,9 @@ class CypherStore:
           a full resident ID number finds the person (through its keyed hash);
         * Chinese text finds names containing it, and names that sound the same (same pinyin);
         * Latin letters find names by pinyin (``huaqiang``) or pinyin initials (``hqdz``);
-        * when that finds fewer than ``limit``, names sharing two-character pieces with the
-          text are scored by similarity (a typo still finds the company).
+        * when that finds fewer than ``limit`` and neither a code nor the exact name, names
+          sharing two-character pieces with the text are scored by similarity (a typo still
+          finds the company); pieces common to many names (深圳, 公司) are ignored.
 
         Ranked: exact code, exact name, name containing the text, same sound, initials,
         fuzzy; then by similarity to the name. Columns: node_id, label, name, match, score.
@@ -251,23 +257,40 @@ class CypherStore:
                     if len(q) >= 2:
                         add(self._rows(f"MATCH (n:{lab}) WHERE n.search_initials CONTAINS $q {ret}",
                                        {"q": q, "cap": cap}), lab, 4, "initials")
-            if len(found) < limit and _CJK.search(q) and len(q) >= 3:
-                grams = sorted({q[i:i + 2] for i in range(len(q) - 1)})[:8]
-                for lab in ENTITY_LABELS:
-                    for g in grams:
-                        for row in self._rows(f"MATCH (n:{lab}) WHERE n.search_text CONTAINS $g {ret}",
-                                              {"g": g, "cap": cap}):
-                            if row[0] in found:
-                                continue
-                            # partial: the typed text against its best-aligned piece of the name
-                            sc = round(max((float(fuzz.partial_ratio(q, s)) for s in (row[2] or "").split("|")),
-                                           default=0.0), 1)
-                            if sc >= 70:
-                                found[row[0]] = (5, -sc, lab, row[1], "fuzzy")
+            exact = any(v[0] <= 1 for v in found.values())  # a code or the very name: no guessing
+            if len(found) < limit and not exact and _CJK.search(q) and len(q) >= 3:
+                self._search_fuzzy(q, found)
         if not found:
             return empty
         rows = sorted((v[0], v[1], nid, v[2], v[3], v[4]) for nid, v in found.items())[:limit]
         return pl.DataFrame([(r[2], r[3], r[4], r[5], -r[1]) for r in rows], schema=empty.schema, orient="row")
+
+    def _search_fuzzy(self, q: str, found: dict) -> None:
+        """Names sharing a two-character piece with ``q``, scored by partial similarity (>= 70).
+
+        Pieces found in more than :data:`FUZZY_GRAM_MAX_DF` names of a label are skipped for
+        that label: they would bring back most of the city and cannot tell names apart.
+        Below that limit a piece's query returns every name holding it, so the result does
+        not depend on the order the backend scans in.
+        """
+        from rapidfuzz import fuzz
+
+        grams = sorted({q[i:i + 2] for i in range(len(q) - 1)})[:8]
+        ret = "RETURN n.node_id, n.name, n.search_text LIMIT $cap"
+        for lab in ENTITY_LABELS:
+            for g in grams:
+                rows = self._rows(f"MATCH (n:{lab}) WHERE n.search_text CONTAINS $g {ret}",
+                                  {"g": g, "cap": FUZZY_GRAM_MAX_DF + 1})
+                if len(rows) > FUZZY_GRAM_MAX_DF:
+                    continue
+                for nid, name, stext in rows:
+                    if nid in found:
+                        continue
+                    # partial: the typed text against its best-aligned piece of the name
+                    sc = round(max((float(fuzz.partial_ratio(q, x)) for x in (stext or "").split("|")),
+                                   default=0.0), 1)
+                    if sc >= 70:
+                        found[nid] = (5, -sc, lab, name, "fuzzy")
 
     def _search_codes(self, code: str, add) -> None:
         ret = "RETURN n.node_id, n.name, n.search_text, n.search_pinyin, n.search_initials"
