@@ -8,7 +8,10 @@ One Workbench serves one workspace for the life of the Streamlit server (cached 
 * analytics over the store's frames (:mod:`credgraph.analytics`): propagated risk with its
   sources, grades with their explanation, shell clusters, ultimate controllers and
   beneficial owners, inspection lists — computed once, in a background thread started
-  with the server, so the first page does not wait for all of it;
+  with the server, so the first page does not wait for all of it; one entity's risk sources
+  are explained on demand from the finished propagation (``explain_risk``);
+* answers asked again (searches, risk sources, inspection lists and their files, the review
+  queue's order) are kept, so a page's rerun or another visitor does not recompute them;
 * resolution's outputs (:func:`credgraph.resolution.load_resolution`) for the review
   queue, and :func:`credgraph.resolution.add_judgement` to record decisions, which the next
   ``credgraph resolve`` honours.
@@ -157,7 +160,14 @@ class Workbench:
         self.warm_done = threading.Event()
         # what is computed lazily once is computed by one thread; the others wait for it
         self._lazy_lock = threading.Lock()
-        self._extra_sources: dict[str, pl.DataFrame] = {}
+        #: Answers kept per question (each page rerun and each visitor asks again).
+        self._sources: dict[str, pl.DataFrame] = {}
+        self._sources_lock = threading.Lock()
+        self._searches: dict[tuple, pl.DataFrame] = {}
+        self._listings: dict[tuple, Any] = {}
+        self._files: dict[int, dict] = {}
+        self._files_lock = threading.Lock()
+        self._queue_base: tuple[int, pl.DataFrame] | None = None
 
     # ------------------------------------------------------------------ store access
     @property
@@ -202,7 +212,8 @@ class Workbench:
         if self._warm is not None or self._analysis is not None:
             return
         if not background:
-            self.analysis()
+            self._warm_all()
+            self.analysis()  # raises what the warm-up met
             return
         self._warm = threading.Thread(target=self._warm_all, name="credgraph-warm-up", daemon=True)
         self._warm.start()
@@ -210,17 +221,31 @@ class Workbench:
     def _warm_all(self) -> None:
         t0 = time.perf_counter()
         try:
-            a = self.analysis()
+            self.analysis()
             self.controllers()
             self.beneficial_owners()
             self._index_of([""])  # builds the id index once
             self.counts()
             self.entity_index()
+            self._warm_explain()
+            if (self.entities_dir / "run.json").is_file():
+                self.review_queue()  # loads the resolution outputs once
             log.info("warm-up complete in %.1f s", time.perf_counter() - t0)
         except Exception:  # noqa: BLE001 - reported by analysis() to whoever asks next
             log.exception("warm-up failed")
         finally:
             self.warm_done.set()
+
+    def _warm_explain(self) -> None:
+        """Explain one entity now: the reversed links and path costs every later explanation
+        reuses are made once, here, rather than on the first profile opened."""
+        from credgraph.analytics import explain_risk
+
+        a = self.analysis()
+        got = a.risk.scores.filter(pl.col("received") > 0).head(1)
+        if got.height:
+            with self._sources_lock:
+                explain_risk(a.risk, a.net, got["node_id"][0])
 
     @property
     def ready(self) -> bool:
@@ -256,11 +281,6 @@ class Workbench:
         t["frames"] = time.perf_counter() - t0
         if nodes.height == 0:
             raise DashboardError("the graph is empty: run `credgraph graph load` first")
-        if "status" in nodes.columns:
-            # Work-around: analytics' company_features builds a polars Series from an object
-            # array of statuses, which polars types as Object (and fails) when its first ~100
-            # values are None. Node order means nothing, so nodes with a status go first.
-            nodes = nodes.sort(pl.col("status").is_null(), maintain_order=True)
         try:
             t0 = time.perf_counter()
             net = CreditNetwork.from_frames(nodes, edges)
@@ -352,12 +372,17 @@ class Workbench:
         if len(text) > 200:
             raise DashboardError("the search text is too long (at most 200 characters)")
         limit = limit or self.cfg.dashboard.search_limit
+        key = (text, limit)
+        if key in self._searches:  # a rerun of the page, back and forth, or another visitor
+            return self._searches[key]
         hits = self._call("search", text, limit=limit)
         a = self.analysis()
-        return mask_frame(hits.with_columns(
+        out = mask_frame(hits.with_columns(
             pl.col("node_id").map_elements(lambda x: a.risk_of.get(x), return_dtype=pl.Float64).alias("risk"),
             pl.col("node_id").map_elements(lambda x: a.grade_of.get(x), return_dtype=pl.Utf8).alias("grade"),
         ))
+        _remember(self._searches, key, out)
+        return out
 
     def entity_index(self):
         """analytics.EntityIndex over the network (codes and every name written), built once."""
@@ -466,23 +491,35 @@ class Workbench:
         return self._stored
 
     def risk_sources(self, node_id: str, risk: dict | None = None, compute: bool = True) -> pl.DataFrame:
-        """Top sources of an entity's propagated risk, with the strongest path from each
-        (explained now when ``compute`` and not explained before: about half a second on a
-        100k-entity city)."""
+        """Top sources of an entity's propagated risk, with the strongest path from each.
+
+        Read from what the analytics explained up front (or ``credgraph risk`` wrote), else
+        explained now from the finished result (:func:`credgraph.analytics.explain_risk`: the
+        entity's own reverse series, no new propagation) when ``compute``; kept per entity."""
+        if node_id in self._sources:
+            return self._sources[node_id]
         a = self.analysis()
         src = a.risk.sources.filter(pl.col("node_id") == node_id)
         stored = self.stored_sources()
         if src.height == 0 and stored is not None and {"node_id", "source_id"} <= set(stored.columns):
             src = stored.filter(pl.col("node_id") == node_id)
-        if src.height == 0 and risk and (risk.get("received") or 0) > 0 and (compute or node_id in self._extra_sources):
-            # not among the entities explained up front: explain this one (cached)
-            if node_id not in self._extra_sources:
-                from credgraph.analytics import compute_risk
+        if src.height == 0 and risk and (risk.get("received") or 0) > 0:
+            if not compute:
+                return mask_frame(src.drop("node_id"))  # not kept: explained when asked with compute
+            from credgraph.analytics import explain_risk
 
-                res = compute_risk(a.net, self.cfg.analytics, a.as_of, explain=0, explain_ids=[node_id])
-                self._extra_sources[node_id] = res.sources.filter(pl.col("node_id") == node_id)
-            src = self._extra_sources[node_id]
-        return mask_frame(src.drop("node_id"))
+            with self._sources_lock:  # one explanation at a time (they share the reversed matrix)
+                if node_id in self._sources:
+                    return self._sources[node_id]
+                t0 = time.perf_counter()
+                try:
+                    src = explain_risk(a.risk, a.net, node_id)
+                except KeyError:
+                    raise DashboardError(f"no entity with id {node_id!r} in the graph") from None
+                log.info("risk sources of %s explained in %.3f s", node_id, time.perf_counter() - t0)
+        out = mask_frame(src.drop("node_id"))
+        _remember(self._sources, node_id, out)
+        return out
 
     def timeline(self, node_id: str) -> pl.DataFrame:
         """The entity's credit records, newest first, with where each came from."""
@@ -649,18 +686,53 @@ class Workbench:
         extra = None
         if "uscc" in a.net.nodes.columns:
             extra = a.net.nodes.filter(pl.col("label") == "LegalPerson").select("node_id", "uscc")
+        key = (int(seed), float(budget), tuple(acfg.sample_ratios), bool(acfg.inspect_live_only))
+        if key in self._listings:  # the same parameters draw the same list: drawn once
+            return self._listings[key]
         listing = draw_inspection(a.grades.grades, acfg, seed=int(seed), budget=float(budget), as_of=a.as_of,
                                   extra=extra)
-        return dataclasses.replace(listing, targets=mask_frame(listing.targets))
+        listing = dataclasses.replace(listing, targets=mask_frame(listing.targets))
+        _remember(self._listings, key, listing, 32)
+        return listing
+
+    def inspection_csv(self, listing) -> bytes:
+        """The list's CSV, byte for byte what :func:`credgraph.analytics.export_inspection`
+        writes (``targets.write_csv``), made in memory (no XLSX made on the way)."""
+        buf = io.BytesIO()
+        listing.targets.write_csv(buf)
+        return buf.getvalue()
+
+    def inspection_files(self, listing, wait: bool = True) -> dict[str, bytes] | None:
+        """The list as the analytics stage exports it (CSV, XLSX, JSON), as bytes for download;
+        made once per list. With ``wait=False`` the files are made in a background thread (call
+        it when the list is drawn, so the XLSX is ready when asked for) and None returned."""
+        with self._files_lock:
+            entry = self._files.get(id(listing))
+            if entry is None or entry["listing"] is not listing:
+                entry = {"listing": listing, "done": threading.Event(), "files": None, "error": None}
+                _remember(self._files, id(listing), entry, 8)
+                threading.Thread(target=self._make_files, args=(entry,), name="credgraph-inspection-files",
+                                 daemon=True).start()
+        if not wait:
+            return None
+        entry["done"].wait()
+        if entry["error"]:
+            raise DashboardError(f"the inspection files could not be written: {entry['error']}")
+        return entry["files"]
 
     @staticmethod
-    def inspection_files(listing) -> dict[str, bytes]:
-        """The list as the analytics stage exports it (CSV and XLSX), as bytes for download."""
+    def _make_files(entry: dict) -> None:
         from credgraph.analytics import export_inspection
 
-        with tempfile.TemporaryDirectory(prefix="credgraph-dash-") as d:
-            paths = export_inspection(listing, d)
-            return {p.suffix.lstrip("."): p.read_bytes() for p in paths}
+        try:
+            with tempfile.TemporaryDirectory(prefix="credgraph-dash-") as d:
+                paths = export_inspection(entry["listing"], d)
+                entry["files"] = {p.suffix.lstrip("."): p.read_bytes() for p in paths}
+        except Exception as exc:  # noqa: BLE001 - reported to whoever downloads
+            log.exception("inspection export failed")
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            entry["done"].set()
 
     # ------------------------------------------------------------------------ shells
     def shell_groups(self) -> pl.DataFrame:
@@ -693,8 +765,14 @@ class Workbench:
     def review_queue(self, include_decided: bool = False) -> pl.DataFrame:
         """Uncertain pairs (best first) with the latest decision taken on each, if any."""
         res = self.resolution()
-        # one row per pair (the best-scoring evidence), most likely matches first
-        rv = res.review.sort("score", descending=True).unique(["left", "right"], keep="first", maintain_order=True)
+        # one row per pair (the best-scoring evidence), most likely matches first; made once
+        # per review table (only judgements change while the server runs)
+        base = self._queue_base
+        if base is None or base[0] != id(res.review):
+            base = (id(res.review), res.review.sort("score", descending=True)
+                    .unique(["left", "right"], keep="first", maintain_order=True))
+            self._queue_base = base
+        rv = base[1]
         if rv.height == 0:
             return rv
         j = res.judgements
@@ -800,6 +878,13 @@ _REL_IN = {"SHAREHOLDER_OF": "shareholder", "LEGAL_REP_OF": "legal representativ
 def _relation_text(rel_type: str, outgoing: bool, role: str | None) -> str:
     text = _REL_OUT.get(rel_type, rel_type) if outgoing else _REL_IN.get(rel_type, rel_type)
     return f"{text} ({role})" if role else text
+
+
+def _remember(cache: dict, key, value, size: int = 256) -> None:
+    """Keep ``value`` under ``key``, forgetting the oldest entries beyond ``size``."""
+    cache[key] = value
+    while len(cache) > size:
+        cache.pop(next(iter(cache)))
 
 
 def _mask_cell(value: str) -> str:

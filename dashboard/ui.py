@@ -8,6 +8,7 @@ same everywhere.
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 from typing import Iterator
 
@@ -17,7 +18,7 @@ import streamlit as st
 from credgraph.dashboard.data import DashboardError, Workbench, workbench
 from credgraph.dashboard.privacy import mask_frame
 
-__all__ = ["PAGES", "guard", "wb", "table", "page_link", "goto", "query_id", "pct", "num", "entity_label"]
+__all__ = ["PAGES", "STYLE", "html_table", "field_table", "guard", "wb", "table", "page_link", "goto", "query_id", "pct", "num", "entity_label"]
 
 log = logging.getLogger("credgraph.dashboard")
 
@@ -34,6 +35,21 @@ PAGES = {
     "review": ("review.py", "Review queue 待审核", "review"),
     "cypher": ("cypher.py", "Cypher console 查询", "cypher"),
 }
+#: Page-wide CSS for :func:`html_table`: table cells break Chinese names between words only (a
+#: browser otherwise breaks CJK text after any character, so a narrow column shows a company
+#: name one character a line), and a table wider than its column scrolls.
+STYLE = """<style>
+div:has(> table.cg-table) { overflow-x: auto; }
+div.cg-scroll { overflow: auto; }
+div.cg-scroll table.cg-table th { position: sticky; top: 0; background: #fff; }
+table.cg-table { border-collapse: collapse; font-size: 0.875rem; width: max-content; min-width: 100%;
+  margin-bottom: 0.5rem; }
+table.cg-table th, table.cg-table td { border: 1px solid rgba(49, 51, 63, 0.1); padding: 0.25rem 0.5rem;
+  text-align: left; vertical-align: top; word-break: keep-all; max-width: 24em; }
+table.cg-table th { color: rgba(49, 51, 63, 0.6); font-weight: 400; }
+table.cg-fields td:first-child { color: rgba(49, 51, 63, 0.6); }
+table.cg-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+</style>"""
 _LABELS = {"LegalPerson": "企业", "NaturalPerson": "自然人", "Address": "地址", "Phone": "电话",
            "CreditRecord": "信用记录"}
 
@@ -71,19 +87,56 @@ def wb() -> Workbench:
     return w
 
 
-def table(frame: pl.DataFrame, height: int | str = "auto", key: str | None = None, static_rows: int = 60, **kwargs):
+def table(frame: pl.DataFrame, height: int | str = "auto", key: str | None = None, static_rows: int = 60,
+          css_class: str = "cg-table", **kwargs):
     """A masked, index-free table; lists shown joined. Up to ``static_rows`` rows it is a
-    static HTML table (draws faster than the interactive grid), else an interactive grid."""
+    plain HTML table (:func:`html_table`: one element, drawn at once; scrolling within
+    ``height`` pixels when a number), else an interactive grid (slower to draw)."""
     if frame is None or frame.width == 0:
         st.caption("nothing to show")
         return None
     shown = mask_frame(frame)
     shown = shown.with_columns([pl.col(c).list.join(" > ") for c, t in shown.schema.items() if t == pl.List(pl.Utf8)])
     if shown.height <= static_rows and not kwargs:
-        floats = [c for c, t in shown.schema.items() if t in (pl.Float64, pl.Float32)]
-        shown = shown.with_columns([pl.col(c).round(4) for c in floats])
-        return st.table(shown.to_pandas().set_index(shown.columns[0]))
+        body = html_table(shown, css_class)
+        if isinstance(height, int):
+            body = f'<div class="cg-scroll" style="max-height: {height}px">{body}</div>'
+        return st.html(body)
     return st.dataframe(shown.to_pandas(), hide_index=True, height=height, key=key, **kwargs)
+
+
+def html_table(frame: pl.DataFrame, css_class: str = "cg-table") -> str:
+    """A frame as a plain HTML table (cells escaped; numbers right-aligned, floats to 4 decimals).
+
+    Streamlit's ``st.table`` renders every cell as Markdown through React, which takes the
+    browser a noticeable time on a page with a few hundred cells; this is one element.
+
+    >>> html_table(pl.DataFrame({"name": ["甲<公司>"], "ratio": [0.123456]}))
+    '<table class="cg-table"><thead><tr><th>name</th><th>ratio</th></tr></thead><tbody><tr><td>甲&lt;公司&gt;</td><td class="num">0.1235</td></tr></tbody></table>'
+    """
+    num = [t.is_numeric() for t in frame.dtypes]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.iter_rows():
+        cells = []
+        for v, is_num in zip(row, num):
+            if v is None or (isinstance(v, float) and v != v):
+                text = ""
+            elif isinstance(v, float):
+                text = f"{v:.4f}"
+            else:
+                text = str(v)
+            cells.append(f'<td class="num">{html.escape(text)}</td>' if is_num else f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def field_table(rows: list[tuple[str, object]]) -> None:
+    """Field / value pairs (an identity, a record) as a two-column table; lists joined by " | "."""
+    frame = pl.DataFrame({"field": [r[0] for r in rows],
+                          "value": [" | ".join(map(str, v)) if isinstance(v, list) else str(v) for _, v in rows]},
+                         schema={"field": pl.Utf8, "value": pl.Utf8})
+    table(frame, css_class="cg-table cg-fields")
 
 
 def page_script(key: str) -> str:

@@ -12,8 +12,8 @@ a clear message, never a stack trace. Every request the pages make must stay on
 from __future__ import annotations
 
 import io
+import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -21,7 +21,9 @@ import polars as pl
 import pytest
 
 from credgraph.config import Config
-from credgraph.dashboard import Workbench, launch, wait_until_up
+from credgraph.dashboard import Workbench
+from credgraph.dashboard.browser import (CY, chromium, clean, fit, graph_frame, node_point, see, serve, settle,
+                                         wait_nodes)
 from credgraph.dashboard.sample import cached_city
 from credgraph.graph import REL_TYPES
 
@@ -30,16 +32,8 @@ pytestmark = pytest.mark.browser
 ENTITIES = 600
 SEED = 7
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 EXPLORER_TYPES = [t for t in REL_TYPES if t != "HAS_RECORD"]  # the explorer's default filter
 EXTERNAL: list[str] = []
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------------------ fixtures
@@ -54,14 +48,8 @@ def site(tmp_path_factory):
     cfg.workspace.path = str(ws)
     expect = _expectations(cfg)
     ARTIFACTS.mkdir(exist_ok=True)
-    port = _free_port()
-    proc = launch(cfg, port, ws, log_path=ARTIFACTS / "server.log")
-    try:
-        assert wait_until_up(port, 90, proc), f"the dashboard did not start; see {ARTIFACTS / 'server.log'}"
-        yield {"url": f"http://127.0.0.1:{port}", "ws": ws, "cfg": cfg, **expect}
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    with serve(cfg, ws, ARTIFACTS / "server.log", timeout=90) as base:
+        yield {"url": base, "ws": ws, "cfg": cfg, **expect}
 
 
 def _expectations(cfg: Config) -> dict:
@@ -93,6 +81,10 @@ def _expectations(cfg: Config) -> dict:
         shortest = int(paths["length"][0])
         shortest_edges = {e for ids in paths.filter(pl.col("length") == shortest)["edge_ids"].to_list() for e in ids}
         listing = w.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget)
+        up = w.ownership(company, "up", 5)
+        down = w.ownership(company, "down", 5)
+        holders = [(r["name"], r["ratios"][0]) for r in up.filter(pl.col("depth") == 1).iter_rows(named=True)]
+        ownership_nodes = {company} | {n for ch in up["path"].to_list() + down["path"].to_list() for n in ch}
         queue = w.review_queue()
         person_id_masked = a.net.nodes.filter(pl.col("node_id") == person)["id_masked"][0]
         # resolution's entity table keeps the full number (never shown): the page must not show it
@@ -101,7 +93,8 @@ def _expectations(cfg: Config) -> dict:
         return {"company": company, "company_name": a.net.names[a.net.index_of([company])[0]],
                 "other_name": a.net.names[a.net.index_of([other])[0]], "person": person, "person_name": a.net.names[a.net.index_of([person])[0]],
                 "person_id_masked": person_id_masked, "person_full_id": person_full_id, "other": other, "canvas1": canvas1, "canvas2": canvas2,
-                "shortest": shortest, "shortest_edges": shortest_edges, "inspection_ids": listing.targets["node_id"].to_list(),
+                "shortest": shortest, "shortest_edges": shortest_edges, "holders": holders,
+                "ownership_nodes": ownership_nodes, "inspection_ids": listing.targets["node_id"].to_list(),
                 "review_pair": (queue["left"][0], queue["right"][0]) if queue.height else None}
     finally:
         w.close()
@@ -109,12 +102,8 @@ def _expectations(cfg: Config) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -140,81 +129,10 @@ def open_page(page, site, path: str) -> None:
     settle(page)
 
 
-def settle(page, quiet_ms: int = 600) -> None:
-    """Wait until the app has connected and no script run is in progress."""
-    page.wait_for_selector('[data-testid="stMain"]')
-    page.wait_for_timeout(quiet_ms)
-    page.wait_for_function(
-        "() => { const w = document.querySelector('[data-testid=\"stStatusWidget\"]'); "
-        "return !w || !/Running|Connecting/.test(w.innerText); }", timeout=90_000)
-    page.wait_for_timeout(quiet_ms)
-
-
-def see(page, text: str, timeout: float = 60_000) -> None:
-    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout)
-
-
-def clean(page) -> None:
-    """No stack trace and no Streamlit exception box anywhere on the page."""
-    body = page.inner_text("body")
-    assert "Traceback" not in body
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
 def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def graph_frame(page, index: int = 0):
-    page.locator("iframe[title*='st_link_analysis']").nth(index).wait_for(state="visible")
-    frames = [f for f in page.frames if "st_link_analysis" in f.url]
-    assert frames, "the graph component did not load"
-    return frames[index]
-
-
-CY = "document.getElementById('cy')._cyreg.cy"
-
-
-def cy_nodes(frame) -> set[str]:
-    return set(frame.evaluate(f"() => {CY}.nodes().map(n => n.id())"))
-
-
-def wait_nodes(frame, want: set[str], timeout_s: float = 30) -> set[str]:
-    deadline = time.monotonic() + timeout_s
-    got: set[str] = set()
-    while time.monotonic() < deadline:
-        try:
-            got = cy_nodes(frame)
-        except Exception:  # noqa: BLE001 - the component is still mounting
-            got = set()
-        if got == want:
-            return got
-        time.sleep(0.25)
-    return got
-
-
-def fit(frame) -> None:
-    """Press the graph's "fit to screen" button (nodes an expansion placed off-screen come into view)."""
-    frame.click("#viewbarFit")
-    time.sleep(0.6)
-
-
-def node_point(page, frame, node_id: str) -> tuple[float, float]:
-    """Page coordinates of a node's centre, once the layout has stopped moving it."""
-    page.locator("iframe[title*='st_link_analysis']").first.scroll_into_view_if_needed()
-    last = None
-    for _ in range(40):
-        p = frame.evaluate(f"(id) => {{ const n = {CY}.$id(id); const r = document.getElementById('cy')"
-                           ".getBoundingClientRect(); const q = n.renderedPosition(); "
-                           "return [q.x + r.left, q.y + r.top]; }", node_id)
-        if last and abs(p[0] - last[0]) < 0.5 and abs(p[1] - last[1]) < 0.5:
-            break
-        last = p
-        time.sleep(0.25)
-    box = page.locator("iframe[title*='st_link_analysis']").first.bounding_box()
-    return box["x"] + p[0], box["y"] + p[1]
 
 
 # --------------------------------------------------------------------------------- tests
@@ -240,6 +158,10 @@ def test_search_then_profile_and_report(page, site):
     see(page, "Grade 信用等级")
     see(page, "Timeline of records")
     assert page.get_by_role("heading", name=name).count() >= 1
+    # the risk sources come last: once they are there, the page is complete
+    page.get_by_text(re.compile("top sources|no risk received")).first.wait_for(state="visible")
+    page.locator("table.cg-table").last.wait_for(state="visible")
+    settle(page)
     clean(page)
     shot(page, "02-profile-company")
     with page.expect_download() as dl:
@@ -281,7 +203,7 @@ def test_explorer_double_click_expands_and_path_joins_two_nodes(page, site):
     fit(graph_frame(page))
     for nid in (site["company"], site["other"]):
         frame = graph_frame(page)
-        x, y = node_point(page, frame, nid)
+        x, y = node_point(page, frame, nid, centre=True)
         page.mouse.click(x, y)
         page.wait_for_timeout(700)
         settle(page, 300)
@@ -318,7 +240,7 @@ def test_inspection_list_preview_and_downloads(page, site):
     see(page, "enterprises drawn")
     see(page, "Preview 预览")
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
-    page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').last.wait_for(state="visible")
+    page.locator('[data-testid="stDataFrame"], table.cg-table').last.wait_for(state="visible")
     page.wait_for_timeout(1500)
     clean(page)
     shot(page, "06-inspection")
@@ -420,6 +342,13 @@ def test_ownership_tree(page, site):
     open_page(page, site, f"ownership?id={site['company']}")
     see(page, "Shareholders (up)")
     see(page, "integrated share")
+    assert site["holders"], "the chosen company has no shareholders on record"
+    for name, share in site["holders"]:  # every holder with its direct share, as the store computes it
+        see(page, f"{name} — holds {share * 100:.1f}%")
+    frame = graph_frame(page)
+    got = wait_nodes(frame, site["ownership_nodes"])
+    assert got == site["ownership_nodes"]
+    page.wait_for_timeout(1000)
     clean(page)
     shot(page, "11-ownership")
 

@@ -8,7 +8,6 @@ The city (600 entities) is built once per test session with the stages' public A
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import json
 import shutil
@@ -256,7 +255,9 @@ def test_ownership_integrated_share_is_sum_of_chain_products(wb):
 
 def test_inspection_reproducible_and_exported(wb):
     l1 = wb.inspection(11, 0.1)
-    l2 = wb.inspection(11, 0.1)
+    assert wb.inspection(11, 0.1) is l1  # the same parameters: drawn once
+    wb._listings.clear()
+    l2 = wb.inspection(11, 0.1)  # drawn again: the same list
     l3 = wb.inspection(12, 0.1)
     assert l1.targets["node_id"].to_list() == l2.targets["node_id"].to_list()
     assert l1.targets["node_id"].to_list() != l3.targets["node_id"].to_list()
@@ -268,6 +269,8 @@ def test_inspection_reproducible_and_exported(wb):
     back = pl.read_csv(io.BytesIO(files["csv"]))
     assert back["node_id"].to_list() == l1.targets["node_id"].to_list()
     assert files["xlsx"][:2] == b"PK"
+    assert wb.inspection_csv(l1) == files["csv"]  # the quick CSV is the exported one, byte for byte
+    assert wb.inspection_files(l1) is files
     with pytest.raises(DashboardError, match="six shares"):
         wb.inspection(1, 0.1, ratios=(0.1, 0.2))
 

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from credgraph.dashboard.ui import PAGES
+from credgraph.dashboard.ui import PAGES, STYLE
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 st.set_page_config(page_title="credgraph · 信用关系网络", layout="wide")  # no page_icon: a Material one is fetched from Google
+st.html(STYLE)  # style only: Streamlit puts it out of the page flow
 
 _HERE = Path(__file__).parent
 _SECTIONS = {
@@ -34,8 +35,9 @@ pages = {
 }
 page = st.navigation(pages)
 _t0 = time.perf_counter()
+_log = logging.getLogger("credgraph.dashboard")
+_log.info("page %s started", page.url_path or "overview")
 try:
     page.run()
 finally:  # the server-side part of each interaction, for the benchmark and the curious
-    logging.getLogger("credgraph.dashboard").info("page %s ran in %.3f s", page.url_path or "overview",
-                                                  time.perf_counter() - _t0)
+    _log.info("page %s ran in %.3f s", page.url_path or "overview", time.perf_counter() - _t0)

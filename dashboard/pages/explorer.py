@@ -6,6 +6,8 @@ relationship type, by risk, top N, page by page, with the total always shown. Tw
 can be joined by the paths between them.
 """
 
+import time
+
 import streamlit as st
 from st_link_analysis import Event, st_link_analysis
 
@@ -80,6 +82,7 @@ def on_graph_event() -> None:
         return
     st.session_state.explorer_ts = ev.get("timestamp")
     action, data = ev.get("action"), ev.get("data") or {}
+    ui.log.debug("graph event %s", action)
     try:
         if action == "expand":
             for nid in data.get("node_ids", [])[:1]:
@@ -137,8 +140,10 @@ def path_text(row: dict) -> str:
 def board() -> None:
     """The canvas and its side panel: reruns on its own when the graph or a control in it
     reports something, so an expansion or a path redraws only this part of the page."""
+    t0 = time.perf_counter()
     with ui.guard("explorer"):
         _board()
+    ui.log.info("explorer canvas ran in %.3f s", time.perf_counter() - t0)
 
 
 def _board() -> None:
@@ -146,16 +151,27 @@ def _board() -> None:
     # always the same elements before the graph, so Streamlit keeps the same component
     # (a message appearing or not must not remount the canvas and lose its layout)
     msg_box = st.container()
-    msg = st.session_state.pop("explorer_msg", None)
-    if msg:
-        getattr(msg_box, msg[0])(msg[1])
-
     if not c.nodes:
+        msg = st.session_state.pop("explorer_msg", None)
+        if msg:
+            getattr(msg_box, msg[0])(msg[1])
         st.info("load an entity (its id from Search), or open a shell cluster from its page")
         return
 
     main, side = st.columns([3, 1])
     a = w.analysis()
+    # The side panel first: a button pressed there changes the canvas before it is drawn, in
+    # this same run (a second run would send the canvas twice). Text that depends on the
+    # canvas is written into placeholders once the actions are done.
+    big_before = _supernodes(c)
+    with side:
+        _side_panel(w, c, a)
+    if set(_supernodes(c)) != set(big_before):
+        st.rerun(scope="fragment")  # a new supernode needs its paging form
+    msg = st.session_state.pop("explorer_msg", None)
+    if msg:
+        getattr(msg_box, msg[0])(msg[1])
+
     mode = st.session_state.get("ex_colour", "risk")
     elements = c.elements(mode, a.risk_of, a.grade_of, w.cfg.analytics.check_risky_related)
     layout = {"name": "fcose", "animate": False, "randomize": True, "fit": True, "padding": 30,
@@ -167,81 +183,92 @@ def _board() -> None:
                          events=[Event("pick", "tap", "node")])
         st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas · click a node to select it, "
                    "double-click to expand it · risk bands: grey none, green low, orange medium, red high")
-    with side:
-        sel = [x for x in st.session_state.get("explorer_sel", []) if x in c.nodes]
-        st.markdown("**selected 选中**")
-        if sel:
-            nid = sel[-1]
-            d = c.nodes[nid]
-            st.write(f"{d['name']}  \n{ui.entity_label(d['kind'])} · risk {ui.num(a.risk_of.get(nid), 3)}"
-                     + (f" · grade {a.grade_of[nid]}" if nid in a.grade_of else ""))
-            b1, b2 = st.columns(2)
-            if b1.button("expand 展开", key="btn_expand"):
-                expand(nid)
-                c.version += 1
-                st.rerun(scope="fragment")
-            if b2.button("remove 移除", key="btn_remove"):
-                c.remove_nodes([nid])
-                c.version += 1
-                st.rerun(scope="fragment")
-            if d["kind"] in ("LegalPerson", "NaturalPerson"):
-                ui.page_link("profile", "→ profile 画像", nid)
-        else:
-            st.caption("click a node")
-
-        big = {k: v for k, v in c.expanded.items() if v["total"] > v["page"] or v["offset"] > 0}
-        if big:
-            st.markdown("**supernodes 超级节点**")
-            for nid, info in big.items():
-                if nid not in c.nodes:
-                    continue
-                name = c.nodes[nid]["name"]
-                lo, hi = info["offset"] + 1, info["offset"] + info["page"]
-                st.write(f"{name}: {lo}–{hi} of **{info['total']:,}** neighbours")
-                st.caption(", ".join(f"{REL_TEXT.get(t, t)} {n:,}" for t, n in sorted(info["by_type"].items())))
-                with st.form(f"super_{nid}", border=True):
-                    types = st.multiselect("types", sorted(info["by_type"]), default=[t for t in info["types"]
-                                                                                      if t in info["by_type"]],
-                                           format_func=lambda t: REL_TEXT.get(t, t), key=f"st_{nid}")
-                    rank = st.radio("by", ("relationship", "risk"), horizontal=True, key=f"sr_{nid}",
-                                    index=0 if info["rank"] == "relationship" else 1)
-                    p1, p2, p3 = st.columns(3)
-                    prev = p1.form_submit_button("◀")
-                    apply = p2.form_submit_button("apply")
-                    nxt = p3.form_submit_button("▶")
-                if prev or apply or nxt:
-                    step = settings()["limit"]
-                    off = max(info["offset"] - step, 0) if prev else info["offset"] + step if nxt else 0
-                    if off >= info["total"]:
-                        off = info["offset"]
-                    expand(nid, offset=off, rank=rank, types=types or None)
-                    c.version += 1
-                    st.rerun(scope="fragment")
-
-        st.markdown("**path 路径**")
-        ids = list(c.nodes)
-        fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
-        da = ids.index(sel[0]) if len(sel) == 2 else 0
-        db = ids.index(sel[1]) if len(sel) == 2 else min(1, len(ids) - 1)
-        with st.form("path_form", border=False):
-            pa = st.selectbox("from", ids, index=da, format_func=fmt, key=f"path_a_{'-'.join(sel)}")
-            pb = st.selectbox("to", ids, index=db, format_func=fmt, key=f"path_b_{'-'.join(sel)}")
-            hops = st.slider("max links", 1, 6, w.cfg.dashboard.path_max_hops)
-            go = st.form_submit_button("find paths 查找路径")
-        if go:
-            find_paths(pa, pb, hops)
-            st.rerun(scope="fragment")
-        if st.button("clear canvas 清空", key="btn_clear"):
-            c.clear()
-            st.session_state.pop("explorer_paths", None)
-            st.session_state.explorer_loaded_id = ui.query_id()
-            st.rerun()
 
     paths = st.session_state.get("explorer_paths")
     if paths is not None and paths.height:
         st.subheader("Paths 路径")
         for row in paths.head(w.cfg.dashboard.path_limit).iter_rows(named=True):
             st.write(f"{row['length']} link(s): {path_text(row)}")
+
+
+def _supernodes(c: Canvas) -> dict:
+    """Expanded nodes with more neighbours than one page shows."""
+    return {k: v for k, v in c.expanded.items() if (v["total"] > v["page"] or v["offset"] > 0) and k in c.nodes}
+
+
+def _side_panel(w, c: Canvas, a) -> None:
+    """Selection (expand, remove, profile), supernode paging, paths, clear — acting at once."""
+    sel = [x for x in st.session_state.get("explorer_sel", []) if x in c.nodes]
+    st.markdown("**selected 选中**")
+    chosen = st.empty()
+    if sel:
+        nid = sel[-1]
+        b1, b2 = st.columns(2)
+        if b1.button("expand 展开", key="btn_expand"):
+            expand(nid)
+            c.version += 1
+        if b2.button("remove 移除", key="btn_remove"):
+            c.remove_nodes([nid])
+            c.version += 1
+    sel = [x for x in sel if x in c.nodes]
+    if sel:
+        nid = sel[-1]
+        d = c.nodes[nid]
+        with chosen.container():
+            st.write(f"{d['name']}  \n{ui.entity_label(d['kind'])} · risk {ui.num(a.risk_of.get(nid), 3)}"
+                     + (f" · grade {a.grade_of[nid]}" if nid in a.grade_of else ""))
+            if d["kind"] in ("LegalPerson", "NaturalPerson"):
+                ui.page_link("profile", "→ profile 画像", nid)
+    else:
+        chosen.caption("click a node")
+
+    big = _supernodes(c)
+    if big:
+        st.markdown("**supernodes 超级节点**")
+    for nid, info in big.items():
+        name = c.nodes[nid]["name"]
+        head = st.empty()
+        with st.form(f"super_{nid}", border=True):
+            types = st.multiselect("types", sorted(info["by_type"]), default=[t for t in info["types"]
+                                                                              if t in info["by_type"]],
+                                   format_func=lambda t: REL_TEXT.get(t, t), key=f"st_{nid}")
+            rank = st.radio("by", ("relationship", "risk"), horizontal=True, key=f"sr_{nid}",
+                            index=0 if info["rank"] == "relationship" else 1)
+            p1, p2, p3 = st.columns(3)
+            prev = p1.form_submit_button("◀")
+            apply = p2.form_submit_button("apply")
+            nxt = p3.form_submit_button("▶")
+        if prev or apply or nxt:
+            step = settings()["limit"]
+            off = max(info["offset"] - step, 0) if prev else info["offset"] + step if nxt else 0
+            if off >= info["total"]:
+                off = info["offset"]
+            expand(nid, offset=off, rank=rank, types=types or None)
+            c.version += 1
+        now = c.expanded.get(nid, info)
+        lo, hi = now["offset"] + 1, now["offset"] + now["page"]
+        with head.container():
+            st.write(f"{name}: {lo}–{hi} of **{now['total']:,}** neighbours")
+            st.caption(", ".join(f"{REL_TEXT.get(t, t)} {n:,}" for t, n in sorted(now["by_type"].items())))
+
+    st.markdown("**path 路径**")
+    sel = [x for x in sel if x in c.nodes]  # a page of a supernode may have taken some away
+    ids = list(c.nodes)
+    fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
+    da = ids.index(sel[0]) if len(sel) == 2 else 0
+    db = ids.index(sel[1]) if len(sel) == 2 else min(1, len(ids) - 1)
+    with st.form("path_form", border=False):
+        pa = st.selectbox("from", ids, index=da, format_func=fmt, key=f"path_a_{'-'.join(sel)}")
+        pb = st.selectbox("to", ids, index=db, format_func=fmt, key=f"path_b_{'-'.join(sel)}")
+        hops = st.slider("max links", 1, 6, w.cfg.dashboard.path_max_hops)
+        go = st.form_submit_button("find paths 查找路径")
+    if go:
+        find_paths(pa, pb, hops)
+    if st.button("clear canvas 清空", key="btn_clear"):
+        c.clear()
+        st.session_state.pop("explorer_paths", None)
+        st.session_state.explorer_loaded_id = ui.query_id()
+        st.rerun()
 
 
 st.title("Network explorer 关系网络")
@@ -262,15 +289,22 @@ with ui.guard("explorer"):
         st.session_state.explorer_loaded_id = qid
         load_centre(qid)
 
-    with st.expander("settings 设置", expanded=not c.nodes):
+    # The settings are drawn only when asked for (fewer widgets: the page draws faster). Their
+    # values live in plain session keys (ex_*), so they hold while the widgets are hidden.
+    ss = st.session_state
+    if st.toggle("settings 设置", key="ex_show_settings", value=not c.nodes):
         s1, s2, s3, s4 = st.columns([1, 1, 1, 1])
-        s1.radio("hops 层数", (1, 2), key="ex_hops", horizontal=True)
-        s2.radio("colour by 着色", COLOUR_MODES, key="ex_colour", horizontal=True,
-                 format_func={"risk": "risk 风险", "grade": "grade 等级", "kind": "kind 类型"}.get)
-        s3.radio("rank neighbours by", ("relationship", "risk"), key="ex_rank", horizontal=True)
-        s4.number_input("top N per expansion", 1, 500, w.cfg.dashboard.expand_page, key="ex_limit")
-        st.multiselect("relationship types 关系类型", list(REL_TYPES), default=DEFAULT_TYPES, key="ex_types",
-                       format_func=lambda t: f"{REL_TEXT.get(t, t)} {t}")
+        ss.ex_hops = s1.radio("hops 层数", (1, 2), index=ss.get("ex_hops", 1) - 1, horizontal=True)
+        ss.ex_colour = s2.radio("colour by 着色", COLOUR_MODES, horizontal=True,
+                                index=COLOUR_MODES.index(ss.get("ex_colour", "risk")),
+                                format_func={"risk": "risk 风险", "grade": "grade 等级", "kind": "kind 类型"}.get)
+        ss.ex_rank = s3.radio("rank neighbours by", ("relationship", "risk"), horizontal=True,
+                              index=0 if ss.get("ex_rank", "relationship") == "relationship" else 1)
+        ss.ex_limit = s4.number_input("top N per expansion", 1, 500,
+                                      int(ss.get("ex_limit", w.cfg.dashboard.expand_page)))
+        ss.ex_types = st.multiselect("relationship types 关系类型", list(REL_TYPES),
+                                     default=ss.get("ex_types", DEFAULT_TYPES),
+                                     format_func=lambda t: f"{REL_TEXT.get(t, t)} {t}")
         with st.form("centre_form", border=False):
             f1, f2 = st.columns([4, 1])
             centre = f1.text_input("centre entity id 中心实体", value=c.centre or qid,

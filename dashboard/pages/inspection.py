@@ -7,6 +7,8 @@ import streamlit as st
 from credgraph.analytics import GRADES
 from credgraph.dashboard import ui
 
+PREVIEW_ROWS = 100
+
 st.title("Inspection lists 双随机抽查名单")
 with ui.guard("inspection"):
     w = ui.wb()
@@ -32,21 +34,16 @@ with ui.guard("inspection"):
     st.success(f"{t.height:,} enterprises drawn (seed {listing.seed}; {listing.excluded} excluded as recently inspected)")
     for note in listing.notes:
         st.caption(note)
-    made: dict = {}
 
-    def file(kind: str):  # the files are written when a download is asked for, once for both
-        def make() -> bytes:
-            if not made:
-                made.update(w.inspection_files(listing))
-            return made[kind]
-        return make
-
+    # Files are made when a download is asked for, on Streamlit's download thread, and the
+    # click does not rerun the page (on_click="ignore"): the list on screen stays as it is.
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("CSV", file("csv"), file_name=f"inspection-seed{listing.seed}.csv", mime="text/csv",
-                       key="dl_csv", icon=":material/download:")
-    d2.download_button("XLSX", file("xlsx"), file_name=f"inspection-seed{listing.seed}.xlsx",
+    d1.download_button("CSV", lambda: w.inspection_csv(listing), file_name=f"inspection-seed{listing.seed}.csv",
+                       mime="text/csv", key="dl_csv", icon=":material/download:", on_click="ignore")
+    d2.download_button("XLSX", lambda: w.inspection_files(listing)["xlsx"],
+                       file_name=f"inspection-seed{listing.seed}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Allocation 分配")
@@ -58,4 +55,10 @@ with ui.guard("inspection"):
         st.subheader("Preview 预览")
         cols = [c for c in ("name", "uscc", "grade", "score", "selection", "reason", "indicators", "node_id")
                 if c in t.columns]
-        ui.table(t.select(cols), height=560)
+        # the first rows only, as a plain table (a grid of thousands of rows is slow to send
+        # and draw); the downloads hold the whole list
+        ui.table(t.select(cols).head(PREVIEW_ROWS), height=560, static_rows=PREVIEW_ROWS)
+        if t.height > PREVIEW_ROWS:
+            st.caption(f"the first {PREVIEW_ROWS:,} of {t.height:,} targets; the CSV and XLSX hold them all")
+    if go:  # the files (the XLSX takes a while) are made now, in the background, ready when asked for
+        w.inspection_files(listing, wait=False)

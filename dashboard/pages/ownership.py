@@ -76,7 +76,8 @@ with ui.guard("ownership"):
                                                                       pl.len().alias("chains"))
                        .sort("integrated", descending=True, nulls_last=True))
             st.caption("integrated share = sum over every chain of the product of the ratios along it")
-            ui.table(holders.with_columns(pl.col("integrated").map_elements(ui.pct, return_dtype=pl.Utf8)))
+            ui.table(holders.with_columns(pl.col("integrated").map_elements(ui.pct, return_dtype=pl.Utf8))
+                     .select("name", "integrated", "nearest layer", "chains", "label", "node_id"))
             for row in chains.iter_rows(named=True):
                 path = row["path"]
                 nm = w.names(path)

@@ -1,9 +1,6 @@
 """Entity profile: identity (masked), grade and why, propagated risk and its sources, records,
 related parties, controller and beneficial owners; downloadable as an HTML credit report."""
 
-import datetime as dt
-
-import polars as pl
 import streamlit as st
 
 from credgraph.dashboard import ui
@@ -24,7 +21,8 @@ with ui.guard("profile"):
         ui.page_link("search", "→ Search 搜索")
         st.stop()
     w = ui.wb()
-    p = w.profile(node_id, explain=False)  # risk sources are explained last (see the end)
+    # risk sources included: explained from the finished propagation (tens of milliseconds)
+    p = w.profile(node_id)
     ident = p.identity
     st.header(ident.get("name") or node_id)
     links = st.columns(4)
@@ -35,21 +33,17 @@ with ui.guard("profile"):
             ui.page_link("ownership", "ownership 股权穿透", node_id, icon=":material/account_tree:")
     title = "enterprise credit report" if p.kind == "LegalPerson" else "credit report"
 
-    def report() -> bytes:  # made when clicked (with the risk sources explained by then)
-        if p.sources_pending:
-            p.sources = w.risk_sources(node_id, p.risk)
+    def report() -> bytes:  # made when clicked
         return credit_report_html(p).encode("utf-8")
 
     links[2].download_button(f"{title} (HTML)", report, file_name=f"credit-report-{node_id}.html",
-                             mime="text/html", key="report_dl", icon=":material/download:")
+                             mime="text/html", key="report_dl", icon=":material/download:", on_click="ignore")
 
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Identity 基本信息")
         rows = [(cap, ident[k]) for k, cap in IDENTITY_FIELDS if ident.get(k) not in (None, "", [])]
-        st.table(pl.DataFrame({"field": [r[0] for r in rows],
-                               "value": [" | ".join(map(str, v)) if isinstance(v, list) else str(v) for _, v in rows]})
-                 .to_pandas().set_index("field"))
+        ui.field_table(rows)
     with right:
         if p.grade:
             g = p.grade
@@ -69,7 +63,13 @@ with ui.guard("profile"):
             c2.metric("own records", ui.num(r.get("seed"), 3))
             c3.metric("from related", ui.num(r.get("received"), 3))
             st.caption(f"rank {r.get('rank')} of {r.get('entities'):,} entities (as of {p.as_of})")
-        sources_slot = st.container()
+        if p.sources.height:
+            st.write("top sources 主要风险来源")
+            st.markdown("\n".join(
+                f"- **{r['source_name']}** — {ui.pct(r['share'])} of the received risk, {r['hops']} link(s): "
+                f"{r['path_text']}" for r in p.sources.iter_rows(named=True)))
+        else:
+            st.caption("no risk received from related parties")
         if p.shell:
             s = p.shell
             st.warning(f"shell-company score {s['shell_score']:.2f}" + (" — flagged 疑似空壳" if s["flagged"] else "")
@@ -125,17 +125,3 @@ with ui.guard("profile"):
                 ui.table(p.owners.select("company_name", "integrated_ratio", "company_id"))
             else:
                 st.caption("beneficial owner of no company")
-
-    # Last: explain where the risk comes from (the slowest part), then offer the report with it.
-    if p.sources_pending:
-        with sources_slot, st.spinner("tracing where the risk comes from…"):
-            p.sources = w.risk_sources(node_id, p.risk)
-        p.sources_pending = False
-    with sources_slot:
-        if p.sources.height:
-            st.write("top sources 主要风险来源")
-            st.markdown("\n".join(
-                f"- **{r['source_name']}** — {ui.pct(r['share'])} of the received risk, {r['hops']} link(s): "
-                f"{r['path_text']}" for r in p.sources.iter_rows(named=True)))
-        else:
-            st.caption("no risk received from related parties")

@@ -5,9 +5,27 @@ import polars as pl
 import streamlit as st
 
 from credgraph.dashboard import ui
+from credgraph.dashboard.data import DashboardError
 
 FIELDS = ("name", "catalog", "source_file", "source_row", "uscc", "org_code", "reg_no", "id_number", "phone",
           "address", "relation", "entity_id", "mention_id")
+
+
+def decide(w, left: str, right: str, decision: str) -> None:
+    """Store the decision (a judgement the next `credgraph resolve` applies) and say so."""
+    who = (st.session_state.get("review_who") or "").strip()
+    try:
+        w.record_decision(left, right, decision, who, st.session_state.get("review_why") or "")
+    except DashboardError as exc:
+        st.session_state.review_done = ("error", str(exc))
+        return
+    except Exception as exc:  # noqa: BLE001 - a callback's error would otherwise be a bare failure
+        ui.log.exception("review decision")
+        st.session_state.review_done = ("error", f"the decision could not be stored ({type(exc).__name__}: {exc})")
+        return
+    st.session_state.review_done = ("success", f"recorded {decision} for {left} / {right} by {who}; "
+                                               "the next `credgraph resolve` applies it")
+
 
 st.title("Review queue 待审核")
 with ui.guard("review"):
@@ -16,7 +34,7 @@ with ui.guard("review"):
     queue = w.review_queue(include_decided=show_decided)
     done = st.session_state.pop("review_done", None)
     if done:
-        st.success(done)
+        getattr(st, done[0])(done[1])
     if queue.height == 0:
         st.info("the review queue is empty: no uncertain pair is waiting for a decision")
         st.stop()
@@ -34,8 +52,7 @@ with ui.guard("review"):
         with col:
             st.subheader(side)
             rows = [(f, m.get(f)) for f in FIELDS if m.get(f) not in (None, "")]
-            st.table(pl.DataFrame({"field": [x[0] for x in rows], "value": [str(x[1]) for x in rows]})
-                     .to_pandas().set_index("field"))
+            ui.field_table(rows)
     st.subheader("Evidence 证据")
     levels = [c[6:] for c in pair if c.startswith("level_") and pair[c] is not None]
     ev = pl.DataFrame({"field": levels,
@@ -46,14 +63,12 @@ with ui.guard("review"):
                f"model {pair.get('model_version', '')} (level -1: missing on one side, no evidence)")
     with st.form("decide"):
         c1, c2 = st.columns(2)
-        who = c1.text_input("who 审核人", value=w.cfg.dashboard.reviewer)
-        why = c2.text_input("why 理由", placeholder="e.g. same USCC on the licence")
-        b1, b2, _ = st.columns([1, 1, 4])
-        match = b1.form_submit_button("✔ match 同一主体", type="primary")
-        nomatch = b2.form_submit_button("✘ no match 不同主体")
-    if match or nomatch:
-        decision = "match" if match else "no_match"
-        w.record_decision(pair["left"], pair["right"], decision, who, why)
-        st.session_state.review_done = (f"recorded {decision} for {pair['left']} / {pair['right']} by {who.strip()}; "
-                                        "the next `credgraph resolve` applies it")
-        st.rerun()
+        c1.text_input("who 审核人", value=w.cfg.dashboard.reviewer, key="review_who")
+        c2.text_input("why 理由", placeholder="e.g. same USCC on the licence", key="review_why")
+        b1, b2, _ = st.columns([1, 1, 2])
+        # recorded in the buttons' callback, before the page runs: the page then shows the
+        # queue without the pair, in one run (no second run of the page)
+        b1.form_submit_button("✔ match 同一主体", type="primary", on_click=decide,
+                              args=(w, pair["left"], pair["right"], "match"))
+        b2.form_submit_button("✘ no match 不同主体", on_click=decide,
+                              args=(w, pair["left"], pair["right"], "no_match"))

@@ -9,17 +9,29 @@ import streamlit as st
 from credgraph.dashboard import ui
 
 
-def result_row(r: dict) -> None:
+def describe(r: dict) -> str:
+    return (f"{ui.entity_label(r['label'])} · {r['match']} · grade {r['grade'] or '–'} · "
+            f"risk {ui.num(r['risk'], 3) or '–'}")
+
+
+def best_row(r: dict) -> None:
+    """The best match, with its network and ownership links."""
     c1, c2, c3, c4 = st.columns([5, 3, 1, 1], vertical_alignment="center")
     with c1:
         ui.page_link("profile", r["name"] or r["node_id"], r["node_id"])
-    c2.caption(f"{ui.entity_label(r['label'])} · {r['match']} · grade {r['grade'] or '–'} · "
-               f"risk {ui.num(r['risk'], 3) or '–'}")
+    c2.caption(describe(r))
     with c3:
         ui.page_link("explorer", "network", r["node_id"], icon=":material/hub:")
     if r["label"] == "LegalPerson":
         with c4:
             ui.page_link("ownership", "owners", r["node_id"], icon=":material/account_tree:")
+
+
+def result_row(r: dict) -> None:
+    """One more result: its name (to the profile) and what it is, in two elements (a long list
+    of rows of columns takes the browser a while to draw)."""
+    ui.page_link("profile", r["name"] or r["node_id"], r["node_id"])
+    st.caption(describe(r))
 
 
 st.title("Search 搜索")
@@ -39,7 +51,7 @@ with ui.guard("search"):
         best = w.quick_match(query)
         if best.height:
             st.markdown("**best match 最佳匹配**")
-            result_row(best.row(0, named=True))
+            best_row(best.row(0, named=True))
         with st.spinner("searching names, sounds and spellings…"):
             hits = w.search(query)
         if best.height:
