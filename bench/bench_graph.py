@@ -56,19 +56,13 @@ BENCH_PORT = 17688
 def base_city(root: Path, entities: int, seed: int, hash_key: str) -> GraphFrames:
     """Graph frames of one generated city, resolved with the generator's true assignment."""
     from credgraph.loaders import load_specs, read_records
-    from credgraph.synth import generate_city
+    from credgraph.synth import generate_city, true_assignments, true_entities
 
     city, ws = root / "city", root / "ws"
     generate_city(city, entities=entities, seed=seed)
     load_specs([city / "specs"], ws)
     records = read_records(ws)
-    mentions = pl.read_parquet(city / "truth" / "mentions.parquet")
-    assignments = (records.select("record_id", "source_file", "source_row")
-                   .join(mentions, on=["source_file", "source_row"], how="inner")
-                   .select("record_id", "role", "entity_id", pl.lit(1.0).alias("confidence")))
-    ents = pl.read_parquet(city / "truth" / "entities.parquet").with_columns(
-        pl.col("parent_id").is_not_null().alias("is_branch"))
-    return build_frames(records, assignments, ents, hash_key=hash_key)
+    return build_frames(records, true_assignments(city, records), true_entities(city), hash_key=hash_key)
 
 
 def _suffix(col: str, suf: str) -> pl.Expr:

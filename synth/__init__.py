@@ -15,6 +15,7 @@ clusters, hidden violators) in ``out/truth/``. See :mod:`credgraph.synth.generat
 from credgraph.synth.catalogs import CATALOGS, DEFAULT_NOISE
 from credgraph.synth.generate import CitySummary, OutputDirError, check_output_dir, generate_city
 from credgraph.synth.noise import NOISE_TAGS
+from credgraph.synth.truth import true_assignments, true_entities
 from credgraph.synth.world import HARD_TAGS
 
 __all__ = [
@@ -26,4 +27,6 @@ __all__ = [
     "DEFAULT_NOISE",
     "NOISE_TAGS",
     "HARD_TAGS",
+    "true_assignments",
+    "true_entities",
 ]

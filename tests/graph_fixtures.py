@@ -127,20 +127,14 @@ def make_cfg(workspace: Path | None = None) -> Config:
 def city_inputs(root: Path, entities: int = 300, seed: int = 11):
     """A generated city's records with the *true* assignment and truth entities (a perfect resolution)."""
     from credgraph.loaders import load_specs, read_records
-    from credgraph.synth import generate_city
+    from credgraph.synth import generate_city, true_assignments, true_entities
 
     city = root / "city"
     generate_city(city, entities=entities, seed=seed)
     ws = root / "ws"
     load_specs([city / "specs"], ws)
     records = read_records(ws)
-    mentions = pl.read_parquet(city / "truth" / "mentions.parquet")
-    assignments = (records.select("record_id", "source_file", "source_row")
-                   .join(mentions, on=["source_file", "source_row"], how="inner")
-                   .select("record_id", "role", "entity_id", pl.lit(1.0).alias("confidence")))
-    truth = pl.read_parquet(city / "truth" / "entities.parquet")
-    ents = truth.with_columns(pl.col("parent_id").is_not_null().alias("is_branch"))
-    return records, assignments, ents, city
+    return records, true_assignments(city, records), true_entities(city), city
 
 
 # ---------------------------------------------------------------------------- neo4j
