@@ -96,6 +96,8 @@ def resolve(
     if not 0 <= cfg.review <= cfg.auto_merge <= 1:
         raise ResolutionError(
             f"resolution thresholds must satisfy 0 <= review ({cfg.review}) <= auto_merge ({cfg.auto_merge}) <= 1")
+    if not cfg.em_anchor >= 0:  # also refuses NaN
+        raise ResolutionError(f"resolution.em_anchor must be >= 0 (inf keeps m fixed), not {cfg.em_anchor}")
     t0 = time.perf_counter()
     at = _now()
     run_no = int(previous.run.get("run", 0)) + 1 if previous is not None else 1

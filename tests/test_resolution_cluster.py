@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credgraph.resolution import InputError, resolve
+from credgraph.config import ResolutionConfig
+from credgraph.resolution import InputError, ResolutionError, resolve
 from credgraph.resolution.cluster import constrained_clusters
 from credgraph.resolution.sample import records_frame
 from valid_codes import local_uscc
@@ -77,6 +78,10 @@ def test_empty_and_unusable_input_are_clear_errors():
         resolve(records_frame([{"subject_name": "张伟"}, {"subject_name": "  ", "subject_phone": "138"}]))
     with pytest.raises(InputError, match="missing required column"):
         resolve(pl.DataFrame({"record_id": ["a"]}))
+    rows = records_frame([{"subject_name": "张伟"}])
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ResolutionError, match="em_anchor must be >= 0"):
+            resolve(rows, config=ResolutionConfig(em_anchor=bad))
 
 
 _NAMES = ["深圳市华强电子有限公司", "華強電子（深圳）有限公司", "深圳市华强电子有限公司南山分公司", "深圳市化强电子有限公司",
