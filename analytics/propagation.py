@@ -109,9 +109,14 @@ def active_records(net: CreditNetwork, cfg: AnalyticsConfig, as_of: _dt.date | s
 def seed_risk(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None) -> np.ndarray:
     """Each node's own risk: the recency-weighted severities of its active records."""
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
-    rec = active_records(net, cfg, as_of).filter(pl.col("severity") > 0)
+    return _seed_of(active_records(net, cfg, as_of), net.n)
+
+
+def _seed_of(records: pl.DataFrame, n: int) -> np.ndarray:
+    """Per node, the recency-weighted severities of its records (inactive ones weigh 0)."""
+    rec = records.filter(pl.col("severity") > 0)
     w = (rec["severity"] * rec["recency"]).to_numpy()
-    return np.bincount(rec["owner"].to_numpy(), weights=w, minlength=net.n).astype(np.float64)
+    return np.bincount(rec["owner"].to_numpy(), weights=w, minlength=n).astype(np.float64)
 
 
 #: Below this many matrix entries a hop is too short to be worth splitting across threads.
@@ -281,7 +286,7 @@ def _propagate(M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int, to
 
 def propagate(
     M: sp.spmatrix, seed: np.ndarray, decay: float, max_hops: int = 20, tolerance: float = 1e-10,
-    MT: sp.spmatrix | None = None, threads: int = 1,
+    threads: int = 1,
 ) -> np.ndarray:
     """``sum_h decay**h (M^T)**h seed`` over at most ``max_hops`` hops, computed in ``M``'s dtype
     and summed in float64. Stops early once the hops left can add at most ``tolerance`` times
@@ -291,14 +296,7 @@ def propagate(
     >>> np.round(propagate(M, np.array([1.0, 0.0]), decay=0.5, max_hops=200), 4)
     array([1.1905, 0.4762])
     """
-    if MT is not None:  # kept for callers that pass the transpose; it is M.T either way
-        M = MT.T
     return _propagate(M, seed, decay, max_hops, tolerance, threads)[0]
-
-
-def _reverse(M: sp.csr_matrix) -> sp.csr_matrix:
-    """CSR of ``M^T``: row j lists the nodes that pass risk to j (for per-target series)."""
-    return M.T.tocsr()
 
 
 _EXPLAIN_SCHEMA = {"node_id": pl.Utf8, "source_id": pl.Utf8, "source_name": pl.Utf8, "contribution": pl.Float64,
@@ -481,6 +479,14 @@ class RiskResult:
         """Same as :func:`explain_risk` (``explain_risk(self, net, node_id, top)``)."""
         return explain_risk(self, net, node_id, top)
 
+    def _explainer(self, decay: float) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The reversed matrix and its path costs, made on first use and kept."""
+        if self._reverse is None:
+            self._reverse = _reverse_matrix(self.matrix)
+        if self._cost is None:
+            self._cost = _cost_matrix(self._reverse, decay)
+        return self._reverse, self._cost
+
 
 def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int | None = None) -> pl.DataFrame:
     """The top contributing sources of one entity's risk and the paths they came by, from a
@@ -514,13 +520,9 @@ def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int 
     if i < 0:
         raise KeyError(f"unknown node id {node_id!r}")
     cfg = result.config or AnalyticsConfig()
-    if result._reverse is None:
-        result._reverse = _reverse_matrix(result.matrix)
-    if result._cost is None:
-        result._cost = _cost_matrix(result._reverse, cfg.decay)
+    reverse, cost = result._explainer(cfg.decay)
     return explain_sources(net, result.matrix, result.seed, np.array([i]), cfg.decay,
-                           cfg.explain_sources if top is None else top, cfg.max_hops,
-                           reverse=result._reverse, cost=result._cost)
+                           cfg.explain_sources if top is None else top, cfg.max_hops, reverse=reverse, cost=cost)
 
 
 def compute_risk(
@@ -530,9 +532,7 @@ def compute_risk(
     """Seed, propagate and explain: the whole of ``credgraph risk``."""
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
     records = active_records(net, cfg, as_of)
-    pos = records.filter(pl.col("severity") > 0)
-    seed = np.bincount(pos["owner"].to_numpy(), weights=(pos["severity"] * pos["recency"]).to_numpy(),
-                       minlength=net.n).astype(np.float64)
+    seed = _seed_of(records, net.n)
     M = transmission_matrix(net, cfg)
     risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance, cfg.threads)
     ent = np.flatnonzero(net.entity_mask)
@@ -553,8 +553,7 @@ def compute_risk(
     result = RiskResult(scores=scores, sources=pl.DataFrame(schema=_EXPLAIN_SCHEMA), as_of=as_of, seed=seed,
                         risk=risk, records=records, hops=hops, matrix=M, config=cfg)
     if len(targets):
-        result._reverse = _reverse_matrix(M)
-        result._cost = _cost_matrix(result._reverse, cfg.decay)
+        reverse, cost = result._explainer(cfg.decay)
         result.sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops,
-                                         reverse=result._reverse, cost=result._cost)
+                                         reverse=reverse, cost=cost)
     return result

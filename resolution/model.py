@@ -46,7 +46,7 @@ _EPS = 1e-6
 #: (candidate pairs from a name+company block are nearly all matches, from an ID-digits block nearly
 #: none; one λ for both must not lift the second kind).
 LAMBDA_MAX = 0.8
-#: Undecided pairs needed before EM re-estimates m and u (a tenth as many decided pairs of each kind).
+#: Undecided pairs needed before EM re-estimates m (a tenth as many decided pairs of each kind).
 EM_MIN_PAIRS = 10_000
 _TF_CLIP = 6.0  # bits: bounds the term-frequency adjustment either way
 
@@ -205,7 +205,7 @@ def fit_type_model(
     lam = 0.5
     g, fx, w = _aggregate(gamma, label.astype(np.int8), weight) if n_pairs else (
         np.zeros((0, len(comparisons)), np.int8), np.zeros(0, np.int8), np.zeros(0))
-    m_lab, u_lab = {}, {}
+    m_lab, u = {}, {}
     for k, c in enumerate(comparisons):
         n = len(c.levels)
         lv = g[:, k]
@@ -214,12 +214,12 @@ def fit_type_model(
         cm = np.bincount(lv[pos], weights=w[pos], minlength=n) + prior_pairs * np.asarray(m0[c.name])
         cu = np.bincount(lv[neg], weights=w[neg], minlength=n) + prior_pairs * np.asarray(u_prior[c.name])
         m_lab[c.name] = np.clip(cm / cm.sum(), _EPS, 1)
-        u_lab[c.name] = np.clip(cu / cu.sum(), _EPS, 1)
-    m, u = dict(m_lab), dict(u_lab)
+        u[c.name] = np.clip(cu / cu.sum(), _EPS, 1)
+    m = dict(m_lab)
     free = fx < 0
     gf, wf = g[free], w[free]
     w_free = float(wf.sum())
-    # EM needs data to move m and u: on a few hundred pairs (a small batch, a test) they stay put.
+    # EM needs data to move m: on a few hundred pairs (a small batch, a test) they stay put.
     decided = np.bincount(np.clip(fx, 0, 1), weights=w, minlength=2) if len(fx) else np.zeros(2)
     free_mu = bool(np.isfinite(anchor) and w_free >= EM_MIN_PAIRS and decided.min() >= EM_MIN_PAIRS / 10)
 
