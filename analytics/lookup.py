@@ -29,8 +29,6 @@ first by id is given.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import re
 import unicodedata
 
@@ -38,6 +36,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from credgraph.graph import keyed_hash
 from credgraph.identifiers import id_is_valid, is_masked, masked_id_compatible, normalise_code, org_code_of_uscc
 
 from .network import ENTITY_LABELS, CreditNetwork
@@ -79,7 +78,7 @@ def id_hash(value: str | None, key: str) -> str | None:
     c = normalise_code(value) if value else ""
     if not c or is_masked(c) or not id_is_valid(c):
         return None
-    return hmac.new(key.encode("utf-8"), c.encode("utf-8"), hashlib.sha256).hexdigest()
+    return keyed_hash(c, key)  # the graph stage's own hash, so the two cannot drift apart
 
 
 class EntityIndex:

@@ -13,7 +13,7 @@
 ['AGENT_OF', 'BRANCH_OF', 'HAS_RECORD']
 """
 
-from credgraph.graph.build import GraphFrames, InputError, build_frames, build_from_workspace, read_inputs
+from credgraph.graph.build import GraphFrames, InputError, build_frames, build_from_workspace, keyed_hash, read_inputs
 from credgraph.graph.model import ENTITY_LABELS, NODE_LABELS, REL_TYPES
 from credgraph.graph.store import (
     GraphStore,
@@ -39,6 +39,7 @@ __all__ = [
     "build_frames",
     "build_from_workspace",
     "embedded_path",
+    "keyed_hash",
     "open_store",
     "read_inputs",
 ]
