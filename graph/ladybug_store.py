@@ -5,8 +5,17 @@ differences from Neo4j stay in this module:
 
 * LadybugDB declares its schema: one node table per label, one relationship table per
   type with every allowed (source label, target label) pair. Every relationship table
-  gets the same property columns (ratio, capital, role, edge_id, record_ids; null where
-  the model has none) so that a pattern over several types can read any of them.
+  gets the same property columns (ratio, capital, role, record_ids; null where the model
+  has none) so that a pattern over several types can read any of them.
+* List properties (``record_ids``, ``names``) are stored as JSON array text
+  (``["r1","r2"]``): LadybugDB's bulk load of ``STRING[]`` columns costs about twice a
+  string's, and nothing queries inside them. The API returns them as lists.
+* ``edge_id`` is not stored: it is a function of the type, the two ends and the type's key
+  properties (:attr:`credgraph.graph.model.RelSpec.key`), and storing that string on
+  millions of relationships was a third of their load time. Queries compute it from the
+  relationship's source (``struct_extract(r, '_SRC')``; ``start_node(r)`` is the
+  pattern's left node in an undirected pattern, not the source); analysts' Cypher gets it
+  on every relationship it returns.
 * ``label(x)`` gives a node's label and a relationship's type; paths are read with
   ``properties(nodes(p), 'node_id')`` and ``list_transform``; variable-length patterns use
   ``ACYCLIC`` (no node twice; the shared code drops the remaining cycles back to the start).
@@ -34,11 +43,57 @@ from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreErr
 __all__ = ["LadybugStore", "DB_FILE"]
 
 DB_FILE = "graph.lbug"
-_TYPES = {"str": "STRING", "float": "DOUBLE", "int": "INT64", "bool": "BOOLEAN", "date": "DATE", "list": "STRING[]"}
-#: Columns of every relationship table (the union of the model's relationship properties).
-REL_COLUMNS = {"edge_id": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64, "role": pl.Utf8,
-               "record_ids": pl.List(pl.Utf8)}
-_REL_DDL = {"edge_id": "STRING", "ratio": "DOUBLE", "capital": "DOUBLE", "role": "STRING", "record_ids": "STRING[]"}
+# lists are stored as JSON array text (see the module docstring)
+_TYPES = {"str": "STRING", "float": "DOUBLE", "int": "INT64", "bool": "BOOLEAN", "date": "DATE", "list": "STRING"}
+#: Stored columns of every relationship table (the model's relationship properties but edge_id).
+REL_COLUMNS = {"ratio": pl.Float64, "capital": pl.Float64, "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
+_REL_DDL = {"ratio": "DOUBLE", "capital": "DOUBLE", "role": "STRING", "record_ids": "STRING"}
+_LIST_PROPS = {"record_ids", "names"}
+assert _LIST_PROPS == {p.name for spec in (*NODE_LABELS.values(), *REL_TYPES.values())
+                       for p in spec.props if p.dtype == "list"}
+_KEYED = {k: [t for t, spec in REL_TYPES.items() if k in spec.key]
+          for k in sorted({k for spec in REL_TYPES.values() for k in spec.key})}
+
+
+def _to_json(col: str) -> pl.Expr:
+    """A list-of-strings column as JSON array text (null stays null)."""
+    text = pl.struct(pl.col(col)).struct.json_encode().str.strip_prefix(f'{{"{col}":').str.strip_suffix("}")
+    return pl.when(pl.col(col).is_null()).then(None).otherwise(text).alias(col)
+
+
+def _from_json(col: str) -> pl.Expr:
+    return pl.col(col).str.json_decode(pl.List(pl.Utf8)).alias(col)
+
+
+def _eid_cypher(r: str, a: str, b: str) -> str:
+    """Cypher computing the edge id (TYPE|src|dst[|key...]) of relationship ``r`` joining nodes
+    ``a`` and ``b`` either way round. (``start_node(r)`` gives the pattern's left node in an
+    undirected pattern, so the source is found by comparing internal ids.)"""
+    ends = (f"CASE WHEN struct_extract({r}, '_SRC') = id({a}) THEN {a}.node_id + '|' + {b}.node_id "
+            f"ELSE {b}.node_id + '|' + {a}.node_id END")
+    out = f"label({r}) + '|' + {ends}"
+    for k, types in _KEYED.items():
+        out += (f" + CASE WHEN label({r}) IN {types!r} AND {r}.{k} IS NOT NULL AND {r}.{k} <> '' "
+                f"THEN '|' + {r}.{k} ELSE '' END")
+    return out
+
+
+def edge_id(rel_type: str, src: str, dst: str, props: dict) -> str:
+    """The edge id of a relationship, as the graph builder writes it.
+
+    >>> edge_id("OFFICER_OF", "N1", "L2", {"role": "董事"}), edge_id("SHAREHOLDER_OF", "N1", "L2", {"role": "x"})
+    ('OFFICER_OF|N1|L2|董事', 'SHAREHOLDER_OF|N1|L2')
+    """
+    keys = [props.get(k) for k in REL_TYPES[rel_type].key] if rel_type in REL_TYPES else []
+    return "|".join([rel_type, src, dst, *[k for k in keys if k]])
+
+
+def _edge_id_expr(rel_type: str) -> pl.Expr:
+    parts = [pl.lit(rel_type), pl.col("src"), pl.col("dst")]
+    out = pl.concat_str(parts, separator="|")
+    for k in REL_TYPES[rel_type].key:
+        out = pl.when(pl.col(k).is_not_null() & (pl.col(k) != "")).then(out + "|" + pl.col(k)).otherwise(out)
+    return out.alias("edge_id")
 
 
 def _ladybug():
@@ -53,6 +108,7 @@ class LadybugStore(CypherStore):
     backend = "embedded"
     LBL = "label({})"
     TYP = "label({})"
+    EID = _eid_cypher("{0}", "{1}", "{2}")
 
     def __init__(self, cfg, path: str | Path, read_only: bool = False) -> None:
         super().__init__(cfg)
@@ -97,9 +153,28 @@ class LadybugStore(CypherStore):
 
     # ------------------------------------------------------------------------ dialect
     def _path_cols(self, p: str) -> str:
+        # edge ids are made in _path_rows from each link's source (an internal id) and key
         return (f"properties(nodes({p}), 'node_id'), list_transform(nodes({p}), x -> label(x)), "
                 f"properties(nodes({p}), 'name'), list_transform(rels({p}), x -> label(x)), "
-                f"properties(rels({p}), 'ratio'), properties(rels({p}), 'edge_id')")
+                f"properties(rels({p}), 'ratio'), list_transform(nodes({p}), x -> id(x)), "
+                f"list_transform(rels({p}), x -> x._src), "
+                + ", ".join(f"properties(rels({p}), '{k}')" for k in _KEYED))
+
+    def _path_rows(self, rows: list[tuple]) -> list[tuple]:
+        out = []
+        for ids, labels, names, types, ratios, internal, srcs, *keys in rows:
+            eids = []
+            for i, (t, src) in enumerate(zip(types, srcs)):
+                a, b = (ids[i], ids[i + 1]) if internal[i] == src else (ids[i + 1], ids[i])
+                eids.append(edge_id(t, a, b, {k: v[i] for k, v in zip(_KEYED, keys)}))
+            out.append((ids, labels, names, types, ratios, eids))
+        return out
+
+    def _node_values(self, label: str, values: dict) -> dict:
+        for k in _LIST_PROPS & values.keys():
+            if isinstance(values[k], str):
+                values[k] = json.loads(values[k])
+        return values
 
     def _var_length(self, types: str, lo: int, hi: int) -> str:
         return f"{types}* ACYCLIC {lo}..{hi}"
@@ -130,7 +205,8 @@ class LadybugStore(CypherStore):
                 try:
                     self._ensure_schema(conn)
                     for lab in NODE_LABELS:
-                        df = frames.nodes[lab].select(list(node_columns(lab)))
+                        cols = node_columns(lab)
+                        df = frames.nodes[lab].select([_to_json(c) if c in _LIST_PROPS else pl.col(c) for c in cols])
                         if df.height:
                             conn.execute(f"COPY {lab} FROM $df", {"df": df})
                         step(lab, df.height)
@@ -141,7 +217,8 @@ class LadybugStore(CypherStore):
                                 continue
                             df = g.select("src", "dst", *[pl.col(c).cast(d) if c in g.columns
                                                           else pl.lit(None, d).alias(c)
-                                                          for c, d in REL_COLUMNS.items()])
+                                                          for c, d in REL_COLUMNS.items()]
+                                          ).with_columns(_to_json("record_ids"))
                             conn.execute(f"COPY {t} FROM $df (from='{sl}', to='{dl}')", {"df": df})
                         step(t, f.height)
                     conn.execute("CHECKPOINT")
@@ -160,16 +237,17 @@ class LadybugStore(CypherStore):
             cols = node_columns(lab)
             res = self._conn.execute(f"MATCH (n:{lab}) RETURN " + ", ".join(f"n.{c} AS {c}" for c in cols))
             df = res.get_as_pl()
-            nodes[lab] = df.select([pl.col(c).cast(d) for c, d in cols.items()]) if df.height else pl.DataFrame(
-                schema=cols)
+            nodes[lab] = df.select([_from_json(c) if c in _LIST_PROPS else pl.col(c).cast(d)
+                                    for c, d in cols.items()]) if df.height else pl.DataFrame(schema=cols)
         edges = {}
         for t in REL_TYPES:
             res = self._conn.execute(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id AS src, b.node_id AS dst, "
                                      + ", ".join(f"r.{c} AS {c}" for c in REL_COLUMNS))
             df = res.get_as_pl()
-            schema = {"src": pl.Utf8, "dst": pl.Utf8, **REL_COLUMNS}
-            edges[t] = df.select([pl.col(c).cast(d) for c, d in schema.items()]) if df.height else pl.DataFrame(
-                schema=schema)
+            schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, **REL_COLUMNS}
+            edges[t] = df.select([_from_json(c) if c in _LIST_PROPS else pl.col(c).cast(d)
+                                  for c, d in schema.items() if c != "edge_id"]).with_columns(
+                _edge_id_expr(t)).select(list(schema)) if df.height else pl.DataFrame(schema=schema)
         return contract_frames(nodes, edges)
 
     # -------------------------------------------------------------------------- query
@@ -205,19 +283,58 @@ class LadybugStore(CypherStore):
             if len(rows) >= row_limit:
                 truncated = True
                 break
-            rows.append([_plain(v) for v in res.get_next()])
+            rows.append(res.get_next())
         res.close()
+        ends = self._end_ids(conn, rows)
+        rows = [[_plain(v, ends) for v in row] for row in rows]
         return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0)
 
+    @staticmethod
+    def _end_ids(conn, rows: list) -> dict[tuple, str]:
+        """node_id of every relationship end in ``rows`` (internal id -> node_id), to give them edge ids."""
+        want: set[tuple] = set()
 
-def _plain(value: Any) -> Any:
-    """Nodes and relationships as JSON text without LadybugDB's internal ids; other values as they are."""
-    if isinstance(value, dict) and ("_ID" in value or "_LABEL" in value):
-        clean = {k: v for k, v in value.items() if k not in ("_ID", "_SRC", "_DST") and v is not None}
-        return json.dumps(clean, ensure_ascii=False, default=str)
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return json.dumps([json.loads(_plain(v)) if isinstance(v, dict) else v for v in value],
-                          ensure_ascii=False, default=str)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        def walk(v):
+            if isinstance(v, dict):
+                for k in ("_SRC", "_DST"):
+                    if isinstance(v.get(k), dict):
+                        want.add((v[k]["table"], v[k]["offset"]))
+                for x in v.values():
+                    walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+
+        walk(rows)
+        if not want:
+            return {}
+        ids = ", ".join(f"internal_id({int(t)}, {int(o)})" for t, o in sorted(want))  # ints only
+        res = conn.execute(f"MATCH (n) WHERE id(n) IN [{ids}] RETURN id(n), n.node_id")
+        return {(i["table"], i["offset"]): nid for i, nid in res.get_all()}
+
+
+def _plain(value: Any, ends: dict[tuple, str]) -> Any:
+    """Nodes, relationships and paths as JSON text without LadybugDB's internal ids
+    (relationships with their edge id, list properties as lists); other values as they are."""
+    if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
+        return json.dumps(_clean(value, ends), ensure_ascii=False, default=str)
     return value
+
+
+def _clean(value: Any, ends: dict[tuple, str]) -> Any:
+    if isinstance(value, list):
+        return [_clean(v, ends) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "_LABEL" not in value and "_ID" not in value:  # a path (_NODES, _RELS) or a map
+        return {k: _clean(v, ends) for k, v in value.items()}
+    out = {k: v for k, v in value.items() if k not in ("_ID", "_SRC", "_DST") and v is not None}
+    for k in _LIST_PROPS & out.keys():
+        if isinstance(out[k], str) and out[k].startswith("["):
+            out[k] = json.loads(out[k])
+    src, dst = value.get("_SRC"), value.get("_DST")
+    if isinstance(src, dict) and isinstance(dst, dict) and value.get("_LABEL") in REL_TYPES:
+        a, b = ends.get((src["table"], src["offset"])), ends.get((dst["table"], dst["offset"]))
+        if a is not None and b is not None:
+            out["edge_id"] = edge_id(value["_LABEL"], a, b, out)
+    return out

@@ -85,6 +85,9 @@ class RelSpec:
     doc: str
     pairs: tuple[tuple[str, str], ...]  # (source label, target label) pairs allowed
     props: tuple[Prop, ...]
+    #: properties that, with the type and the two ends, tell two relationships apart:
+    #: ``edge_id`` is ``TYPE|src|dst``, then ``|value`` of each non-empty key property.
+    key: tuple[str, ...] = ()
 
 
 _COMMON = (
@@ -160,7 +163,7 @@ REL_TYPES: dict[str, RelSpec] = {
     "LEGAL_REP_OF": RelSpec("LEGAL_REP_OF", "the legal representative -> the company", _ENT, (
         *_REL_COMMON, *_REL_TAIL)),
     "OFFICER_OF": RelSpec("OFFICER_OF", "a director, supervisor or manager -> the company", _ENT, (
-        *_REL_COMMON, Prop("role", "str", "董事, 监事, 经理, ..."), *_REL_TAIL)),
+        *_REL_COMMON, Prop("role", "str", "董事, 监事, 经理, ..."), *_REL_TAIL), key=("role",)),
     "BRANCH_OF": RelSpec("BRANCH_OF", "the branch (分公司) -> its parent company", _ENT, (*_REL_COMMON, *_REL_TAIL)),
     "AGENT_OF": RelSpec("AGENT_OF", "the agent (代理机构/经办人) -> the company it registered", _ENT, (
         *_REL_COMMON, *_REL_TAIL)),

@@ -264,8 +264,10 @@ def _plain(v: Any) -> Any:
     if isinstance(v, Relationship):
         return json.dumps({"_LABEL": v.type, **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}},
                           ensure_ascii=False, default=str)
-    if isinstance(v, Path):
-        return json.dumps([json.loads(_plain(n)) for n in v.nodes], ensure_ascii=False, default=str)
+    if isinstance(v, Path):  # as the embedded store gives paths: nodes and relationships
+        return json.dumps({"_NODES": [json.loads(_plain(n)) for n in v.nodes],
+                           "_RELS": [json.loads(_plain(r)) for r in v.relationships]},
+                          ensure_ascii=False, default=str)
     if isinstance(v, (list, dict)):
         return _native(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False, default=str)
     return _native(v)

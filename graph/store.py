@@ -136,9 +136,11 @@ class CypherStore:
     """The query API over any Cypher backend; subclasses give ``_rows`` and the dialect."""
 
     backend = "abstract"
-    #: dialect: label of a node variable, type of a relationship variable (``{}`` is the variable).
+    #: dialect: label of a node variable, type of a relationship variable (``{}`` is the variable),
+    #: edge id of relationship ``{0}`` joining nodes ``{1}`` and ``{2}`` (either way round).
     LBL = "labels({})[0]"
     TYP = "type({})"
+    EID = "{0}.edge_id"
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -150,8 +152,9 @@ class CypherStore:
         raise NotImplementedError
 
     def _q(self, text: str) -> str:
-        """Substitute the dialect into a shared query text: LBL(x), TYP(r)."""
+        """Substitute the dialect into a shared query text: LBL(x), TYP(r), EID(r, a, b) (r joins a and b)."""
         text = re.sub(r"LBL\((\w+)\)", lambda m: self.LBL.format(m.group(1)), text)
+        text = re.sub(r"EID\((\w+), (\w+), (\w+)\)", lambda m: self.EID.format(*m.groups()), text)
         return re.sub(r"TYP\((\w+)\)", lambda m: self.TYP.format(m.group(1)), text)
 
     def _path_cols(self, p: str) -> str:
@@ -160,9 +163,17 @@ class CypherStore:
                 f"[r IN relationships({p}) | type(r)], [r IN relationships({p}) | r.ratio], "
                 f"[r IN relationships({p}) | r.edge_id]")
 
+    def _path_rows(self, rows: list[tuple]) -> list[tuple]:
+        """The rows of ``_path_cols`` as (node ids, labels, names, types, ratios, edge ids)."""
+        return rows
+
     def _var_length(self, types: str, lo: int, hi: int) -> str:
         """A variable-length relationship pattern body, e.g. ``:SHAREHOLDER_OF*1..3``."""
         return f"{types}*{lo}..{hi}"
+
+    def _node_values(self, label: str, values: dict) -> dict:
+        """A node's properties as the model types them (a backend storing some differently converts here)."""
+        return values
 
     # ----------------------------------------------------------------------- lookups
     def label_of(self, node_id: str) -> str | None:
@@ -193,7 +204,7 @@ class CypherStore:
         props = [p.name for p in NODE_LABELS[lab].props]
         rows = self._rows(f"MATCH (n:{lab} {{node_id: $id}}) RETURN " + ", ".join(f"n.{p}" for p in props),
                           {"id": node_id})
-        out = dict(zip(props, rows[0]))
+        out = self._node_values(lab, dict(zip(props, rows[0])))
         out["label"] = lab
         return out
 
@@ -339,7 +350,7 @@ class CypherStore:
         lab = self._need(entity_id)
         tp = self._type_pattern(rel_types)
         cap = self.max_rows
-        ret = "b.node_id, LBL(b), b.name, TYP(r), r.ratio, r.role, r.edge_id"
+        ret = "b.node_id, LBL(b), b.name, TYP(r), r.ratio, r.role, EID(r, a, b)"
         one = self._rows(self._q(
             f"MATCH (a:{lab} {{node_id: $id}})-[r{tp}]-(b) RETURN {ret} LIMIT $cap"), {"id": entity_id, "cap": cap})
         truncated = len(one) >= cap
@@ -352,7 +363,7 @@ class CypherStore:
             edges[eid] = (typ, ratio, role)
         two_edges: dict[str, list] = {}
         if hops == 2:
-            ret2 = "m.node_id, b.node_id, LBL(b), b.name, TYP(r), r.ratio, r.role, r.edge_id"
+            ret2 = "m.node_id, b.node_id, LBL(b), b.name, TYP(r), r.ratio, r.role, EID(r, m, b)"
             rows = self._rows(self._q(
                 f"MATCH (a:{lab} {{node_id: $id}})-[r1{tp}]-(m)-[r{tp}]-(b) WHERE b.node_id <> $id "
                 f"RETURN {ret2} LIMIT $cap"), {"id": entity_id, "cap": cap})
@@ -408,7 +419,7 @@ class CypherStore:
         rows = self._rows(
             f"MATCH p = (a:{la} {{node_id: $a}})-[{self._var_length('', 1, max_hops)}]-(b:{lb} {{node_id: $b}}) "
             f"RETURN {self._path_cols('p')} LIMIT $cap", {"a": a, "b": b, "cap": self.max_rows})
-        return self._path_frame(rows, limit)
+        return self._path_frame(self._path_rows(rows), limit)
 
     def _path_frame(self, rows, limit: int | None) -> pl.DataFrame:
         out = {}
@@ -449,7 +460,7 @@ class CypherStore:
         rows = self._rows(f"MATCH p = (a:{lab} {{node_id: $id}}){arrow}(b) RETURN {self._path_cols('p')} LIMIT $cap",
                           {"id": entity_id, "cap": self.max_rows})
         out = []
-        for ids, labels, names, _types, ratios, _eids in rows:
+        for ids, labels, names, _types, ratios, _eids in self._path_rows(rows):
             if len(set(ids)) != len(ids):
                 continue
             rs = [None if r is None else float(r) for r in ratios]

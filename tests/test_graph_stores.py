@@ -152,6 +152,34 @@ def test_query_nodes_show_their_label(store):
     assert '"NaturalPerson"' in text and "110105********002X" in text and ID_A not in text
 
 
+def test_query_relationships_and_paths_carry_edge_ids_and_lists(store):
+    """Analysts' relationships come back with the edge id the builder gave them (the embedded
+    store computes it) and their provenance as a list, alone or inside a path."""
+    import json
+
+    frames = small_frames()
+    want = {r["edge_id"]: r["record_ids"] for r in frames.edges["OFFICER_OF"].iter_rows(named=True)}
+    res = store.query("MATCH (a)-[r:OFFICER_OF]->(b) RETURN r")
+    got = {d["edge_id"]: d["record_ids"] for d in map(json.loads, res.frame["r"].to_list())}
+    assert got == want and any(e.count("|") == 3 for e in got)  # officers' ids end with the role
+    res = store.query("MATCH p = (a:LegalPerson)<-[:SHAREHOLDER_OF]-(b) RETURN p")
+    sh = {r["edge_id"] for r in frames.edges["SHAREHOLDER_OF"].iter_rows(named=True)}
+    found = set()
+    for cell in res.frame["p"].to_list():
+        found |= {x["edge_id"] for x in _walk(json.loads(cell)) if "edge_id" in x}
+    assert found == sh
+
+
+def _walk(v):
+    if isinstance(v, dict):
+        yield v
+        for x in v.values():
+            yield from _walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _walk(x)
+
+
 @pytest.mark.neo4j
 def test_neo4j_killed_load_then_reload_gives_the_same_counts(request, tmp_path):
     from credgraph.graph.neo4j_store import Neo4jStore
