@@ -37,8 +37,9 @@ import polars as pl
 
 from credgraph.atomic import atomic_dir
 from credgraph.graph.build import GraphFrames, contract_frames
-from credgraph.graph.model import NODE_LABELS, REL_TYPES, node_columns
-from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, rows_to_frame
+from credgraph.graph.model import KEYED as _KEYED
+from credgraph.graph.model import NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
+from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, edge_id_cypher, rows_to_frame
 
 __all__ = ["LadybugStore", "DB_FILE"]
 
@@ -48,11 +49,8 @@ _TYPES = {"str": "STRING", "float": "DOUBLE", "int": "INT64", "bool": "BOOLEAN",
 #: Stored columns of every relationship table (the model's relationship properties but edge_id).
 REL_COLUMNS = {"ratio": pl.Float64, "capital": pl.Float64, "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
 _REL_DDL = {"ratio": "DOUBLE", "capital": "DOUBLE", "role": "STRING", "record_ids": "STRING"}
-_LIST_PROPS = {"record_ids", "names"}
-assert _LIST_PROPS == {p.name for spec in (*NODE_LABELS.values(), *REL_TYPES.values())
-                       for p in spec.props if p.dtype == "list"}
-_KEYED = {k: [t for t, spec in REL_TYPES.items() if k in spec.key]
-          for k in sorted({k for spec in REL_TYPES.values() for k in spec.key})}
+_LIST_PROPS = {p.name for spec in (*NODE_LABELS.values(), *REL_TYPES.values()) for p in spec.props
+               if p.dtype == "list"}
 
 
 def _to_json(col: str) -> pl.Expr:
@@ -66,34 +64,11 @@ def _from_json(col: str) -> pl.Expr:
 
 
 def _eid_cypher(r: str, a: str, b: str) -> str:
-    """Cypher computing the edge id (TYPE|src|dst[|key...]) of relationship ``r`` joining nodes
-    ``a`` and ``b`` either way round. (``start_node(r)`` gives the pattern's left node in an
-    undirected pattern, so the source is found by comparing internal ids.)"""
-    ends = (f"CASE WHEN struct_extract({r}, '_SRC') = id({a}) THEN {a}.node_id + '|' + {b}.node_id "
-            f"ELSE {b}.node_id + '|' + {a}.node_id END")
-    out = f"label({r}) + '|' + {ends}"
-    for k, types in _KEYED.items():
-        out += (f" + CASE WHEN label({r}) IN {types!r} AND {r}.{k} IS NOT NULL AND {r}.{k} <> '' "
-                f"THEN '|' + {r}.{k} ELSE '' END")
-    return out
-
-
-def edge_id(rel_type: str, src: str, dst: str, props: dict) -> str:
-    """The edge id of a relationship, as the graph builder writes it.
-
-    >>> edge_id("OFFICER_OF", "N1", "L2", {"role": "董事"}), edge_id("SHAREHOLDER_OF", "N1", "L2", {"role": "x"})
-    ('OFFICER_OF|N1|L2|董事', 'SHAREHOLDER_OF|N1|L2')
-    """
-    keys = [props.get(k) for k in REL_TYPES[rel_type].key] if rel_type in REL_TYPES else []
-    return "|".join([rel_type, src, dst, *[k for k in keys if k]])
-
-
-def _edge_id_expr(rel_type: str) -> pl.Expr:
-    parts = [pl.lit(rel_type), pl.col("src"), pl.col("dst")]
-    out = pl.concat_str(parts, separator="|")
-    for k in REL_TYPES[rel_type].key:
-        out = pl.when(pl.col(k).is_not_null() & (pl.col(k) != "")).then(out + "|" + pl.col(k)).otherwise(out)
-    return out.alias("edge_id")
+    """Cypher computing the edge id of relationship ``r`` joining nodes ``a`` and ``b`` either way
+    round. (``start_node(r)`` gives the pattern's left node in an undirected pattern, so the
+    source is found by comparing internal ids.)"""
+    return edge_id_cypher(r, f"label({r})", f"CASE WHEN struct_extract({r}, '_SRC') = id({a}) THEN {a}.node_id + "
+                                            f"'|' + {b}.node_id ELSE {b}.node_id + '|' + {a}.node_id END")
 
 
 def _ladybug():
@@ -247,7 +222,7 @@ class LadybugStore(CypherStore):
             schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, **REL_COLUMNS}
             edges[t] = df.select([_from_json(c) if c in _LIST_PROPS else pl.col(c).cast(d)
                                   for c, d in schema.items() if c != "edge_id"]).with_columns(
-                _edge_id_expr(t)).select(list(schema)) if df.height else pl.DataFrame(schema=schema)
+                edge_id_expr(t)).select(list(schema)) if df.height else pl.DataFrame(schema=schema)
         return contract_frames(nodes, edges)
 
     # -------------------------------------------------------------------------- query

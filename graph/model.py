@@ -60,6 +60,9 @@ __all__ = [
     "node_columns",
     "edge_columns",
     "polars_dtype",
+    "KEYED",
+    "edge_id",
+    "edge_id_expr",
 ]
 
 
@@ -152,7 +155,8 @@ NODE_LABELS: dict[str, NodeSpec] = {
 ENTITY_LABELS = ("LegalPerson", "NaturalPerson")
 _ENT = tuple((a, b) for a in ENTITY_LABELS for b in ENTITY_LABELS)
 _REL_COMMON = (
-    Prop("edge_id", "str", "deterministic id (type, ends, role): the key loads merge on"),
+    Prop("edge_id", "str", "TYPE|src|dst[|key] (see edge_id): in the frames and every answer; "
+                           "the stores compute it from the ends rather than store it"),
 )
 _REL_TAIL = (Prop("record_ids", "list", "source records stating this link"),)
 
@@ -184,6 +188,31 @@ RELATION_TYPES = {
     "branch_of": ("BRANCH_OF", False),  # the subject is the branch
     "agent_of": ("AGENT_OF", True),
 }
+
+
+#: key property -> the relationship types it is part of the edge id of.
+KEYED = {k: [t for t, spec in REL_TYPES.items() if k in spec.key]
+         for k in sorted({k for spec in REL_TYPES.values() for k in spec.key})}
+
+
+def edge_id(rel_type: str, src: str, dst: str, props: dict) -> str:
+    """The id of a relationship: ``TYPE|src|dst``, then ``|value`` of each non-empty key property.
+
+    >>> edge_id("OFFICER_OF", "N1", "L2", {"role": "董事"}), edge_id("SHAREHOLDER_OF", "N1", "L2", {"role": "x"})
+    ('OFFICER_OF|N1|L2|董事', 'SHAREHOLDER_OF|N1|L2')
+    """
+    keys = [props.get(k) for k in REL_TYPES[rel_type].key] if rel_type in REL_TYPES else []
+    return "|".join([rel_type, src, dst, *[k for k in keys if k]])
+
+
+def edge_id_expr(rel_type: str):
+    """The polars expression of :func:`edge_id` over a frame with columns src, dst and the key properties."""
+    import polars as pl
+
+    out = pl.concat_str([pl.lit(rel_type), pl.col("src"), pl.col("dst")], separator="|")
+    for k in REL_TYPES[rel_type].key:
+        out = pl.when(pl.col(k).is_not_null() & (pl.col(k) != "")).then(out + "|" + pl.col(k)).otherwise(out)
+    return out.alias("edge_id")
 
 
 def polars_dtype(dtype: str):

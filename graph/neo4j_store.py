@@ -1,21 +1,25 @@
 """The Neo4j backend: the same model and query API over Bolt (official ``neo4j`` driver).
 
 * **Schema.** A uniqueness constraint on ``node_id`` per label, indexes on the codes
-  (uscc, org_code, reg_no, id_hash, phone_hash) and on ``edge_id`` per relationship type,
-  and a full-text index ``entity_names`` over LegalPerson and NaturalPerson names for
-  analysts (``CALL db.index.fulltext.queryNodes('entity_names', '华强')``).
+  (uscc, org_code, reg_no, id_hash, phone_hash), and a full-text index ``entity_names``
+  over LegalPerson and NaturalPerson names for analysts
+  (``CALL db.index.fulltext.queryNodes('entity_names', '华强')``).
+* **Edge ids are computed, not stored.** A relationship's ``edge_id`` is its type, its ends
+  and its type's key properties (:func:`credgraph.graph.model.edge_id`); queries compute
+  it with ``startNode(r)``/``endNode(r)``, and analysts' Cypher gets it on every
+  relationship it returns. Storing it cost a quarter of the server's work per relationship.
 * **Load.** Batched ``UNWIND $rows ...`` transactions through ``execute_write`` (the
-  driver retries transient errors). Into an *empty* database: nodes with CREATE from two
-  sessions at once (node batches never touch the same element), relationships with CREATE
-  grouped by type and end labels and sorted by source, looking their ends up through the
-  ``node_id`` constraints; the other indexes are built after the data is in (one pass is
-  far cheaper than updating them row by row). Into a database that holds a graph (an
-  earlier load, or one killed midway): every index first, nodes merge on ``node_id``,
-  relationships on ``edge_id`` between their two ends, each element stamped with the load's
-  id; then elements carrying another stamp (or none) are deleted. So loading twice, or
-  again after a killed load, gives exactly the same nodes and relationships. With the
-  ``neo4j-rust-ext`` package installed the driver packs the batches in Rust (about 3x less
-  Python CPU); it is optional.
+  driver retries transient errors, deadlocks included), from two sessions at once so the
+  server works on one batch while the driver packs the next. Into an *empty* database:
+  nodes with CREATE, then relationships with CREATE grouped by type and end labels and
+  sorted by source, looking their ends up through the ``node_id`` constraints; the other
+  indexes are built after the data is in (one pass is far cheaper than updating them row
+  by row). Into a database that holds a graph (an earlier load, or one killed midway):
+  every index first, every relationship deleted, nodes merged on ``node_id`` and stamped
+  with the load's id, relationships created again, and then the nodes carrying another
+  stamp (or none) deleted. So loading twice, or again after a killed load, gives exactly
+  the same nodes and relationships. With the ``neo4j-rust-ext`` package installed the
+  driver packs the batches in Rust (about 3x less Python CPU); it is optional.
 * **Reads.** Internal queries run in read transactions; analysts' Cypher runs in a
   session opened with READ access, so the server refuses any write, with a per-query
   timeout and a row limit.
@@ -31,8 +35,8 @@ from typing import Any
 import polars as pl
 
 from credgraph.graph.build import GraphFrames, contract_frames
-from credgraph.graph.model import NODE_LABELS, REL_TYPES, node_columns
-from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, rows_to_frame
+from credgraph.graph.model import NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
+from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, edge_id_cypher, rows_to_frame
 
 __all__ = ["Neo4jStore", "LOAD_STAMP"]
 
@@ -46,6 +50,7 @@ class Neo4jStore(CypherStore):
     """The graph in a Neo4j server named by ``graph.neo4j_uri`` (see the module docstring)."""
 
     backend = "neo4j"
+    EID = edge_id_cypher("{0}", "type({0})", "startNode({0}).node_id + '|' + endNode({0}).node_id")
 
     def __init__(self, cfg, database: str | None = None) -> None:
         super().__init__(cfg)
@@ -93,8 +98,6 @@ class Neo4jStore(CypherStore):
             for lab, props in _INDEXED.items():
                 for p in props:
                     stmts.append(f"CREATE INDEX {lab.lower()}_{p} IF NOT EXISTS FOR (n:{lab}) ON (n.{p})")
-            for t in REL_TYPES:
-                stmts.append(f"CREATE INDEX {t.lower()}_edge_id IF NOT EXISTS FOR ()-[r:{t}]-() ON (r.edge_id)")
             stmts.append("CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:LegalPerson|NaturalPerson) "
                          "ON EACH [n.name, n.search_text]")
         with self.driver.session(database=self.database) as s:
@@ -117,9 +120,13 @@ class Neo4jStore(CypherStore):
             for i in range(0, len(rows), size):
                 s.execute_write(work, rows[i:i + size])
 
-    def _write_parallel(self, jobs: list[tuple[str, list[dict]]], stamp: str, workers: int) -> None:
-        """Write (cypher, rows) jobs' batches from ``workers`` sessions at once (for nodes only:
-        node batches never touch the same element, so they cannot deadlock)."""
+    def _write_parallel(self, jobs: list[tuple[str, list[dict]]], stamp: str, workers: int = 2) -> None:
+        """Write (cypher, rows) jobs' batches from ``workers`` sessions at once.
+
+        Node batches never touch the same element. Relationship batches may share an end
+        node; a deadlock between two of them is a transient error that ``execute_write``
+        retries.
+        """
         from concurrent.futures import ThreadPoolExecutor
 
         size = self.batch_size
@@ -131,11 +138,10 @@ class Neo4jStore(CypherStore):
     def load(self, frames: GraphFrames, progress=None) -> dict[str, int]:
         """Write ``frames`` into the server and delete whatever an earlier load left that they lack.
 
-        Into an empty database: nodes with CREATE from two sessions at once, relationships
-        with CREATE grouped by type and end labels and sorted by source (neighbouring rows
-        touch the same pages), then the secondary indexes. Into a database holding a graph
-        (an earlier load, or one killed midway): every index first, MERGE on the keys, then
-        the sweep of what this load did not write.
+        Into an empty database: nodes and relationships with CREATE, then the secondary
+        indexes. Into a database holding a graph (an earlier load, or one killed midway):
+        every index first, the relationships deleted, nodes merged on ``node_id`` and
+        stamped, relationships created, then the nodes this load did not stamp deleted.
         """
         step = progress or (lambda what, n: None)
         stamp = uuid.uuid4().hex
@@ -145,43 +151,46 @@ class Neo4jStore(CypherStore):
         fresh = not any(self._rows(f"MATCH (n:{lab}) RETURN 1 LIMIT 1") for lab in NODE_LABELS)
         if not fresh:
             self.ensure_schema()
-        verb = "CREATE" if fresh else "MERGE"
+            self._delete_relationships()
         jobs = []
         for lab in NODE_LABELS:
             df = frames.nodes[lab].select(list(node_columns(lab)))
             # SET n = row: exactly the frame's properties (a reload drops stale ones; nulls are not stored)
-            jobs.append((f"UNWIND $rows AS row {verb} (n:{lab} {{node_id: row.node_id}}) "
-                         f"SET n = row, n.{LOAD_STAMP} = $stamp", df.to_dicts() if df.height else []))
-        self._write_parallel(jobs, stamp, workers=2 if fresh else 1)
+            write = (f"CREATE (n:{lab} {{node_id: row.node_id}}) SET n = row" if fresh else
+                     f"MERGE (n:{lab} {{node_id: row.node_id}}) SET n = row, n.{LOAD_STAMP} = $stamp")
+            jobs.append((f"UNWIND $rows AS row {write}", df.to_dicts() if df.height else []))
+        self._write_parallel(jobs, stamp)
         for lab, (_, rows) in zip(NODE_LABELS, jobs):
             step(lab, len(rows))
         del jobs
         for t in REL_TYPES:
             f = frames.edges[t]
-            n = 0
+            jobs = []
             for (sl, dl), g in f.group_by(["src_label", "dst_label"], maintain_order=True):
                 if sl is None or dl is None:
                     continue
-                props = [c for c in ("src", "dst", "edge_id", *_REL_PROPS) if c in g.columns]
-                rows = g.select(props).sort("src", "dst").to_dicts()
-                self._write_batches(
-                    f"UNWIND $rows AS row MATCH (a:{sl} {{node_id: row.src}}) MATCH (b:{dl} {{node_id: row.dst}}) "
-                    f"{verb} (a)-[r:{t} {{edge_id: row.edge_id}}]->(b) "
-                    f"SET r = row {{.{', .'.join(props[2:])}}}, r.{LOAD_STAMP} = $stamp", rows, stamp)
-                n += len(rows)
-            step(t, n)
+                props = [c for c in _REL_PROPS if c in g.columns]
+                jobs.append((f"UNWIND $rows AS row MATCH (a:{sl} {{node_id: row.src}}) "
+                             f"MATCH (b:{dl} {{node_id: row.dst}}) CREATE (a)-[r:{t}]->(b) "
+                             f"SET r = row {{.{', .'.join(props)}}}",
+                             g.select("src", "dst", *props).sort("src", "dst").to_dicts()))
+            self._write_parallel(jobs, stamp)
+            step(t, sum(len(rows) for _, rows in jobs))
         if fresh:
             self.ensure_schema()
         else:
             self._sweep(stamp)
         return self.counts()
 
-    def _sweep(self, stamp: str) -> None:
-        """Delete relationships, then nodes, that the load just finished did not write."""
+    def _delete_relationships(self) -> None:
+        """Delete every relationship of the model's types (a reload writes them all again)."""
         with self.driver.session(database=self.database) as s:
             for t in REL_TYPES:
-                s.run(f"MATCH ()-[r:{t}]->() WHERE r.{LOAD_STAMP} IS NULL OR r.{LOAD_STAMP} <> $stamp "
-                      "CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS", stamp=stamp).consume()
+                s.run(f"MATCH ()-[r:{t}]->() CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS").consume()
+
+    def _sweep(self, stamp: str) -> None:
+        """Delete the nodes (with any relationship left on them) that the load just finished did not write."""
+        with self.driver.session(database=self.database) as s:
             for lab in NODE_LABELS:
                 s.run(f"MATCH (n:{lab}) WHERE n.{LOAD_STAMP} IS NULL OR n.{LOAD_STAMP} <> $stamp "
                       "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS", stamp=stamp).consume()
@@ -204,9 +213,9 @@ class Neo4jStore(CypherStore):
         schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64,
                   "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
         for t in REL_TYPES:
-            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, r.edge_id, r.ratio, r.capital, "
+            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, '', r.ratio, r.capital, "
                               "r.role, r.record_ids")
-            edges[t] = pl.DataFrame(rows, schema=schema, orient="row")
+            edges[t] = pl.DataFrame(rows, schema=schema, orient="row").with_columns(edge_id_expr(t))
         return contract_frames(nodes, edges)
 
     # -------------------------------------------------------------------------- query
@@ -228,7 +237,9 @@ class Neo4jStore(CypherStore):
                     if len(rows) >= row_limit:
                         truncated = True
                         break
-                    rows.append([_plain(v) for v in rec.values()])
+                    rows.append(rec.values())
+                ends = _end_ids(s, rows)
+                rows = [[_plain(v, ends) for v in row] for row in rows]
         except ClientError as exc:
             code = exc.code or ""
             if "AccessMode" in code or "ForbiddenDueToTransactionType" in code or "Forbidden" in code:
@@ -251,23 +262,52 @@ def _native(v: Any) -> Any:
     return v
 
 
-def _plain(v: Any) -> Any:
-    """Nodes, relationships and paths as JSON text (with their label or type); others as Python values."""
+def _end_ids(session, rows: list) -> dict[str, str]:
+    """node_id of the ends of every relationship in ``rows`` (element id -> node_id): the
+    driver gives a relationship's ends without their properties unless the query returned them."""
+    from neo4j.graph import Path, Relationship
+
+    want = set()
+    for row in rows:
+        for v in row:
+            rels = v.relationships if isinstance(v, Path) else [v] if isinstance(v, Relationship) else [
+                x for x in v if isinstance(x, Relationship)] if isinstance(v, list) else []
+            for r in rels:
+                want |= {r.start_node.element_id, r.end_node.element_id}
+    if not want:
+        return {}
+    res = session.run("MATCH (n) WHERE elementId(n) IN $ids RETURN elementId(n) AS e, n.node_id AS id",
+                      ids=sorted(want))
+    return {rec["e"]: rec["id"] for rec in res}
+
+
+def _plain(v: Any, ends: dict[str, str]) -> Any:
+    """Nodes, relationships (with their edge id) and paths as JSON text (with their label or
+    type); others as Python values."""
     import json
 
     from neo4j.graph import Node, Path, Relationship
 
-    if isinstance(v, Node):
-        return json.dumps({"_LABEL": next(iter(v.labels), None), **{k: _native(x) for k, x in v.items()
-                                                                   if k != LOAD_STAMP}},
-                          ensure_ascii=False, default=str)
-    if isinstance(v, Relationship):
-        return json.dumps({"_LABEL": v.type, **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}},
-                          ensure_ascii=False, default=str)
-    if isinstance(v, Path):  # as the embedded store gives paths: nodes and relationships
-        return json.dumps({"_NODES": [json.loads(_plain(n)) for n in v.nodes],
-                           "_RELS": [json.loads(_plain(r)) for r in v.relationships]},
-                          ensure_ascii=False, default=str)
+    if isinstance(v, (Node, Relationship, Path)):
+        return json.dumps(_as_dict(v, ends), ensure_ascii=False, default=str)
+    if isinstance(v, list) and any(isinstance(x, (Node, Relationship, Path)) for x in v):
+        return json.dumps([_as_dict(x, ends) for x in v], ensure_ascii=False, default=str)
     if isinstance(v, (list, dict)):
         return _native(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False, default=str)
+    return _native(v)
+
+
+def _as_dict(v: Any, ends: dict[str, str]) -> Any:
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(v, Node):
+        return {"_LABEL": next(iter(v.labels), None), **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}}
+    if isinstance(v, Relationship):
+        out = {"_LABEL": v.type, **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}}
+        a, b = ends.get(v.start_node.element_id), ends.get(v.end_node.element_id)
+        if a is not None and b is not None:
+            out["edge_id"] = edge_id(v.type, a, b, out)
+        return out
+    if isinstance(v, Path):  # as the embedded store gives paths: nodes and relationships
+        return {"_NODES": [_as_dict(n, ends) for n in v.nodes], "_RELS": [_as_dict(r, ends) for r in v.relationships]}
     return _native(v)

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Protocol, runtime_checkable
 import polars as pl
 
 from credgraph.graph.build import GraphFrames, keyed_hash, normalise_search, pinyin_forms
-from credgraph.graph.model import ENTITY_LABELS, NODE_LABELS, REL_TYPES
+from credgraph.graph.model import ENTITY_LABELS, KEYED, NODE_LABELS, REL_TYPES
 from credgraph.identifiers import id_from_15, id_is_valid, normalise_code, org_code_is_valid, uscc_is_valid
 
 __all__ = [
@@ -161,7 +161,7 @@ class CypherStore:
         """Return expressions: node ids, node labels, node names, rel types, rel ratios, edge ids of path ``p``."""
         return (f"[n IN nodes({p}) | n.node_id], [n IN nodes({p}) | labels(n)[0]], [n IN nodes({p}) | n.name], "
                 f"[r IN relationships({p}) | type(r)], [r IN relationships({p}) | r.ratio], "
-                f"[r IN relationships({p}) | r.edge_id]")
+                f"[r IN relationships({p}) | {self.EID.format('r', '', '')}]")
 
     def _path_rows(self, rows: list[tuple]) -> list[tuple]:
         """The rows of ``_path_cols`` as (node ids, labels, names, types, ratios, edge ids)."""
@@ -511,6 +511,19 @@ class CypherStore:
 
     def close(self) -> None:  # pragma: no cover - overridden
         pass
+
+
+def edge_id_cypher(r: str, typ: str, ends: str) -> str:
+    """Cypher computing :func:`credgraph.graph.model.edge_id` of relationship variable ``r``, given
+    the dialect's expression of its type and of ``src|dst``.
+
+    >>> edge_id_cypher("r", "type(r)", "x")[:22]
+    "type(r) + '|' + x + CA"
+    """
+    out = f"{typ} + '|' + {ends}"
+    for k, types in KEYED.items():
+        out += f" + CASE WHEN {typ} IN {types!r} AND {r}.{k} IS NOT NULL AND {r}.{k} <> '' THEN '|' + {r}.{k} ELSE '' END"
+    return out
 
 
 def rows_to_frame(columns: list[str], rows: list[list[Any]]) -> pl.DataFrame:

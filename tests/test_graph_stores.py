@@ -189,14 +189,18 @@ def test_neo4j_killed_load_then_reload_gives_the_same_counts(request, tmp_path):
         g = small_frames()
         s.load(g)
         want = s.counts()
-        # a load killed midway: some nodes and one relationship written with another stamp, never swept
+        before = s.export_frames()
+        # a load killed midway: some nodes, a relationship to one of them, a relationship the
+        # frames lack between two real nodes and a second copy of a real one, never swept
         s._write_batches("UNWIND $rows AS row MERGE (n:LegalPerson {node_id: row.id}) SET n.load_id = $stamp",
                          [{"id": "ghost1"}, {"id": "ghost2"}], "killed")
-        s._write_batches("UNWIND $rows AS row MATCH (a:LegalPerson {node_id: 'ghost1'}), (b:LegalPerson "
-                         "{node_id: 'C1'}) MERGE (a)-[r:SHAREHOLDER_OF {edge_id: row.id}]->(b) SET r.load_id = $stamp",
-                         [{"id": "SHAREHOLDER_OF|ghost1|C1"}], "killed")
-        assert s.counts()["LegalPerson"] == 7
+        s._write_batches("UNWIND $rows AS row MATCH (a:LegalPerson {node_id: row.a}), (b:LegalPerson "
+                         "{node_id: row.b}) CREATE (a)-[r:SHAREHOLDER_OF]->(b)",
+                         [{"a": "ghost1", "b": "C1"}, {"a": "C2", "b": "C1"}, {"a": "C3", "b": "C1"}], "killed")
+        assert s.counts()["LegalPerson"] == 7 and s.counts()["SHAREHOLDER_OF"] == want["SHAREHOLDER_OF"] + 3
         assert s.load(g) == want
+        after = s.export_frames()
+        assert after[0].equals(before[0]) and after[1].equals(before[1])
         assert isinstance(s, Neo4jStore)
     finally:
         s.close()
