@@ -192,11 +192,11 @@ def test_neo4j_killed_load_then_reload_gives_the_same_counts(request, tmp_path):
         before = s.export_frames()
         # a load killed midway: some nodes, a relationship to one of them, a relationship the
         # frames lack between two real nodes and a second copy of a real one, never swept
-        s._write_batches("UNWIND $rows AS row MERGE (n:LegalPerson {node_id: row.id}) SET n.load_id = $stamp",
-                         [{"id": "ghost1"}, {"id": "ghost2"}], "killed")
-        s._write_batches("UNWIND $rows AS row MATCH (a:LegalPerson {node_id: row.a}), (b:LegalPerson "
-                         "{node_id: row.b}) CREATE (a)-[r:SHAREHOLDER_OF]->(b)",
-                         [{"a": "ghost1", "b": "C1"}, {"a": "C2", "b": "C1"}, {"a": "C3", "b": "C1"}], "killed")
+        s._write_batches("UNWIND $id AS id MERGE (n:LegalPerson {node_id: id}) SET n.load_id = $stamp",
+                         pl.DataFrame({"id": ["ghost1", "ghost2"]}), "killed")
+        s._write_batches("UNWIND range(0, size($a) - 1) AS i MATCH (a:LegalPerson {node_id: $a[i]}), "
+                         "(b:LegalPerson {node_id: $b[i]}) CREATE (a)-[r:SHAREHOLDER_OF]->(b)",
+                         pl.DataFrame({"a": ["ghost1", "C2", "C3"], "b": ["C1", "C1", "C1"]}), "killed")
         assert s.counts()["LegalPerson"] == 7 and s.counts()["SHAREHOLDER_OF"] == want["SHAREHOLDER_OF"] + 3
         assert s.load(g) == want
         after = s.export_frames()
