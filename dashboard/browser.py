@@ -7,7 +7,8 @@ of the dashboard's), and never downloads a browser: ``executable_path`` is Debia
 
 * :func:`serve` starts the app on a free loopback port for a workspace and stops it after;
 * :func:`idle` / :func:`settle` wait until Streamlit has finished the current script run;
-* :func:`see` waits for a text; :func:`clean` asserts that no stack trace is shown;
+* :func:`see` waits for a text, :func:`visible` for any locator (checking every 20 ms:
+  timings stay exact); :func:`clean` asserts that no stack trace is shown;
 * :func:`graph_frame`, :func:`cy_nodes`, :func:`cy_count`, :func:`wait_nodes`,
   :func:`node_point`, :func:`fit` reach into the st-link-analysis canvas (Cytoscape) to
   read what is drawn and to click or double-click a node where it is on the screen.
@@ -43,6 +44,7 @@ __all__ = [
     "see",
     "serve",
     "settle",
+    "visible",
     "wait_nodes",
 ]
 
@@ -99,11 +101,12 @@ def chromium() -> Iterator[object]:
             b.close()
 
 
-def idle(page, quiet_ms: int = 100, timeout_ms: float = 120_000) -> None:
+def idle(page, quiet_ms: int = 100, timeout_ms: float = 120_000, poll_ms: int = 50) -> None:
     """Wait ``quiet_ms``, then until no script run is in progress (Streamlit's status widget
     no longer says Running or Connecting)."""
-    page.wait_for_timeout(quiet_ms)
-    page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=50)
+    if quiet_ms:
+        page.wait_for_timeout(quiet_ms)
+    page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=poll_ms)
 
 
 def settle(page, quiet_ms: int = 600) -> None:
@@ -113,9 +116,22 @@ def settle(page, quiet_ms: int = 600) -> None:
     page.wait_for_timeout(quiet_ms)
 
 
+def visible(locator, timeout: float = 60_000, poll_s: float = 0.02) -> None:
+    """Wait until ``locator`` is visible, checking every ``poll_s`` seconds.
+
+    Playwright's own ``wait_for`` checks ever less often (after 0, 20, 50, 100, 100 ms,
+    then every 500 ms), so what appears after 0.9 s is seen at 1.3 s: timings taken with
+    it are off by up to half a second. Same test (``is_visible``), asked every 20 ms."""
+    deadline = time.monotonic() + timeout / 1000
+    while not locator.is_visible():
+        if time.monotonic() > deadline:
+            locator.wait_for(state="visible", timeout=1)  # raises Playwright's own timeout error
+        time.sleep(poll_s)
+
+
 def see(page, text: str, timeout: float = 60_000) -> None:
     """Wait until ``text`` (a substring) is visible somewhere on the page."""
-    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout)
+    visible(page.get_by_text(text, exact=False).first, timeout)
 
 
 def clean(page) -> None:
@@ -127,7 +143,7 @@ def clean(page) -> None:
 
 def graph_frame(page, index: int = 0, timeout: float = 60_000):
     """The Frame of the ``index``-th graph component on the page (waits until it is shown)."""
-    page.locator(GRAPH_IFRAME).nth(index).wait_for(state="visible", timeout=timeout)
+    visible(page.locator(GRAPH_IFRAME).nth(index), timeout)
     frames = [f for f in page.frames if "st_link_analysis" in f.url]
     assert frames, "the graph component did not load"
     return frames[min(index, len(frames) - 1)]
@@ -175,8 +191,11 @@ def node_point(page, frame, node_id: str, index: int = 0, centre: bool = False) 
     near the left edge may lie under the component's panel of the selected node's details)."""
     iframe = page.locator(GRAPH_IFRAME).nth(index)
     iframe.scroll_into_view_if_needed()
-    if centre:
-        frame.evaluate(f"(id) => {CY}.center({CY}.$id(id))", node_id)
+    if not frame.evaluate(f"(id) => {CY}.$id(id).length", node_id):
+        raise AssertionError(f"node {node_id} is not drawn on the canvas")
+    if centre:  # panned by hand: Cytoscape's cy.center(node) here blocks the page for 20 s, then crashes it
+        frame.evaluate(f"(id) => {{ const cy = {CY}; const p = cy.$id(id).position(); const z = cy.zoom(); "
+                       "cy.pan({x: cy.width() / 2 - p.x * z, y: cy.height() / 2 - p.y * z}); }", node_id)
     last = None
     for _ in range(60):
         p = frame.evaluate(f"(id) => {{ const n = {CY}.$id(id); const r = document.getElementById('cy')"

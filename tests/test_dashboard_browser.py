@@ -239,8 +239,12 @@ def test_inspection_list_preview_and_downloads(page, site):
     page.get_by_role("button", name="Draw 生成名单").click()
     see(page, "enterprises drawn")
     see(page, "Preview 预览")
-    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    chart = page.locator("div.cg-bars")
+    chart.wait_for(state="visible")
     page.locator('[data-testid="stDataFrame"], table.cg-table').last.wait_for(state="visible")
+    # one bar per grade, titled with the number drawn: together the whole list
+    bars = [chart.locator("div.cg-col").nth(i).get_attribute("title") for i in range(chart.locator("div.cg-col").count())]
+    assert len(bars) == 6 and sum(float(b.split(": ")[1]) for b in bars) == len(site["inspection_ids"])
     page.wait_for_timeout(1500)
     clean(page)
     shot(page, "06-inspection")

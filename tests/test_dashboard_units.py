@@ -455,3 +455,28 @@ def test_cli_serves_on_loopback_and_stops_with_its_server(city, tmp_path):
         time.sleep(0.3)
     else:
         raise AssertionError("the Streamlit server outlived the command")
+
+
+def test_canvas_place_keeps_drawn_nodes_where_they_are_and_puts_new_ones_by_their_anchor():
+    import math
+
+    c = Canvas()
+    c.add_nodes([{"node_id": "C", "label": "LegalPerson", "name": "C"}])
+    c.centre = "C"
+    c.add_nodes([{"node_id": f"a{i}", "label": "NaturalPerson", "name": f"a{i}"} for i in range(25)])
+    c.add_edges([{"src": f"a{i}", "dst": "C", "type": "SHAREHOLDER_OF", "ratio": 0.04} for i in range(25)])
+    assert c.place(anchor="C") == 26 and c.pos["C"] == (0.0, 0.0)
+    before, version = dict(c.pos), c.version
+    c.add_nodes([{"node_id": f"b{i}", "label": "LegalPerson", "name": f"b{i}"} for i in range(9)])
+    c.add_edges([{"src": "a3", "dst": f"b{i}", "type": "LEGAL_REP_OF"} for i in range(9)])
+    assert c.place(anchor="a3") == 9 and c.version > version
+    assert all(c.pos[n] == p for n, p in before.items())  # what was drawn does not move
+    near = [math.dist(c.pos[f"b{i}"], c.pos["a3"]) for i in range(9)]
+    far = [math.dist(c.pos[f"b{i}"], c.pos["C"]) for i in range(9)]
+    assert sum(near) < sum(far)  # the new nodes gather by the node expanded
+    pts = list(c.pos.values())
+    assert min(math.dist(p, q) for i, p in enumerate(pts) for q in pts[:i]) > 20  # none piled up
+    el = c.elements("kind", {}, {})
+    assert {n["data"]["id"]: (n["position"]["x"], n["position"]["y"]) for n in el["nodes"]} == c.pos
+    c.remove_nodes(["b0"])
+    assert "b0" not in c.pos and c.place() == 0

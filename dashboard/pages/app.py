@@ -20,6 +20,13 @@ from credgraph.dashboard.ui import PAGES, STYLE
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 st.set_page_config(page_title="credgraph · 信用关系网络", layout="wide")  # no page_icon: a Material one is fetched from Google
+# The explorer's graph component, imported on the first page (its first import takes a
+# second) and in a script run: there it registers its files with the server (imported in
+# another thread, they would not be served).
+try:
+    import st_link_analysis  # noqa: F401,E402
+except ImportError:  # pragma: no cover - the explorer page says so
+    pass
 st.html(STYLE)  # style only: Streamlit puts it out of the page flow
 
 _HERE = Path(__file__).parent

@@ -1,7 +1,9 @@
 """Network explorer: an interactive graph (st-link-analysis).
 
 Click a node to select it (its details, and the path ends); double-click it to expand its
-neighbours. A supernode (more neighbours than a page) is expanded selectively: by
+neighbours. Node positions are computed on the server (:meth:`Canvas.place`) and drawn with
+Cytoscape's ``preset`` layout: a change is drawn at once, without a layout animation, and an
+expansion leaves the nodes already drawn where they were. A supernode (more neighbours than a page) is expanded selectively: by
 relationship type, by risk, top N, page by page, with the total always shown. Two nodes
 can be joined by the paths between them.
 """
@@ -54,6 +56,7 @@ def expand(node_id: str, offset: int = 0, rank: str | None = None, types: list |
     c.add_nodes(page["nodes"])
     c.add_edges(page["edges"])
     added = [n for n in c.nodes if n not in before]
+    c.place(anchor=node_id)
     c.expanded[node_id] = {"total": page["total"], "shown": added, "offset": offset, "rank": rank, "types": types,
                            "by_type": page["by_type"], "page": len(page["nodes"])}
     name = c.nodes[node_id]["name"]
@@ -75,14 +78,29 @@ def load_centre(node_id: str) -> None:
     c.version += 1
 
 
+def select(node_id: str) -> None:
+    """Make ``node_id`` the last selected node (the last two are the path's ends)."""
+    sel = [x for x in st.session_state.get("explorer_sel", []) if x != node_id]
+    st.session_state.explorer_sel = (sel + [node_id])[-2:]
+
+
 def on_graph_event() -> None:
-    """The component reported a click, double-click or removal: update the canvas before redrawing."""
+    """The component reported a click, double-click or removal: update the canvas before redrawing.
+
+    A double-click is reported by our own ``open`` event on Cytoscape's ``dbltap`` rather
+    than the component's ``expand`` node action: the component sends its events through
+    one 100 ms debounce, so the ``open`` of a double-click replaces the ``pick`` of its
+    first click and the server runs once; the ``expand`` action would come 150 ms later
+    still, after a separate run for the click."""
     ev = st.session_state.get(GRAPH_KEY)
     if not ev or ev.get("timestamp") == st.session_state.get("explorer_ts"):
         return
     st.session_state.explorer_ts = ev.get("timestamp")
     action, data = ev.get("action"), ev.get("data") or {}
     ui.log.debug("graph event %s", action)
+    if action == "open" and data.get("target_group") == "nodes":
+        action, data = "expand", {"node_ids": [data["target_id"]]}
+        select(data["node_ids"][0])
     try:
         if action == "expand":
             for nid in data.get("node_ids", [])[:1]:
@@ -95,8 +113,7 @@ def on_graph_event() -> None:
                 else:
                     say(f"{canvas().nodes[nid]['name']}: all {info['total']:,} neighbours are shown")
         elif action == "pick" and data.get("target_group") == "nodes":
-            sel = [x for x in st.session_state.get("explorer_sel", []) if x != data["target_id"]]
-            st.session_state.explorer_sel = (sel + [data["target_id"]])[-2:]
+            select(data["target_id"])
         elif action == "remove":
             canvas().remove_nodes(data.get("node_ids", []))
     except DashboardError as exc:
@@ -151,36 +168,30 @@ def _board() -> None:
     # always the same elements before the graph, so Streamlit keeps the same component
     # (a message appearing or not must not remount the canvas and lose its layout)
     msg_box = st.container()
+    msg = st.session_state.pop("explorer_msg", None)
+    if msg:
+        getattr(msg_box, msg[0])(msg[1])
     if not c.nodes:
-        msg = st.session_state.pop("explorer_msg", None)
-        if msg:
-            getattr(msg_box, msg[0])(msg[1])
         st.info("load an entity (its id from Search), or open a shell cluster from its page")
         return
 
     main, side = st.columns([3, 1])
     a = w.analysis()
-    # The side panel first: a button pressed there changes the canvas before it is drawn, in
-    # this same run (a second run would send the canvas twice). Text that depends on the
-    # canvas is written into placeholders once the actions are done.
-    big_before = _supernodes(c)
+    # The side panel's buttons act in callbacks, which Streamlit runs before the script: the
+    # canvas drawn here already shows their effect, in one run. (The side panel is sent
+    # before the graph: sent first, the component's frame did not get its arguments.)
     with side:
         _side_panel(w, c, a)
-    if set(_supernodes(c)) != set(big_before):
-        st.rerun(scope="fragment")  # a new supernode needs its paging form
-    msg = st.session_state.pop("explorer_msg", None)
-    if msg:
-        getattr(msg_box, msg[0])(msg[1])
-
     mode = st.session_state.get("ex_colour", "risk")
+    c.place()  # nodes a path or a hand-over brought (an expansion placed its own)
     elements = c.elements(mode, a.risk_of, a.grade_of, w.cfg.analytics.check_risky_related)
-    layout = {"name": "fcose", "animate": False, "randomize": True, "fit": True, "padding": 30,
-              "nodeDimensionsIncludeLabels": True, "nodeRepulsion": 6000, "idealEdgeLength": 80,
-              "_version": c.version}
+    # positions come with the elements; the layout only fits the view, again whenever the
+    # canvas changed (its version is part of the layout, which the component reruns on change)
+    layout = {"name": "preset", "fit": True, "padding": 30, "animate": False, "_version": c.version}
     with main:
         st_link_analysis(elements, layout=layout, node_styles=node_styles(mode), edge_styles=edge_styles(),
-                         height=620, key=GRAPH_KEY, on_change=on_graph_event, node_actions=["expand", "remove"],
-                         events=[Event("pick", "tap", "node")])
+                         height=620, key=GRAPH_KEY, on_change=on_graph_event, node_actions=["remove"],
+                         events=[Event("pick", "tap", "node"), Event("open", "dbltap", "node")])
         st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas · click a node to select it, "
                    "double-click to expand it · risk bands: grey none, green low, orange medium, red high")
 
@@ -196,79 +207,113 @@ def _supernodes(c: Canvas) -> dict:
     return {k: v for k, v in c.expanded.items() if (v["total"] > v["page"] or v["offset"] > 0) and k in c.nodes}
 
 
+def _action(fn):
+    """A side-panel callback: a clear message on the page instead of a stack trace."""
+    def run(*args):
+        try:
+            fn(*args)
+        except DashboardError as exc:
+            say(str(exc), "error")
+        except Exception as exc:  # noqa: BLE001 - a page must never show a trace
+            ui.log.exception("explorer action failed")
+            say(f"this could not be done ({type(exc).__name__}: {exc}); the details are in the dashboard's log",
+                "error")
+    return run
+
+
+@_action
+def _do_expand(nid: str) -> None:
+    expand(nid)
+    canvas().version += 1
+
+
+@_action
+def _do_remove(nid: str) -> None:
+    canvas().remove_nodes([nid])
+    canvas().version += 1
+
+
+@_action
+def _do_page(nid: str, how: str) -> None:
+    """◀ / apply / ▶ of a supernode's paging form (its widgets' values are in the session)."""
+    c = canvas()
+    info = c.expanded.get(nid)
+    if info is None:
+        return
+    step = settings()["limit"]
+    off = max(info["offset"] - step, 0) if how == "prev" else info["offset"] + step if how == "next" else 0
+    if off >= info["total"]:
+        off = info["offset"]
+    ss = st.session_state
+    rank = ss.get(f"sr_{nid}", info["rank"])
+    expand(nid, offset=off, rank=rank, types=ss.get(f"st_{nid}") or None)
+    c.version += 1
+
+
+@_action
+def _do_paths(key_a: str, key_b: str) -> None:
+    ss = st.session_state
+    find_paths(ss[key_a], ss[key_b], ss["path_hops"])
+
+
+@_action
+def _do_clear() -> None:
+    canvas().clear()
+    st.session_state.pop("explorer_paths", None)
+    st.session_state.explorer_loaded_id = ui.query_id()
+
+
 def _side_panel(w, c: Canvas, a) -> None:
-    """Selection (expand, remove, profile), supernode paging, paths, clear — acting at once."""
+    """Selection (expand, remove, profile), supernode paging, paths, clear — acting at once
+    (in callbacks, before the next run draws the canvas)."""
     sel = [x for x in st.session_state.get("explorer_sel", []) if x in c.nodes]
     st.markdown("**selected 选中**")
-    chosen = st.empty()
-    if sel:
-        nid = sel[-1]
-        b1, b2 = st.columns(2)
-        if b1.button("expand 展开", key="btn_expand"):
-            expand(nid)
-            c.version += 1
-        if b2.button("remove 移除", key="btn_remove"):
-            c.remove_nodes([nid])
-            c.version += 1
-    sel = [x for x in sel if x in c.nodes]
     if sel:
         nid = sel[-1]
         d = c.nodes[nid]
-        with chosen.container():
-            st.write(f"{d['name']}  \n{ui.entity_label(d['kind'])} · risk {ui.num(a.risk_of.get(nid), 3)}"
-                     + (f" · grade {a.grade_of[nid]}" if nid in a.grade_of else ""))
-            if d["kind"] in ("LegalPerson", "NaturalPerson"):
-                ui.page_link("profile", "→ profile 画像", nid)
+        b1, b2 = st.columns(2)
+        b1.button("expand 展开", key="btn_expand", on_click=_do_expand, args=(nid,))
+        b2.button("remove 移除", key="btn_remove", on_click=_do_remove, args=(nid,))
+        st.write(f"{d['name']}  \n{ui.entity_label(d['kind'])} · risk {ui.num(a.risk_of.get(nid), 3)}"
+                 + (f" · grade {a.grade_of[nid]}" if nid in a.grade_of else ""))
+        if d["kind"] in ("LegalPerson", "NaturalPerson"):
+            ui.page_link("profile", "→ profile 画像", nid)
     else:
-        chosen.caption("click a node")
+        st.caption("click a node")
 
     big = _supernodes(c)
     if big:
         st.markdown("**supernodes 超级节点**")
     for nid, info in big.items():
         name = c.nodes[nid]["name"]
-        head = st.empty()
+        lo, hi = info["offset"] + 1, info["offset"] + info["page"]
+        st.write(f"{name}: {lo}–{hi} of **{info['total']:,}** neighbours")
+        st.caption(", ".join(f"{REL_TEXT.get(t, t)} {n:,}" for t, n in sorted(info["by_type"].items())))
         with st.form(f"super_{nid}", border=True):
-            types = st.multiselect("types", sorted(info["by_type"]), default=[t for t in info["types"]
-                                                                              if t in info["by_type"]],
-                                   format_func=lambda t: REL_TEXT.get(t, t), key=f"st_{nid}")
-            rank = st.radio("by", ("relationship", "risk"), horizontal=True, key=f"sr_{nid}",
-                            index=0 if info["rank"] == "relationship" else 1)
+            st.multiselect("types", sorted(info["by_type"]), default=[t for t in info["types"] if t in info["by_type"]],
+                           format_func=lambda t: REL_TEXT.get(t, t), key=f"st_{nid}")
+            st.radio("by", ("relationship", "risk"), horizontal=True, key=f"sr_{nid}",
+                     index=0 if info["rank"] == "relationship" else 1)
             p1, p2, p3 = st.columns(3)
-            prev = p1.form_submit_button("◀")
-            apply = p2.form_submit_button("apply")
-            nxt = p3.form_submit_button("▶")
-        if prev or apply or nxt:
-            step = settings()["limit"]
-            off = max(info["offset"] - step, 0) if prev else info["offset"] + step if nxt else 0
-            if off >= info["total"]:
-                off = info["offset"]
-            expand(nid, offset=off, rank=rank, types=types or None)
-            c.version += 1
-        now = c.expanded.get(nid, info)
-        lo, hi = now["offset"] + 1, now["offset"] + now["page"]
-        with head.container():
-            st.write(f"{name}: {lo}–{hi} of **{now['total']:,}** neighbours")
-            st.caption(", ".join(f"{REL_TEXT.get(t, t)} {n:,}" for t, n in sorted(now["by_type"].items())))
+            p1.form_submit_button("◀", on_click=_do_page, args=(nid, "prev"))
+            p2.form_submit_button("apply", on_click=_do_page, args=(nid, "apply"))
+            p3.form_submit_button("▶", on_click=_do_page, args=(nid, "next"))
 
     st.markdown("**path 路径**")
-    sel = [x for x in sel if x in c.nodes]  # a page of a supernode may have taken some away
     ids = list(c.nodes)
     fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
     da = ids.index(sel[0]) if len(sel) == 2 else 0
     db = ids.index(sel[1]) if len(sel) == 2 else min(1, len(ids) - 1)
+    key_a, key_b = f"path_a_{'-'.join(sel)}", f"path_b_{'-'.join(sel)}"
     with st.form("path_form", border=False):
-        pa = st.selectbox("from", ids, index=da, format_func=fmt, key=f"path_a_{'-'.join(sel)}")
-        pb = st.selectbox("to", ids, index=db, format_func=fmt, key=f"path_b_{'-'.join(sel)}")
-        hops = st.slider("max links", 1, 6, w.cfg.dashboard.path_max_hops)
-        go = st.form_submit_button("find paths 查找路径")
-    if go:
-        find_paths(pa, pb, hops)
-    if st.button("clear canvas 清空", key="btn_clear"):
-        c.clear()
-        st.session_state.pop("explorer_paths", None)
-        st.session_state.explorer_loaded_id = ui.query_id()
-        st.rerun()
+        st.selectbox("from", ids, index=da, format_func=fmt, key=key_a)
+        st.selectbox("to", ids, index=db, format_func=fmt, key=key_b)
+        # a select box, not a slider: the slider's code (with a date library) would be one more
+        # thing for the browser to load on the explorer's first visit
+        st.selectbox("max links", range(1, 7), index=min(max(w.cfg.dashboard.path_max_hops, 1), 6) - 1,
+                     key="path_hops")
+        st.form_submit_button("find paths 查找路径", on_click=_do_paths, args=(key_a, key_b))
+    st.button("clear canvas 清空", key="btn_clear", on_click=_do_clear)
 
 
 st.title("Network explorer 关系网络")

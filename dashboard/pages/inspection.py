@@ -50,7 +50,9 @@ with ui.guard("inspection"):
         alloc = listing.allocation.select("grade", "pool", "drawn", "ratio")
         ui.table(alloc.with_columns(pl.col("ratio").map_elements(ui.pct, return_dtype=pl.Utf8)))
         st.subheader("Targets by grade 按等级")
-        st.bar_chart(alloc.select("grade", "drawn").to_pandas(), x="grade", y="drawn", sort=False, height=220)
+        # six bars, drawn at once (a Vega-Lite chart first loads and compiles its library)
+        st.html(ui.bar_html(alloc["grade"].to_list(), alloc["drawn"].to_list(), height=220,
+                            title="targets drawn per grade"))
     with right:
         st.subheader("Preview 预览")
         cols = [c for c in ("name", "uscc", "grade", "score", "selection", "reason", "indicators", "node_id")
