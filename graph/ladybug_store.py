@@ -4,9 +4,11 @@ No server: the graph is one file, ``<workspace>/graph/ladybug/graph.lbug``. Dial
 differences from Neo4j stay in this module:
 
 * LadybugDB declares its schema: one node table per label, one relationship table per
-  type with every allowed (source label, target label) pair. Every relationship table
-  gets the same property columns (ratio, capital, role, record_ids; null where the model
-  has none) so that a pattern over several types can read any of them.
+  type with every allowed (source label, target label) pair. A relationship table holds
+  its type's properties, plus ``ratio`` and ``role`` (null where the model has none) on
+  every table, because the shared queries read them on any relationship: a pattern over
+  several tables reads a missing property as null, but over tables that all lack it the
+  query is refused.
 * List properties (``record_ids``, ``names``) are stored as JSON array text
   (``["r1","r2"]``): LadybugDB's bulk load of ``STRING[]`` columns costs about twice a
   string's, and nothing queries inside them. The API returns them as lists.
@@ -46,9 +48,18 @@ __all__ = ["LadybugStore", "DB_FILE"]
 DB_FILE = "graph.lbug"
 # lists are stored as JSON array text (see the module docstring)
 _TYPES = {"str": "STRING", "float": "DOUBLE", "int": "INT64", "bool": "BOOLEAN", "date": "DATE", "list": "STRING"}
-#: Stored columns of every relationship table (the model's relationship properties but edge_id).
+#: Columns of the relationship frames the store keeps (the model's relationship properties but edge_id).
 REL_COLUMNS = {"ratio": pl.Float64, "capital": pl.Float64, "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
 _REL_DDL = {"ratio": "DOUBLE", "capital": "DOUBLE", "role": "STRING", "record_ids": "STRING"}
+#: Read by the shared queries on any relationship, so every table has them (null where the model has none).
+_REL_EVERYWHERE = ("ratio", "role")
+
+
+def _rel_columns(rel_type: str) -> list[str]:
+    """The stored columns of one relationship table: its model properties (an unused null
+    column costs load time), plus the ones shared queries read on any relationship."""
+    own = {p.name for p in REL_TYPES[rel_type].props}
+    return [c for c in REL_COLUMNS if c in own or c in _REL_EVERYWHERE]
 _LIST_PROPS = {p.name for spec in (*NODE_LABELS.values(), *REL_TYPES.values()) for p in spec.props
                if p.dtype == "list"}
 
@@ -162,7 +173,7 @@ class LadybugStore(CypherStore):
             conn.execute(f"CREATE NODE TABLE IF NOT EXISTS {lab}({cols}, PRIMARY KEY(node_id))")
         for t, spec in REL_TYPES.items():
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in spec.pairs)
-            cols = ", ".join(f"{c} {d}" for c, d in _REL_DDL.items())
+            cols = ", ".join(f"{c} {_REL_DDL[c]}" for c in _rel_columns(t))
             conn.execute(f"CREATE REL TABLE IF NOT EXISTS {t}({pairs}, {cols})")
 
     # --------------------------------------------------------------------------- load
@@ -190,9 +201,9 @@ class LadybugStore(CypherStore):
                         for (sl, dl), g in f.group_by(["src_label", "dst_label"], maintain_order=True):
                             if sl is None or dl is None:
                                 continue
-                            df = g.select("src", "dst", *[pl.col(c).cast(d) if c in g.columns
-                                                          else pl.lit(None, d).alias(c)
-                                                          for c, d in REL_COLUMNS.items()]
+                            df = g.select("src", "dst", *[pl.col(c).cast(REL_COLUMNS[c]) if c in g.columns
+                                                          else pl.lit(None, REL_COLUMNS[c]).alias(c)
+                                                          for c in _rel_columns(t)]
                                           ).with_columns(_to_json("record_ids"))
                             conn.execute(f"COPY {t} FROM $df (from='{sl}', to='{dl}')", {"df": df})
                         step(t, f.height)
@@ -217,7 +228,8 @@ class LadybugStore(CypherStore):
         edges = {}
         for t in REL_TYPES:
             res = self._conn.execute(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id AS src, b.node_id AS dst, "
-                                     + ", ".join(f"r.{c} AS {c}" for c in REL_COLUMNS))
+                                     + ", ".join(f"r.{c} AS {c}" if c in _rel_columns(t) else
+                                                 f"CAST(NULL AS {_REL_DDL[c]}) AS {c}" for c in REL_COLUMNS))
             df = res.get_as_pl()
             schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, **REL_COLUMNS}
             edges[t] = df.select([_from_json(c) if c in _LIST_PROPS else pl.col(c).cast(d)
