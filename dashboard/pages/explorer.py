@@ -178,10 +178,8 @@ def _board() -> None:
     main, side = st.columns([3, 1])
     a = w.analysis()
     # The side panel's buttons act in callbacks, which Streamlit runs before the script: the
-    # canvas drawn here already shows their effect, in one run. (The side panel is sent
-    # before the graph: sent first, the component's frame did not get its arguments.)
-    with side:
-        _side_panel(w, c, a)
+    # canvas drawn here already shows their effect, in one run. The graph is sent before the
+    # side panel, so the browser starts loading the component's frame as early as it can.
     mode = st.session_state.get("ex_colour", "risk")
     c.place()  # nodes a path or a hand-over brought (an expansion placed its own)
     elements = c.elements(mode, a.risk_of, a.grade_of, w.cfg.analytics.check_risky_related)
@@ -194,6 +192,8 @@ def _board() -> None:
                          events=[Event("pick", "tap", "node"), Event("open", "dbltap", "node")])
         st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas · click a node to select it, "
                    "double-click to expand it · risk bands: grey none, green low, orange medium, red high")
+    with side:
+        _side_panel(w, c, a)
 
     paths = st.session_state.get("explorer_paths")
     if paths is not None and paths.height:
