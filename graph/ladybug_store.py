@@ -121,8 +121,28 @@ class LadybugStore(CypherStore):
             raise StoreError(f"{self.file}: cannot open the embedded graph ({exc}); "
                              "is another credgraph process writing it?") from None
         self._conn = lb.Connection(self._db)
-        if not self.read_only:
+        self._stale = self._stale_format(self._conn)
+        if not self.read_only and not self._stale:
             self._ensure_schema(self._conn)
+
+    @staticmethod
+    def _stale_format(conn) -> str | None:
+        """Why a graph file written by an earlier credgraph cannot be read, or None (lists were
+        ``STRING[]`` and relationships stored ``edge_id`` before)."""
+        def columns(table: str) -> dict[str, str]:
+            try:
+                return {r[1]: r[2] for r in conn.execute(f"CALL table_info('{table}') RETURN *").get_all()}
+            except RuntimeError:
+                return {}  # no such table (no graph yet)
+
+        lists = columns("LegalPerson").get("record_ids", _TYPES["list"])
+        if lists != _TYPES["list"] or "edge_id" in columns("HAS_RECORD"):
+            return "it was built by an earlier version of credgraph; rebuild it with `credgraph graph load`"
+        return None
+
+    def _need_current(self) -> None:
+        if self._stale:
+            raise StoreError(f"{self.file}: {self._stale}")
 
     def close(self) -> None:
         for attr in ("_ro_conn", "_ro_db", "_conn", "_db"):
@@ -134,6 +154,7 @@ class LadybugStore(CypherStore):
     def _rows(self, cypher: str, params: dict | None = None) -> list[tuple]:
         if self._conn is None:
             raise StoreError("the embedded store is closed")
+        self._need_current()
         res = self._conn.execute(cypher, params or {})
         return [tuple(r) for r in res.get_all()]
 
@@ -218,6 +239,7 @@ class LadybugStore(CypherStore):
     # ------------------------------------------------------------------------- export
     def export_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The stored graph as the contract's (nodes, edges) frames."""
+        self._need_current()
         nodes = {}
         for lab in NODE_LABELS:
             cols = node_columns(lab)
@@ -241,6 +263,7 @@ class LadybugStore(CypherStore):
     def query(self, cypher: str, params: dict | None = None, row_limit: int | None = None,
               timeout: float | None = None) -> QueryResult:
         """Run an analyst's Cypher on a read-only handle: writes are refused by the database."""
+        self._need_current()
         lb = _ladybug()
         row_limit = self.cfg.graph.query_row_limit if row_limit is None else row_limit
         timeout = self.cfg.graph.query_timeout_s if timeout is None else timeout

@@ -222,6 +222,29 @@ def test_embedded_failed_load_keeps_the_previous_graph(tmp_path):
     s.close()
 
 
+def test_embedded_graph_of_an_earlier_format_asks_to_be_rebuilt(tmp_path):
+    import ladybug
+
+    from credgraph.graph.ladybug_store import DB_FILE, LadybugStore
+
+    folder = tmp_path / "graph" / "ladybug"
+    folder.mkdir(parents=True)
+    db = ladybug.Database(str(folder / DB_FILE))
+    conn = ladybug.Connection(db)
+    conn.execute("CREATE NODE TABLE LegalPerson(node_id STRING, record_ids STRING[], PRIMARY KEY(node_id))")
+    conn.close()
+    db.close()
+    old = LadybugStore(make_cfg(tmp_path), folder, read_only=True)
+    for call in (old.export_frames, lambda: old.search("华强"), lambda: old.query("MATCH (n) RETURN n")):
+        with pytest.raises(StoreError, match="earlier version of credgraph; rebuild it with `credgraph graph load`"):
+            call()
+    old.close()
+    store = LadybugStore(make_cfg(tmp_path), folder)  # the writer can still rebuild it
+    assert store.load(small_frames()) == small_frames().counts()
+    assert store.search("华强").height >= 1
+    store.close()
+
+
 def test_embedded_read_only_store_needs_a_graph(tmp_path):
     from credgraph.graph.store import open_store
 
