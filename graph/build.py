@@ -45,10 +45,12 @@ import polars as pl
 
 from credgraph.identifiers import id_is_valid, is_masked, mask_id, mask_phone, normalise_code
 from credgraph.graph.model import (
+    KEYED,
     NODE_LABELS,
     REL_TYPES,
     RELATION_TYPES,
     edge_columns,
+    edge_id_expr,
     node_columns,
 )
 
@@ -443,19 +445,17 @@ def _relationship_edges(records: pl.DataFrame, mentions: pl.DataFrame,
         pl.when(obj_first).then(pl.col("s")).otherwise(pl.col("o")).alias("dst"),
     )
     # one relationship per (type, src, dst), officers also per role
-    rel = rel.with_columns(pl.when(pl.col("type") == "OFFICER_OF").then(pl.col("role").fill_null(""))
+    rel = rel.with_columns(pl.when(pl.col("type").is_in(KEYED.get("role", []))).then(pl.col("role").fill_null(""))
                            .otherwise(pl.lit("")).alias("_key_role"))
     rel = rel.sort(["date", "record_id"], descending=[True, False], nulls_last=True)
     agg = rel.group_by(["type", "src", "dst", "_key_role"], maintain_order=True).agg(
         pl.col("record_id").unique().sort().alias("record_ids"),
         pl.col("ratio").drop_nulls().first(), pl.col("capital").drop_nulls().first(),
         pl.col("role").drop_nulls().first(),
-    ).with_columns(
-        pl.concat_str([pl.col("type"), pl.col("src"), pl.col("dst"), pl.col("_key_role")], separator="|")
-        .str.strip_chars_end("|").alias("edge_id"))
-    agg = _with_labels(agg, label_of)
-    out = {t: agg.filter(pl.col("type") == t).drop("type", "_key_role") for t in
-           ("SHAREHOLDER_OF", "LEGAL_REP_OF", "OFFICER_OF", "BRANCH_OF", "AGENT_OF")}
+    )
+    out = {t: _with_labels(agg.filter(pl.col("type") == t).with_columns(edge_id_expr(t)).drop("type", "_key_role"),
+                           label_of)
+           for t in ("SHAREHOLDER_OF", "LEGAL_REP_OF", "OFFICER_OF", "BRANCH_OF", "AGENT_OF")}
     return out, {"relationship_records_unresolved": unresolved, "relationship_self_loops": self_loops}
 
 
@@ -469,7 +469,7 @@ def _hub_edges(links: pl.DataFrame, type_: str, label_of: pl.DataFrame) -> pl.Da
     agg = links.group_by(["entity_id", "node_id"]).agg(
         pl.col("record_id").drop_nulls().unique().sort().alias("record_ids"))
     agg = agg.select(pl.col("entity_id").alias("src"), pl.col("node_id").alias("dst"), "record_ids").with_columns(
-        pl.format(type_ + "|{}|{}", "src", "dst").alias("edge_id"))
+        edge_id_expr(type_))
     agg = agg.join(label_of.rename({"node_id": "src", "label": "src_label"}), on="src", how="left")
     return agg.with_columns(pl.lit("Address" if type_ == "LOCATED_AT" else "Phone").alias("dst_label"))
 
@@ -552,7 +552,7 @@ def _record_frames(records: pl.DataFrame, mentions: pl.DataFrame,
     no_subject = nodes.height - links.filter(pl.col("role") == "subject")["record_id"].n_unique()
     edges = links.select(
         "src", pl.col("node_id").alias("dst"), "role", pl.concat_list("record_id").alias("record_ids"),
-    ).with_columns(pl.format("HAS_RECORD|{}|{}", "src", "dst").alias("edge_id")).unique("edge_id", keep="first")
+    ).with_columns(edge_id_expr("HAS_RECORD")).unique("edge_id", keep="first")
     edges = edges.join(label_of.rename({"node_id": "src", "label": "src_label"}), on="src", how="left").with_columns(
         pl.lit("CreditRecord").alias("dst_label"))
     # a record whose parties are all unresolved still exists as a node: it can be searched and repaired

@@ -39,8 +39,7 @@ import polars as pl
 
 from credgraph.atomic import atomic_dir
 from credgraph.graph.build import GraphFrames, contract_frames
-from credgraph.graph.model import KEYED as _KEYED
-from credgraph.graph.model import NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
+from credgraph.graph.model import KEYED, NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
 from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, edge_id_cypher, rows_to_frame
 
 __all__ = ["LadybugStore", "DB_FILE"]
@@ -55,11 +54,10 @@ _REL_DDL = {"ratio": "DOUBLE", "capital": "DOUBLE", "role": "STRING", "record_id
 _REL_EVERYWHERE = ("ratio", "role")
 
 
-def _rel_columns(rel_type: str) -> list[str]:
-    """The stored columns of one relationship table: its model properties (an unused null
-    column costs load time), plus the ones shared queries read on any relationship."""
-    own = {p.name for p in REL_TYPES[rel_type].props}
-    return [c for c in REL_COLUMNS if c in own or c in _REL_EVERYWHERE]
+#: Stored columns of each relationship table: its model properties (an unused null column
+#: costs load time), plus the ones shared queries read on any relationship.
+_REL_TABLE_COLUMNS = {t: [c for c in REL_COLUMNS if c in {p.name for p in spec.props} or c in _REL_EVERYWHERE]
+                      for t, spec in REL_TYPES.items()}
 _LIST_PROPS = {p.name for spec in (*NODE_LABELS.values(), *REL_TYPES.values()) for p in spec.props
                if p.dtype == "list"}
 
@@ -165,7 +163,7 @@ class LadybugStore(CypherStore):
                 f"properties(nodes({p}), 'name'), list_transform(rels({p}), x -> label(x)), "
                 f"properties(rels({p}), 'ratio'), list_transform(nodes({p}), x -> id(x)), "
                 f"list_transform(rels({p}), x -> x._src), "
-                + ", ".join(f"properties(rels({p}), '{k}')" for k in _KEYED))
+                + ", ".join(f"properties(rels({p}), '{k}')" for k in KEYED))
 
     def _path_rows(self, rows: list[tuple]) -> list[tuple]:
         out = []
@@ -173,7 +171,7 @@ class LadybugStore(CypherStore):
             eids = []
             for i, (t, src) in enumerate(zip(types, srcs)):
                 a, b = (ids[i], ids[i + 1]) if internal[i] == src else (ids[i + 1], ids[i])
-                eids.append(edge_id(t, a, b, {k: v[i] for k, v in zip(_KEYED, keys)}))
+                eids.append(edge_id(t, a, b, {k: v[i] for k, v in zip(KEYED, keys)}))
             out.append((ids, labels, names, types, ratios, eids))
         return out
 
@@ -194,7 +192,7 @@ class LadybugStore(CypherStore):
             conn.execute(f"CREATE NODE TABLE IF NOT EXISTS {lab}({cols}, PRIMARY KEY(node_id))")
         for t, spec in REL_TYPES.items():
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in spec.pairs)
-            cols = ", ".join(f"{c} {_REL_DDL[c]}" for c in _rel_columns(t))
+            cols = ", ".join(f"{c} {_REL_DDL[c]}" for c in _REL_TABLE_COLUMNS[t])
             conn.execute(f"CREATE REL TABLE IF NOT EXISTS {t}({pairs}, {cols})")
 
     # --------------------------------------------------------------------------- load
@@ -224,7 +222,7 @@ class LadybugStore(CypherStore):
                                 continue
                             df = g.select("src", "dst", *[pl.col(c).cast(REL_COLUMNS[c]) if c in g.columns
                                                           else pl.lit(None, REL_COLUMNS[c]).alias(c)
-                                                          for c in _rel_columns(t)]
+                                                          for c in _REL_TABLE_COLUMNS[t]]
                                           ).with_columns(_to_json("record_ids"))
                             conn.execute(f"COPY {t} FROM $df (from='{sl}', to='{dl}')", {"df": df})
                         step(t, f.height)
@@ -250,7 +248,7 @@ class LadybugStore(CypherStore):
         edges = {}
         for t in REL_TYPES:
             res = self._conn.execute(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id AS src, b.node_id AS dst, "
-                                     + ", ".join(f"r.{c} AS {c}" if c in _rel_columns(t) else
+                                     + ", ".join(f"r.{c} AS {c}" if c in _REL_TABLE_COLUMNS[t] else
                                                  f"CAST(NULL AS {_REL_DDL[c]}) AS {c}" for c in REL_COLUMNS))
             df = res.get_as_pl()
             schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, **REL_COLUMNS}

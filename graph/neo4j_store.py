@@ -37,7 +37,7 @@ import polars as pl
 
 from credgraph.graph.build import GraphFrames, contract_frames
 from credgraph.graph.model import NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
-from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, edge_id_cypher, rows_to_frame
+from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, rows_to_frame
 
 __all__ = ["Neo4jStore", "LOAD_STAMP"]
 
@@ -51,7 +51,6 @@ class Neo4jStore(CypherStore):
     """The graph in a Neo4j server named by ``graph.neo4j_uri`` (see the module docstring)."""
 
     backend = "neo4j"
-    EID = edge_id_cypher("{0}", "type({0})", "startNode({0}).node_id + '|' + endNode({0}).node_id")
 
     def __init__(self, cfg, database: str | None = None) -> None:
         super().__init__(cfg)
@@ -215,10 +214,10 @@ class Neo4jStore(CypherStore):
             rows = self._rows(f"MATCH (n:{lab}) RETURN " + ", ".join(f"n.{c}" for c in cols))
             nodes[lab] = pl.DataFrame(rows, schema=cols, orient="row")
         edges = {}
-        schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64,
+        schema = {"src": pl.Utf8, "dst": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64,
                   "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
         for t in REL_TYPES:
-            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, '', r.ratio, r.capital, "
+            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, r.ratio, r.capital, "
                               "r.role, r.record_ids")
             edges[t] = pl.DataFrame(rows, schema=schema, orient="row").with_columns(edge_id_expr(t))
         return contract_frames(nodes, edges)

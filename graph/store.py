@@ -132,15 +132,29 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 FUZZY_GRAM_MAX_DF = 1000
 
 
+def edge_id_cypher(r: str, typ: str, ends: str) -> str:
+    """Cypher computing :func:`credgraph.graph.model.edge_id` of relationship variable ``r``, given
+    the dialect's expression of its type and of ``src|dst``.
+
+    >>> edge_id_cypher("r", "type(r)", "x")[:22]
+    "type(r) + '|' + x + CA"
+    """
+    out = f"{typ} + '|' + {ends}"
+    for k, types in KEYED.items():
+        out += f" + CASE WHEN {typ} IN {types!r} AND {r}.{k} IS NOT NULL AND {r}.{k} <> '' THEN '|' + {r}.{k} ELSE '' END"
+    return out
+
+
 class CypherStore:
     """The query API over any Cypher backend; subclasses give ``_rows`` and the dialect."""
 
     backend = "abstract"
-    #: dialect: label of a node variable, type of a relationship variable (``{}`` is the variable),
-    #: edge id of relationship ``{0}`` joining nodes ``{1}`` and ``{2}`` (either way round).
+    #: dialect (standard Cypher here): label of a node variable, type of a relationship variable
+    #: (``{}`` is the variable), edge id of relationship ``{0}`` joining nodes ``{1}`` and ``{2}``
+    #: (either way round; no store keeps it, see :func:`edge_id_cypher`).
     LBL = "labels({})[0]"
     TYP = "type({})"
-    EID = "{0}.edge_id"
+    EID = edge_id_cypher("{0}", "type({0})", "startNode({0}).node_id + '|' + endNode({0}).node_id")
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -511,19 +525,6 @@ class CypherStore:
 
     def close(self) -> None:  # pragma: no cover - overridden
         pass
-
-
-def edge_id_cypher(r: str, typ: str, ends: str) -> str:
-    """Cypher computing :func:`credgraph.graph.model.edge_id` of relationship variable ``r``, given
-    the dialect's expression of its type and of ``src|dst``.
-
-    >>> edge_id_cypher("r", "type(r)", "x")[:22]
-    "type(r) + '|' + x + CA"
-    """
-    out = f"{typ} + '|' + {ends}"
-    for k, types in KEYED.items():
-        out += f" + CASE WHEN {typ} IN {types!r} AND {r}.{k} IS NOT NULL AND {r}.{k} <> '' THEN '|' + {r}.{k} ELSE '' END"
-    return out
 
 
 def rows_to_frame(columns: list[str], rows: list[list[Any]]) -> pl.DataFrame:
