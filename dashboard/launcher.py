@@ -16,8 +16,9 @@ from credgraph.dashboard.data import CONFIG_ENV, config_to_json
 
 __all__ = ["APP", "HOST", "launch", "streamlit_args", "wait_until_up", "url", "demo_hint"]
 
-#: The Streamlit script.
-APP = Path(__file__).parent / "pages" / "app.py"
+#: What `streamlit run` serves: the pages (pages/app.py) in an ASGI app that adds caching
+#: headers for the graph component (server.py).
+APP = Path(__file__).parent / "server.py"
 #: The dashboard listens on the loopback interface only.
 HOST = "127.0.0.1"
 

@@ -366,3 +366,31 @@ def test_nothing_loaded_from_the_internet(page, site):
         clean(page)
     page.wait_for_timeout(1000)
     assert EXTERNAL == [], f"requests left 127.0.0.1: {EXTERNAL[:5]}"
+
+
+def test_graph_component_files_are_cached_by_the_browser(page, site):
+    """The component's hashed scripts and font are served to be kept (Streamlit alone sends
+    no lifetime), so the explorer opened a second time loads none of them again."""
+    import urllib.request
+
+    def component_files(frame) -> dict[str, int]:
+        """URL -> bytes transferred, for the frame's scripts and fonts."""
+        entries = frame.evaluate("() => performance.getEntriesByType('resource')"
+                                 ".map(e => [e.name, e.transferSize])")
+        return {u: n for u, n in entries if u.endswith((".js", ".ttf"))}
+
+    open_page(page, site, f"explorer?id={site['company']}")
+    first = component_files(graph_frame(page))
+    assert any("bundle.js" in u for u in first) and any(u.endswith(".ttf") for u in first)
+    for u in first:
+        with urllib.request.urlopen(u) as r:
+            assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable", u
+    frame_url = graph_frame(page).url.split("?")[0]
+    with urllib.request.urlopen(frame_url) as r:  # the component's page itself is checked each time
+        assert r.headers["Cache-Control"] == "no-cache"
+
+    open_page(page, site, f"profile?id={site['company']}")
+    open_page(page, site, f"explorer?id={site['company']}")
+    again = component_files(graph_frame(page))
+    assert set(again) == set(first)
+    assert all(n == 0 for n in again.values()), f"fetched again: {[u for u, n in again.items() if n]}"
