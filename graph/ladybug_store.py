@@ -40,7 +40,8 @@ import polars as pl
 from credgraph.atomic import atomic_dir
 from credgraph.graph.build import GraphFrames, contract_frames
 from credgraph.graph.model import KEYED, NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
-from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, edge_id_cypher, rows_to_frame
+from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
+                                   edge_id_cypher, list_from_json, list_to_json, rows_to_frame)
 
 __all__ = ["LadybugStore", "DB_FILE"]
 
@@ -58,18 +59,6 @@ _REL_EVERYWHERE = ("ratio", "role")
 #: costs load time), plus the ones shared queries read on any relationship.
 _REL_TABLE_COLUMNS = {t: [c for c in REL_COLUMNS if c in {p.name for p in spec.props} or c in _REL_EVERYWHERE]
                       for t, spec in REL_TYPES.items()}
-_LIST_PROPS = {p.name for spec in (*NODE_LABELS.values(), *REL_TYPES.values()) for p in spec.props
-               if p.dtype == "list"}
-
-
-def _to_json(col: str) -> pl.Expr:
-    """A list-of-strings column as JSON array text (null stays null)."""
-    text = pl.struct(pl.col(col)).struct.json_encode().str.strip_prefix(f'{{"{col}":').str.strip_suffix("}")
-    return pl.when(pl.col(col).is_null()).then(None).otherwise(text).alias(col)
-
-
-def _from_json(col: str) -> pl.Expr:
-    return pl.col(col).str.json_decode(pl.List(pl.Utf8)).alias(col)
 
 
 def _eid_cypher(r: str, a: str, b: str) -> str:
@@ -175,12 +164,6 @@ class LadybugStore(CypherStore):
             out.append((ids, labels, names, types, ratios, eids))
         return out
 
-    def _node_values(self, label: str, values: dict) -> dict:
-        for k in _LIST_PROPS & values.keys():
-            if isinstance(values[k], str):
-                values[k] = json.loads(values[k])
-        return values
-
     def _var_length(self, types: str, lo: int, hi: int) -> str:
         return f"{types}* ACYCLIC {lo}..{hi}"
 
@@ -211,7 +194,7 @@ class LadybugStore(CypherStore):
                     self._ensure_schema(conn)
                     for lab in NODE_LABELS:
                         cols = node_columns(lab)
-                        df = frames.nodes[lab].select([_to_json(c) if c in _LIST_PROPS else pl.col(c) for c in cols])
+                        df = frames.nodes[lab].select([list_to_json(c) if c in LIST_PROPS else pl.col(c) for c in cols])
                         if df.height:
                             conn.execute(f"COPY {lab} FROM $df", {"df": df})
                         step(lab, df.height)
@@ -223,7 +206,7 @@ class LadybugStore(CypherStore):
                             df = g.select("src", "dst", *[pl.col(c).cast(REL_COLUMNS[c]) if c in g.columns
                                                           else pl.lit(None, REL_COLUMNS[c]).alias(c)
                                                           for c in _REL_TABLE_COLUMNS[t]]
-                                          ).with_columns(_to_json("record_ids"))
+                                          ).with_columns(list_to_json("record_ids"))
                             conn.execute(f"COPY {t} FROM $df (from='{sl}', to='{dl}')", {"df": df})
                         step(t, f.height)
                     conn.execute("CHECKPOINT")
@@ -243,7 +226,7 @@ class LadybugStore(CypherStore):
             cols = node_columns(lab)
             res = self._conn.execute(f"MATCH (n:{lab}) RETURN " + ", ".join(f"n.{c} AS {c}" for c in cols))
             df = res.get_as_pl()
-            nodes[lab] = df.select([_from_json(c) if c in _LIST_PROPS else pl.col(c).cast(d)
+            nodes[lab] = df.select([list_from_json(c) if c in LIST_PROPS else pl.col(c).cast(d)
                                     for c, d in cols.items()]) if df.height else pl.DataFrame(schema=cols)
         edges = {}
         for t in REL_TYPES:
@@ -252,7 +235,7 @@ class LadybugStore(CypherStore):
                                                  f"CAST(NULL AS {_REL_DDL[c]}) AS {c}" for c in REL_COLUMNS))
             df = res.get_as_pl()
             schema = {"src": pl.Utf8, "dst": pl.Utf8, "edge_id": pl.Utf8, **REL_COLUMNS}
-            edges[t] = df.select([_from_json(c) if c in _LIST_PROPS else pl.col(c).cast(d)
+            edges[t] = df.select([list_from_json(c) if c in LIST_PROPS else pl.col(c).cast(d)
                                   for c, d in schema.items() if c != "edge_id"]).with_columns(
                 edge_id_expr(t)).select(list(schema)) if df.height else pl.DataFrame(schema=schema)
         return contract_frames(nodes, edges)
@@ -337,9 +320,7 @@ def _clean(value: Any, ends: dict[tuple, str]) -> Any:
     if "_LABEL" not in value and "_ID" not in value:  # a path (_NODES, _RELS) or a map
         return {k: _clean(v, ends) for k, v in value.items()}
     out = {k: v for k, v in value.items() if k not in ("_ID", "_SRC", "_DST") and v is not None}
-    for k in _LIST_PROPS & out.keys():
-        if isinstance(out[k], str) and out[k].startswith("["):
-            out[k] = json.loads(out[k])
+    decode_lists(out)
     src, dst = value.get("_SRC"), value.get("_DST")
     if isinstance(src, dict) and isinstance(dst, dict) and value.get("_LABEL") in REL_TYPES:
         a, b = ends.get((src["table"], src["offset"])), ends.get((dst["table"], dst["offset"]))

@@ -11,16 +11,20 @@
 * **Load.** Batched transactions through ``execute_write`` (the driver retries transient
   errors, deadlocks included), each batch sent as one list per column and walked with
   ``UNWIND range(...)``, from two sessions at once so the server works on one batch while
-  the driver packs the next. Into an *empty* database:
-  nodes with CREATE, then relationships with CREATE grouped by type and end labels and
-  sorted by source, looking their ends up through the ``node_id`` constraints; the other
-  indexes are built after the data is in (one pass is far cheaper than updating them row
-  by row). Into a database that holds a graph (an earlier load, or one killed midway):
-  every index first, every relationship deleted, nodes merged on ``node_id`` and stamped
-  with the load's id, relationships created again, and then the nodes carrying another
+  the driver packs the next. Into an *empty* database: credgraph's indexes dropped,
+  nodes with CREATE, then the ``node_id`` constraints (one pass over the nodes costs far
+  less than updating an index per node), relationships with CREATE grouped by type and
+  end labels and sorted by source, looking their ends up through those constraints, then
+  the other indexes. Into a database that holds a graph (an earlier load, or one killed
+  midway): every index first, every relationship deleted, nodes merged on ``node_id`` and
+  stamped with the load's id, relationships created again, and then the nodes carrying another
   stamp (or none) deleted. So loading twice, or again after a killed load, gives exactly
   the same nodes and relationships. With the ``neo4j-rust-ext`` package installed the
   driver packs the batches in Rust (about 3x less Python CPU); it is optional.
+* **Lists as JSON text.** ``record_ids`` and ``names`` are stored as JSON array text, as
+  on the embedded store (:data:`credgraph.graph.store.LIST_PROPS`): a string costs the
+  server far less to write than a list, and analysts' Cypher reads the same on both
+  backends. The API, and analysts' results, give them as lists.
 * **Reads.** Internal queries run in read transactions; analysts' Cypher runs in a
   session opened with READ access, so the server refuses any write, with a per-query
   timeout and a row limit.
@@ -37,7 +41,8 @@ import polars as pl
 
 from credgraph.graph.build import GraphFrames, contract_frames
 from credgraph.graph.model import NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
-from credgraph.graph.store import CypherStore, QueryError, QueryResult, StoreError, rows_to_frame
+from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
+                                   list_from_json, list_to_json, rows_to_frame)
 
 __all__ = ["Neo4jStore", "LOAD_STAMP"]
 
@@ -85,25 +90,34 @@ class Neo4jStore(CypherStore):
             return s.execute_read(work)
 
     # ------------------------------------------------------------------------- schema
-    def ensure_schema(self, indexes: bool = True) -> None:
-        """Uniqueness constraints, then (``indexes``) the other indexes; idempotent.
-
-        The constraints come first because loading relationships looks their ends up
-        through them. A fresh load builds the other indexes only after the data is in:
-        populating an index in one pass is much cheaper than updating it row by row.
-        """
-        stmts = [f"CREATE CONSTRAINT {lab.lower()}_node_id IF NOT EXISTS FOR (n:{lab}) REQUIRE n.node_id IS UNIQUE"
-                 for lab in NODE_LABELS]
+    def _schema(self, indexes: bool = True) -> dict[str, str]:
+        """name -> statement of the uniqueness constraints and (``indexes``) the other indexes."""
+        stmts = {f"{lab.lower()}_node_id": f"CREATE CONSTRAINT {lab.lower()}_node_id IF NOT EXISTS "
+                 f"FOR (n:{lab}) REQUIRE n.node_id IS UNIQUE" for lab in NODE_LABELS}
         if indexes:
             for lab, props in _INDEXED.items():
                 for p in props:
-                    stmts.append(f"CREATE INDEX {lab.lower()}_{p} IF NOT EXISTS FOR (n:{lab}) ON (n.{p})")
-            stmts.append("CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:LegalPerson|NaturalPerson) "
-                         "ON EACH [n.name, n.search_text]")
+                    stmts[f"{lab.lower()}_{p}"] = f"CREATE INDEX {lab.lower()}_{p} IF NOT EXISTS FOR (n:{lab}) ON (n.{p})"
+            stmts["entity_names"] = ("CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:LegalPerson|NaturalPerson) "
+                                     "ON EACH [n.name, n.search_text]")
+        return stmts
+
+    def ensure_schema(self, indexes: bool = True) -> None:
+        """Uniqueness constraints, then (``indexes``) the other indexes; idempotent."""
         with self.driver.session(database=self.database) as s:
-            for st in stmts:
+            for st in self._schema(indexes).values():
                 s.run(st).consume()
             s.run("CALL db.awaitIndexes(3600)").consume()
+
+    def _drop_schema(self) -> None:
+        """Drop credgraph's constraints and indexes (only done while the model's labels hold no node)."""
+        names = self._schema()
+        with self.driver.session(database=self.database) as s:
+            for name, kind in [tuple(r.values()) for r in s.run("SHOW CONSTRAINTS YIELD name, type RETURN name, 'CONSTRAINT'")
+                               ] + [tuple(r.values()) for r in s.run("SHOW INDEXES YIELD name, owningConstraint "
+                                                                     "WHERE owningConstraint IS NULL RETURN name, 'INDEX'")]:
+                if name in names:
+                    s.run(f"DROP {kind} {name} IF EXISTS").consume()
 
     # --------------------------------------------------------------------------- load
     def _write_batches(self, cypher: str, frame: pl.DataFrame, stamp: str, batch_size: int | None = None) -> None:
@@ -141,18 +155,23 @@ class Neo4jStore(CypherStore):
     def load(self, frames: GraphFrames, progress=None) -> dict[str, int]:
         """Write ``frames`` into the server and delete whatever an earlier load left that they lack.
 
-        Into an empty database: nodes and relationships with CREATE, then the secondary
-        indexes. Into a database holding a graph (an earlier load, or one killed midway):
-        every index first, the relationships deleted, nodes merged on ``node_id`` and
-        stamped, relationships created, then the nodes this load did not stamp deleted.
+        Into an empty database: nodes with CREATE and no index to update (credgraph's are
+        dropped), then the ``node_id`` constraints built in one pass, relationships with
+        CREATE, then the other indexes. Into a database holding a graph (an earlier load,
+        or one killed midway): every index first, the relationships deleted, nodes merged on
+        ``node_id`` and stamped, relationships created, then the nodes this load did not
+        stamp deleted. List properties are written as JSON text (:data:`LIST_PROPS`).
         """
         step = progress or (lambda what, n: None)
         stamp = uuid.uuid4().hex
-        # Into an empty database CREATE is safe and several times faster than MERGE; a load
-        # killed midway leaves a non-empty database, so the next load merges and sweeps.
-        self.ensure_schema(indexes=False)
+        # Into an empty database CREATE is safe and several times faster than MERGE, and
+        # building an index once the nodes are in costs far less than updating it per node
+        # (a third of the node phase); a load killed midway leaves a non-empty database, so
+        # the next load merges and sweeps, with every index in place.
         fresh = not any(self._rows(f"MATCH (n:{lab}) RETURN 1 LIMIT 1") for lab in NODE_LABELS)
-        if not fresh:
+        if fresh:
+            self._drop_schema()
+        else:
             self.ensure_schema()
             self._delete_relationships()
         jobs = []
@@ -162,11 +181,14 @@ class Neo4jStore(CypherStore):
             # a reload sets exactly the frame's properties (drops stale ones; nulls are not stored)
             write = (f"CREATE (n:{lab} {props})" if fresh else
                      f"MERGE (n:{lab} {{node_id: $node_id[i]}}) SET n = {props}, n.{LOAD_STAMP} = $stamp")
-            jobs.append((f"UNWIND range(0, size($node_id) - 1) AS i {write}", frames.nodes[lab].select(cols)))
+            jobs.append((f"UNWIND range(0, size($node_id) - 1) AS i {write}",
+                         frames.nodes[lab].select(list_to_json(c) if c in LIST_PROPS else c for c in cols)))
         self._write_parallel(jobs, stamp)
         for lab, (_, f) in zip(NODE_LABELS, jobs):
             step(lab, f.height)
         del jobs
+        if fresh:  # relationships find their ends through these
+            self.ensure_schema(indexes=False)
         for t in REL_TYPES:
             f = frames.edges[t]
             jobs = []
@@ -177,7 +199,8 @@ class Neo4jStore(CypherStore):
                 jobs.append((f"UNWIND range(0, size($src) - 1) AS i MATCH (a:{sl} {{node_id: $src[i]}}) "
                              f"MATCH (b:{dl} {{node_id: $dst[i]}}) "
                              f"CREATE (a)-[r:{t} {{{', '.join(f'{c}: ${c}[i]' for c in props)}}}]->(b)",
-                             g.select("src", "dst", *props).sort("src", "dst")))
+                             g.select("src", "dst", *(list_to_json(c) if c in LIST_PROPS else c for c in props))
+                             .sort("src", "dst")))
             self._write_parallel(jobs, stamp)
             step(t, sum(g.height for _, g in jobs))
         if fresh:
@@ -212,14 +235,17 @@ class Neo4jStore(CypherStore):
         for lab in NODE_LABELS:
             cols = node_columns(lab)
             rows = self._rows(f"MATCH (n:{lab}) RETURN " + ", ".join(f"n.{c}" for c in cols))
-            nodes[lab] = pl.DataFrame(rows, schema=cols, orient="row")
+            stored = {c: pl.Utf8 if c in LIST_PROPS else d for c, d in cols.items()}
+            nodes[lab] = pl.DataFrame(rows, schema=stored, orient="row").with_columns(
+                list_from_json(c) for c in cols if c in LIST_PROPS)
         edges = {}
         schema = {"src": pl.Utf8, "dst": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64,
-                  "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
+                  "role": pl.Utf8, "record_ids": pl.Utf8}
         for t in REL_TYPES:
             rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, r.ratio, r.capital, "
                               "r.role, r.record_ids")
-            edges[t] = pl.DataFrame(rows, schema=schema, orient="row").with_columns(edge_id_expr(t))
+            edges[t] = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+                list_from_json("record_ids"), edge_id_expr(t))
         return contract_frames(nodes, edges)
 
     # -------------------------------------------------------------------------- query
@@ -305,9 +331,10 @@ def _as_dict(v: Any, ends: dict[str, str]) -> Any:
     from neo4j.graph import Node, Path, Relationship
 
     if isinstance(v, Node):
-        return {"_LABEL": next(iter(v.labels), None), **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}}
+        return decode_lists({"_LABEL": next(iter(v.labels), None),
+                             **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}})
     if isinstance(v, Relationship):
-        out = {"_LABEL": v.type, **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}}
+        out = decode_lists({"_LABEL": v.type, **{k: _native(x) for k, x in v.items() if k != LOAD_STAMP}})
         a, b = ends.get(v.start_node.element_id), ends.get(v.end_node.element_id)
         if a is not None and b is not None:
             out["edge_id"] = edge_id(v.type, a, b, out)

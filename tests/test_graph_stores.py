@@ -206,6 +206,42 @@ def test_neo4j_killed_load_then_reload_gives_the_same_counts(request, tmp_path):
         s.close()
 
 
+@pytest.mark.neo4j
+def test_neo4j_fresh_load_builds_every_index_and_a_killed_one_recovers(request, tmp_path):
+    """A load into an empty database writes its nodes with no index and builds the indexes
+    after; killed before that, the next load still ends with every constraint and index."""
+    s = open_backend("neo4j", tmp_path, request)
+    try:
+        g = small_frames()
+
+        def schema() -> dict[str, str]:
+            with s.driver.session() as ses:
+                return {r["name"]: r["state"] for r in ses.run("SHOW INDEXES YIELD name, state")}
+
+        s.load(g)
+        want, before = s.counts(), s.export_frames()
+        expected = set(s._schema())
+        assert expected <= set(schema()) and {schema()[n] for n in expected} == {"ONLINE"}
+        name = g.nodes["LegalPerson"]["name"][0]
+        with s.driver.session() as ses:
+            hits = [r["id"] for r in ses.run("CALL db.index.fulltext.queryNodes('entity_names', $q) "
+                                             "YIELD node RETURN node.node_id AS id", q=f'"{name}"')]
+        assert g.nodes["LegalPerson"]["node_id"][0] in hits
+
+        # killed during the node phase of a fresh load: some nodes in, no index at all
+        s.clear()
+        s._drop_schema()
+        assert not expected & set(schema())
+        s._write_batches("UNWIND range(0, size($node_id) - 1) AS i CREATE (n:LegalPerson {node_id: $node_id[i]})",
+                         g.nodes["LegalPerson"].select("node_id").head(3), "killed")
+        assert s.load(g) == want
+        assert expected <= set(schema())
+        after = s.export_frames()
+        assert after[0].equals(before[0]) and after[1].equals(before[1])
+    finally:
+        s.close()
+
+
 def test_embedded_failed_load_keeps_the_previous_graph(tmp_path):
     from credgraph.graph.ladybug_store import LadybugStore
 
