@@ -109,10 +109,13 @@ class GraphConfig:
     #: Where `credgraph neo4j start` keeps the server's jars (lib/, plugins/) and, per Bolt port,
     #: its instances (instances/<port>/: conf, data, logs), outside the repository.
     neo4j_home: str = "~/.cache/credgraph/neo4j"
-    #: JVM heap of the local Neo4j server (Java size: 512m, 1g, 2g).
-    neo4j_heap: str = "1g"
-    #: Page cache of the local Neo4j server (the store's hot part kept in memory).
-    neo4j_pagecache: str = "1g"
+    #: JVM heap of the local Neo4j server (Java size: 512m, 1g, 2g). 4g holds a load's batches
+    #: and 2-hop queries on a city of 1M entities (the graph benchmark's size) with room to spare.
+    neo4j_heap: str = "4g"
+    #: Page cache of the local Neo4j server (the store's hot part kept in memory). The 1M-entity
+    #: benchmark ran with 8g; 4g leaves a 24 GiB machine room for the analytics and the dashboard
+    #: beside it. The server takes the memory only as it uses it.
+    neo4j_pagecache: str = "4g"
     #: Seconds `credgraph neo4j start` waits for Bolt to answer.
     neo4j_start_timeout_s: float = 180.0
     #: Key for the keyed hash (HMAC-SHA256) of ID numbers and phones stored in the graph.
