@@ -109,7 +109,8 @@ def test_server_layout_and_configuration_are_local_and_locked_down():
     for line in ("server.default_listen_address=127.0.0.1", "server.bolt.listen_address=:7687",
                  "server.http.enabled=false", "server.https.enabled=false", "dbms.security.auth_enabled=true",
                  "dbms.usage_report.enabled=false", "dbms.security.allow_csv_import_from_file_urls=false",
-                 "server.memory.heap.max_size=1g", "server.memory.pagecache.size=1g"):
+                 f"server.memory.heap.max_size={cfg.graph.neo4j_heap}",
+                 f"server.memory.pagecache.size={cfg.graph.neo4j_pagecache}"):
         assert line in conf.splitlines(), line
     test = srv.config_for_tests(cfg)
     assert srv.layout(test).instance.name == "17687" and test.graph.neo4j_password != cfg.graph.neo4j_password
