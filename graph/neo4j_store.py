@@ -111,13 +111,16 @@ class Neo4jStore(CypherStore):
 
     def _drop_schema(self) -> None:
         """Drop credgraph's constraints and indexes (only done while the model's labels hold no node)."""
-        names = self._schema()
+        ours = self._schema()
         with self.driver.session(database=self.database) as s:
-            for name, kind in [tuple(r.values()) for r in s.run("SHOW CONSTRAINTS YIELD name, type RETURN name, 'CONSTRAINT'")
-                               ] + [tuple(r.values()) for r in s.run("SHOW INDEXES YIELD name, owningConstraint "
-                                                                     "WHERE owningConstraint IS NULL RETURN name, 'INDEX'")]:
-                if name in names:
-                    s.run(f"DROP {kind} {name} IF EXISTS").consume()
+            constraints = [r["name"] for r in s.run("SHOW CONSTRAINTS YIELD name")]
+            # an index a constraint owns goes with its constraint
+            indexes = [r["name"] for r in s.run("SHOW INDEXES YIELD name, owningConstraint "
+                                                "WHERE owningConstraint IS NULL RETURN name")]
+            for kind, names in (("CONSTRAINT", constraints), ("INDEX", indexes)):
+                for name in names:
+                    if name in ours:
+                        s.run(f"DROP {kind} {name} IF EXISTS").consume()
 
     # --------------------------------------------------------------------------- load
     def _write_batches(self, cypher: str, frame: pl.DataFrame, stamp: str, batch_size: int | None = None) -> None:
