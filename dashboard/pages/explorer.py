@@ -300,10 +300,16 @@ def _side_panel(w, c: Canvas, a) -> None:
             p3.form_submit_button("▶", on_click=_do_page, args=(nid, "next"))
 
     st.markdown("**path 路径**")
+    if not sel:
+        # the form comes with the first selection: its three select boxes are a third of
+        # what the browser draws when the explorer opens
+        st.caption("click a node, then another: the path's ends")
+        st.button("clear canvas 清空", key="btn_clear", on_click=_do_clear)
+        return
     ids = list(c.nodes)
     fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
-    da = ids.index(sel[0]) if len(sel) == 2 else 0
-    db = ids.index(sel[1]) if len(sel) == 2 else min(1, len(ids) - 1)
+    da = ids.index(sel[0])
+    db = ids.index(sel[1]) if len(sel) == 2 else next((i for i, x in enumerate(ids) if x != sel[0]), da)
     key_a, key_b = f"path_a_{'-'.join(sel)}", f"path_b_{'-'.join(sel)}"
     with st.form("path_form", border=False):
         st.selectbox("from", ids, index=da, format_func=fmt, key=key_a)
