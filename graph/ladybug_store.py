@@ -39,7 +39,8 @@ import polars as pl
 
 from credgraph.atomic import atomic_dir
 from credgraph.graph.build import GraphFrames, contract_frames
-from credgraph.graph.model import KEYED, NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
+from credgraph.graph.model import (KEYED, NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns,
+                                   polars_dtype, rel_prop_columns)
 from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
                                    edge_id_cypher, list_from_json, list_to_json, rows_to_frame)
 
@@ -49,8 +50,8 @@ DB_FILE = "graph.lbug"
 # lists are stored as JSON array text (see the module docstring)
 _TYPES = {"str": "STRING", "float": "DOUBLE", "int": "INT64", "bool": "BOOLEAN", "date": "DATE", "list": "STRING"}
 #: Columns of the relationship frames the store keeps (the model's relationship properties but edge_id).
-REL_COLUMNS = {"ratio": pl.Float64, "capital": pl.Float64, "role": pl.Utf8, "record_ids": pl.List(pl.Utf8)}
-_REL_DDL = {"ratio": "DOUBLE", "capital": "DOUBLE", "role": "STRING", "record_ids": "STRING"}
+REL_COLUMNS = {c: polars_dtype(d) for c, d in rel_prop_columns().items()}
+_REL_DDL = {c: _TYPES[d] for c, d in rel_prop_columns().items()}
 #: Read by the shared queries on any relationship, so every table has them (null where the model has none).
 _REL_EVERYWHERE = ("ratio", "role")
 

@@ -59,6 +59,7 @@ __all__ = [
     "RELATION_TYPES",
     "node_columns",
     "edge_columns",
+    "rel_prop_columns",
     "polars_dtype",
     "KEYED",
     "edge_id",
@@ -213,6 +214,21 @@ def edge_id_expr(rel_type: str):
     for k in REL_TYPES[rel_type].key:
         out = pl.when(pl.col(k).is_not_null() & (pl.col(k) != "")).then(out + "|" + pl.col(k)).otherwise(out)
     return out.alias("edge_id")
+
+
+def rel_prop_columns() -> dict:
+    """Property name -> model dtype of the relationship properties a store keeps: the union of
+    every type's, but ``edge_id`` (computed from the ends, see :func:`edge_id`).
+
+    >>> rel_prop_columns()
+    {'ratio': 'float', 'capital': 'float', 'role': 'str', 'record_ids': 'list'}
+    """
+    out: dict[str, str] = {}
+    for spec in REL_TYPES.values():
+        for p in spec.props:
+            if p.name != "edge_id":
+                out.setdefault(p.name, p.dtype)
+    return out
 
 
 def polars_dtype(dtype: str):

@@ -40,7 +40,8 @@ from typing import Any
 import polars as pl
 
 from credgraph.graph.build import GraphFrames, contract_frames
-from credgraph.graph.model import NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns
+from credgraph.graph.model import (NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns, polars_dtype,
+                                   rel_prop_columns)
 from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
                                    list_from_json, list_to_json, rows_to_frame)
 
@@ -49,7 +50,7 @@ __all__ = ["Neo4jStore", "LOAD_STAMP"]
 #: Property holding the id of the load that wrote a node or relationship.
 LOAD_STAMP = "load_id"
 _INDEXED = {"LegalPerson": ("uscc", "org_code", "reg_no"), "NaturalPerson": ("id_hash",), "Phone": ("phone_hash",)}
-_REL_PROPS = ("ratio", "capital", "role", "record_ids")
+_REL_PROPS = tuple(rel_prop_columns())
 
 
 class Neo4jStore(CypherStore):
@@ -242,11 +243,12 @@ class Neo4jStore(CypherStore):
             nodes[lab] = pl.DataFrame(rows, schema=stored, orient="row").with_columns(
                 list_from_json(c) for c in cols if c in LIST_PROPS)
         edges = {}
-        schema = {"src": pl.Utf8, "dst": pl.Utf8, "ratio": pl.Float64, "capital": pl.Float64,
-                  "role": pl.Utf8, "record_ids": pl.Utf8}
+        # lists arrive as their stored JSON text
+        schema = {"src": pl.Utf8, "dst": pl.Utf8,
+                  **{c: pl.Utf8 if c in LIST_PROPS else polars_dtype(d) for c, d in rel_prop_columns().items()}}
         for t in REL_TYPES:
-            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, r.ratio, r.capital, "
-                              "r.role, r.record_ids")
+            rows = self._rows(f"MATCH (a)-[r:{t}]->(b) RETURN a.node_id, b.node_id, "
+                              + ", ".join(f"r.{c}" for c in _REL_PROPS))
             edges[t] = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
                 list_from_json("record_ids"), edge_id_expr(t))
         return contract_frames(nodes, edges)

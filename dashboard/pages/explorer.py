@@ -263,6 +263,23 @@ def _do_clear() -> None:
     st.session_state.explorer_loaded_id = ui.query_id()
 
 
+def _path_form(c: Canvas, sel: list[str], max_hops: int) -> None:
+    """From, to (the selected nodes, changeable) and the number of links; finds the paths."""
+    ids = list(c.nodes)
+    fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
+    da = ids.index(sel[0])
+    db = ids.index(sel[1]) if len(sel) == 2 else next((i for i, x in enumerate(ids) if x != sel[0]), da)
+    key_a, key_b = f"path_a_{'-'.join(sel)}", f"path_b_{'-'.join(sel)}"
+    with st.form("path_form", border=False):
+        st.selectbox("from", ids, index=da, format_func=fmt, key=key_a)
+        st.selectbox("to", ids, index=db, format_func=fmt, key=key_b)
+        # a select box, not a slider: the slider's code (with a date library) would be one more
+        # thing for the browser to load on the explorer's first visit
+        st.selectbox("max links", range(1, 7), index=min(max(max_hops, 1), 6) - 1,
+                     key="path_hops")
+        st.form_submit_button("find paths 查找路径", on_click=_do_paths, args=(key_a, key_b))
+
+
 def _side_panel(w, c: Canvas, a) -> None:
     """Selection (expand, remove, profile), supernode paging, paths, clear — acting at once
     (in callbacks, before the next run draws the canvas)."""
@@ -300,25 +317,12 @@ def _side_panel(w, c: Canvas, a) -> None:
             p3.form_submit_button("▶", on_click=_do_page, args=(nid, "next"))
 
     st.markdown("**path 路径**")
-    if not sel:
-        # the form comes with the first selection: its three select boxes are a third of
-        # what the browser draws when the explorer opens
+    if sel:
+        _path_form(c, sel, w.cfg.dashboard.path_max_hops)
+    else:
+        # the form comes with the first selected node: its three select boxes are a third
+        # of what the browser draws when the explorer opens
         st.caption("click a node, then another: the path's ends")
-        st.button("clear canvas 清空", key="btn_clear", on_click=_do_clear)
-        return
-    ids = list(c.nodes)
-    fmt = lambda x: c.nodes[x]["name"] if x in c.nodes else x  # noqa: E731
-    da = ids.index(sel[0])
-    db = ids.index(sel[1]) if len(sel) == 2 else next((i for i, x in enumerate(ids) if x != sel[0]), da)
-    key_a, key_b = f"path_a_{'-'.join(sel)}", f"path_b_{'-'.join(sel)}"
-    with st.form("path_form", border=False):
-        st.selectbox("from", ids, index=da, format_func=fmt, key=key_a)
-        st.selectbox("to", ids, index=db, format_func=fmt, key=key_b)
-        # a select box, not a slider: the slider's code (with a date library) would be one more
-        # thing for the browser to load on the explorer's first visit
-        st.selectbox("max links", range(1, 7), index=min(max(w.cfg.dashboard.path_max_hops, 1), 6) - 1,
-                     key="path_hops")
-        st.form_submit_button("find paths 查找路径", on_click=_do_paths, args=(key_a, key_b))
     st.button("clear canvas 清空", key="btn_clear", on_click=_do_clear)
 
 
