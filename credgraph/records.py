@@ -29,6 +29,7 @@ __all__ = [
     "RELATIONS",
     "EVENT_TYPES",
     "EVENT_STATUSES",
+    "IDENTIFIER_SCHEMES",
     "mention_id",
     "polars_schema",
 ]
@@ -80,7 +81,29 @@ _PARTY = [
     ("id_number", "str", "resident ID: 18 characters, validated; 15-digit converted; may be masked with *"),
     ("address", "str", "address as written"),
     ("phone", "str", "phone as written"),
+    ("birth_date", "date", "date of birth (natural persons)"),
+    ("gender", "str", "M or F (natural persons)"),
+    ("nationality", "str", "country or region, ISO 3166 alpha-2 where known (CN, HK, US, ...)"),
+    ("email", "str", "e-mail address, lower-cased"),
+    ("identifiers", "str", 'JSON array of typed identifiers, e.g. [{"scheme": "passport", "value": "E12345678"}]; '
+                           "see IDENTIFIER_SCHEMES"),
 ]
+
+#: Identifier schemes a record may carry in ``*_identifiers`` (scheme -> meaning). The
+#: PRC codes with their own columns (uscc, org_code, reg_no, id_number) may appear here too.
+IDENTIFIER_SCHEMES = {
+    "cn_resident_id": "PRC resident ID number (居民身份证), GB 11643",
+    "cn_uscc": "unified social credit code (统一社会信用代码), GB 32100",
+    "cn_org_code": "organisation code (组织机构代码), GB 11714",
+    "cn_reg_no": "15-digit business registration number (注册号)",
+    "passport": "passport number (any country; pair with nationality)",
+    "hk_macau_permit": "Mainland travel permit for Hong Kong and Macau residents (回乡证)",
+    "taiwan_permit": "Mainland travel permit for Taiwan residents (台胞证)",
+    "national_id": "another country's national person number (SSN-like), kept as given",
+    "company_number": "another country's company register number, kept as given",
+    "tax_id": "a tax identification number, kept as given",
+    "other": "any other identifier, kept as given",
+}
 
 PARTY_FIELDS = tuple(n for n, _, _ in _PARTY)
 
@@ -111,6 +134,7 @@ _FIELDS = [
     Field("industry", "str", "industry as written"),
     Field("count", "int", "a count: insured staff, months in arrears"),
     Field("extra", "str", "JSON object of source columns the spec did not map"),
+    Field("user_id", "str", "the user's own id of the source row (the spec's ``id_column``), carried to the entities"),
 ]
 
 FIELDS: tuple[Field, ...] = tuple(_FIELDS)
