@@ -130,6 +130,11 @@ class GraphConfig:
     #: Row limit and timeout (seconds) of analysts' read-only Cypher.
     query_row_limit: int = 1000
     query_timeout_s: float = 30.0
+    #: Most bytes (rows as JSON text) an analyst's result may hold; the rows beyond are cut.
+    query_max_bytes: int = 16 * 1024 * 1024
+    #: Neo4j's cap on the memory of one transaction (the local server's db.memory.transaction.max):
+    #: a query building a huge value is stopped by the server instead of exhausting it.
+    neo4j_transaction_max: str = "1g"
     #: Neighbours returned per page by the neighbourhood query (the total is always counted).
     neighbourhood_limit: int = 50
     #: Most rows a neighbourhood, path or search query reads from the store before ranking.

@@ -27,7 +27,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["current_generation", "interrupted_load", "begin_load", "finish_load", "target_lock_path",
+__all__ = ["current_generation", "interrupted_load", "begin_load", "finish_load", "target_lock_path", "load_graph",
            "loading_path", "generation_path", "pid_alive"]
 
 
@@ -108,3 +108,24 @@ def finish_load(cfg, counts: dict[str, int]) -> dict:
     except FileNotFoundError:
         pass
     return gen
+
+
+def load_graph(cfg, store, frames, progress=None, wait: float = 0.0) -> dict[str, int]:
+    """Load ``frames`` into ``store`` as one generation: under the workspace's ``graph-load`` lock and
+    the target's lock, marked loading first and complete (a new generation) only at the end.
+
+    Raises :class:`credgraph.security.locks.LockBusy` naming the other load when one runs.
+    """
+    import contextlib
+
+    from credgraph.security.locks import path_lock, workspace_lock
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(workspace_lock(cfg, "graph-load", command="credgraph graph load", wait=wait))
+        if cfg.graph.backend != "neo4j":  # the Neo4j store takes the server's lock itself
+            stack.enter_context(path_lock(target_lock_path(cfg), "graph load", command="credgraph graph load",
+                                          wait=wait))
+        begin_load(cfg)
+        counts = store.load(frames, progress=progress)
+        finish_load(cfg, counts)
+    return counts
