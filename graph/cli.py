@@ -289,7 +289,8 @@ def register(app: typer.Typer) -> None:
         try:
             res = store.query(cypher, params, row_limit=limit, timeout=timeout)
         except QueryError as exc:
-            _fail(f"query refused: {exc}")
+            msg = str(exc)
+            _fail(f"query refused: {msg[len('refused: '):] if msg.startswith('refused: ') else msg}")
         finally:
             store.close()
         if out is not None:
