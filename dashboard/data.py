@@ -836,6 +836,11 @@ class Workbench:
                 raise DashboardError(f"no mention {exc.args[0]!r} in the last resolution") from None
             except (JudgementError, ResolutionError) as exc:
                 raise DashboardError(str(exc)) from None
+            from credgraph.dashboard.auth import current_actor, record_event
+            from credgraph.resolution.judgements import append_journal
+
+            append_journal(self.entities_dir, j.row(-1, named=True))  # kept even if a resolve runs now
+            record_event(self.cfg, current_actor(), "review", target=f"{left} / {right}", decision=decision, who=who)
             write_parquet(j, self.entities_dir / "judgements.parquet")
             res.judgements = j
             return j
@@ -849,6 +854,9 @@ class Workbench:
         if not text:
             raise DashboardError("type a Cypher query, e.g. MATCH (c:LegalPerson) RETURN c.name LIMIT 10")
         d = self.cfg.dashboard
+        from credgraph.dashboard.auth import current_actor, record_event
+
+        record_event(self.cfg, current_actor(), "query", cypher=text[:2000])
         try:
             res = self._call("query", text, None, d.cypher_row_limit, d.cypher_timeout_s)
         except QueryError as exc:
