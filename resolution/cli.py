@@ -99,12 +99,16 @@ def register(app: typer.Typer) -> None:
         cfg = _config()
         rec_path = records or cfg.workspace_path / "records" / "records.parquet"
         out_dir = _entities_dir(cfg, out)
+        lock = workspace_lock(cfg, "resolve", command="credgraph resolve")
         try:
-            lock = workspace_lock(cfg, "resolve", command="credgraph resolve")
             lock.__enter__()
         except LockBusy as exc:
             _fail(f"resolve refused: {exc}")
-        frame = _read_records(rec_path)
+        try:
+            frame = _read_records(rec_path)
+        except BaseException:
+            lock.__exit__(None, None, None)
+            raise
         previous = None
         judgements = None
         try:
@@ -127,7 +131,7 @@ def register(app: typer.Typer) -> None:
         except ResolutionError as exc:
             _fail(str(exc))
         finally:
-            lock.__exit__(None, None, None)
+            lock.__exit__(None, None, None)  # also on errors: an in-process caller may run again
         run = res.run
         con = Console()
         con.print(f"run {run['run']}: {run['mentions']:,} mentions → {run['entities']:,} entities "

@@ -26,7 +26,7 @@ and results are cut at a row limit and a byte limit.
 >>> check_query("LOAD FROM '/etc/passwd' RETURN *")
 Traceback (most recent call last):
 ...
-credgraph.security.gate.GateError: refused: `LOAD` is not allowed in an analyst's query (read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)
+credgraph.security.gate.GateError: refused: `LOAD` is not allowed: analysts' queries are read-only (read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)
 >>> check_query("RETURN 1; COPY (MATCH (n) RETURN n) TO '/tmp/x.csv'")
 Traceback (most recent call last):
 ...
@@ -225,7 +225,7 @@ def check_query(text: str) -> None:
     first = toks[0]
     if first.kind != "word" or first.text.upper() not in _FIRST:
         word = first.text if first.kind in ("word", "qname") else first.text
-        raise GateError(f"refused: `{word}` is not allowed in an analyst's query "
+        raise GateError(f"refused: `{word}` is not allowed: analysts' queries are read-only "
                         "(read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)")
     skip_to = -1
     for k, t in enumerate(toks):
@@ -244,7 +244,7 @@ def check_query(text: str) -> None:
             skip_to = _call(toks, k)
             continue
         if t.kind == "word" and up in FORBIDDEN:
-            raise GateError(f"refused: `{t.text}` is not allowed in an analyst's query "
+            raise GateError(f"refused: `{t.text}` is not allowed: analysts' queries are read-only "
                             "(read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)")
         if _next_sym(toks, k) == "(":
             if t.kind == "word" and up in READ_KEYWORDS and t.text.lower() not in FUNCTIONS:
