@@ -50,6 +50,7 @@ def run_demo(cfg, entities: int, seed: int, console) -> None:
     from credgraph.analytics import demo_step as analytics_step
     from credgraph.dashboard import demo_hint
     from credgraph.graph import StoreError, build_from_workspace, open_store
+    from credgraph.graph.generation import load_graph
     from credgraph.loaders import LoadError, load_specs
     from credgraph.resolution import ResolutionError, evaluate, resolve, write_resolution
     from credgraph.synth import generate_city
@@ -91,7 +92,7 @@ def run_demo(cfg, entities: int, seed: int, console) -> None:
     try:
         store = open_store(cfg)
         try:
-            counts = store.load(frames)
+            counts = load_graph(cfg, store, frames)  # one complete generation, under the load locks
         finally:
             store.close()
     except StoreError as exc:

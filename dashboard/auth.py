@@ -107,7 +107,12 @@ def login_gate(cfg) -> tuple[str, str]:
         record_event(cfg, name.strip(), "login", role=role)
         _set_cookie(token)
         st.rerun()
-    st.caption("ask an administrator for an account: `credgraph users add NAME --role investigator`")
+    from credgraph.security.users import list_users
+
+    if not list_users(cfg):
+        st.warning("no users yet: an administrator adds one with `credgraph users add NAME --role admin`")
+    else:
+        st.caption("ask an administrator for an account: `credgraph users add NAME --role investigator`")
     st.stop()
     raise AssertionError("unreachable")  # st.stop() ends the run
 

@@ -26,7 +26,7 @@ and results are cut at a row limit and a byte limit.
 >>> check_query("LOAD FROM '/etc/passwd' RETURN *")
 Traceback (most recent call last):
 ...
-credgraph.security.gate.GateError: refused: `LOAD` is not allowed: analysts' queries are read-only (read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)
+credgraph.security.gate.GateError: refused: `LOAD` is not allowed in an analyst's query (read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)
 >>> check_query("RETURN 1; COPY (MATCH (n) RETURN n) TO '/tmp/x.csv'")
 Traceback (most recent call last):
 ...
@@ -75,6 +75,8 @@ shortestpath allshortestpaths any all none single
 #: Procedures an analyst may CALL (lower case): Neo4j's full-text search and schema listings.
 PROCEDURES = frozenset({"db.index.fulltext.querynodes", "db.labels", "db.relationshiptypes", "db.propertykeys"})
 
+#: Forbidden words that would change the graph: their refusal says "read-only".
+_WRITES = frozenset("CREATE MERGE DELETE DETACH SET REMOVE DROP ALTER FOREACH INSERT UPDATE".split())
 _FIRST = frozenset({"MATCH", "OPTIONAL", "WITH", "UNWIND", "RETURN", "CALL"})
 
 
@@ -225,7 +227,8 @@ def check_query(text: str) -> None:
     first = toks[0]
     if first.kind != "word" or first.text.upper() not in _FIRST:
         word = first.text if first.kind in ("word", "qname") else first.text
-        raise GateError(f"refused: `{word}` is not allowed: analysts' queries are read-only "
+        head = "read-only" if word.upper() in _WRITES else "refused"
+        raise GateError(f"{head}: `{word}` is not allowed in an analyst's query "
                         "(read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)")
     skip_to = -1
     for k, t in enumerate(toks):
@@ -244,7 +247,8 @@ def check_query(text: str) -> None:
             skip_to = _call(toks, k)
             continue
         if t.kind == "word" and up in FORBIDDEN:
-            raise GateError(f"refused: `{t.text}` is not allowed: analysts' queries are read-only "
+            head = "read-only" if up in _WRITES else "refused"
+            raise GateError(f"{head}: `{t.text}` is not allowed in an analyst's query "
                             "(read clauses only: MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN)")
         if _next_sym(toks, k) == "(":
             if t.kind == "word" and up in READ_KEYWORDS and t.text.lower() not in FUNCTIONS:
