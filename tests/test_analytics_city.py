@@ -12,6 +12,9 @@ from credgraph.analytics import (
     evaluate_inspection, evaluate_shells, grade_enterprises, related_parties,
 )
 from credgraph.analytics.frames_from_truth import frames_from_truth
+from credgraph.config import Config
+
+TEST_KEY = "analytics-test-key-0123456789"
 from credgraph.config import AnalyticsConfig, GenerateConfig
 from credgraph.synth import generate_city
 
@@ -21,7 +24,9 @@ def city(tmp_path_factory):
     d = tmp_path_factory.mktemp("city") / "city"
     gen = GenerateConfig()  # the documented default city: 2000 entities, seed 42
     generate_city(d, entities=gen.entities, seed=gen.seed)
-    net = CreditNetwork.from_frames(*frames_from_truth(d))
+    keyed = Config()
+    keyed.graph.hash_key = TEST_KEY  # the graph's keyed hashes need a key (no default key exists)
+    net = CreditNetwork.from_frames(*frames_from_truth(d, keyed))
     cfg = AnalyticsConfig()
     grades = grade_enterprises(net, cfg)
     truth = {t: pl.read_parquet(d / "truth" / f"{t}.parquet") for t in ("violators", "shell_clusters", "relationships", "entities")}
@@ -161,11 +166,10 @@ def test_credit_check_matches_full_id_numbers_on_their_keyed_hash(city):
     number + name is only the fallback, and never matches a person whose full number is known
     and differs."""
     from credgraph.analytics.lookup import EntityIndex
-    from credgraph.config import GraphConfig
     from credgraph.identifiers import id_check_char, mask_id
 
     net, cfg, grades, truth = city
-    key = GraphConfig().hash_key
+    key = TEST_KEY
     people = truth["entities"].filter((pl.col("type") == "natural") & pl.col("id_number").is_not_null())
     # Same-name persons first (the hard case), then others: 30 in all.
     dup = people.filter(pl.col("name").is_duplicated())
