@@ -223,7 +223,7 @@ def _keys(frame: pl.DataFrame, type_: str) -> pl.DataFrame:
     from credgraph.resolution.engine import _key_exprs
 
     idx = "pidx" if "pidx" in frame.columns else "qidx"
-    exprs = _key_exprs(type_)
+    exprs = _key_exprs(type_, matching=True)
     return (frame.select(idx, pl.concat_list(exprs).alias("key")).explode("key")
             .filter(pl.col("key").is_not_null()).with_columns(pl.col("key").hash(seed=7)).unique())
 
