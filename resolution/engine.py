@@ -126,14 +126,22 @@ def _groups(m: pl.DataFrame, anchor: pl.Series, pkey: pl.Series, detached: np.nd
 
 
 # ------------------------------------------------------------------------- blocking
-def _deletions(max_len: int = 6) -> list[pl.Expr]:
-    """The core with one brand character deleted, for brands of 3+ characters (a typo the pinyin
-    and sorted-character keys miss: 鑫源达贸易 / 鑫原达贸易 share 鑫达贸易)."""
+def _deletions(max_len: int = 6, min_len: int = 3) -> list[pl.Expr]:
+    """The core with one brand character deleted, for brands of ``min_len``+ characters (a typo the
+    pinyin and sorted-character keys miss: 鑫源达贸易 / 鑫原达贸易 share 鑫达贸易). A look-up also uses
+    two-character brands (海科 / 凯科), with the branch part, since it pairs one query with few firms."""
     brand, industry = pl.col("brand"), pl.col("industry")
     n = brand.str.len_chars()
+    if min_len >= 3:
+        return [
+            pl.when((n >= 3) & (n > i)).then(pl.lit(f"d{_SEP}") + brand.str.slice(0, i) + brand.str.slice(i + 1)
+                                             + industry)
+            for i in range(max_len)
+        ]
     return [
-        pl.when((n >= 3) & (n > i)).then(pl.lit(f"d{_SEP}") + brand.str.slice(0, i) + brand.str.slice(i + 1) + industry)
-        for i in range(max_len)
+        pl.when((n == 2) & (industry != "")).then(pl.concat_str(
+            [pl.lit("d2"), brand.str.slice(1 - i, 1), industry, pl.col("branch")], separator=_SEP))
+        for i in range(2)
     ]
 
 
@@ -167,6 +175,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
             k("c", "core"), k("p", "name_py"), k("s", "name_sorted"),
             k("ap", "addr_key", "phone_n"), k("a", "addr_key"), k("t", "phone_n"),
             *_deletions(),
+            *(_deletions(min_len=2) if matching else []),
         ]
     return [
         k("nb", "core", "birth"), k("np", "core", "id_prefix"), k("ns", "core", "id_suffix"),
