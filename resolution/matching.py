@@ -366,7 +366,7 @@ def _entity_mentions(res) -> pl.DataFrame:
         *[pl.col(c).alias(f"subject_{c}") for c in raw],
     )
     if "subject_birth_date" in rec.columns:
-        rec = rec.with_columns(pl.col("subject_birth_date").cast(pl.Date, strict=False))
+        rec = rec.with_columns(pl.col("subject_birth_date").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False))
     feats = extract_mentions(rec).filter(pl.col("role") == "subject")
     feats = feats.with_columns(pl.Series("entity_id", distinct["entity_id"].to_numpy()[
         feats["record_id"].str.slice(1).cast(pl.Int64).to_numpy()], dtype=pl.Utf8), pl.lit("").alias("company"))
