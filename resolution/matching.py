@@ -351,16 +351,20 @@ class Matcher:
         return Candidate(r["entity_id"], self.names.get(r["entity_id"]), round(w, 3), prob, feats, rules)
 
 
-def _entity_mentions(res) -> pl.DataFrame:
-    """The resolution's mentions with their features and entity ids, one row per distinct raw party."""
+def _entity_mentions(res, mention_ids: list[str] | None = None) -> pl.DataFrame:
+    """The resolution's mentions with their features and entity ids, one row per distinct raw party
+    (with ``mention_ids``: those mentions, one row each, with a ``mention_id`` column)."""
     from credgraph.resolution.mentions import extract_mentions
     from credgraph.resolution.pipeline import STATE_COLUMNS
 
     m = res.mentions.join(res.assignments.select("mention_id", "entity_id"), on="mention_id", how="left")
+    if mention_ids is not None:
+        m = m.filter(pl.col("mention_id").is_in(mention_ids))
     raw = [c for c in ("type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
                        "birth_date", "identifiers", "email", "gender") if c in m.columns and c in
            set(STATE_COLUMNS) | {"birth_date", "identifiers", "email", "gender"}]
-    distinct = m.select("entity_id", *raw).unique(maintain_order=True)
+    distinct = (m.select("entity_id", *raw).unique(maintain_order=True) if mention_ids is None
+                else m.select("entity_id", *raw, "mention_id"))
     rec = distinct.select(
         pl.format("e{}", pl.int_range(0, pl.len())).alias("record_id"),
         *[pl.col(c).alias(f"subject_{c}") for c in raw],
@@ -368,6 +372,9 @@ def _entity_mentions(res) -> pl.DataFrame:
     if "subject_birth_date" in rec.columns:
         rec = rec.with_columns(pl.col("subject_birth_date").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False))
     feats = extract_mentions(rec).filter(pl.col("role") == "subject")
-    feats = feats.with_columns(pl.Series("entity_id", distinct["entity_id"].to_numpy()[
-        feats["record_id"].str.slice(1).cast(pl.Int64).to_numpy()], dtype=pl.Utf8), pl.lit("").alias("company"))
+    pos = feats["record_id"].str.slice(1).cast(pl.Int64).to_numpy()
+    feats = feats.with_columns(pl.Series("entity_id", distinct["entity_id"].to_numpy()[pos], dtype=pl.Utf8),
+                               pl.lit("").alias("company"))
+    if mention_ids is not None:
+        feats = feats.with_columns(pl.Series("mention_id", distinct["mention_id"].to_numpy()[pos], dtype=pl.Utf8))
     return feats
