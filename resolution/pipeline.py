@@ -147,7 +147,11 @@ def resolve(
 
     if model is None and previous is not None and not refit:
         model = previous.model
-    if incremental and new_j.height == 0 and model is previous.model and _nothing_new(previous, mentions, cfg):
+    # Nothing new: no judgement given now or recorded since (``credgraph review`` appends to the log), the
+    # same model, the same mentions and settings — the previous outputs stand unchanged.
+    applied_before = previous.run.get("judgements", {}).get("total") if previous is not None else None
+    if (incremental and new_j.height == 0 and applied_before == jud.height and model is previous.model
+            and _nothing_new(previous, mentions, cfg)):
         return _unchanged(previous, run_no, at, t0)
     params = dict(auto_merge=cfg.auto_merge, review=cfg.review, max_block_size=cfg.max_block_size,
                   em_iterations=cfg.em_iterations, em_anchor=cfg.em_anchor, judgement_weight=cfg.judgement_weight,
