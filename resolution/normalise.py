@@ -46,6 +46,10 @@ __all__ = [
     "normalise_phone",
     "pinyin_key",
     "pinyin_keys",
+    "pinyin_syllables",
+    "person_name_tokens",
+    "person_name_keys",
+    "postcode_of",
     "looks_like_company",
 ]
 
@@ -517,13 +521,63 @@ def _char_pinyin(ch: str) -> str:
     return ch.lower()
 
 
-def pinyin_key(text: str) -> str:
-    """Toneless pinyin, one default reading per character: homophones (华强, 华墙) share a key.
+@functools.lru_cache(maxsize=1)
+def _phrase_tables() -> tuple[dict, re.Pattern]:
+    """pypinyin's phrase readings, and the characters some phrase reads other than by their default
+    reading (only those need a phrase look-up: 行 in 银行, 重 in 重庆)."""
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
 
-    >>> pinyin_key("华强"), pinyin_key("华墙"), pinyin_key("张伟")
-    ('huaqiang', 'huaqiang', 'zhangwei')
+    default = {chr(k): _toneless(v.split(",")[0]) for k, v in pinyin_dict.items() if "," in v}
+    differs = set()
+    for phrase, readings in phrases_dict.items():
+        for ch, r in zip(phrase, readings):
+            d = default.get(ch)
+            if d is not None and ch not in differs and _toneless(r[0]) != d:
+                differs.add(ch)
+    return phrases_dict, re.compile("[" + "".join(sorted(differs)) + "]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _toneless(syllable: str) -> str:
+    s = syllable.replace("ü", "v")
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def pinyin_syllables(text: str) -> list[str]:
+    """Toneless pinyin per character, phrase-aware: a character with several readings takes the one
+    of the longest dictionary phrase (pypinyin's) around it, others their one reading. Characters
+    that are not Chinese are kept, lower-cased.
+
+    >>> pinyin_syllables("招商银行"), pinyin_syllables("重庆"), pinyin_syllables("长沙银行")
+    (['zhao', 'shang', 'yin', 'hang'], ['chong', 'qing'], ['chang', 'sha', 'yin', 'hang'])
     """
-    return "".join(_char_pinyin(c) for c in text)
+    syl = [_char_pinyin(c) for c in text]
+    phrases, poly = _phrase_tables()
+    n = len(text)
+    for m in poly.finditer(text):
+        i = m.start()
+        for size in (4, 3, 2):
+            hit = None
+            for start in range(max(0, i - size + 1), min(i, n - size) + 1):
+                reading = phrases.get(text[start:start + size])
+                if reading:
+                    hit = reading[i - start][0]
+                    break
+            if hit:
+                syl[i] = _toneless(hit)
+                break
+    return syl
+
+
+def pinyin_key(text: str) -> str:
+    """Toneless pinyin, phrase-aware (:func:`pinyin_syllables`): homophones (华强, 华墙) share a key,
+    and 招商银行 reads …yinhang, 重庆 chongqing.
+
+    >>> pinyin_key("华强"), pinyin_key("华墙"), pinyin_key("张伟"), pinyin_key("招商银行"), pinyin_key("重庆")
+    ('huaqiang', 'huaqiang', 'zhangwei', 'zhaoshangyinhang', 'chongqing')
+    """
+    return "".join(pinyin_syllables(text))
 
 
 def pinyin_keys(texts: Sequence[str]) -> list[str]:

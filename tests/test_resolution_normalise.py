@@ -178,3 +178,20 @@ def test_mobile_formatting_does_not_matter(number, prefix, sep):
 @given(st.from_regex(r"[2-8][0-9]{7}", fullmatch=True), st.sampled_from(["0755-", "(0755)", "0755 ", ""]))
 def test_landline_area_code_does_not_matter(local, area):
     assert normalise_phone(area + local) == local
+
+
+def test_pinyin_is_phrase_aware():
+    # Readings as a dictionary gives them (行 in 银行 is hang, 重 in 重庆 is chong, 长 in 长沙 is chang).
+    assert pinyin_key("招商银行").endswith("yinhang")
+    assert pinyin_key("重庆") == "chongqing" and pinyin_key("长沙") == "changsha"
+    assert pinyin_key("行业") == "hangye" and pinyin_key("自行车") == "zixingche"
+
+
+def test_person_name_keys_meet_across_order_script_and_spelling():
+    from credgraph.resolution.normalise import person_name_keys, postcode_of
+
+    (t1, p1), (t2, p2), (t3, p3), (t4, p4) = person_name_keys(["王杰", "Jie WANG", "Wang  Jié", "王洁"])
+    assert t1 == t2 == t3 == "jie wang"  # 王杰 / Jie WANG / Wang Jié: one key
+    assert p1 == p4  # 杰 and 洁 sound alike
+    assert person_name_keys(["Mitchell Green"])[0][1] == person_name_keys(["Michell Grene"])[0][1]
+    assert postcode_of("12 Main Street, Springfield 2000") == "2000" and postcode_of("1234 Main Street") == ""
