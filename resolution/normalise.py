@@ -405,6 +405,12 @@ class Address:
     road: str
     number: str
     building: str
+    #: The sub-district (街道, 镇, 乡) and community (社区, 村): levels between district and road that
+    #: one source writes and another leaves out; they never decide a comparison by their absence.
+    street: str = ""
+    community: str = ""
+    #: ``province/city/district`` from the official division list ("" where unknown).
+    region: str = ""
 
     @property
     def key(self) -> str:
@@ -419,7 +425,8 @@ _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+(?=[�
 _ROAD = re.compile(r"(.{1,12}?(?:大道|公路|大街|路|街|巷|道))(?!办|路)")
 _NUMBER = re.compile(r"^(\d+)(?:号|之\d+)")
 _DISTRICT = re.compile(r"^(.{1,4}?)(?:区|县)")
-_SUBDISTRICT = re.compile(r"^.{1,5}?(?:街道|街道办|镇|乡)(?![路街])")
+_SUBDISTRICT = re.compile(r"^.{1,5}?(?:街道办事处|街道办|街道|镇|乡)(?![路街])")
+_COMMUNITY = re.compile(r"^.{1,6}?(?:社区居委会|社区|村委会|村)(?![路街道巷])")
 
 
 def _cn_to_int(s: str) -> str:
@@ -453,9 +460,13 @@ def _parse_normalised_address(t: str) -> Address:
         m = _DISTRICT.match(rest)
         if m and "路" not in m.group(1) and "街" not in m.group(1):
             district, rest = m.group(1), rest[m.end():]
+    street = community = ""
     m = _SUBDISTRICT.match(rest)
     if m:
-        rest = rest[m.end():]
+        street, rest = m.group(0), rest[m.end():]
+    m = _COMMUNITY.match(rest)
+    if m:
+        community, rest = m.group(0), rest[m.end():]
     road = number = ""
     m = _ROAD.search(rest)
     if m:
@@ -463,7 +474,7 @@ def _parse_normalised_address(t: str) -> Address:
         n = _NUMBER.match(rest)
         if n:
             number, rest = n.group(1).lstrip("0") or "0", rest[n.end():]
-    return Address(text, district, road, number, rest)
+    return Address(text, district, road, number, rest, street, community, _region_str(region))
 
 
 def parse_address(value: object) -> Address:
@@ -474,6 +485,9 @@ def parse_address(value: object) -> Address:
     ('南山', '深南大道', '1001', '华强大厦A座')
     >>> parse_address("深圳市南山区深南大道一千零一号华强大厦A座").key == a.key
     True
+    >>> b = parse_address("广东省深圳市南山区粤海街道科技园社区深南大道1001号华强大厦A座")
+    >>> (b.street, b.community, b.key == a.key, b.region)
+    ('粤海街道', '科技园社区', True, '广东/深圳/南山')
     """
     return _parse_normalised_address(normalise_text(value))
 
