@@ -174,7 +174,10 @@ class _TypeIndex:
 
     def score(self, q: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         """Levels, weights, probability and rule flags per (query, index profile) pair."""
-        qi, pi = pairs["qidx"].to_numpy(), pairs["pidx"].to_numpy()
+        # Rows of ``q`` by their query index (qidx numbers all queries; q holds those of this type).
+        pos = pairs.select("qidx").join(q.select("qidx").with_row_index("_row"), on="qidx", how="left",
+                                        maintain_order="left")["_row"].to_numpy()
+        qi, pi = pos, pairs["pidx"].to_numpy()
         both = pl.concat([self.profiles[pi].select(self.cols), q[qi].select(self.cols)]) if len(qi) else None
         n = len(qi)
         if not n:
@@ -298,7 +301,7 @@ class Matcher:
                 qt = q.filter(pl.col("type") == t)
                 if not qt.height:
                     continue
-                scored = ix.score(qt.with_row_index("_pos"), self._cands(ix, qt))
+                scored = ix.score(qt, self._cands(ix, qt))
                 self._decide(ix, qt, scored, thr, limit, results)
         return [r if r is not None else MatchResult("no_match", [], "no entity shares a blocking key or code")
                 for r in results]
