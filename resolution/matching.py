@@ -360,9 +360,17 @@ def _entity_mentions(res, mention_ids: list[str] | None = None) -> pl.DataFrame:
     from credgraph.resolution.mentions import extract_mentions
     from credgraph.resolution.pipeline import STATE_COLUMNS
 
+    from credgraph.resolution.engine import PROFILE_COLUMNS
+
     m = res.mentions.join(res.assignments.select("mention_id", "entity_id"), on="mention_id", how="left")
     if mention_ids is not None:
         m = m.filter(pl.col("mention_id").is_in(mention_ids))
+    features = sorted({c for cols in PROFILE_COLUMNS.values() for c in cols} - {"company"})
+    if all(c in m.columns for c in features):  # kept by the run: no need to normalise again
+        keep = ["entity_id", "type", *features] + (["mention_id"] if mention_ids is not None else [])
+        out = m.select(keep)
+        out = out.unique(maintain_order=True) if mention_ids is None else out
+        return out.with_columns(pl.col(features).fill_null(""), pl.lit("").alias("company"))
     raw = [c for c in ("type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
                        "birth_date", "identifiers", "email", "gender") if c in m.columns and c in
            set(STATE_COLUMNS) | {"birth_date", "identifiers", "email", "gender"}]
