@@ -235,3 +235,42 @@ INDUSTRIES: tuple[str, ...] = (
     "塑胶制品", "包装制品", "精密模具", "眼镜", "检测技术", "检测", "知识产权代理", "财务咨询", "商务秘书",
     "通信技术", "汽车服务", "教育咨询", "信息咨询", "技术服务", "科技服务", "工程管理", "园林绿化",
 )
+
+#: English words of company names → the Chinese industry word (for names written in English:
+#: Shenzhen Huaqiang Electronics Co., Ltd. → 深圳HUAQIANG电子有限公司). Longest phrase first.
+ENGLISH_INDUSTRIES: dict[str, str] = {
+    "information technology": "信息技术", "network technology": "网络科技", "computer systems": "计算机系统",
+    "computer system": "计算机系统", "communication technology": "通信技术", "intelligent technology": "智能科技",
+    "smart technology": "智能科技", "e-commerce": "电子商务", "ecommerce": "电子商务", "import and export": "进出口",
+    "import & export": "进出口", "investment management": "投资管理", "investment consulting": "投资咨询",
+    "asset management": "资产管理", "business consulting": "商务咨询", "management consulting": "企业管理咨询",
+    "enterprise management consulting": "企业管理咨询", "supply chain management": "供应链管理",
+    "supply chain": "供应链管理", "construction engineering": "建筑工程", "decoration engineering": "装饰工程",
+    "labor dispatch": "劳务派遣", "labour dispatch": "劳务派遣", "real estate development": "房地产开发",
+    "real estate": "房地产开发", "property management": "物业管理", "catering management": "餐饮管理",
+    "hotel management": "酒店管理", "cultural communication": "文化传播", "culture communication": "文化传播",
+    "medical devices": "医疗器械", "medical device": "医疗器械", "medical equipment": "医疗器械",
+    "biotechnology": "生物科技", "bio-technology": "生物科技", "biological technology": "生物科技",
+    "new energy": "新能源", "machinery and equipment": "机械设备", "machinery": "机械设备", "hardware": "五金制品",
+    "plastic products": "塑胶制品", "precision mould": "精密模具", "precision mold": "精密模具",
+    "optoelectronics": "光电", "semiconductor": "半导体", "lighting": "照明", "garments": "服装", "apparel": "服装",
+    "clothing": "服装", "jewelry": "珠宝", "jewellery": "珠宝", "optical": "眼镜", "eyewear": "眼镜",
+    "printing": "印刷", "packaging": "包装制品", "food": "食品", "education technology": "教育科技",
+    "human resources": "人力资源", "environmental technology": "环保科技", "environmental protection technology":
+    "环保科技", "automobile services": "汽车服务", "auto services": "汽车服务", "car rental": "汽车租赁",
+    "furniture": "家具", "battery": "电池", "batteries": "电池", "new materials": "新材料", "new material": "新材料",
+    "testing technology": "检测技术", "financial consulting": "财务咨询", "intellectual property agency": "知识产权代理",
+    "electronics": "电子", "electronic": "电子", "technology": "科技", "tech": "科技", "software": "软件",
+    "trading": "贸易", "trade": "贸易", "industrial": "实业", "industry": "实业", "investment": "投资",
+    "logistics": "物流", "advertising": "广告", "media": "传媒", "pharmaceutical": "医药", "pharmaceuticals": "医药",
+    "electric": "电气", "electrical": "电气",
+}
+
+#: English organisational forms → the Chinese form (the longest that fits wins).
+ENGLISH_FORMS: dict[str, str] = {
+    "co., ltd.": "有限公司", "co., ltd": "有限公司", "co.,ltd.": "有限公司", "co.,ltd": "有限公司",
+    "co. ltd.": "有限公司", "co ltd": "有限公司", "company limited": "有限公司", "limited company": "有限公司",
+    "limited liability company": "有限公司", "ltd.": "有限公司", "ltd": "有限公司", "limited": "有限公司",
+    "llc": "有限公司", "joint stock co., ltd.": "股份有限公司", "joint stock company limited": "股份有限公司",
+    "company": "公司", "co.": "公司", "corporation": "公司", "corp.": "公司", "corp": "公司", "inc.": "公司",
+}

@@ -667,3 +667,57 @@ def postcode_of(address: object) -> str:
         return ""
     m = re.search(r"(?<![\dA-Za-z-])(\d{4,6})\W*$", s)
     return m.group(1) if m else ""
+
+
+# ------------------------------------------------------------------ company names in English
+@functools.lru_cache(maxsize=1)
+def _region_by_pinyin() -> dict[str, str]:
+    """Toneless pinyin of province, prefecture and Shenzhen district names → the name (unambiguous ones)."""
+    seen: dict[str, set] = {}
+    for name, (prov, city, district) in REGIONS.items():
+        if len(name) >= 2 and all(_CJK.match(c) for c in name) and (not district or city == "深圳"):
+            seen.setdefault(pinyin_key(name), set()).add(name)
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+def english_company_name(name: object) -> str | None:
+    """A company name written in English, rewritten the Chinese way (region + brand in pinyin + industry +
+    form) so that it compares with the Chinese name, or None when it does not read as one.
+
+    >>> english_company_name("Shenzhen Huaqiang Electronics Co., Ltd.")
+    '深圳HUAQIANG电子有限公司'
+    >>> english_company_name("Huaqiang Technology (Zhoukou) Company Limited")
+    '周口HUAQIANG科技有限公司'
+    >>> english_company_name("Mitchell Green") is None, english_company_name("华强电子有限公司") is None
+    (True, True)
+    """
+    from credgraph.resolution.lexicon import ENGLISH_FORMS, ENGLISH_INDUSTRIES
+
+    if name is None:
+        return None
+    s = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    if not s or _CJK.search(s):
+        return None
+    s = re.sub(r"\s+", " ", s)
+    form = next((ENGLISH_FORMS[f] for f in sorted(ENGLISH_FORMS, key=len, reverse=True) if s.endswith(f)), None)
+    if form is None:
+        return None
+    s = s[: -len(next(f for f in sorted(ENGLISH_FORMS, key=len, reverse=True) if s.endswith(f)))].strip(" ,.")
+    regions = _region_by_pinyin()
+    region = ""
+    m = re.search(r"\(([a-z ]+)\)", s)
+    if m and m.group(1).replace(" ", "") in regions:
+        region, s = regions[m.group(1).replace(" ", "")], (s[: m.start()] + s[m.end():]).strip()
+    words = s.split()
+    if not region and len(words) > 1 and words[0] in regions:
+        region, words = regions[words[0]], words[1:]
+    s = " ".join(words)
+    industry = next((ENGLISH_INDUSTRIES[w] for w in sorted(ENGLISH_INDUSTRIES, key=len, reverse=True)
+                     if s == w or s.endswith(" " + w)), None)
+    if industry is None:
+        return None
+    key = next(w for w in sorted(ENGLISH_INDUSTRIES, key=len, reverse=True) if s == w or s.endswith(" " + w))
+    brand = re.sub(r"[^a-z]", "", s[: -len(key)]).upper()
+    if not brand:
+        return None
+    return f"{region}{brand}{industry}{form}"
