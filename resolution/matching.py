@@ -241,6 +241,9 @@ class Matcher:
         self.ambiguity_margin = ambiguity_margin
         self.names = dict(zip(entities["entity_id"].to_list(), entities["name"].to_list()))
         self.index: dict[str, _TypeIndex] = {}
+        from credgraph.resolution.normalise import pinyin_key
+
+        pinyin_key("银行")  # load the phrase dictionary now, not in the first query
         for t in ("legal", "natural"):
             tm = model.types.get(t) if model is not None else None
             part = mentions.filter(pl.col("type") == t)
@@ -251,12 +254,21 @@ class Matcher:
     @classmethod
     def open(cls, cfg, directory: str | Path | None = None) -> "Matcher":
         """Load the last resolution (``<workspace>/entities``) and its model, and index its entities."""
-        from credgraph.resolution.pipeline import load_resolution
+        from types import SimpleNamespace
+
+        from credgraph.resolution.model import load_model
 
         directory = Path(directory) if directory else cfg.workspace_path / "entities"
         if not (directory / "run.json").is_file():
             raise ResolutionError(f"{directory}: no resolution output; run `credgraph resolve` first")
-        res = load_resolution(directory)
+        try:  # only what matching needs (not the evidence, events or review queue)
+            res = SimpleNamespace(
+                mentions=pl.read_parquet(directory / "mentions.parquet"),
+                assignments=pl.read_parquet(directory / "assignments.parquet", columns=["mention_id", "entity_id"]),
+                entities=pl.read_parquet(directory / "entities.parquet", columns=["entity_id", "name"]),
+                model=load_model(directory / "model.json"))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise ResolutionError(f"{directory}: not a complete resolution output ({exc})") from None
         return cls.from_resolution(res, cfg.resolution)
 
     @classmethod
