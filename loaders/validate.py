@@ -429,6 +429,9 @@ def validate_chunk_findings(
             col = f"__idv_{party}_{i}"
             id_cols.append((col, party, scheme, src))
             texts.append(_source_expr(spec, src, colset, None).alias(col))
+            flag = _path_missing(spec, src, colset)
+            if flag is not None:
+                missing_paths.append(flag.alias(f"__m_{col}"))
     texts += [pl.lit(value, dtype=pl.String).alias(f) for f, value in spec.constants.items()]
     fields = mapped + list(spec.constants)
     mapped_columns = set(spec.source_columns)
@@ -457,9 +460,9 @@ def validate_chunk_findings(
         new += [value.alias(col), problem.alias(f"__p_{col}")]
     if new:
         v = v.with_columns(new)
-    for f in mapped:  # a path with nothing at it: say so, unless another problem was found
+    path_targets = [(f, spec.source_of(f)) for f in mapped] + [(c, src) for c, _, _, src in id_cols]
+    for f, src in path_targets:  # a path with nothing at it: say so, unless another problem was found
         if f"__m_{f}" in v.columns:
-            src = spec.source_of(f)
             reason = pl.when(pl.col(f"__m_{f}")).then(pl.lit(f"nothing at path {' / '.join(src.refs)} in this row"))
             p = f"__p_{f}"
             v = v.with_columns(pl.coalesce(pl.col(p), reason).alias(p) if p in v.columns else reason.alias(p))
@@ -546,11 +549,11 @@ def _labels(spec: CatalogSpec, id_cols) -> dict[str, tuple[str, str, str | None]
     for col, party, scheme, src in id_cols:
         out[col] = (f"{party}_identifiers[{scheme}]", src.describe(), src.plain)
     for party, keys in (("subject", SUBJECT_KEYS), ("object", OBJECT_KEYS)):
+        # "names no party": every column that could have named it
         f = f"{party}_name"
-        if f not in out:
-            described = [spec.columns[k] for k in keys if k in spec.columns]
-            described += [src.describe() for _, p, _, src in id_cols if p == party]
-            out[f] = (f, "/".join(described), None)
+        described = [spec.columns[k] for k in keys if k in spec.columns]
+        described += [src.describe() for _, p, _, src in id_cols if p == party]
+        out[f"r:{f}"] = (f, "/".join(described), out[f][2] if f in out else None)
     return out
 
 
@@ -611,13 +614,18 @@ def _lines(
             hits = rest.filter(pl.col(pc).is_not_null())
             if not hits.height:
                 continue
-            field_name, column, plain = labels.get(target, (target, "", None))
+            key = f"r:{target}" if pc.startswith("__r_") and f"r:{target}" in labels else target
+            field_name, column, plain = labels.get(key, (target, "", None))
             if target in spec.constants:
                 value = pl.lit(spec.constants[target])
             elif plain is not None and (plain + "__raw" in hits.columns or plain in raw.columns):
                 value = pl.col(plain + "__raw") if plain + "__raw" in hits.columns else pl.col(plain)
             elif f"__t_{target}" in hits.columns:
                 value = pl.col(f"__t_{target}")
+                tops = [t for t in dict.fromkeys(top_key(r) for r in column.split("+")) if t in raw.columns]
+                if spec.format in PATH_FORMATS and tops:  # nothing at a path: show the value it looked into
+                    top = tops[0] + "__raw" if tops[0] + "__raw" in hits.columns else tops[0]
+                    value = pl.coalesce(value, pl.col(top))
             else:
                 value = pl.lit(None, dtype=pl.String)
             parts.append(
