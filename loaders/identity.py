@@ -84,7 +84,16 @@ def names(s: pl.Series) -> pl.Series:
     >>> names(pl.Series(["Jose\\u0301 Nu\\u0301n\\u0303ez "])).to_list() == ["José Núñez"]
     True
     """
-    return s.str.normalize("NFC").str.strip_chars()
+    s = s.str.strip_chars()
+    # only text that NFC can change: combining marks, Hangul jamo, CJK compatibility ideographs
+    changeable = s.str.contains(_NFC_CANDIDATES).fill_null(False)
+    if not changeable.any():
+        return s
+    idx = changeable.arg_true()
+    return s.scatter(idx, s.gather(idx).str.normalize("NFC").str.strip_chars())
+
+
+_NFC_CANDIDATES = r"[\p{M}\x{1100}-\x{11FF}\x{F900}-\x{FAFF}\x{2F800}-\x{2FA1F}]"
 
 
 def birth_dates(s: pl.Series, today: dt.date, fmt: str | None = None) -> tuple[pl.Series, pl.Series]:

@@ -217,15 +217,16 @@ def short_rows(path: Path, sep: str, quote: str | None, n: int) -> dict[int, int
             if not block:
                 break
             a = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero(a == 10)
+            sep_at = np.flatnonzero(a == sep_b)
             if quote_b is not None:
-                q = a == quote_b
-                cum = np.cumsum(q, dtype=np.int64) + parity
-                outside = ((cum - q) % 2) == 0
-                parity = int(cum[-1] % 2)
-            else:
-                outside = np.ones(len(a), dtype=bool)
-            ends = np.flatnonzero((a == 10) & outside)
-            sep_at = np.flatnonzero((a == sep_b) & outside)
+                quotes = np.flatnonzero(a == quote_b)
+                if len(quotes):  # a byte is inside quotes when an odd number of quotes precede it
+                    ends = ends[(np.searchsorted(quotes, ends) + parity) % 2 == 0]
+                    sep_at = sep_at[(np.searchsorted(quotes, sep_at) + parity) % 2 == 0]
+                    parity = (parity + len(quotes)) % 2
+                elif parity:
+                    ends = sep_at = np.zeros(0, dtype=np.int64)
             if len(ends):
                 # separators before each line end: per record, and what is left for the block's tail
                 before = np.searchsorted(sep_at, ends)
@@ -306,28 +307,34 @@ class CsvSource(Source):
             raise_if_empty=False,
         )
         n = len(self.columns)
-        short = short_rows(self.text.path, self.sep, self.quote, n) if n > 1 else {}
+        self._short: dict[int, int] | None = None if n > 1 else {}  # counted on first need
         last_fields = self._last_line_fields()
         cut = last_fields is not None and last_fields < n
         held: pl.DataFrame | None = None  # one chunk of look-ahead, to know which row is the file's last
         try:
             for df in lf.collect_batches(chunk_size=self.chunk_rows):
                 if held is not None and held.height:
-                    yield self._split_short(held, short, None)
+                    yield self._split_short(held, None)
                 held = df.with_columns(pl.col(ROW).cast(pl.Int64))
         except pl.exceptions.PolarsError as exc:
             raise SlowPathNeeded(str(exc).splitlines()[0]) from None
         if held is None:
             return
         last_row = int(held[ROW].max()) if cut and held.height else None
-        if last_row is not None:
-            short.pop(last_row, None)
-        yield self._split_short(held, short, (last_row, last_fields) if last_row is not None else None)
+        yield self._split_short(held, (last_row, last_fields) if last_row is not None else None)
 
-    def _split_short(self, frame: pl.DataFrame, short: dict[int, int], cut: tuple[int, int] | None) -> Chunk:
+    def _short_rows(self, frame: pl.DataFrame) -> dict[int, int]:
+        """The file's short rows, counted once, when a frame first has rows that may be short
+        (polars pads a short row with nulls, so its last column is null)."""
+        if self._short is None and frame[self.columns[-1]].null_count():
+            self._short = short_rows(self.text.path, self.sep, self.quote, len(self.columns))
+        return self._short or {}
+
+    def _split_short(self, frame: pl.DataFrame, cut: tuple[int, int] | None) -> Chunk:
         """Rows with too few fields (and a file's cut last row) out of the frame, into broken rows."""
         n = len(self.columns)
         drop: list[int] = []
+        short = {r: k for r, k in self._short_rows(frame).items() if cut is None or r != cut[0]}
         if short and frame.height:
             lo, hi = int(frame[ROW].min()), int(frame[ROW].max())
             rows = [r for r in short if lo <= r <= hi]

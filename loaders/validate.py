@@ -515,10 +515,15 @@ def validate_chunk_findings(
     v = v.with_columns((bad | pl.col("__empty")).alias("__bad"))
 
     labels = _labels(spec, id_cols)
-    good = v.filter(~pl.col("__bad"))
-    records = _records(spec, good, batch)
+    schema = polars_schema()
+    record_cols = [c for c in v.columns if c in schema or c in (ROW, "__id", "__extra")]
+    records = _records(spec, v.filter(~pl.col("__bad")).select(record_cols), batch)
     quarantine = _lines(spec, raw, v.filter(pl.col("__bad")), chunk, req_cols + problem_cols, labels, batch)
-    findings = _lines(spec, raw, good, None, aside_cols, labels, batch)
+    if aside_cols:  # the accepted rows with a value set aside
+        aside = v.filter(~pl.col("__bad") & pl.any_horizontal([pl.col(c).is_not_null() for c in aside_cols]))
+    else:
+        aside = v.clear()
+    findings = _lines(spec, raw, aside, None, aside_cols, labels, batch)
     return records, quarantine, findings
 
 
