@@ -654,4 +654,8 @@ def _as_text(s: pl.Series) -> pl.Series:
         return s.cast(pl.String)
     if s.dtype == pl.Binary:
         return s.map_elements(lambda b: b.decode("utf-8", "replace"), return_dtype=pl.String)
+    if isinstance(s.dtype, (pl.List, pl.Array, pl.Struct)):  # nested values as JSON text, for paths
+        wrapped = pl.select(pl.struct(s.alias("v")).struct.json_encode().alias(s.name)).to_series()
+        text = wrapped.str.slice(5).str.strip_suffix("}")  # {"v":...} → ...
+        return text.zip_with(s.is_not_null(), pl.Series([None] * len(s), dtype=pl.String))
     return s.map_elements(lambda v: json.dumps(v, ensure_ascii=False, default=str), return_dtype=pl.String)

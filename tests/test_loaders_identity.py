@@ -422,3 +422,27 @@ def test_the_febrl_example_through_the_command_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["load", str(EXAMPLES / "febrl3.toml")])
     assert result.exit_code == 0, result.output
     assert "5,000 of 5,000 rows accepted, 0 quarantined, 35 values set aside" in " ".join(result.stdout.split())
+
+
+def test_paths_into_parquet_structs_and_lists(tmp_path):
+    pl.DataFrame(
+        {
+            "firm": [{"name": "Acme GmbH", "reg": {"lei": "213800KUD8LAJWSQ9D15"}}, {"name": "Beta AG", "reg": None}],
+            "ids": [[{"scheme": "tax_id", "no": "de 123"}], []],
+            "a.b": ["dotted column", "x"],
+        }
+    ).write_parquet(tmp_path / "f.parquet")
+    body = (
+        '[columns]\nsubject_name = "firm.name"\nreason = "a.b"\n'
+        '[identifiers]\nlei = "firm.reg.lei"\ntax_id = "ids[0].no"\n[constants]\nsubject_type = "legal"\n'
+    )
+    (tmp_path / "f.toml").write_text(HEAD.format(code="F", file="f.parquet") + body, encoding="utf-8")
+    f, rec, q, found = load(tmp_path / "f.toml", tmp_path / "ws")
+    assert (f.accepted, f.quarantined) == (2, 0)
+    assert rec["subject_name"].to_list() == ["Acme GmbH", "Beta AG"]
+    assert rec["reason"].to_list() == ["dotted column", "x"]  # a column of exactly that name wins
+    assert json.loads(rec["subject_identifiers"][0]) == [
+        {"scheme": "lei", "value": "213800KUD8LAJWSQ9D15"}, {"scheme": "tax_id", "value": "DE123"}
+    ]
+    assert rec["subject_identifiers"][1] is None
+    assert sorted(found["reason"]) == ["nothing at path firm.reg.lei in this row", "nothing at path ids[0].no in this row"]
