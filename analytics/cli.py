@@ -294,7 +294,7 @@ def register(app: typer.Typer) -> None:
                   frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,
                   name: str = typer.Option("check", help="File name stem of the outputs.")) -> None:
         """Batch credit check: resolve each row, report active records, grade and risky related parties."""
-        from .check import CheckListError, credit_check, read_check_list
+        from .check import CheckListError, credit_check, open_matcher, read_check_list
         from .inspection import _sheet
 
         try:
@@ -302,7 +302,8 @@ def register(app: typer.Typer) -> None:
         except CheckListError as exc:
             _fail(str(exc))
         ctx = _Ctx(frames, city, as_of)
-        rep = credit_check(ctx.net, rows, ctx.acfg, ctx.grades(), hash_key=ctx.cfg.graph.hash_key)
+        rep = credit_check(ctx.net, rows, ctx.acfg, ctx.grades(), hash_key=ctx.cfg.graph.hash_key,
+                           matcher=open_matcher(ctx.cfg) if city is None else None)
         csv = _write(rep, ctx.out / f"{name}.csv")
         from credgraph.atomic import atomic_path
         import xlsxwriter
