@@ -252,23 +252,17 @@ class AnalyticsConfig:
     inspect_live_only: bool = True
 
     # --- shell companies (credgraph shells) --------------------------------------------------
-    #: Smallest candidate cluster (firms sharing an address, phone, agent or legal rep).
+    #: Smallest candidate group (firms sharing an address, phone, agent or person).
     shell_min_cluster: int = 3
-    #: Firms registered within this many days of each other count as a registration burst.
-    shell_burst_days: int = 30
-    #: Firms scoring at least this (0-1), in a cluster scoring at least this, are flagged as likely shells.
-    shell_flag_score: float = 0.6
-    #: Weights of the shell features (shares of a cluster's firms; normalised to sum 1):
-    #: registration burst, no insured staff, zero/tiny capital, legal rep of many firms, abnormal list.
-    shell_weight_burst: float = 0.35
-    shell_weight_no_staff: float = 0.25
-    shell_weight_tiny_capital: float = 0.25
-    shell_weight_rep_many: float = 0.05
-    shell_weight_abnormal: float = 0.10
-    #: A legal representative of at least this many firms counts as serving many.
-    shell_rep_many: int = 3
-    #: A firm's score mixes its cluster's score and its own features: this is the cluster's share.
-    shell_cluster_share: float = 0.5
+    #: A group is unusual when its score is at least this many robust deviations (MAD) above the
+    #: median group's (see analytics/shells.py): 3.5 is Iglewicz and Hoaglin's usual cut for the
+    #: modified z-score, the same for every city.
+    shell_flag_z: float = 3.5
+    #: A firm is flagged when it belongs to at least this many unusual groups ...
+    shell_min_unusual: int = 2
+    #: ... and its own score is at least this quantile of the
+    #: city's firms' (an ordinary firm that shares an agent with a ring is not flagged).
+    shell_own_quantile: float = 0.5
 
     # --- related parties and credit checks --------------------------------------------------
     #: Largest number of links between two listed entities for them to count as related.
