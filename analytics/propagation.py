@@ -81,7 +81,9 @@ def active_records(net: CreditNetwork, cfg: AnalyticsConfig, as_of: _dt.date | s
     """The network's credit records with ``active``, ``recency`` and ``severity`` columns.
 
     ``recency`` is ``0.5 ** (age_days / half_life_days)`` (1.0 for undated records);
-    ``severity`` is the configured seed weight of the record's type (0 when inactive).
+    ``severity`` is the seed weight of the record: its catalog spec's ``severity`` when the spec
+    has one (see :mod:`credgraph.analytics.severity`), else the configured weight of its event
+    type (0 for types neither lists, and when inactive).
     """
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
     r = net.records
@@ -94,7 +96,9 @@ def active_records(net: CreditNetwork, cfg: AnalyticsConfig, as_of: _dt.date | s
     age = (pl.lit(as_of) - pl.col("date")).dt.total_days().cast(pl.Float64).clip(lower_bound=0)
     recency = (0.5 ** (age / cfg.half_life_days)).fill_null(1.0)
     grade = pl.col("grade").fill_null("").str.to_uppercase()
-    base = pl.col("event_type").replace_strict(_severity_table(cfg), default=0.0, return_dtype=pl.Float64)
+    # The catalog spec's severity first (a new catalog counts without a code change), else the table.
+    base = pl.coalesce(pl.col("severity_spec"),
+                       pl.col("event_type").replace_strict(_severity_table(cfg), default=0.0, return_dtype=pl.Float64))
     tax = (
         pl.when(grade == "D").then(pl.lit(cfg.severity_tax_rating_d))
         .when(grade == "C").then(pl.lit(cfg.severity_tax_rating_c))

@@ -17,6 +17,7 @@ entity's latent risk; good ones (red lists, grade A) fall with it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -70,6 +71,9 @@ class Catalog:
     #: publication rules rather than noise: not scaled by --noise
     fixed: dict[str, float] = field(default_factory=dict)
     required: tuple[str, ...] = ("subject_name",)
+    #: How much one active record of this catalog weighs as risk (0-1), written into the spec as
+    #: ``severity``: analytics reads it from there, so a new catalog counts without a code change.
+    severity: float | None = None
 
     def rate(self, role: str, kind: str, scale: float) -> float:
         """Probability of one noise kind for one role of this catalog."""
@@ -813,6 +817,13 @@ CATALOGS: tuple[Catalog, ...] = (
         fixed={"subject.masked_id": 1.0},
     ),
 )
+
+
+#: Severity of each adverse catalog's records (the spec's ``severity``); tax ratings weigh by grade instead.
+SPEC_SEVERITY = {"MR_SERIOUS": 1.0, "COURT_DISHONEST": 0.9, "TAX_VIOLATION": 0.8, "ADMIN_PENALTY": 0.4,
+                 "MR_ABNORMAL": 0.3, "HRSS_ARREARS": 0.3}
+CATALOGS = tuple(dataclasses.replace(c, severity=SPEC_SEVERITY[c.code]) if c.code in SPEC_SEVERITY else c
+                 for c in CATALOGS)
 
 
 def parse_rates(text: str) -> dict[str, dict[str, float]]:
