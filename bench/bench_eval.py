@@ -195,7 +195,7 @@ def main() -> None:
                   f"{r['shell_precision']:.2f} R {r['shell_recall']:.2f} ({time.perf_counter() - t:.0f} s)",
                   file=sys.stderr, flush=True)
     cfg = AnalyticsConfig()
-    target = dict(zip(GRADES, [float(x) for x in getattr(cfg, "grade_mix", (0, 0, 0, 0, 0))] + [0.0]))
+    target = dict(zip(GRADES, [float(x) for x in cfg.grade_mix] + [0.0]))
     md = (f"{a.entities:,} entities per city, seeds {a.seeds}, {a.draws} inspection draws per city and budget; "
           f"intervals 2.5-97.5 %.\n\n" + summarise(rows, target))
     print(md)

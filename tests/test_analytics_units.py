@@ -182,6 +182,7 @@ def test_settings_from_the_environment_reach_the_draw(graded):
     net, g = graded
     cfg = load_config(None, env={"CREDGRAPH_ANALYTICS__SAMPLE_RATIOS": "0,0,0,0,0,1",
                                  "CREDGRAPH_ANALYTICS__INSPECTION_BUDGET": "0",
+                                 "CREDGRAPH_ANALYTICS__GRADE_METHOD": "cuts",  # the default calibrates to a mix
                                  "CREDGRAPH_ANALYTICS__GRADE_CUTS": "99,98,97,96,95"}).analytics
     listing = draw_inspection(g.grades, cfg, as_of=AS_OF)
     assert set(listing.targets["grade"].to_list()) == {"E"}
