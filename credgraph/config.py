@@ -182,6 +182,11 @@ class AnalyticsConfig:
     #: Threads for the sparse products of propagation (each takes a block of the matrix's rows;
     #: scipy releases the GIL there). 1 keeps propagation on one core.
     threads: int = 2
+    #: Related risk without echo: an entity's own risk coming back around loops is removed from
+    #: what it receives from related parties (grading uses that); paths weaker than ``echo_prune``
+    #: are not followed when measuring the echo.
+    echo_free: bool = True
+    echo_prune: float = 1e-6
     #: Nodes with more links than this pass on proportionally less per link (supernode damping).
     supernode_degree: int = 50
     #: "cap": a node's outgoing weights are scaled down only when they sum above 1;
