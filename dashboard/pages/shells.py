@@ -12,7 +12,7 @@ with ui.guard("shells"):
     groups = w.shell_groups()
     cands = w.shell_candidates()
     st.caption(f"{groups.height} flagged group(s) from {cands.height} candidate cluster(s) "
-               f"(score ≥ {w.cfg.analytics.shell_flag_score} flags a firm)")
+               f"(a firm in {w.cfg.analytics.shell_min_unusual}+ groups {w.cfg.analytics.shell_flag_z} MAD above the median group is flagged)")
     if groups.height == 0:
         st.info("no flagged shell groups in this graph")
     for k, row in enumerate(groups.head(50).iter_rows(named=True)):
