@@ -42,22 +42,33 @@ class Oracle:
         for e in self.edge.values():
             self.g.add_edge(e["src"], e["dst"], key=e["edge_id"])
 
-    def rows(self, a: str, b: str, cutoff: int) -> list[tuple]:
-        """Every simple path from ``a`` to ``b`` of at most ``cutoff`` links as a row of ``paths``."""
-        out = []
-        for path in nx.all_simple_edge_paths(self.g, a, b, cutoff=cutoff):
-            ids, types, dirs, ratios, eids = [a], [], [], [], []
-            for _, _, key in path:
-                e = self.edge[key]
-                forward = e["src"] == ids[-1]
-                ids.append(e["dst"] if forward else e["src"])
-                types.append(e["type"])
-                dirs.append(">" if forward else "<")
-                ratios.append(e["ratio"])
-                eids.append(key)
-            out.append((len(eids), ids, [self.label[i] for i in ids], [self.name[i] for i in ids], types, dirs,
-                        ratios, eids))
+    def rows(self, a: str, b: str, cutoff: int, length: int | None = None) -> list[tuple]:
+        """Every simple path from ``a`` to ``b`` of at most ``cutoff`` links (or exactly ``length``) as rows of ``paths``."""
+        out = [self.row(a, path) for path in nx.all_simple_edge_paths(self.near(a, b, cutoff), a, b, cutoff=cutoff)
+               if length is None or len(path) == length]
         return sorted(out, key=lambda v: (v[0], v[1], v[7]))
+
+    def near(self, a: str, b: str, cutoff: int) -> nx.MultiGraph:
+        """The part of the graph a path of at most ``cutoff`` links from ``a`` to ``b`` can visit.
+
+        A node ``v`` on such a path has ``d(a, v) + d(v, b) <= cutoff``; the rest cannot matter.
+        """
+        da = nx.single_source_shortest_path_length(self.g, a, cutoff=cutoff)
+        db = nx.single_source_shortest_path_length(self.g, b, cutoff=cutoff)
+        return self.g.subgraph({a, b} | {v for v, d in da.items() if v in db and d + db[v] <= cutoff})
+
+    def row(self, a: str, path: list[tuple]) -> tuple:
+        """One networkx edge path starting at ``a`` as a row of ``paths``, read from the frames."""
+        ids, types, dirs, ratios, eids = [a], [], [], [], []
+        for _, _, key in path:
+            e = self.edge[key]
+            forward = e["src"] == ids[-1]
+            ids.append(e["dst"] if forward else e["src"])
+            types.append(e["type"])
+            dirs.append(">" if forward else "<")
+            ratios.append(e["ratio"])
+            eids.append(key)
+        return (len(eids), ids, [self.label[i] for i in ids], [self.name[i] for i in ids], types, dirs, ratios, eids)
 
 
 def _frame_rows(df: pl.DataFrame) -> list[tuple]:
