@@ -42,7 +42,7 @@ from credgraph.graph.build import GraphFrames, contract_frames
 from credgraph.graph.model import (KEYED, NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns,
                                    polars_dtype, rel_prop_columns)
 from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
-                                   edge_id_cypher, list_from_json, list_to_json, rows_to_frame)
+                                   edge_id_cypher, list_from_json, list_to_json, row_bytes, rows_to_frame)
 
 __all__ = ["LadybugStore", "DB_FILE"]
 
@@ -220,6 +220,7 @@ class LadybugStore(CypherStore):
                     db.close()
         finally:
             self._open()
+        self._after_load(frames)
         return self.counts()
 
     # ------------------------------------------------------------------------- export
@@ -243,7 +244,7 @@ class LadybugStore(CypherStore):
             edges[t] = df.select([list_from_json(c) if c in LIST_PROPS else pl.col(c).cast(d)
                                   for c, d in schema.items() if c != "edge_id"]).with_columns(
                 edge_id_expr(t)).select(list(schema)) if df.height else pl.DataFrame(schema=schema)
-        return contract_frames(nodes, edges)
+        return self._private(contract_frames(nodes, edges))
 
     # -------------------------------------------------------------------------- query
     def query(self, cypher: str, params: dict | None = None, row_limit: int | None = None,
@@ -251,8 +252,7 @@ class LadybugStore(CypherStore):
         """Run an analyst's Cypher on a read-only handle: writes are refused by the database."""
         self._need_current()
         lb = _ladybug()
-        row_limit = self.cfg.graph.query_row_limit if row_limit is None else row_limit
-        timeout = self.cfg.graph.query_timeout_s if timeout is None else timeout
+        row_limit, timeout = self.check_analyst_query(cypher, row_limit, timeout)
         if self.read_only:
             conn = self._conn
         else:
@@ -274,16 +274,22 @@ class LadybugStore(CypherStore):
         if isinstance(res, list):
             raise QueryError("one statement at a time, please")
         columns = res.get_column_names()
-        rows, truncated = [], False
+        rows, truncated, size, cut = [], False, 0, False
+        max_bytes = self.cfg.graph.query_max_bytes
         while res.has_next():
             if len(rows) >= row_limit:
                 truncated = True
                 break
-            rows.append(res.get_next())
+            row = res.get_next()
+            size += row_bytes(row)
+            if size > max_bytes:
+                truncated = cut = True
+                break
+            rows.append(row)
         res.close()
         ends = self._end_ids(conn, rows)
         rows = [[_plain(v, ends) for v in row] for row in rows]
-        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0)
+        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0, cut)
 
     @staticmethod
     def _end_ids(conn, rows: list) -> dict[tuple, str]:

@@ -132,6 +132,9 @@ class Network:
         if not text:
             raise DashboardError("type a Cypher query, e.g. MATCH (c:LegalPerson) RETURN c.name LIMIT 10")
         d = self.w.cfg.dashboard
+        from credgraph.dashboard.auth import current_actor, record_event
+
+        record_event(self.w.cfg, current_actor(), "query", cypher=text[:2000])
         try:
             res = self.w._call("query", text, None, d.cypher_row_limit, d.cypher_timeout_s)
         except QueryError as exc:

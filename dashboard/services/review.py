@@ -98,6 +98,11 @@ class Review:
                 raise DashboardError(f"no mention {exc.args[0]!r} in the last resolution") from None
             except (JudgementError, ResolutionError) as exc:
                 raise DashboardError(str(exc)) from None
+            from credgraph.dashboard.auth import current_actor, record_event
+            from credgraph.resolution.judgements import append_journal
+
+            append_journal(self.entities_dir, j.row(-1, named=True))  # kept even if a resolve runs now
+            record_event(self.w.cfg, current_actor(), "review", target=f"{left} / {right}", decision=decision, who=who)
             write_parquet(j, self.entities_dir / "judgements.parquet")
             res.judgements = j
             return j
