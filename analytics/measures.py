@@ -210,23 +210,30 @@ def measures_for(net: CreditNetwork, catalogue: list[Measure], records: pl.DataF
     for s in subjects:
         found: list[dict] = []
         for m in catalogue:
-            recs: list[dict] = []
+            recs: dict[tuple[str, str], dict] = {}
             for reach in m.reach:
                 for src in links.sources(int(s), reach, m.shareholder_min_ratio):
                     part = by_owner[m.id].get((src,))
                     if part is None:
                         continue
                     for r in part.iter_rows(named=True):
-                        recs.append({
+                        relation = REACH_TEXT[reach] + ("" if reach == "entity" else f" {net.describe(src)}")
+                        seen = recs.get((r["record_node"], str(net.ids[src])))
+                        if seen is not None:  # one record reaching by two links (legal rep and officer)
+                            seen["reach"].append(reach)
+                            seen["relation"].append(relation)
+                            continue
+                        recs[(r["record_node"], str(net.ids[src]))] = {
                             "record_id": r["record_node"], "event_type": r["event_type"],
                             "date": _iso(r["date"]), "status": r["status"] or "active", "grade": r["grade"],
                             "authority": r["authority"], "case_no": r["case_no"],
                             "owner_id": str(net.ids[src]), "owner_name": net.describe(src),
-                            "reach": reach, "relation": REACH_TEXT[reach] + ("" if reach == "entity" else f" {net.describe(src)}"),
+                            "reach": [reach], "relation": [relation],
                             "until": _iso(r["until"]),
-                        })
+                        }
             if recs:
-                found.append({**m.as_dict(), "via": sorted({r["relation"] for r in recs}), "records": recs})
+                rows = list(recs.values())
+                found.append({**m.as_dict(), "via": sorted({x for r in rows for x in r["relation"]}), "records": rows})
         out.append(found)
     return out
 

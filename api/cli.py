@@ -117,7 +117,9 @@ def register(app: typer.Typer) -> None:
                       str(k.daily_quota or cfg.api.daily_quota), f"revoked {k.revoked[:19]}" if k.revoked else "active",
                       str(sum(x["calls"] for x in u if x["day"] == today)), str(sum(x["calls"] for x in u)),
                       str(sum(x["refused"] for x in u)))
-        Console().print(t)
+        import sys
+
+        Console(width=None if sys.stdout.isatty() else 200).print(t)
 
     @app.command("report")
     def report(entity: str = typer.Argument(..., help="Entity id."),

@@ -90,6 +90,16 @@ class Service:
         self.catalogue = load_catalogue(cfg.api.measures or None)
         self.state = self._analyse(net)
         self.matcher = open_matcher(cfg, net)
+        self._warm_pdf()
+
+    def _warm_pdf(self) -> None:
+        """Load the CJK font once now (about 1 s), not on the first report request."""
+        from credgraph.analytics.report import ReportError, _register_font, find_cjk_font
+
+        try:
+            _register_font(str(find_cjk_font(self.cfg.api.report_font)))
+        except ReportError:
+            pass  # reported when a PDF is asked for
 
     # ------------------------------------------------------------------ building
     def _analyse(self, net: CreditNetwork) -> _State:
