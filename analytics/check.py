@@ -79,8 +79,12 @@ def _mask_code(code: str) -> str:
 
 
 def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, grades: GradeResult,
-                 index: EntityIndex | None = None, hash_key: str | None = None) -> pl.DataFrame:
+                 index: EntityIndex | None = None, hash_key: str | None = None, catalogue=None) -> pl.DataFrame:
     """One report row per input row (see the module docstring).
+
+    ``catalogue`` (joint reward and punishment measures, :mod:`credgraph.analytics.measures`)
+    adds a ``measures`` column: the measures that apply now to each resolved row, with the
+    records that trigger them.
 
     ``hash_key`` (the graph's ``graph.hash_key``) lets full ID numbers match persons exactly on
     their keyed hash; without it they are matched on the masked number and the name.
@@ -126,9 +130,16 @@ def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, g
            .drop("owner"))
     masked = _masked_ids(net, idx)
     out = out.with_columns(pl.Series("entity_code", masked, dtype=pl.Utf8))
-    return out.select("row", "input_name", "input_code", "status", "node_id", "resolved_name", "label", "confidence",
-                      "method", "note", "entity_code", "grade", "score", "grade_reasons", "active_count",
-                      "active_records", "own_risk", "propagated_risk", "risky_related")
+    out = out.select("row", "input_name", "input_code", "status", "node_id", "resolved_name", "label", "confidence",
+                     "method", "note", "entity_code", "grade", "score", "grade_reasons", "active_count",
+                     "active_records", "own_risk", "propagated_risk", "risky_related")
+    if catalogue is not None:
+        from .measures import measures_text
+
+        text = measures_text(net, catalogue, active_records(net, cfg, risk.as_of), idx, risk.as_of,
+                             (out["status"] == "resolved").to_list())
+        out = out.with_columns(pl.Series("measures", text, dtype=pl.Utf8))
+    return out
 
 
 def _masked_ids(net: CreditNetwork, idx: np.ndarray) -> list:

@@ -42,7 +42,7 @@ import polars as pl
 from .network import CreditNetwork
 
 __all__ = ["Measure", "CatalogueError", "REACH", "KINDS", "load_catalogue", "parse_catalogue",
-           "sample_catalogue_path", "PartyLinks", "measures_for"]
+           "sample_catalogue_path", "PartyLinks", "measures_for", "measures_text"]
 
 REACH = ("entity", "legal_rep", "shareholders", "officers")
 KINDS = ("punishment", "reward")
@@ -240,3 +240,26 @@ def measures_for(net: CreditNetwork, catalogue: list[Measure], records: pl.DataF
 
 def _iso(v) -> str | None:
     return v.isoformat() if isinstance(v, _dt.date) else None
+
+
+def measures_text(net: CreditNetwork, catalogue: list[Measure], records: pl.DataFrame, subjects: np.ndarray,
+                  as_of: _dt.date, resolved: Iterable[bool] | None = None) -> list[str]:
+    """One text per subject (node index, -1 for none) for a check report's ``measures`` column:
+    ``id name [relation: event_type case_no date; ...]`` joined by `` | ``; empty when none applies
+    or the subject is not ``resolved`` (an ambiguous match gets no measure: it is not a guess)."""
+    subjects = np.asarray(subjects)
+    ok = np.ones(len(subjects), dtype=bool) if resolved is None else np.asarray(list(resolved), dtype=bool)
+    pick = [int(i) for i, y in zip(subjects, ok) if i >= 0 and y]
+    found = iter(measures_for(net, catalogue, records, pick, as_of))
+    out = []
+    for i, y in zip(subjects, ok):
+        if i < 0 or not y:
+            out.append("")
+            continue
+        items = []
+        for m in next(found):
+            recs = "; ".join(f"{'/'.join(r['relation'])}: {r['event_type']} {r['case_no'] or ''} {r['date'] or ''}".strip()
+                             for r in m["records"])
+            items.append(f"{m['id']} {m['name']} [{recs}]")
+        out.append(" | ".join(items))
+    return out
