@@ -39,26 +39,27 @@ def city(tmp_path_factory):
     return root, ws, env
 
 
-def _key(env, cwd, institution, *scopes, rate=None, quota=None) -> str:
+def _key(env, cwd, institution, *scopes) -> str:
+    """A key made with the real CLI (which prints it once, on the last line)."""
     args = ["api-keys", "create", institution] + [x for s in scopes for x in ("--scope", s)]
-    if rate:
-        args += ["--rate", str(rate)]
-    if quota:
-        args += ["--quota", str(quota)]
     return _run(env, cwd, *args).stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
 def server(city):
+    from credgraph.api.db import ApiDB
+
     root, ws, env = city
+    db = ApiDB(ws / "api" / "api.sqlite")
     keys = {
         "all": _key(env, root, "某银行 Bank", "public", "personal", "checks", "reports", "repair", "review"),
-        "public": _key(env, root, "公共资源交易中心", "public"),
-        "applicant": _key(env, root, "企业服务窗口", "public", "repair"),
-        "slow": _key(env, root, "限速机构", "public", rate=3),
-        "quota": _key(env, root, "配额机构", "public", quota=2),
-        "revoked": _key(env, root, "已撤销机构", "public", "reports"),
+        "public": db.create_key("公共资源交易中心", ["public"])[1],
+        "applicant": db.create_key("企业服务窗口", ["public", "repair"])[1],
+        "slow": db.create_key("限速机构", ["public"], rate_per_minute=3)[1],
+        "quota": db.create_key("配额机构", ["public"], daily_quota=2)[1],
+        "revoked": db.create_key("已撤销机构", ["public", "reports"])[1],
     }
+    db.close()
     _run(env, root, "api-keys", "revoke", keys["revoked"].split("_")[1])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
