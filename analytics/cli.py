@@ -302,18 +302,26 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_cmd(list_csv: Path = typer.Argument(..., help="CSV with a name and/or code column."),
                   frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,
-                  name: str = typer.Option("check", help="File name stem of the outputs.")) -> None:
-        """Batch credit check: resolve each row, report active records, grade and risky related parties."""
+                  name: str = typer.Option("check", help="File name stem of the outputs."),
+                  measures: Optional[Path] = typer.Option(None, help="Catalogue of joint reward and punishment "
+                                                          "measures (TOML; default api.measures or the sample).")) -> None:
+        """Batch credit check: resolve each row, report active records, grade, risky related parties and the
+        joint reward and punishment measures that apply now."""
         from .check import CheckListError, credit_check, open_matcher, read_check_list
         from .inspection import _sheet
+        from .measures import CatalogueError, load_catalogue
 
         try:
             rows = read_check_list(list_csv)
         except CheckListError as exc:
             _fail(str(exc))
         ctx = _Ctx(frames, city, as_of)
+        try:
+            catalogue = load_catalogue(measures or ctx.cfg.api.measures or None)
+        except CatalogueError as exc:
+            _fail(str(exc))
         rep = credit_check(ctx.net, rows, ctx.acfg, ctx.grades(), hash_key=_workspace_key(ctx.cfg),
-                           matcher=open_matcher(ctx.cfg) if city is None else None)
+                           matcher=open_matcher(ctx.cfg) if city is None else None, catalogue=catalogue)
         csv = _write(rep, ctx.out / f"{name}.csv")
         from credgraph.atomic import atomic_path
         import xlsxwriter
@@ -324,6 +332,8 @@ def register(app: typer.Typer) -> None:
             wb.close()
         n_un = rep.filter(rep["status"] == "unresolved").height
         print(f"checked {rep.height} rows: {rep.height - n_un} resolved, {n_un} unresolved")
+        n_m = rep.filter(rep["measures"] != "").height
+        print(f"{n_m} rows with joint reward or punishment measures in force (column 'measures')")
         _print_table("credit check", rep, ["row", "input_name", "status", "resolved_name", "confidence", "grade", "active_count"])
         _done([csv, ctx.out / f"{name}.xlsx"])
 

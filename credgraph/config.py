@@ -294,6 +294,30 @@ class DashboardConfig:
 
 
 @dataclass
+class ApiConfig:
+    """The data interface for institutions (``credgraph serve``)."""
+
+    #: Address the HTTP API binds to; 127.0.0.1 keeps it on this machine.
+    host: str = "127.0.0.1"
+    #: Port of the HTTP API.
+    port: int = 8700
+    #: Largest request body in bytes (413 above it).
+    max_body_bytes: int = 2_000_000
+    #: Most examples or subjects in one match or check request (413 above it).
+    max_batch: int = 1000
+    #: Candidates returned per example when the request gives no limit.
+    match_limit: int = 5
+    #: Default rate limit per API key, requests per minute (a key may set its own).
+    rate_per_minute: int = 600
+    #: Default daily quota per API key, requests per UTC day (a key may set its own).
+    daily_quota: int = 100_000
+    #: Catalogue of joint reward and punishment measures (TOML); empty: the sample catalogue.
+    measures: str = ""
+    #: TrueType font embedded in PDF reports; empty: the first CJK font found (fonts-wqy-microhei).
+    report_font: str = ""
+
+
+@dataclass
 class Config:
     workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
@@ -302,6 +326,7 @@ class Config:
     graph: GraphConfig = field(default_factory=GraphConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     @property
     def workspace_path(self) -> Path:
