@@ -91,8 +91,16 @@ def register(app: typer.Typer) -> None:
                     tasks[label] = bar.add_task(escape(label), total=total)
                 bar.update(tasks[label], completed=done, total=max(total or 0, done) or None)
 
+            from credgraph.security.locks import LockBusy, path_lock
+
             try:
-                report = load_specs(specs, ws, batch=batch, progress=progress, config=cfg.load)
+                (Path(ws) / "locks").mkdir(parents=True, exist_ok=True)
+                with path_lock(Path(ws) / "locks" / "load.lock", "load", command="credgraph load"):
+                    report = load_specs(specs, ws, batch=batch, progress=progress, config=cfg.load)
+            except LockBusy as exc:
+                bar.stop()
+                err.print(f"[red]load refused:[/red] {escape(str(exc))}", soft_wrap=True)
+                raise typer.Exit(2) from None
             except LoadError as exc:
                 bar.stop()
                 err.print(f"[red]load failed:[/red] {escape(str(exc))}", soft_wrap=True)

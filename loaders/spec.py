@@ -92,6 +92,7 @@ _KEYS = {
     "sheet": "xlsx sheet name (default: the first sheet)",
     "delimiter": "csv field separator (default: , for csv, tab for tsv)",
     "description": "free text",
+    "severity": "risk weight (0-1) of one active record of this catalog, read by analytics",
     "required": "standard fields that must be non-empty in every row",
     "columns": "table: standard field = source column",
     "constants": "table: standard field = value for every row",
