@@ -464,3 +464,17 @@ def test_febrl3_through_the_spec_matches_the_resolution_bench_reader(tmp_path):
         assert (json.loads(r["subject_identifiers"]) if r["subject_identifiers"] else None) == ids
         expected_address = t["subject_address"].replace(",", "") if t["subject_address"] else None
         assert r["subject_address"] == expected_address
+
+
+def test_a_mapped_json_column_and_identifier_columns_merge_once(tmp_path):
+    data = "\n".join(json.dumps(x) for x in [
+        {"n": "A", "ids": [{"scheme": "passport", "value": "E1"}], "pp": "e1", "ssn": "536-90-4399"},
+        {"n": "B", "ids": None, "pp": "E2"},
+    ]) + "\n"
+    body = '[columns]\nsubject_name = "n"\nsubject_identifiers = "ids"\n[identifiers]\npassport = "pp"\nus_ssn = "ssn"\n'
+    spec = spec_file(tmp_path, "m.jsonl", data, body)
+    f, rec, q, found = load(spec, tmp_path / "ws")
+    assert [json.loads(x) for x in rec["subject_identifiers"]] == [
+        [{"scheme": "passport", "value": "E1"}, {"scheme": "us_ssn", "value": "536904399"}],
+        [{"scheme": "passport", "value": "E2"}],
+    ]
