@@ -147,12 +147,17 @@ def match_rows(matcher, net: CreditNetwork, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, grades: GradeResult,
-                 index: EntityIndex | None = None, hash_key: str | None = None, matcher=None) -> pl.DataFrame:
+                 index: EntityIndex | None = None, hash_key: str | None = None, matcher=None,
+                 catalogue=None) -> pl.DataFrame:
     """One report row per input row (see the module docstring).
 
     ``matcher``: the resolver's :class:`~credgraph.resolution.Matcher` (see :func:`open_matcher`);
     without it, the look-up of :mod:`.lookup`, where ``hash_key`` (the graph's ``graph.hash_key``)
     lets full ID numbers match persons exactly on their keyed hash.
+
+    ``catalogue`` (joint reward and punishment measures, :mod:`credgraph.analytics.measures`)
+    adds a ``measures`` column: the measures that apply now to each resolved row, with the
+    records that trigger them.
     """
     if matcher is not None:
         res = match_rows(matcher, net, rows)
@@ -203,9 +208,16 @@ def credit_check(net: CreditNetwork, rows: pl.DataFrame, cfg: AnalyticsConfig, g
            .drop("owner"))
     masked = _masked_ids(net, idx)
     out = out.with_columns(pl.Series("entity_code", masked, dtype=pl.Utf8))
-    return out.select("row", "input_name", "input_code", "status", "node_id", "resolved_name", "label", "confidence",
-                      "method", "note", "candidates", "entity_code", "grade", "score", "grade_reasons", "active_count",
-                      "active_records", "own_risk", "propagated_risk", "risky_related")
+    out = out.select("row", "input_name", "input_code", "status", "node_id", "resolved_name", "label", "confidence",
+                     "method", "note", "candidates", "entity_code", "grade", "score", "grade_reasons", "active_count",
+                     "active_records", "own_risk", "propagated_risk", "risky_related")
+    if catalogue is not None:
+        from .measures import measures_text
+
+        text = measures_text(net, catalogue, active_records(net, cfg, risk.as_of), idx, risk.as_of,
+                             (out["status"] == "resolved").to_list())
+        out = out.with_columns(pl.Series("measures", text, dtype=pl.Utf8))
+    return out
 
 
 def _masked_ids(net: CreditNetwork, idx: np.ndarray) -> list:

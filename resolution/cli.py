@@ -93,17 +93,34 @@ def register(app: typer.Typer) -> None:
         from credgraph.resolution.model import load_model
         from credgraph.resolution.pipeline import load_resolution, resolve, write_resolution
 
+        from credgraph.resolution.judgements import missing_from, with_journal
+        from credgraph.security.locks import LockBusy, workspace_lock
+
         cfg = _config()
         rec_path = records or cfg.workspace_path / "records" / "records.parquet"
         out_dir = _entities_dir(cfg, out)
-        frame = _read_records(rec_path)
+        lock = workspace_lock(cfg, "resolve", command="credgraph resolve")
+        try:
+            lock.__enter__()
+        except LockBusy as exc:
+            _fail(f"resolve refused: {exc}")
+        try:
+            frame = _read_records(rec_path)
+        except BaseException:
+            lock.__exit__(None, None, None)
+            raise
         previous = None
         judgements = None
         try:
             if (out_dir / "run.json").is_file() and not fresh:
                 previous = load_resolution(out_dir)
+                judgements = missing_from(previous.judgements, out_dir)  # decisions made during the last run
+                if judgements.height == 0:
+                    judgements = None
             elif (out_dir / "judgements.parquet").is_file():
-                judgements = check_judgements(pl.read_parquet(out_dir / "judgements.parquet"))
+                judgements = with_journal(pl.read_parquet(out_dir / "judgements.parquet"), out_dir)
+            else:
+                judgements = with_journal(None, out_dir)
             fixed = load_model(model) if model else None
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           console=Console(stderr=True), transient=True) as bar:
@@ -113,6 +130,8 @@ def register(app: typer.Typer) -> None:
             write_resolution(res, out_dir)
         except ResolutionError as exc:
             _fail(str(exc))
+        finally:
+            lock.__exit__(None, None, None)  # also on errors: an in-process caller may run again
         run = res.run
         con = Console()
         con.print(f"run {run['run']}: {run['mentions']:,} mentions → {run['entities']:,} entities "
@@ -166,9 +185,21 @@ def register(app: typer.Typer) -> None:
                                   left_entity=ent[a], right_entity=ent[b])
             except ResolutionError as exc:
                 _fail(str(exc))
-            write_parquet(j, d / "judgements.parquet")
-            Console().print(f"recorded {decision} {a} / {b} by {escape(who or '')}; "
-                            "run `credgraph resolve` to apply it")
+            from credgraph.resolution.judgements import append_journal, with_journal
+            from credgraph.security.audit import record
+            from credgraph.security.display import actor_cli
+            from credgraph.security.locks import LockBusy, workspace_lock
+
+            append_journal(d, j.row(-1, named=True))  # durable before anything else: never lost
+            record(cfg, actor=actor_cli(), action="review", target=f"{a} / {b}", decision=decision,
+                   who=who or "", why=why or "")
+            try:
+                with workspace_lock(cfg, "resolve", command="credgraph resolve"):
+                    write_parquet(with_journal(_load(d).judgements, d), d / "judgements.parquet")
+                note = "run `credgraph resolve` to apply it"
+            except LockBusy as exc:
+                note = f"{exc.args[0].split(';')[0]}: the decision is kept in the journal and the next `credgraph resolve` applies it"
+            Console().print(f"recorded {decision} {a} / {b} by {escape(who or '')}; {escape(note)}")
             return
         _print_review(res, limit)
 
