@@ -316,13 +316,18 @@ def propagate(
     return _propagate(M, seed, decay, max_hops, tolerance, threads)[0]
 
 
+#: Entries per followed node above which the echo series is pruned.
+_ECHO_SPREAD = 64
+
+
 def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int = 20, prune: float = 1e-6,
                 chunk: int = 50_000) -> np.ndarray:
     """``G[j, j] = sum_h decay**h (M**h)[j, j]`` for each ``j`` in ``nodes``: 1 plus the share of
     j's own risk that comes back to it around loops.
 
-    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time), path
-    weights below ``prune`` dropped, for at most ``max_hops`` hops.
+    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time), for at
+    most ``max_hops`` hops; once it spreads (more than 64 entries per node on average) path
+    weights below ``prune`` are dropped, which bounds the cost on big graphs.
 
     >>> M = sp.csr_matrix(np.array([[0.0, 0.8], [0.8, 0.0]]))
     >>> round(float(self_return(M, np.array([0]), decay=0.5, max_hops=200)[0]), 6)  # 1 / (1 - 0.16)
@@ -344,7 +349,9 @@ def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int
         for _ in range(max_hops):
             X = (X @ M).tocsr()
             X.data *= decay
-            X.data[X.data < prune] = 0
+            # Prune only a series that spreads (more than ``_ECHO_SPREAD`` entries per node): on
+            # small neighbourhoods the echo is exact.
+            X.data[X.data < (prune if X.nnz > _ECHO_SPREAD * k else 1e-15)] = 0
             X.eliminate_zeros()
             if X.nnz == 0:
                 break
