@@ -230,6 +230,14 @@ class AnalyticsConfig:
     exclude_months: int = 12
     #: Draw only operating enterprises (not deregistered 注销 or revoked 吊销).
     inspect_live_only: bool = True
+    #: Inspectors per target, and how many entity links (representative, shareholder, officer,
+    #: branch, agent) between an inspector's own entity and a firm exclude the inspector from it.
+    inspectors_per_target: int = 2
+    inspector_link_hops: int = 2
+    #: Re-fitting weights from outcomes: logistic regression strength (C) and how many found
+    #: problems count as much as the current weights (shrinkage n / (n + refit_prior)).
+    refit_c: float = 1.0
+    refit_prior: float = 50.0
 
     # --- shell companies (credgraph shells) --------------------------------------------------
     #: Smallest candidate group (firms sharing an address, phone, agent or person).
