@@ -270,13 +270,17 @@ def register(app: typer.Typer) -> None:
     @app.command("shells")
     def shells_cmd(frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,
                    top: int = typer.Option(10, help="Groups to print."), truth: Optional[Path] = TruthOpt) -> None:
-        """Find shell companies: clusters sharing address, phone, agent or legal rep, scored and ranked with evidence."""
-        from .shells import detect_shells, evaluate_shells
+        """Find shell companies: groups sharing an address, phone, agent or person that are unusual against the
+        city, ranked with evidence; writes the directed-check list (定向抽查)."""
+        from .shells import detect_shells, directed_checks, evaluate_shells
 
         ctx = _Ctx(frames, city, as_of)
         with _err.status("scoring shell candidates"):
             res = detect_shells(ctx.net, ctx.acfg, ctx.as_of)
-        paths = [_write(res.groups, ctx.out / "shell_groups.csv"), _write(res.firms, ctx.out / "shell_firms.parquet"),
+        dc = directed_checks(res)
+        print(f"directed-check list (定向抽查): {dc.height} firm(s) in {res.groups.height} group(s)")
+        paths = [_write(res.groups, ctx.out / "shell_groups.csv"), _write(dc, ctx.out / "directed_checks.csv"),
+                 _write(res.firms, ctx.out / "shell_firms.parquet"),
                  _write(res.firms, ctx.out / "shell_firms.csv"), _write(res.candidates, ctx.out / "shell_candidates.parquet")]
         _print_table("flagged shell groups", res.groups, ["group_id", "size", "score", "evidence"], top)
         t = ctx.truth("shell_clusters", truth)
