@@ -321,13 +321,14 @@ _ECHO_SPREAD = 64
 
 
 def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int = 20, prune: float = 1e-6,
-                chunk: int = 50_000) -> np.ndarray:
+                chunk: int = 50_000, threads: int = 1) -> np.ndarray:
     """``G[j, j] = sum_h decay**h (M**h)[j, j]`` for each ``j`` in ``nodes``: 1 plus the share of
     j's own risk that comes back to it around loops.
 
-    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time), for at
-    most ``max_hops`` hops; once it spreads (more than 64 entries per node on average) path
-    weights below ``prune`` are dropped, which bounds the cost on big graphs.
+    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time, the chunks
+    in ``threads`` threads), for at most ``max_hops`` hops; once it spreads (more than 64 entries
+    per node on average) path weights below ``prune`` are dropped and the series stops when what
+    is left could return less than ``prune``, which bounds the cost on big graphs.
 
     >>> M = sp.csr_matrix(np.array([[0.0, 0.8], [0.8, 0.0]]))
     >>> round(float(self_return(M, np.array([0]), decay=0.5, max_hops=200)[0]), 6)  # 1 / (1 - 0.16)
@@ -339,29 +340,44 @@ def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int
         return out
     M = M.tocsr()
     n = M.shape[0]
-    for lo in range(0, len(nodes), chunk):
+
+    def one(lo: int) -> None:
         c = nodes[lo:lo + chunk]
         k = len(c)
         rows = np.arange(k)
         X = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
         E = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
         acc = np.zeros(k)
+        spread = False
         for _ in range(max_hops):
             X = (X @ M).tocsr()
             X.data *= decay
             # Prune only a series that spreads (more than ``_ECHO_SPREAD`` entries per node): on
             # small neighbourhoods the echo is exact.
-            X.data[X.data < (prune if X.nnz > _ECHO_SPREAD * k else 1e-15)] = 0
+            spread = spread or X.nnz > _ECHO_SPREAD * k
+            floor = prune if spread else 1e-15
+            X.data[X.data < floor] = 0
             X.eliminate_zeros()
             if X.nnz == 0:
                 break
             acc += np.asarray(X.multiply(E).sum(axis=1)).ravel()
+            # Rows of M sum to at most 1: what is left can return at most mass * decay / (1 - decay).
+            if np.asarray(X.sum(axis=1)).max() * decay / (1 - decay) < floor:
+                break
         out[lo:lo + k] += acc
+
+    starts = list(range(0, len(nodes), chunk))
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, starts))
+    else:
+        for lo in starts:
+            one(lo)
     return out
 
 
 def related_risk(M: sp.csr_matrix, seed: np.ndarray, risk: np.ndarray, decay: float, max_hops: int,
-                 prune: float) -> np.ndarray:
+                 prune: float, threads: int = 1) -> np.ndarray:
     """What reaches each node from others: ``risk - seed * G[j, j]`` (its own risk coming back removed).
 
     Only seeded nodes with links have an echo; the rest's related risk is ``risk - seed`` exactly.
@@ -370,7 +386,8 @@ def related_risk(M: sp.csr_matrix, seed: np.ndarray, risk: np.ndarray, decay: fl
     deg = np.diff(M.indptr)
     echo_nodes = np.flatnonzero((seed > 0) & (deg > 0))
     if len(echo_nodes):
-        g = self_return(M, echo_nodes, decay, max_hops, prune)
+        chunk = max(1_000, min(50_000, -(-len(echo_nodes) // max(threads, 1))))
+        g = self_return(M, echo_nodes, decay, max_hops, prune, chunk=chunk, threads=threads)
         related[echo_nodes] = risk[echo_nodes] - seed[echo_nodes] * g
     # Float noise of the float32 propagation against the float64 series: not risk.
     related[np.abs(related) <= 1e-6 * np.maximum(seed, 1e-300)] = 0.0
@@ -642,7 +659,7 @@ def compute_risk(
     seed = _seed_of(records, net.n)
     M = transmission_matrix(net, cfg)
     risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance, cfg.threads)
-    related = (related_risk(M, seed, risk, cfg.decay, cfg.max_hops, cfg.echo_prune) if cfg.echo_free
+    related = (related_risk(M, seed, risk, cfg.decay, cfg.max_hops, cfg.echo_prune, cfg.threads) if cfg.echo_free
                else np.clip(risk - seed, 0.0, None))
     ent = np.flatnonzero(net.entity_mask)
     # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).
