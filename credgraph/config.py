@@ -89,8 +89,9 @@ class ResolutionConfig:
     judgement_weight: float = 50.0
     #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).
     workers: int = 1
-    #: Key of the keyed hash that turns a person's ID number into a stable, non-reversible entity id.
-    entity_id_key: str = "credgraph-entity-id-v1"
+    #: Unused (kept so older credgraph.toml files still load): a person's entity id is a surrogate
+    #: minted from its oldest mention, never a function of the ID number.
+    entity_id_key: str = ""
     #: A mention without identifiers that matches two entities with identifiers within this many
     #: bits of match weight is ambiguous: it goes to review instead of joining either.
     ambiguity_margin: float = 3.0
@@ -118,13 +119,22 @@ class GraphConfig:
     neo4j_pagecache: str = "4g"
     #: Seconds `credgraph neo4j start` waits for Bolt to answer.
     neo4j_start_timeout_s: float = 180.0
-    #: Key for the keyed hash (HMAC-SHA256) of ID numbers and phones stored in the graph.
-    hash_key: str = "change-me-in-production"
+    #: Key of the keyed hash (HMAC-SHA256) of ID numbers and phones in the application's look-up
+    #: index (never in the analysts' graph). Empty (the default): the workspace's own random key,
+    #: made on first use in <workspace>/secrets/keys.json (0600), or the file named by
+    #: CREDGRAPH_SECRETS_FILE. Set here or in CREDGRAPH_GRAPH__HASH_KEY only a random key of at least
+    #: 16 characters; known placeholders are refused. See credgraph.security.secrets.
+    hash_key: str = ""
     #: Rows per UNWIND batch when loading.
     batch_size: int = 5000
     #: Row limit and timeout (seconds) of analysts' read-only Cypher.
     query_row_limit: int = 1000
     query_timeout_s: float = 30.0
+    #: Most bytes (rows as JSON text) an analyst's result may hold; the rows beyond are cut.
+    query_max_bytes: int = 16 * 1024 * 1024
+    #: Neo4j's cap on the memory of one transaction (the local server's db.memory.transaction.max):
+    #: a query building a huge value is stopped by the server instead of exhausting it.
+    neo4j_transaction_max: str = "1g"
     #: Neighbours returned per page by the neighbourhood query (the total is always counted).
     neighbourhood_limit: int = 50
     #: Most rows a neighbourhood, path or search query reads from the store before ranking.
@@ -293,6 +303,30 @@ class DashboardConfig:
 
 
 @dataclass
+class ApiConfig:
+    """The data interface for institutions (``credgraph serve``)."""
+
+    #: Address the HTTP API binds to; 127.0.0.1 keeps it on this machine.
+    host: str = "127.0.0.1"
+    #: Port of the HTTP API.
+    port: int = 8700
+    #: Largest request body in bytes (413 above it).
+    max_body_bytes: int = 2_000_000
+    #: Most examples or subjects in one match or check request (413 above it).
+    max_batch: int = 1000
+    #: Candidates returned per example when the request gives no limit.
+    match_limit: int = 5
+    #: Default rate limit per API key, requests per minute (a key may set its own).
+    rate_per_minute: int = 600
+    #: Default daily quota per API key, requests per UTC day (a key may set its own).
+    daily_quota: int = 100_000
+    #: Catalogue of joint reward and punishment measures (TOML); empty: the sample catalogue.
+    measures: str = ""
+    #: TrueType font embedded in PDF reports; empty: the first CJK font found (fonts-wqy-microhei).
+    report_font: str = ""
+
+
+@dataclass
 class Config:
     workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
@@ -301,6 +335,7 @@ class Config:
     graph: GraphConfig = field(default_factory=GraphConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     @property
     def workspace_path(self) -> Path:
@@ -373,4 +408,11 @@ def load_config(
         elif name.startswith("CREDGRAPH_") and "__" in name:
             section, _, key = name[len("CREDGRAPH_"):].lower().partition("__")
             _apply(cfg, section, key, value, f"environment {name}")
+    if cfg.graph.hash_key:
+        from credgraph.security.secrets import SecretError, check_key
+
+        try:
+            check_key(cfg.graph.hash_key, "graph.hash_key")
+        except SecretError as exc:
+            raise ConfigError(str(exc)) from None
     return cfg

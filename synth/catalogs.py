@@ -43,7 +43,12 @@ DEFAULT_NOISE: dict[str, float] = {
     "legacy_id": 0.05,
     "masked_id": 0.0,
     "duplicate": 0.01,
+    "shape_char": 0.0,
+    "dropped_char": 0.0,
+    "romanised": 0.0,
 }
+#: Kinds of realistic person-name noise that ``generate --name-noise RATE`` turns on (each at RATE).
+NAME_NOISE_KINDS = ("shape_char", "dropped_char", "romanised")
 
 Builder = Callable[[World, np.random.Generator, int, int], dict]
 

@@ -24,6 +24,9 @@ def register(app: typer.Typer) -> None:
         rate: list[str] = typer.Option(None, "--rate", help="Override one catalog's noise rate, e.g. "
                                        "MR_REG.missing_id=0.1 or MR_REG.object.legacy_id=0 (repeatable; "
                                        "added to generate.rates)."),
+        name_noise: float = typer.Option(0.0, "--name-noise", help="Realistic person-name noise: each of a "
+                                         "similar-shape character, a dropped character and a romanised name "
+                                         "(either order) at this rate per person mention (default 0: off)."),
         regime: str = typer.Option("burst", "--regime", help="How shells are planted and violations arise: a "
                                    "regime of synth/regimes.toml (burst, spread, nominee_holders, agent_factory, "
                                    "spread_weak, burst_isolated, spread_isolated_weak) or SHELL+VIOLATION."),
@@ -73,8 +76,8 @@ def register(app: typer.Typer) -> None:
             try:
                 summary = generate_city(target, entities=n, seed=s, noise=scale, chunk_rows=g.chunk_rows,
                                         progress=progress, legal_share=g.legal_share, rates=rates,
-                                        regime=regime)
-            except OutputDirError as exc:
+                                        name_noise=name_noise, regime=regime)
+            except (OutputDirError, ValueError) as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from None
             except OSError as exc:

@@ -326,7 +326,8 @@ def _umask() -> int:
 
 def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk_rows: int = 100_000,
                   progress: Progress | None = None, legal_share: float = 0.45,
-                  rates: Mapping[str, Mapping[str, float]] | None = None, regime: str = DEFAULT_REGIME) -> CitySummary:
+                  rates: Mapping[str, Mapping[str, float]] | None = None, name_noise: float = 0.0,
+                  regime: str = DEFAULT_REGIME) -> CitySummary:
     """Write a synthetic Shenzhen-like city into ``out``; the same arguments give the same bytes.
 
     ``entities`` counts legal and natural persons (``legal_share`` of them legal); each gives
@@ -334,7 +335,9 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
     :class:`OutputDirError` when ``out`` is a non-empty folder that the generator did not write.
     ``progress(step, done, total)`` is called as the work advances. ``rates`` overrides
     catalogs' noise rates: ``{"MR_REG": {"missing_id": 0.1, "object.legacy_id": 0.0}}``
-    (see :func:`credgraph.synth.catalogs.parse_rates`). ``regime`` names how shells are planted and
+    (see :func:`credgraph.synth.catalogs.parse_rates`). ``name_noise`` turns on realistic person-name
+    noise in every catalog, each kind of :data:`~credgraph.synth.catalogs.NAME_NOISE_KINDS` at that rate
+    (before ``rates``, which may override it). ``regime`` names how shells are planted and
     violations arise (``synth/regimes.toml``; raises :class:`~credgraph.synth.regimes.RegimeError`
     when unknown); its drawn parameters go into the manifest.
     """
@@ -343,7 +346,14 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
         raise ValueError("noise must be >= 0")
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be >= 1")
-    rates = dict(rates or {})
+    if not 0 <= name_noise <= 1:
+        raise ValueError("name_noise must lie in [0, 1]")
+    rates = {k: dict(v) for k, v in (rates or {}).items()}
+    if name_noise:
+        from credgraph.synth.catalogs import NAME_NOISE_KINDS
+
+        for c in CATALOGS:
+            rates[c.code] = {**{k: name_noise for k in NAME_NOISE_KINDS}, **rates.get(c.code, {})}
     for code, table in rates.items():
         known = {c.code for c in CATALOGS}
         if code not in known:
