@@ -416,9 +416,9 @@ def explain_sources(
     risk can reach the target from; path weights below ``prune`` are dropped per hop.
 
     Returns columns node_id, source_id, source_name, contribution, share (of the target's
-    risk received from others: ``related`` when given, else the sum over its sources), hops,
-    path (node ids), path_text, covered (share of the received risk its listed sources explain)
-    and rest (what the rest is, when the listed sources explain less than 80%).
+    risk received from the sources found), hops, path (node ids), path_text, covered (share of
+    the received risk, ``related`` when given, that its listed sources explain) and rest (what
+    the rest is, when the listed sources explain less than 80%).
     """
     targets = np.asarray(targets, dtype=np.int64)
     empty = pl.DataFrame(schema=_EXPLAIN_SCHEMA)
@@ -451,16 +451,19 @@ def explain_sources(
            .filter(pl.col("_r") == top).select("t", pl.col("contribution").alias("_next")))
     totals = (df.group_by("t").agg(pl.col("contribution").sum().alias("_total"), pl.len().alias("_n"))
               .join(nxt, on="t", how="left").with_columns(pl.col("_next").fill_null(0.0)))
-    if related is not None:  # the echo-free total, where the pruned paths' share is known too
+    # Coverage is measured against the echo-free received risk when known (it also holds the paths
+    # too weak to follow); shares are of the sources found.
+    totals = totals.with_columns(pl.col("_total").alias("_found"))
+    if related is not None:
         totals = totals.with_columns(pl.max_horizontal(
             pl.Series(related[targets[totals["t"].to_numpy()]]), pl.col("_total")).alias("_total"))
     df = (
         df.sort(["t", "contribution", "i"], descending=[False, True, False])
         .group_by("t", maintain_order=True).head(top)
         .join(totals, on="t", maintain_order="left")
-        .with_columns((pl.col("contribution") / pl.col("_total")).alias("share"))
+        .with_columns((pl.col("contribution") / pl.col("_found")).alias("share"))
     )
-    df = df.with_columns(pl.col("share").sum().over("t").alias("covered"))
+    df = df.with_columns((pl.col("contribution").sum().over("t") / pl.col("_total")).alias("covered"))
     shown = df.group_by("t").agg(pl.len().alias("_k"), pl.col("contribution").sum().alias("_shown"))
     df = df.join(shown, on="t", maintain_order="left").with_columns(_rest_text().alias("rest"))
     if cost is None:
