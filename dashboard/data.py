@@ -142,6 +142,12 @@ class Profile:
     as_of: Any = None
     #: True when the risk sources still need explaining (:meth:`Workbench.risk_sources`).
     sources_pending: bool = False
+    #: The credit report's header: legal representative, address, masked phone, status, capital, …
+    header: dict = field(default_factory=dict)
+    #: 风险扫描: category (自身风险 / 关联风险 / 历史风险), event label, count.
+    risk_scan: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: The grade's reasons in Chinese: indicator, points, and the records behind it.
+    reasons: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------ workbench

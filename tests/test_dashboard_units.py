@@ -168,7 +168,7 @@ def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_trut
     company, person = entity_of_truth[r["dst_id"]], entity_of_truth[r["src_id"]]
     p = wb.profiles.profile(company)
     assert p.kind == "LegalPerson" and p.grade is not None and p.grade["grade"] in ("A+", "A", "B", "C", "D", "E")
-    assert any(x == person and "legal representative" in rel_ for x, rel_ in
+    assert any(x == person and rel_ == "法定代表人" for x, rel_ in
                zip(p.related["node_id"].to_list(), p.related["relation"].to_list()))
     # the timeline is exactly the entity's records in the graph frames
     a = wb.analysis()

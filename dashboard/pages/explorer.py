@@ -360,15 +360,9 @@ with ui.guard("explorer"):
         ss.ex_types = st.multiselect("relationship types 关系类型", list(REL_TYPES),
                                      default=ss.get("ex_types", DEFAULT_TYPES),
                                      format_func=lambda t: f"{REL_TEXT.get(t, t)} {t}")
-        with st.form("centre_form", border=False):
-            f1, f2 = st.columns([4, 1])
-            centre = f1.text_input("centre entity id 中心实体", value=c.centre or qid,
-                                   placeholder="entity id (search first to find one)")
-            if f2.form_submit_button("Load 载入", use_container_width=True):
-                if not centre.strip():
-                    raise DashboardError("type an entity id to put at the centre")
-                st.session_state.explorer_loaded_id = centre.strip()
-                st.query_params["id"] = centre.strip()
-                load_centre(centre.strip())
+        picked = ui.entity_box("ex_centre", "centre 中心: 名称 / 统一社会信用代码 / 身份证号 / entity id")
+        if picked and picked != ss.get("explorer_loaded_id"):
+            ss.explorer_loaded_id = picked
+            load_centre(picked)
 
     board()

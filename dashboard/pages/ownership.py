@@ -37,18 +37,12 @@ def tree_markdown(chains: pl.DataFrame, direction: str, root: str) -> str:
 
 
 st.title("Ownership penetration 股权穿透")
-node_id = ui.query_id()
-with st.form("own_form", border=False):
-    c1, c2, c3 = st.columns([4, 2, 1])
-    typed = c1.text_input("entity id", value=node_id, label_visibility="collapsed", placeholder="entity id 实体编号")
-    depth = c2.slider("layers 层数", 1, 10, 5, label_visibility="collapsed")
-    if c3.form_submit_button("Show 显示", use_container_width=True):
-        node_id = typed.strip()
-        st.query_params["id"] = node_id
+node_id = ui.entity_box("own")
+depth = st.slider("layers 层数", 1, 10, 5, key="own_depth")
 
 with ui.guard("ownership"):
     if not node_id:
-        st.info("type an entity id, or open a company's ownership from Search or its profile")
+        st.info("type a company's name, USCC or entity id, or open its ownership from Search or its profile")
         st.stop()
     w = ui.wb()
     found = w.names([node_id])
