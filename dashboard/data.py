@@ -506,3 +506,21 @@ def frame_bytes_csv(frame: pl.DataFrame) -> bytes:
     buf.write("\ufeff".encode())
     flat.write_csv(buf)
     return buf.getvalue()
+
+
+def frame_bytes_xlsx(frame: pl.DataFrame, sheet: str = "list") -> bytes:
+    """XLSX bytes of a masked frame (lists joined; dates as text), one sheet, header frozen."""
+    import xlsxwriter
+
+    flat = mask_frame(frame).with_columns([pl.col(c).list.join(" > ") for c, t in frame.schema.items()
+                                           if t == pl.List(pl.Utf8)])
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = book.add_worksheet(sheet[:31])
+    bold = book.add_format({"bold": True})
+    ws.write_row(0, 0, flat.columns, bold)
+    for i, row in enumerate(flat.iter_rows(), start=1):
+        ws.write_row(i, 0, [v if isinstance(v, (int, float, str)) or v is None else str(v) for v in row])
+    ws.freeze_panes(1, 0)
+    book.close()
+    return buf.getvalue()

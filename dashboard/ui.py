@@ -56,6 +56,9 @@ div.cg-col { display: flex; flex-direction: column; align-items: center; justify
   height: 100%; position: relative; }
 div.cg-col > span:last-child { position: absolute; bottom: -1.3rem; }
 div.cg-bar { width: 100%; min-height: 1px; }
+table.cg-align tr.cg-diff td { background: #fff3bf; }
+table.cg-align tr.cg-one td { background: #f1f3f5; color: rgba(49, 51, 63, 0.75); }
+table.cg-align td { min-width: 12em; }
 </style>"""
 _LABELS = {"LegalPerson": "企业", "NaturalPerson": "自然人", "Address": "地址", "Phone": "电话",
            "CreditRecord": "信用记录"}
