@@ -15,7 +15,8 @@ from st_link_analysis import Event, st_link_analysis
 
 from credgraph.dashboard import ui
 from credgraph.dashboard.data import DashboardError
-from credgraph.dashboard.graphview import COLOUR_MODES, REL_TEXT, Canvas, edge_styles, node_styles, split_edge_id
+from credgraph.dashboard.graphview import (COLOUR_MODES, REL_TEXT, Canvas, edge_styles, legend_html, node_styles,
+                                          split_edge_id)
 from credgraph.graph import REL_TYPES
 
 GRAPH_KEY = "explorer_graph"
@@ -190,8 +191,9 @@ def _board() -> None:
         st_link_analysis(elements, layout=layout, node_styles=node_styles(mode), edge_styles=edge_styles(),
                          height=620, key=GRAPH_KEY, on_change=on_graph_event, node_actions=["remove"],
                          events=[Event("pick", "tap", "node"), Event("open", "dbltap", "node")])
-        st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas · click a node to select it, "
-                   "double-click to expand it · risk bands: grey none, green low, orange medium, red high")
+        st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas (parallel links drawn as one line "
+                   "listing every role) · click a node to select it, double-click to expand it")
+        st.html(legend_html(mode))
     with side:
         _side_panel(w, c, a)
 
@@ -324,6 +326,59 @@ def _side_panel(w, c: Canvas, a) -> None:
         # of what the browser draws when the explorer opens
         st.caption("click a node, then another: the path's ends")
     st.button("clear canvas 清空", key="btn_clear", on_click=_do_clear)
+    _investigation_panel(w, c, a)
+
+
+def _investigation_panel(w, c: Canvas, a) -> None:
+    """Save the canvas as a named investigation in the workspace, reopen one, download it as PNG."""
+    from credgraph.dashboard import investigations as inv
+
+    st.markdown("**investigation 调查**")
+    with st.form("inv_save", border=False):
+        st.text_input("name 名称", key="inv_name", placeholder="e.g. 太宁路231号 空壳群",
+                      label_visibility="collapsed")
+        st.form_submit_button("save 保存", on_click=_do_save)
+    saved = inv.listing(w.cfg.workspace_path)
+    if saved:
+        names = {r["stem"]: f"{r['name']} · {r['nodes']} nodes · {r['saved']}" for r in saved}
+        st.selectbox("saved 已保存", list(names), format_func=names.get, key="inv_pick", index=None,
+                     placeholder="open a saved one 打开", label_visibility="collapsed")
+        st.button("open 打开", key="inv_open", on_click=_do_open, disabled=not st.session_state.get("inv_pick"))
+    title = st.session_state.get("inv_title") or (c.nodes.get(c.centre, {}).get("name") if c.centre else "") or ""
+    st.download_button("PNG", lambda: inv.canvas_png(c, a.risk_of, a.grade_of, st.session_state.get("ex_colour", "risk"),
+                                                     w.cfg.analytics.check_risky_related, title=title),
+                       file_name=f"{inv.safe_name(title) or 'investigation'}.png", mime="image/png", key="inv_png",
+                       icon=":material/download:", on_click="ignore")
+
+
+@_action
+def _do_save() -> None:
+    from credgraph.dashboard import investigations as inv
+
+    name = (st.session_state.get("inv_name") or "").strip()
+    try:
+        path = inv.save(ui.wb().cfg.workspace_path, name, canvas())
+    except inv.InvestigationError as exc:
+        raise DashboardError(str(exc)) from None
+    st.session_state.inv_title = name
+    say(f"saved as “{name}” ({path.name} in the workspace's investigations folder)", "success")
+
+
+@_action
+def _do_open() -> None:
+    from credgraph.dashboard import investigations as inv
+
+    stem = st.session_state.get("inv_pick")
+    if not stem:
+        return
+    try:
+        loaded = inv.load(ui.wb().cfg.workspace_path, stem)
+    except inv.InvestigationError as exc:
+        raise DashboardError(str(exc)) from None
+    st.session_state.canvas = loaded
+    st.session_state.explorer_sel = []
+    st.session_state.inv_title = next((r["name"] for r in inv.listing(ui.wb().cfg.workspace_path) if r["stem"] == stem), stem)
+    say(f"opened “{st.session_state.inv_title}”: {len(loaded.nodes)} nodes", "success")
 
 
 st.title("Network explorer 关系网络")
