@@ -634,3 +634,59 @@ def test_shell_groups_per_firm_table_and_exports(wb):
     x = frame_bytes_xlsx(firms)
     back = pl.read_excel(io.BytesIO(x), engine="openpyxl")
     assert back.height == firms.height and back["node_id"].to_list() == firms["node_id"].to_list()
+
+
+def test_city_overview_by_district_industry_and_sources(wb, city, truth, entity_of_truth):
+    by_d = wb.lists.city_by("district")
+    firms = wb.analysis().grades.grades
+    assert by_d["companies"].sum() == wb.analysis().net.nodes.filter(pl.col("label") == "LegalPerson").height
+    assert by_d["graded"].sum() == firms.height
+    grades = ["A+", "A", "B", "C", "D", "E"]
+    assert (by_d.select(grades).sum_horizontal() == by_d["graded"]).all()
+    # the district of a firm is the one in its registered address (the generator's truth)
+    t = truth["entities"].filter((pl.col("type") == "legal") & pl.col("address").str.contains("区"))
+    ctx = wb.find.context()
+    checked = 0
+    for r in t.head(60).iter_rows(named=True):
+        got = ctx.filter(pl.col("node_id") == entity_of_truth.get(r["entity_id"], ""))
+        if got.height and got["district"][0]:
+            assert got["district"][0] in r["address"]
+            checked += 1
+    assert checked >= 20
+    by_i = wb.lists.city_by("industry")
+    assert by_i["companies"].sum() == by_d["companies"].sum()
+    cov = wb.lists.coverage()
+    report = json.loads((city / "records" / "load_report.json").read_text())
+    assert cov["read"].sum() == sum(f["read"] for f in report["files"])
+    assert (cov["read"] == cov["accepted"] + cov["quarantined"]).all()
+    recs = pl.read_parquet(city / "records" / "records.parquet")
+    newest = dict(recs.group_by("catalog").agg(pl.col("date").max()).iter_rows())
+    assert all(newest.get(c) == d for c, d in zip(cov["catalog"], cov["newest_record"]))
+    assert all(c in ("year",) or not c.isascii() for c in wb.lists.overview()["records"].columns)  # Chinese labels
+
+
+def test_saved_investigation_round_trip_and_png(wb, tmp_path):
+    from PIL import Image
+
+    from credgraph.dashboard import investigations as inv
+
+    page = wb.network.expand(wb.lists.shell_groups()["members"][0][0], 1, limit=25)
+    c = Canvas()
+    c.add_nodes(page["nodes"] + [{"node_id": wb.lists.shell_groups()["members"][0][0], "label": "LegalPerson",
+                                  "name": "centre"}])
+    c.add_edges(page["edges"])
+    c.centre = wb.lists.shell_groups()["members"][0][0]
+    c.place()
+    path = inv.save(tmp_path, "太宁路 空壳群/1", c)
+    assert path.parent == tmp_path / "investigations" and path.name == "太宁路_空壳群_1.json"
+    assert inv.listing(tmp_path)[0]["name"] == "太宁路 空壳群/1"
+    back = inv.load(tmp_path, "太宁路_空壳群_1")
+    assert back.nodes == c.nodes and back.edges == c.edges and back.centre == c.centre
+    assert {k: tuple(v) for k, v in back.pos.items()} == c.pos
+    png = inv.canvas_png(back, wb.analysis().risk_of, wb.analysis().grade_of, title="太宁路")
+    img = Image.open(io.BytesIO(png))
+    assert img.format == "PNG" and img.width == 1600 and len(img.convert("RGB").getcolors(100_000) or []) > 20  # not blank
+    with pytest.raises(inv.InvestigationError):
+        inv.save(tmp_path, "  /// ", c)
+    with pytest.raises(inv.InvestigationError):
+        inv.load(tmp_path, "nope")

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from credgraph.dashboard.data import DashboardError, _remember, frame_bytes_csv, log
+from credgraph.dashboard.labels import EVENT_LABELS
 from credgraph.dashboard.privacy import mask_frame, mask_text
 
 if TYPE_CHECKING:
@@ -196,8 +197,55 @@ class Lists:
         rec = a.net.records.filter(pl.col("date").is_not_null())
         per_year = (rec.group_by(pl.col("date").dt.year().alias("year"), "event_type").len()
                     .pivot(on="event_type", index="year", values="len").fill_null(0).sort("year"))
+        per_year = per_year.rename({c: EVENT_LABELS.get(c, c) for c in per_year.columns if c != "year"})
         sizes = a.shells.candidates.group_by("size").len().rename({"len": "clusters"}).sort("size")
         return {"grades": dist, "risk": hist, "records": per_year, "clusters": sizes}
+
+
+    def city_by(self, by: str) -> pl.DataFrame:
+        """Companies per ``by`` ("district" or "industry") with their grade mix: one row per
+        value, columns companies, graded, A+ … E (counts) and share_high (D and E among graded)."""
+        from credgraph.analytics import GRADES
+
+        a = self.w.analysis()
+        firms = a.net.nodes.filter(pl.col("label") == "LegalPerson").select("node_id", *(
+            c for c in ("industry",) if c in a.net.nodes.columns))
+        firms = firms.join(self.w.find.context().select("node_id", "district"), on="node_id", how="left")
+        if by not in firms.columns:
+            raise DashboardError(f"the graph has no {by} of companies")
+        g = a.grades.grades.select("node_id", "grade")
+        f = firms.join(g, on="node_id", how="left").with_columns(pl.col(by).fill_null("（未知）"))
+        counts = f.group_by(by).agg(pl.len().alias("companies"), pl.col("grade").is_not_null().sum().alias("graded"),
+                                    *[(pl.col("grade") == x).sum().alias(x) for x in GRADES])
+        return (counts.with_columns(((pl.col("D") + pl.col("E")) / pl.col("graded").clip(1)).alias("share_high"))
+                .sort("companies", descending=True))
+
+    def coverage(self) -> pl.DataFrame:
+        """Coverage and freshness per source unit and catalog, from the last load report and the
+        records: file, rows read / accepted / quarantined, quarantine rate, when it was loaded,
+        the newest record's date, and how many records reached the graph (entities covered)."""
+        import json as _json
+
+        rep = self.w.cfg.workspace_path / "records" / "load_report.json"
+        if not rep.is_file():
+            raise DashboardError(f"{rep}: no load report; run `credgraph load` first")
+        try:
+            report = _json.loads(rep.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise DashboardError(f"{rep}: not a load report ({exc})") from None
+        rows = [{"source_unit": f.get("source_unit"), "catalog": f.get("catalog"), "file": f.get("source_file"),
+                 "read": f.get("read", 0), "accepted": f.get("accepted", 0), "quarantined": f.get("quarantined", 0),
+                 "loaded": report.get("started", "")[:19].replace("T", " ")} for f in report.get("files", [])]
+        out = pl.DataFrame(rows, schema={"source_unit": pl.Utf8, "catalog": pl.Utf8, "file": pl.Utf8, "read": pl.Int64,
+                                         "accepted": pl.Int64, "quarantined": pl.Int64, "loaded": pl.Utf8})
+        out = out.with_columns((pl.col("quarantined") / pl.col("read").clip(1)).alias("quarantine_rate"))
+        recs = self.w.cfg.workspace_path / "records" / "records.parquet"
+        if recs.is_file():
+            fresh = (pl.scan_parquet(recs).group_by("catalog")
+                     .agg(pl.col("date").max().alias("newest_record"), pl.col("date").min().alias("oldest_record"))
+                     .collect())
+            out = out.join(fresh, on="catalog", how="left")
+        return out.sort("source_unit", "catalog")
 
 
 def _read_table(data: bytes, filename: str) -> pl.DataFrame:
