@@ -135,9 +135,11 @@ def canvas_png(c: Canvas, risk: Mapping[str, float], grade: Mapping[str, str], m
     height = max(400, min(height, 4 * width))
     scale = min(scale, (height - 2 * margin - top) / span_y)
 
+    left = (width - span_x * scale) / 2  # the drawing centred across the picture
+
     def at(nid: str) -> tuple[float, float]:
         x, y = pos[nid]
-        return margin + (x - min(xs)) * scale, top + margin + (y - min(ys)) * scale
+        return left + (x - min(xs)) * scale, top + margin + (y - min(ys)) * scale
 
     try:
         font, small, big = (ImageFont.truetype(FONT, s) for s in (16, 13, 22))

@@ -173,7 +173,9 @@ def _board() -> None:
     if msg:
         getattr(msg_box, msg[0])(msg[1])
     if not c.nodes:
-        st.info("load an entity (its id from Search), or open a shell cluster from its page")
+        st.info("load an entity (its name, USCC or ID number under settings), open a shell cluster from its page, "
+                "or a saved investigation")
+        _investigation_panel(w, c, w.analysis())
         return
 
     main, side = st.columns([3, 1])
@@ -334,16 +336,19 @@ def _investigation_panel(w, c: Canvas, a) -> None:
     from credgraph.dashboard import investigations as inv
 
     st.markdown("**investigation 调查**")
-    with st.form("inv_save", border=False):
-        st.text_input("name 名称", key="inv_name", placeholder="e.g. 太宁路231号 空壳群",
-                      label_visibility="collapsed")
-        st.form_submit_button("save 保存", on_click=_do_save)
+    if c.nodes:
+        with st.form("inv_save", border=False):
+            st.text_input("name 名称", key="inv_name", placeholder="e.g. 太宁路231号 空壳群",
+                          label_visibility="collapsed")
+            st.form_submit_button("save 保存", on_click=_do_save)
     saved = inv.listing(w.cfg.workspace_path)
     if saved:
         names = {r["stem"]: f"{r['name']} · {r['nodes']} nodes · {r['saved']}" for r in saved}
         st.selectbox("saved 已保存", list(names), format_func=names.get, key="inv_pick", index=None,
                      placeholder="open a saved one 打开", label_visibility="collapsed")
-        st.button("open 打开", key="inv_open", on_click=_do_open, disabled=not st.session_state.get("inv_pick"))
+        st.button("open saved 打开", key="inv_open", on_click=_do_open)
+    if not c.nodes:
+        return
     title = st.session_state.get("inv_title") or (c.nodes.get(c.centre, {}).get("name") if c.centre else "") or ""
     st.download_button("PNG", lambda: inv.canvas_png(c, a.risk_of, a.grade_of, st.session_state.get("ex_colour", "risk"),
                                                      w.cfg.analytics.check_risky_related, title=title),
@@ -375,6 +380,7 @@ def _do_open() -> None:
         loaded = inv.load(ui.wb().cfg.workspace_path, stem)
     except inv.InvestigationError as exc:
         raise DashboardError(str(exc)) from None
+    loaded.version = canvas().version + 1  # a new drawing: the view is fitted again
     st.session_state.canvas = loaded
     st.session_state.explorer_sel = []
     st.session_state.inv_title = next((r["name"] for r in inv.listing(ui.wb().cfg.workspace_path) if r["stem"] == stem), stem)

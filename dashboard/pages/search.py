@@ -31,10 +31,12 @@ def result_table(hits) -> None:
 st.title("Search 搜索")
 st.caption("名称、统一社会信用代码、组织机构代码、注册号、身份证号或拼音 — name, code, ID number or pinyin "
            "(e.g. 华强电子, 華強, huaqiang, hqdz)")
+if "search_text" not in st.session_state:  # a shared link (?q=) fills the box once
+    st.session_state.search_text = st.query_params.get("q", "")
 with st.form("search_form", border=False):
     c1, c2 = st.columns([5, 1])
-    text = c1.text_input("search", value=st.session_state.get("search_q") or st.query_params.get("q", ""),
-                         label_visibility="collapsed", placeholder="名称 / 代码 / 身份证号 / 拼音")
+    text = c1.text_input("search", key="search_text", label_visibility="collapsed",
+                         placeholder="名称 / 代码 / 身份证号 / 拼音")
     go = c2.form_submit_button("Search 搜索", type="primary", use_container_width=True)
 if go:
     st.session_state.search_q = text
