@@ -30,7 +30,7 @@ from credgraph.identifiers import mask_id
 from .network import CreditNetwork
 
 __all__ = ["CATEGORIES", "build_report", "report_hash", "render_pdf", "render_report_pdf", "find_cjk_font",
-           "ReportError"]
+           "ReportError", "warm_font"]
 
 #: Record categories of the report, in order: (key, title, event types).
 CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -142,6 +142,16 @@ def _register_font(path: str) -> str:
     kw = {"subfontIndex": 0} if path.lower().endswith(".ttc") else {}
     pdfmetrics.registerFont(TTFont(name, path, **kw))
     return name
+
+
+def warm_font(font_path: str = "") -> bool:
+    """Load the report font and draw a tiny report now (about a second), so the first report
+    does not wait for either."""
+    _register_font(str(find_cjk_font(font_path)))
+    render_pdf({"report_number": "warm-up", "generated": "", "kind": "enterprise", "entity_id": "",
+                "basic": {"name": "深圳市"}, "shareholders": [], "officers": [], "grade": None,
+                "records": {k: [] for k, _, _ in CATEGORIES}, "repairs": []}, font_path)
+    return True
 
 
 def render_pdf(content: dict, font_path: str = "") -> bytes:

@@ -45,7 +45,10 @@ class _ResolutionMatcher:
         from credgraph.resolution import Matcher, ResolutionError
 
         self._err = ResolutionError
-        self.m = Matcher.open(cfg)
+        try:
+            self.m = Matcher.open(cfg)
+        except ResolutionError as exc:  # no resolution in the workspace: say so, as a missing input
+            raise FileNotFoundError(f"cannot open the matcher: {exc}") from None
 
     def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
         try:

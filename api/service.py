@@ -94,10 +94,10 @@ class Service:
 
     def _warm_pdf(self) -> None:
         """Load the CJK font once now (about 1 s), not on the first report request."""
-        from credgraph.analytics.report import ReportError, _register_font, find_cjk_font
+        from credgraph.analytics.report import ReportError, warm_font
 
         try:
-            _register_font(str(find_cjk_font(self.cfg.api.report_font)))
+            warm_font(self.cfg.api.report_font)
         except ReportError:
             pass  # reported when a PDF is asked for
 
