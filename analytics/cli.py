@@ -25,6 +25,16 @@ TruthOpt = typer.Option(None, "--truth", help="A generated city's folder: evalua
 AsOfOpt = typer.Option(None, "--as-of", help="Analysis date YYYY-MM-DD (default: analytics.as_of, else today).")
 
 
+def _workspace_key(cfg) -> str:
+    """The workspace's secret key for exact ID look-ups (credgraph.security.secrets)."""
+    from credgraph.security.secrets import SecretError, hash_key
+
+    try:
+        return hash_key(cfg)
+    except SecretError as exc:
+        _fail(str(exc))
+
+
 def _fail(message: str) -> None:
     _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -113,7 +123,7 @@ class _Ctx:
         from .lookup import EntityIndex
 
         if not hasattr(self, "_index"):
-            self._index = EntityIndex(self.net, hash_key=self.cfg.graph.hash_key)
+            self._index = EntityIndex(self.net, hash_key=_workspace_key(self.cfg))
         if self.net.index_of([query])[0] >= 0:
             return query
         r = self._index.resolve([query], [query], self.acfg.check_min_score).row(0, named=True)
@@ -297,7 +307,7 @@ def register(app: typer.Typer) -> None:
                                                           "measures (TOML; default api.measures or the sample).")) -> None:
         """Batch credit check: resolve each row, report active records, grade, risky related parties and the
         joint reward and punishment measures that apply now."""
-        from .check import CheckListError, credit_check, read_check_list
+        from .check import CheckListError, credit_check, open_matcher, read_check_list
         from .inspection import _sheet
         from .measures import CatalogueError, load_catalogue
 
@@ -310,7 +320,8 @@ def register(app: typer.Typer) -> None:
             catalogue = load_catalogue(measures or ctx.cfg.api.measures or None)
         except CatalogueError as exc:
             _fail(str(exc))
-        rep = credit_check(ctx.net, rows, ctx.acfg, ctx.grades(), hash_key=ctx.cfg.graph.hash_key, catalogue=catalogue)
+        rep = credit_check(ctx.net, rows, ctx.acfg, ctx.grades(), hash_key=_workspace_key(ctx.cfg),
+                           matcher=open_matcher(ctx.cfg) if city is None else None, catalogue=catalogue)
         csv = _write(rep, ctx.out / f"{name}.csv")
         from credgraph.atomic import atomic_path
         import xlsxwriter
@@ -342,7 +353,7 @@ def _read_ref_csv(ctx: _Ctx, path: Path, extra: str):
     cols = {c.strip().lower(): c for c in raw.columns}
     if extra not in cols and extra == "date":
         _fail(f"{path}: needs a 'date' column (date of the inspection)")
-    res = EntityIndex(ctx.net, hash_key=ctx.cfg.graph.hash_key).resolve(rows["name"].to_list(), rows["code"].to_list(), ctx.acfg.check_min_score)
+    res = EntityIndex(ctx.net, hash_key=_workspace_key(ctx.cfg)).resolve(rows["name"].to_list(), rows["code"].to_list(), ctx.acfg.check_min_score)
     bad = res.with_row_index("r").filter(pl.col("node_id").is_null())
     for r in bad.iter_rows(named=True):
         _err.print(f"[yellow]{path} row {r['r'] + 1}: not resolved ({r['note']}); row ignored[/yellow]")

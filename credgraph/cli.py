@@ -23,10 +23,14 @@ console = Console(stderr=True)
 def config_or_exit():
     """The effective configuration, or a clear message and exit code 2."""
     try:
-        return load_config()
+        cfg = load_config()
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
+    from credgraph.atomic import clean_stale_temps
+
+    clean_stale_temps(cfg.workspace_path)
+    return cfg
 
 
 @app.command("config")
@@ -35,7 +39,7 @@ def show_config() -> None:
     cfg = config_or_exit()
     data = cfg.as_dict()
     data["graph"]["neo4j_password"] = "***"
-    data["graph"]["hash_key"] = "***"
+    data["graph"]["hash_key"] = "***" if data["graph"]["hash_key"] else "(the workspace's own key; see `credgraph keys status`)"
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -50,6 +54,10 @@ from credgraph.api import cli as _api_cli  # noqa: E402
 
 for _stage in (_synth_cli, _loaders_cli, _resolution_cli, _graph_cli, _analytics_cli, _dashboard_cli, _api_cli):
     _stage.register(app)
+
+from credgraph.security import cli as _security_cli  # noqa: E402
+
+_security_cli.register(app)
 
 from credgraph import demo as _demo  # noqa: E402
 

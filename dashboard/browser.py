@@ -68,12 +68,24 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(cfg: Config, workspace: str | Path, log_path: str | Path, timeout: float = 120.0) -> Iterator[str]:
+def serve(cfg: Config, workspace: str | Path, log_path: str | Path, timeout: float = 120.0,
+          role: str | None = "admin") -> Iterator[str]:
     """The dashboard served for ``workspace`` on a free port; yields its base URL and stops
-    the server on exit. Raises RuntimeError (naming the log) when it does not come up."""
+    the server on exit. Raises RuntimeError (naming the log) when it does not come up.
+
+    ``role``: a test user ``browser-test`` with this role and a random password is made in the
+    workspace, and every browser from :func:`chromium` carries its session cookie for this
+    server, so pages open signed in (None: no user; the login form shows)."""
+    import copy
+
+    from credgraph.dashboard.auth import COOKIE, test_session
     from credgraph.dashboard.launcher import launch, url, wait_until_up
 
     port = free_port()
+    if role is not None:
+        wcfg = copy.deepcopy(cfg)
+        wcfg.workspace.path = str(workspace)
+        _COOKIES.append({"name": COOKIE, "value": test_session(wcfg, role=role), "url": url(port)})
     proc = launch(cfg, port, workspace, log_path=log_path)
     try:
         if not wait_until_up(port, timeout, proc):
@@ -88,15 +100,39 @@ def serve(cfg: Config, workspace: str | Path, log_path: str | Path, timeout: flo
             proc.wait(10)
 
 
+#: Session cookies of the test users of the servers :func:`serve` started (one per server).
+_COOKIES: list[dict] = []
+
+
+class _SignedIn:
+    """A Playwright Browser whose new contexts and pages carry the test users' session cookies."""
+
+    def __init__(self, browser) -> None:
+        self._b = browser
+
+    def __getattr__(self, name):
+        return getattr(self._b, name)
+
+    def new_context(self, **kwargs):
+        ctx = self._b.new_context(**kwargs)
+        if _COOKIES:
+            ctx.add_cookies(list(_COOKIES))
+        return ctx
+
+    def new_page(self, **kwargs):
+        return self.new_context(**kwargs).new_page()
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[object]:
-    """A headless Debian chromium (Playwright Browser), closed on exit."""
+    """A headless Debian chromium (Playwright Browser), closed on exit; signed in to the servers
+    :func:`serve` started."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield b
+            yield _SignedIn(b)
         finally:
             b.close()
 

@@ -173,6 +173,9 @@ class GraphFrames:
     nodes: dict[str, pl.DataFrame]
     edges: dict[str, pl.DataFrame]
     report: dict[str, int] = field(default_factory=dict)
+    #: The application's keyed index (kind, hash, node_id): never loaded into the graph.
+    keyed: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"kind": pl.Utf8, "hash": pl.Utf8, "node_id": pl.Utf8}))
 
     def counts(self) -> dict[str, int]:
         """Rows per label and per type."""
@@ -187,8 +190,14 @@ class GraphFrames:
         return sum(v.height for v in self.edges.values())
 
     def contract(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """The "Graph frames" contract: (nodes, edges), sorted by node_id and (src, dst, type, edge_id)."""
-        return contract_frames(self.nodes, self.edges)
+        """The "Graph frames" contract: (nodes, edges), sorted by node_id and (src, dst, type, edge_id).
+
+        Persons carry ``id_hash`` from the keyed index (the application's analytics match full ID
+        numbers on it); the graph stores never hold it.
+        """
+        nodes, edges = contract_frames(self.nodes, self.edges)
+        ids = self.keyed.filter(pl.col("kind") == "id").select("node_id", pl.col("hash").alias("id_hash"))
+        return nodes.join(ids.unique("node_id", keep="first"), on="node_id", how="left"), edges
 
 
 def contract_frames(nodes: dict[str, pl.DataFrame], edges: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -250,8 +259,10 @@ def read_inputs(workspace: str | Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
 
 def build_from_workspace(cfg) -> GraphFrames:
     """:func:`build_frames` over the workspace's records and resolution outputs."""
+    from credgraph.security.secrets import hash_key
+
     recs, asg, ents = read_inputs(cfg.workspace_path)
-    return build_frames(recs, asg, ents, hash_key=cfg.graph.hash_key)
+    return build_frames(recs, asg, ents, hash_key=hash_key(cfg))
 
 
 # ------------------------------------------------------------------------------ build
@@ -309,13 +320,13 @@ def build_frames(records: pl.DataFrame, assignments: pl.DataFrame, entities: pl.
     mentions = mentions.filter(pl.col("entity_id").is_in(list(known)))
     label_of = ents.select(pl.col("entity_id").alias("node_id"), "label")
 
-    nodes = _entity_nodes(ents, mentions, records, hash_key)
+    nodes, id_keyed = _entity_nodes(ents, mentions, records, hash_key)
     edges: dict[str, pl.DataFrame] = {}
     rel_edges, dropped = _relationship_edges(records, mentions, label_of)
     report.update(dropped)
     edges.update(rel_edges)
     addr_nodes, addr_edges = _address_frames(ents, mentions, label_of)
-    phone_nodes, phone_edges = _phone_frames(ents, mentions, label_of, hash_key)
+    phone_nodes, phone_edges, phone_keyed = _phone_frames(ents, mentions, label_of, hash_key)
     rec_nodes, rec_edges, rep = _record_frames(records, mentions, label_of)
     report.update(rep)
     nodes["Address"], nodes["Phone"], nodes["CreditRecord"] = addr_nodes, phone_nodes, rec_nodes
@@ -327,11 +338,12 @@ def build_frames(records: pl.DataFrame, assignments: pl.DataFrame, entities: pl.
         cols = {**edge_columns(t), "src_label": pl.Utf8, "dst_label": pl.Utf8}
         f = _with_schema(f if f is not None else pl.DataFrame(), cols)
         out_edges[t] = f.sort("edge_id")
-    return GraphFrames(nodes, out_edges, report)
+    keyed = pl.concat([id_keyed, phone_keyed]).unique().sort(["kind", "hash", "node_id"])
+    return GraphFrames(nodes, out_edges, report, keyed)
 
 
 def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFrame,
-                  hash_key: str) -> dict[str, pl.DataFrame]:
+                  hash_key: str) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     prov = (mentions.group_by("entity_id").agg(
         pl.col("record_id").unique().sort().alias("record_ids"),
         pl.col("catalog").drop_nulls().unique().sort().alias("_cats"),
@@ -381,9 +393,11 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
               if not is_masked(v) and id_is_valid(normalise_code(v))}
     natural = natural.with_columns(
         pl.col("id_number").replace_strict(masked, default=None, return_dtype=pl.Utf8).alias("id_masked"),
-        pl.col("id_number").replace_strict(hashed, default=None, return_dtype=pl.Utf8).alias("id_hash"),
+        pl.col("id_number").replace_strict(hashed, default=None, return_dtype=pl.Utf8).alias("_hash"),
     ).drop("id_number")
-    return {"LegalPerson": legal.drop("id_number"), "NaturalPerson": natural}
+    keyed = natural.filter(pl.col("_hash").is_not_null()).select(
+        pl.lit("id").alias("kind"), pl.col("_hash").alias("hash"), "node_id")
+    return {"LegalPerson": legal.drop("id_number"), "NaturalPerson": natural.drop("_hash")}, keyed
 
 
 def _search_columns(base: pl.DataFrame) -> pl.DataFrame:
@@ -503,8 +517,15 @@ def _address_frames(ents: pl.DataFrame, mentions: pl.DataFrame,
     return nodes, _hub_edges(links, "LOCATED_AT", label_of)
 
 
+def _surrogate(prefix: str, source: pl.Expr) -> pl.Expr:
+    """A node id minted from non-personal provenance (a record id or an entity id), never from the value."""
+    return prefix + source.map_elements(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:20],
+                                        return_dtype=pl.Utf8)
+
+
 def _phone_frames(ents: pl.DataFrame, mentions: pl.DataFrame, label_of: pl.DataFrame,
-                  hash_key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+                  hash_key: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Phone nodes (masked name, surrogate id), USES_PHONE edges and the phones' keyed index rows."""
     links = pl.concat([
         mentions.select("entity_id", "phone", "record_id"),
         ents.select("entity_id", _col(ents, "phone"), pl.lit(None, pl.Utf8).alias("record_id")),
@@ -514,14 +535,19 @@ def _phone_frames(ents: pl.DataFrame, mentions: pl.DataFrame, label_of: pl.DataF
     digits = {p: d for p, d in digits.items() if d}
     hashes = {d: keyed_hash(d, hash_key) for d in set(digits.values())}
     links = links.filter(pl.col("phone").is_in(list(digits))).with_columns(
-        pl.col("phone").replace_strict({p: hashes[d] for p, d in digits.items()}, return_dtype=pl.Utf8).alias("phone_hash"),
+        pl.col("phone").replace_strict({p: hashes[d] for p, d in digits.items()}, return_dtype=pl.Utf8).alias("_hash"),
         pl.col("phone").replace_strict({p: _mask_phone_key(d) for p, d in digits.items()},
                                        return_dtype=pl.Utf8).alias("name"),
-    ).with_columns(("phone:" + pl.col("phone_hash").str.slice(0, 32)).alias("node_id"))
+        pl.coalesce(pl.col("record_id"), "ent:" + pl.col("entity_id")).alias("_src"),
+    )
+    # one node per number, named after the first source (by text) that gives it
+    ids = links.group_by("_hash").agg(pl.col("_src").min()).with_columns(
+        _surrogate("phone:", pl.col("_src")).alias("node_id")).drop("_src")
+    links = links.join(ids, on="_hash", how="left")
     nodes = links.group_by("node_id").agg(
-        pl.col("name").first(), pl.col("phone_hash").first(),
-        pl.col("record_id").drop_nulls().unique().sort().alias("record_ids"))
-    return nodes, _hub_edges(links, "USES_PHONE", label_of)
+        pl.col("name").first(), pl.col("record_id").drop_nulls().unique().sort().alias("record_ids"))
+    keyed = ids.select(pl.lit("phone").alias("kind"), pl.col("_hash").alias("hash"), "node_id")
+    return nodes, _hub_edges(links, "USES_PHONE", label_of), keyed
 
 
 def _record_frames(records: pl.DataFrame, mentions: pl.DataFrame,

@@ -30,25 +30,41 @@ def _config():
 def _store(cfg, read_only: bool = False):
     from credgraph.graph.store import StoreError, open_store
 
+    from credgraph.security.secrets import SecretError
+
     try:
         return open_store(cfg, read_only=read_only)
-    except StoreError as exc:
+    except (StoreError, SecretError) as exc:
         _fail(str(exc))
 
 
 def _print_frame(frame, title: str | None = None, max_rows: int = 200) -> None:
     import json
 
-    table = Table(title=title, show_lines=False)
+    from rich.markup import escape
+
+    from credgraph.security.display import clean_text
+
+    table = Table(title=escape(clean_text(title)) if title else None, show_lines=False)
     for c in frame.columns:
-        table.add_column(c, overflow="fold")
+        table.add_column(escape(clean_text(c)), overflow="fold")
     for row in frame.head(max_rows).iter_rows():
-        table.add_row(*["" if v is None else v if isinstance(v, str)
+        table.add_row(*[escape(clean_text("" if v is None else v if isinstance(v, str)
                         else json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (list, dict))
-                        else str(v) for v in row])
+                        else str(v))) for v in row])
     Console().print(table)
     if frame.height > max_rows:
         _err.print(f"({frame.height - max_rows} more rows not shown; use --out to write them all)")
+
+
+def _audit(cfg, action: str, target: str | None = None, **detail) -> None:
+    from credgraph.security.audit import AuditError, record
+    from credgraph.security.display import actor_cli
+
+    try:
+        record(cfg, actor=actor_cli(), action=action, target=target, **detail)
+    except AuditError as exc:
+        _fail(str(exc))
 
 
 def _write_out(frame, out: Path) -> None:
@@ -141,18 +157,30 @@ def register(app: typer.Typer) -> None:
                 _fail(f"--backend {backend!r}: use embedded or neo4j")
             cfg.graph.backend = backend
         t0 = time.monotonic()
+        from credgraph.security.secrets import SecretError
+
         try:
             frames = build_from_workspace(cfg)
-        except InputError as exc:
+        except (InputError, SecretError) as exc:
             _fail(str(exc))
         _err.print(f"built {frames.n_nodes:,} nodes and {frames.n_edges:,} relationships "
                    f"in {time.monotonic() - t0:.1f} s")
         for k, v in frames.report.items():
             if v:
                 _err.print(f"  note: {k.replace('_', ' ')}: {v:,}")
+        from credgraph.graph.generation import current_generation, interrupted_load, load_graph
+        from credgraph.security.locks import LockBusy
+
+        note = interrupted_load(cfg)
+        if note:
+            _err.print(f"note: {note}", highlight=False)
         if frames_out:
+            import os
+
             nodes, edges = frames.contract()
             d = cfg.workspace_path / "graph" / "frames"
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o700)
             write_parquet(nodes, d / "nodes.parquet")
             write_parquet(edges, d / "edges.parquet")
         store = _store(cfg)
@@ -164,9 +192,13 @@ def register(app: typer.Typer) -> None:
                 def step(what: str, n: int) -> None:
                     bar.update(task, advance=1, description=f"{what}: {n:,}")
 
-                counts = store.load(frames, progress=step)
+                counts = load_graph(cfg, store, frames, progress=step)
+        except LockBusy as exc:
+            _fail(f"graph load refused: {exc}")
         finally:
             store.close()
+        gen = current_generation(cfg) or {}
+        _err.print(f"graph generation {gen.get('generation', '?')} is complete")
         secs = time.monotonic() - t1
         total = sum(counts.values())
         _err.print(f"loaded {total:,} elements into {cfg.graph.backend} in {secs:.1f} s "
@@ -187,18 +219,25 @@ def register(app: typer.Typer) -> None:
             store.close()
         write_parquet(nodes, out / "nodes.parquet")
         write_parquet(edges, out / "edges.parquet")
+        _audit(cfg, "export", target=str(out), what="graph frames", nodes=nodes.height, edges=edges.height)
         _err.print(f"wrote {nodes.height:,} nodes and {edges.height:,} edges to {out}")
 
     @graph_app.command("search")
     def graph_search(text: str = typer.Argument(..., help="Name, part of a name, pinyin, USCC, org code or ID."),
                      limit: int = typer.Option(20, help="Most results.")) -> None:
         """Find entities by name (variants, traditional/simplified), pinyin, code or ID number."""
+        from credgraph.identifiers import mask_id, normalise_code
+
         cfg = _config()
         store = _store(cfg, read_only=True)
         try:
-            _print_frame(store.search(text, limit=limit), title=f"search: {text}")
+            found = store.search(text, limit=limit)
         finally:
             store.close()
+        shown = mask_id(normalise_code(text)) if len(normalise_code(text)) in (15, 18) else text
+        _audit(cfg, "search", target=None, text=shown,
+               persons=found.filter(found["label"] == "NaturalPerson")["node_id"].to_list())
+        _print_frame(found, title=f"search: {shown}")
 
     @graph_app.command("neighbours")
     def graph_neighbours(
@@ -240,17 +279,26 @@ def register(app: typer.Typer) -> None:
             if not sep or not k:
                 _fail(f"--param {p!r}: write name=value")
             params[k] = v
+        if timeout is not None and not 0 < timeout <= 3600:
+            _fail(f"--timeout {timeout:g}: give the seconds a query may run, above 0 and at most 3600")
+        if limit is not None and limit < 1:
+            _fail(f"--limit {limit}: give the most rows to return, at least 1")
         cfg = _config()
+        _audit(cfg, "query", target=None, cypher=cypher[:2000], out=str(out) if out else None)
         store = _store(cfg, read_only=True)
         try:
             res = store.query(cypher, params, row_limit=limit, timeout=timeout)
         except QueryError as exc:
-            _fail(f"query refused: {exc}")
+            msg = str(exc)
+            _fail(f"query refused: {msg[len('refused: '):] if msg.startswith('refused: ') else msg}")
         finally:
             store.close()
         if out is not None:
             _write_out(res.frame, out)
+            _audit(cfg, "export", target=str(out), what="query result", rows=res.frame.height)
         else:
             _print_frame(res.frame)
-        if res.truncated:
+        if res.bytes_cut:
+            _err.print(f"(stopped at the size limit of {cfg.graph.query_max_bytes:,} bytes, graph.query_max_bytes)")
+        elif res.truncated:
             _err.print(f"(stopped at the row limit of {res.row_limit}; raise it with --limit)")

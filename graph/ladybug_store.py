@@ -42,7 +42,7 @@ from credgraph.graph.build import GraphFrames, contract_frames
 from credgraph.graph.model import (KEYED, NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns,
                                    polars_dtype, rel_prop_columns)
 from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
-                                   edge_id_cypher, list_from_json, list_to_json, rows_to_frame)
+                                   edge_id_cypher, list_from_json, list_to_json, row_bytes, rows_to_frame)
 
 __all__ = ["LadybugStore", "DB_FILE"]
 
@@ -83,6 +83,7 @@ class LadybugStore(CypherStore):
     LBL = "label({})"
     TYP = "label({})"
     EID = _eid_cypher("{0}", "{1}", "{2}")
+    SIMPLE = "is_acyclic({0})"  # the pattern's ACYCLIC keyword alone lets repeated nodes through (0.22)
 
     def __init__(self, cfg, path: str | Path, read_only: bool = False) -> None:
         super().__init__(cfg)
@@ -148,11 +149,14 @@ class LadybugStore(CypherStore):
 
     # ------------------------------------------------------------------------ dialect
     def _path_cols(self, p: str) -> str:
-        # edge ids are made in _path_rows from each link's source (an internal id) and key
-        return (f"properties(nodes({p}), 'node_id'), list_transform(nodes({p}), x -> label(x)), "
-                f"properties(nodes({p}), 'name'), list_transform(rels({p}), x -> label(x)), "
-                f"properties(rels({p}), 'ratio'), list_transform(nodes({p}), x -> id(x)), "
-                f"list_transform(rels({p}), x -> x._src), "
+        # edge ids are made in _path_rows from each link's source (an internal id) and key.
+        # Only properties(list, key) here: LadybugDB 0.22's list_transform over nodes(p)/rels(p)
+        # mixes up the rows of a result (labels and sources of another path), which drew links
+        # that do not exist; tests/test_graph_paths_oracle.py holds this to networkx.
+        return (f"properties(nodes({p}), 'node_id'), properties(nodes({p}), '_LABEL'), "
+                f"properties(nodes({p}), 'name'), properties(rels({p}), '_LABEL'), "
+                f"properties(rels({p}), 'ratio'), properties(nodes({p}), '_ID'), "
+                f"properties(rels({p}), '_SRC'), "
                 + ", ".join(f"properties(rels({p}), '{k}')" for k in KEYED))
 
     def _path_rows(self, rows: list[tuple]) -> list[tuple]:
@@ -216,6 +220,7 @@ class LadybugStore(CypherStore):
                     db.close()
         finally:
             self._open()
+        self._after_load(frames)
         return self.counts()
 
     # ------------------------------------------------------------------------- export
@@ -239,7 +244,7 @@ class LadybugStore(CypherStore):
             edges[t] = df.select([list_from_json(c) if c in LIST_PROPS else pl.col(c).cast(d)
                                   for c, d in schema.items() if c != "edge_id"]).with_columns(
                 edge_id_expr(t)).select(list(schema)) if df.height else pl.DataFrame(schema=schema)
-        return contract_frames(nodes, edges)
+        return self._private(contract_frames(nodes, edges))
 
     # -------------------------------------------------------------------------- query
     def query(self, cypher: str, params: dict | None = None, row_limit: int | None = None,
@@ -247,8 +252,7 @@ class LadybugStore(CypherStore):
         """Run an analyst's Cypher on a read-only handle: writes are refused by the database."""
         self._need_current()
         lb = _ladybug()
-        row_limit = self.cfg.graph.query_row_limit if row_limit is None else row_limit
-        timeout = self.cfg.graph.query_timeout_s if timeout is None else timeout
+        row_limit, timeout = self.check_analyst_query(cypher, row_limit, timeout)
         if self.read_only:
             conn = self._conn
         else:
@@ -270,16 +274,22 @@ class LadybugStore(CypherStore):
         if isinstance(res, list):
             raise QueryError("one statement at a time, please")
         columns = res.get_column_names()
-        rows, truncated = [], False
+        rows, truncated, size, cut = [], False, 0, False
+        max_bytes = self.cfg.graph.query_max_bytes
         while res.has_next():
             if len(rows) >= row_limit:
                 truncated = True
                 break
-            rows.append(res.get_next())
+            row = res.get_next()
+            size += row_bytes(row)
+            if size > max_bytes:
+                truncated = cut = True
+                break
+            rows.append(row)
         res.close()
         ends = self._end_ids(conn, rows)
         rows = [[_plain(v, ends) for v in row] for row in rows]
-        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0)
+        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0, cut)
 
     @staticmethod
     def _end_ids(conn, rows: list) -> dict[tuple, str]:

@@ -24,14 +24,16 @@ them back, so the model is written down once.
 * *Addresses and phones* are shared nodes (``Address``, ``Phone``) so that "firms sharing
   an address or a phone" — the mark of shell registrations — is a two-hop pattern. An
   address key is its normalised door (road + number + building, from
-  :func:`credgraph.resolution.parse_address`); a phone key is the keyed hash of its
-  normalised number, so no phone number is stored in clear.
+  :func:`credgraph.resolution.parse_address`); a phone node's id is a surrogate, and
+  no phone number is stored in clear.
 
-**Privacy.** A NaturalPerson's ID number is stored only as ``id_masked``
-(:func:`credgraph.identifiers.mask_id`) and ``id_hash`` (HMAC-SHA256 under
-``graph.hash_key``; equal numbers give equal hashes, so exact look-ups still work for
-whoever holds the key). Phones likewise: ``Phone.name`` is the masked number and its key
-the hash.
+**Privacy.** The graph is what analysts query, so it holds no clear identifier and no
+hash of one, by construction: a NaturalPerson's ID number is stored only as ``id_masked``
+(:func:`credgraph.identifiers.mask_id`) and a Phone only as its masked number. Node ids of
+persons and phones are surrogates (from the oldest record that names them), not functions of
+the number. Exact look-up by ID number or phone goes through the application, which holds the
+workspace key and a keyed index beside the graph (``<workspace>/graph/private/keyed.parquet``,
+see :mod:`credgraph.graph.keyed`), never through an analyst's query.
 
 **Provenance.** Every node and relationship carries ``record_ids``, the source records
 it was built from; entities merged from several mentions carry ``member_count`` and a
@@ -121,18 +123,16 @@ NODE_LABELS: dict[str, NodeSpec] = {
         Prop("est_date", "date", "date of establishment"),
         Prop("status", "str", "registration status (存续, 注销, 吊销)"),
     )),
-    "NaturalPerson": NodeSpec("NaturalPerson", "a person; the ID number only masked and hashed", (
+    "NaturalPerson": NodeSpec("NaturalPerson", "a person; the ID number only masked", (
         *_COMMON, *_SEARCH,
         Prop("id_masked", "str", "ID number, masked (440301********123X)"),
-        Prop("id_hash", "str", "HMAC-SHA256 of the full ID number under graph.hash_key; empty when only masked is known"),
     )),
     "Address": NodeSpec("Address", "an address shared by the entities located there", (
         *_COMMON,
         Prop("district", "str", "district parsed from the address"),
     )),
-    "Phone": NodeSpec("Phone", "a phone line; key and stored value are its keyed hash and masked form", (
+    "Phone": NodeSpec("Phone", "a phone line; its name is the masked number, its id a surrogate", (
         *_COMMON,
-        Prop("phone_hash", "str", "HMAC-SHA256 of the normalised number"),
     )),
     "CreditRecord": NodeSpec("CreditRecord", "one event record: penalty, listing, rating, licence, ...", (
         *_COMMON,
@@ -243,7 +243,7 @@ def node_columns(label: str) -> dict:
     """Column name -> polars dtype of one label's node frame.
 
     >>> list(node_columns("Phone"))
-    ['node_id', 'name', 'record_ids', 'phone_hash']
+    ['node_id', 'name', 'record_ids']
     """
     return {p.name: polars_dtype(p.dtype) for p in NODE_LABELS[label].props}
 

@@ -182,6 +182,7 @@ def config_for_tests(cfg):
     out.graph.neo4j_password = os.environ.get("CREDGRAPH_TEST_NEO4J_PASSWORD", "credgraph-test")
     out.graph.neo4j_heap = "768m"
     out.graph.neo4j_pagecache = "256m"
+    out.graph.neo4j_transaction_max = "256m"
     return out
 
 
@@ -207,6 +208,8 @@ def render_conf(cfg, lay: ServerLayout) -> str:
         f"server.memory.heap.initial_size={g.neo4j_heap}",
         f"server.memory.heap.max_size={g.neo4j_heap}",
         f"server.memory.pagecache.size={g.neo4j_pagecache}",
+        # one transaction (an analyst's query building a huge value) may not take the whole heap
+        f"db.memory.transaction.max={g.neo4j_transaction_max}",
         f"server.directories.data={lay.data}",
         f"server.directories.logs={lay.logs}",
         f"server.directories.plugins={lay.plugins}",

@@ -1,7 +1,7 @@
 """The Neo4j backend: the same model and query API over Bolt (official ``neo4j`` driver).
 
 * **Schema.** A uniqueness constraint on ``node_id`` per label, indexes on the codes
-  (uscc, org_code, reg_no, id_hash, phone_hash), and a full-text index ``entity_names``
+  (uscc, org_code, reg_no), and a full-text index ``entity_names``
   over LegalPerson and NaturalPerson names for analysts
   (``CALL db.index.fulltext.queryNodes('entity_names', '华强')``).
 * **Edge ids are computed, not stored.** A relationship's ``edge_id`` is its type, its ends
@@ -43,13 +43,16 @@ from credgraph.graph.build import GraphFrames, contract_frames
 from credgraph.graph.model import (NODE_LABELS, REL_TYPES, edge_id, edge_id_expr, node_columns, polars_dtype,
                                    rel_prop_columns)
 from credgraph.graph.store import (LIST_PROPS, CypherStore, QueryError, QueryResult, StoreError, decode_lists,
-                                   list_from_json, list_to_json, rows_to_frame)
+                                   list_from_json, list_to_json, row_bytes, rows_to_frame)
 
 __all__ = ["Neo4jStore", "LOAD_STAMP"]
 
 #: Property holding the id of the load that wrote a node or relationship.
 LOAD_STAMP = "load_id"
-_INDEXED = {"LegalPerson": ("uscc", "org_code", "reg_no"), "NaturalPerson": ("id_hash",), "Phone": ("phone_hash",)}
+_INDEXED = {"LegalPerson": ("uscc", "org_code", "reg_no")}
+#: The generation marker node (see credgraph.graph.generation): ``state`` is loading or complete.
+MARKER = "CredgraphGeneration"
+_SCHEMES = ("bolt", "neo4j", "bolt+s", "bolt+ssc", "neo4j+s", "neo4j+ssc")
 _REL_PROPS = tuple(rel_prop_columns())
 
 
@@ -58,12 +61,17 @@ class Neo4jStore(CypherStore):
 
     backend = "neo4j"
 
-    def __init__(self, cfg, database: str | None = None) -> None:
+    def __init__(self, cfg, database: str | None = None, read_only: bool = False) -> None:
         super().__init__(cfg)
         import neo4j
         from neo4j.exceptions import AuthError, ServiceUnavailable
 
         g = cfg.graph
+        scheme = g.neo4j_uri.split("://", 1)[0].lower() if "://" in g.neo4j_uri else ""
+        if scheme not in _SCHEMES:
+            raise StoreError(f"graph.neo4j_uri {g.neo4j_uri!r}: Neo4j is reached over Bolt; write "
+                             "bolt://HOST:PORT (or neo4j://, bolt+s://, neo4j+s://), e.g. bolt://127.0.0.1:7687")
+        self.read_only = read_only
         self.database = database
         self.batch_size = g.batch_size
         try:
@@ -79,8 +87,52 @@ class Neo4jStore(CypherStore):
             raise StoreError(f"cannot reach Neo4j at {g.neo4j_uri} ({type(exc).__name__}): start the local server "
                              "with `credgraph neo4j start`, or point NEO4J_URI at a running one") from None
 
+        if read_only:
+            try:
+                self.check_complete()
+            except StoreError:
+                self.driver.close()
+                raise
+
     def close(self) -> None:
         self.driver.close()
+
+    # ------------------------------------------------------------- generation marker
+    def generation(self) -> dict | None:
+        """The marker of the last load (state loading or complete, generation, started, finished), or None."""
+        rows = self._rows(f"MATCH (m:{MARKER} {{id: 'graph'}}) RETURN m.state, m.generation, m.started, "
+                          "m.finished, m.pid")
+        if not rows:
+            return None
+        return dict(zip(("state", "generation", "started", "finished", "pid"), rows[0]))
+
+    def check_complete(self) -> None:
+        """StoreError when the graph is being replaced or its last load was interrupted."""
+        from credgraph.graph.generation import target_lock_path
+        from credgraph.security.locks import is_locked
+
+        gen = self.generation()
+        if gen is None or gen["state"] == "complete":
+            return
+        if is_locked(target_lock_path(self.cfg)):
+            raise StoreError(f"a `credgraph graph load` is replacing the graph in Neo4j (started {gen['started']}, "
+                             f"pid {gen['pid']}); the graph is incomplete until it finishes: try again then")
+        raise StoreError(f"the last graph load into Neo4j (started {gen['started']}, pid {gen['pid']}) was "
+                         "interrupted: the graph is incomplete. Run `credgraph graph load` again")
+
+    def _mark(self, state: str, stamp: str) -> None:
+        import datetime as _dt
+        import os
+
+        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        with self.driver.session(database=self.database) as s:
+            if state == "loading":
+                s.run(f"MERGE (m:{MARKER} {{id: 'graph'}}) SET m.state = 'loading', m.started = $now, "
+                      "m.finished = null, m.pid = $pid, m.load_id = $stamp", now=now, pid=os.getpid(),
+                      stamp=stamp).consume()
+            else:
+                s.run(f"MATCH (m:{MARKER} {{id: 'graph'}}) SET m.state = 'complete', m.finished = $now, "
+                      "m.generation = coalesce(m.generation, 0) + 1", now=now).consume()
 
     # ------------------------------------------------------------------------ reading
     def _rows(self, cypher: str, params: dict | None = None) -> list[tuple]:
@@ -166,8 +218,20 @@ class Neo4jStore(CypherStore):
         ``node_id`` and stamped, relationships created, then the nodes this load did not
         stamp deleted. List properties are written as JSON text (:data:`LIST_PROPS`).
         """
+        from credgraph.graph.generation import target_lock_path
+        from credgraph.security.locks import path_lock
+
+        with path_lock(target_lock_path(self.cfg), "graph load", command=f"credgraph graph load (Neo4j "
+                       f"{self.cfg.graph.neo4j_uri})", wait=0):
+            stamp = uuid.uuid4().hex
+            self._mark("loading", stamp)
+            counts = self._load(frames, progress, stamp)
+            self._after_load(frames)
+            self._mark("complete", stamp)
+            return counts
+
+    def _load(self, frames: GraphFrames, progress, stamp: str) -> dict[str, int]:
         step = progress or (lambda what, n: None)
-        stamp = uuid.uuid4().hex
         # Into an empty database CREATE is safe and several times faster than MERGE, and
         # building an index once the nodes are in costs far less than updating it per node
         # (a third of the node phase); a load killed midway leaves a non-empty database, so
@@ -229,7 +293,7 @@ class Neo4jStore(CypherStore):
     def clear(self) -> None:
         """Delete every node and relationship of the model's labels (tests and re-initialisation)."""
         with self.driver.session(database=self.database) as s:
-            for lab in NODE_LABELS:
+            for lab in (*NODE_LABELS, MARKER):
                 s.run(f"MATCH (n:{lab}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS").consume()
 
     # ------------------------------------------------------------------------- export
@@ -251,7 +315,7 @@ class Neo4jStore(CypherStore):
                               + ", ".join(f"r.{c}" for c in _REL_PROPS))
             edges[t] = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
                 list_from_json("record_ids"), edge_id_expr(t))
-        return contract_frames(nodes, edges)
+        return self._private(contract_frames(nodes, edges))
 
     # -------------------------------------------------------------------------- query
     def query(self, cypher: str, params: dict | None = None, row_limit: int | None = None,
@@ -260,10 +324,11 @@ class Neo4jStore(CypherStore):
         import neo4j
         from neo4j.exceptions import ClientError, Neo4jError
 
-        row_limit = self.cfg.graph.query_row_limit if row_limit is None else row_limit
-        timeout = self.cfg.graph.query_timeout_s if timeout is None else timeout
+        row_limit, timeout = self.check_analyst_query(cypher, row_limit, timeout)
+        self.check_complete()
         t0 = time.monotonic()
-        rows, truncated = [], False
+        rows, truncated, size, cut = [], False, 0, False
+        max_bytes = self.cfg.graph.query_max_bytes
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as s:
                 res = s.run(neo4j.Query(cypher, timeout=timeout), params or {})
@@ -271,6 +336,10 @@ class Neo4jStore(CypherStore):
                 for rec in res:
                     if len(rows) >= row_limit:
                         truncated = True
+                        break
+                    size += row_bytes([_plain(v, {}) for v in rec.values()])
+                    if size > max_bytes:
+                        truncated = cut = True
                         break
                     rows.append(rec.values())
                 ends = _end_ids(s, rows)
@@ -284,7 +353,7 @@ class Neo4jStore(CypherStore):
             raise QueryError(exc.message or str(exc)) from None
         except Neo4jError as exc:
             raise QueryError(exc.message or str(exc)) from None
-        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0)
+        return QueryResult(rows_to_frame(columns, rows), truncated, row_limit, time.monotonic() - t0, cut)
 
 
 def _native(v: Any) -> Any:

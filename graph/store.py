@@ -108,6 +108,8 @@ class QueryResult:
     truncated: bool
     row_limit: int
     seconds: float
+    #: True when the result was cut because its rows reached ``graph.query_max_bytes``.
+    bytes_cut: bool = False
 
 
 @dataclass
@@ -192,11 +194,50 @@ class CypherStore:
     LBL = "labels({})[0]"
     TYP = "type({})"
     EID = edge_id_cypher("{0}", "type({0})", "startNode({0}).node_id + '|' + endNode({0}).node_id")
+    #: predicate: path ``{0}`` visits no node twice (variable-length patterns only keep links
+    #: distinct; counting the other rows against ``max_scan_rows`` lost real paths at 6 links)
+    SIMPLE = "all(n IN nodes({0}) WHERE single(m IN nodes({0}) WHERE m = n))"
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
-        self.hash_key = cfg.graph.hash_key
         self.max_rows = cfg.graph.max_scan_rows
+
+    @property
+    def hash_key(self) -> str:
+        """The workspace key of the application's keyed index (never sent to the database)."""
+        from credgraph.security.secrets import hash_key
+
+        return hash_key(self.cfg)
+
+    # ------------------------------------------------------------- application side
+    def _after_load(self, frames: GraphFrames) -> None:
+        """Write the application's keyed index (exact look-up by ID number or phone) beside the graph."""
+        from credgraph.graph.keyed import write_keyed
+
+        write_keyed(self.cfg, frames.keyed)
+
+    def _private(self, frames: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Exported frames with persons' ``id_hash`` from the keyed index (for the application's analytics)."""
+        from credgraph.graph.keyed import with_id_hash
+
+        nodes, edges = frames
+        return with_id_hash(self.cfg, nodes), edges
+
+    def check_analyst_query(self, cypher: str, row_limit: int | None, timeout: float | None) -> tuple[int, float]:
+        """The gate (:mod:`credgraph.security.gate`) and the limits of an analyst's query; QueryError when refused."""
+        from credgraph.security.gate import GateError, check_query
+
+        try:
+            check_query(cypher)
+        except GateError as exc:
+            raise QueryError(str(exc)) from None
+        row_limit = self.cfg.graph.query_row_limit if row_limit is None else row_limit
+        timeout = self.cfg.graph.query_timeout_s if timeout is None else timeout
+        if not isinstance(row_limit, int) or row_limit < 1:
+            raise QueryError(f"the row limit must be a whole number of at least 1, not {row_limit!r}")
+        if not (isinstance(timeout, (int, float)) and 0 < timeout <= 3600):
+            raise QueryError(f"the timeout must be a number of seconds above 0 (at most 3600), not {timeout!r}")
+        return row_limit, float(timeout)
 
     # --------------------------------------------------------------- backend primitives
     def _rows(self, cypher: str, params: dict | None = None) -> list[tuple]:  # pragma: no cover - abstract
@@ -373,8 +414,12 @@ class CypherStore:
             except ValueError:
                 full = ""
         if len(full) == 18 and id_is_valid(full):
-            add(self._rows(f"MATCH (n:NaturalPerson) WHERE n.id_hash = $h {ret}",
-                           {"h": keyed_hash(full, self.hash_key)}), "NaturalPerson", 0, "id number")
+            from credgraph.graph.keyed import lookup
+
+            ids = lookup(self.cfg, "id", keyed_hash(full, self.hash_key))
+            if ids:
+                add(self._rows(f"MATCH (n:NaturalPerson) WHERE n.node_id IN $ids {ret}", {"ids": ids}),
+                    "NaturalPerson", 0, "id number")
 
     # ----------------------------------------------------------------- neighbourhood
     def _type_pattern(self, rel_types: Iterable[str] | None) -> str:
@@ -461,30 +506,39 @@ class CypherStore:
 
         Shortest first, then by the ids along the path. Columns: length, node_ids, labels,
         names, types (of the links), directions ('>' when the link points along the path,
-        '<' against it), ratios, edge_ids.
+        '<' against it), ratios, edge_ids. Lengths are asked one at a time, shortest first,
+        and the longer ones only while fewer than ``limit`` paths are found, so the first
+        ``limit`` paths are the shortest ones even when longer ones are countless.
         """
         if not 1 <= max_hops <= 6:
             raise ValueError("max_hops must be between 1 and 6")
         limit = self.cfg.graph.path_limit if limit is None else limit
         la, lb = self._need(a), self._need(b)
-        rows = self._rows(
-            f"MATCH p = (a:{la} {{node_id: $a}})-[{self._var_length('', 1, max_hops)}]-(b:{lb} {{node_id: $b}}) "
-            f"RETURN {self._path_cols('p')} LIMIT $cap", {"a": a, "b": b, "cap": self.max_rows})
-        return self._path_frame(self._path_rows(rows), limit)
+        found: dict[tuple, tuple] = {}
+        for k in range(1, max_hops + 1):
+            rows = self._rows(
+                f"MATCH p = (a:{la} {{node_id: $a}})-[{self._var_length('', k, k)}]-(b:{lb} {{node_id: $b}}) "
+                f"WHERE {self.SIMPLE.format('p')} RETURN {self._path_cols('p')} LIMIT $cap",
+                {"a": a, "b": b, "cap": self.max_rows})
+            self._add_paths(self._path_rows(rows), found)
+            if (limit is not None and len(found) >= limit) or len(rows) >= self.max_rows:
+                break  # enough shortest paths, or this length alone fills the scan
+        return self._path_frame(found, limit)
 
-    def _path_frame(self, rows, limit: int | None) -> pl.DataFrame:
-        out = {}
+    @staticmethod
+    def _add_paths(rows, found: dict) -> None:
+        """Add the simple paths among ``rows`` (node ids, labels, names, types, ratios, edge ids) to ``found``."""
         for ids, labels, names, types, ratios, eids in rows:
             if len(set(ids)) != len(ids):
                 continue  # not a simple path
-            dirs = []
-            for i, eid in enumerate(eids):
-                _, src, _, _ = split_edge_id(eid)
-                dirs.append(">" if src == ids[i] else "<")
-            key = tuple(eids)
-            out[key] = (len(eids), list(ids), list(labels), list(names), list(types), dirs,
-                        [None if r is None else float(r) for r in ratios], list(eids))
-        ranked = sorted(out.values(), key=lambda v: (v[0], v[1], v[7]))
+            dirs = [">" if split_edge_id(eid)[1] == ids[i] else "<" for i, eid in enumerate(eids)]
+            found[tuple(eids)] = (len(eids), list(ids), list(labels), list(names), list(types), dirs,
+                                  [None if r is None else float(r) for r in ratios], list(eids))
+
+    @staticmethod
+    def _path_frame(found: dict, limit: int | None) -> pl.DataFrame:
+        """The paths of ``found`` ranked (shortest, then by node and edge ids) and cut to ``limit``."""
+        ranked = sorted(found.values(), key=lambda v: (v[0], v[1], v[7]))
         if limit is not None:
             ranked = ranked[:limit]
         schema = {"length": pl.Int64, "node_ids": pl.List(pl.Utf8), "labels": pl.List(pl.Utf8),
@@ -564,6 +618,13 @@ class CypherStore:
         pass
 
 
+def row_bytes(row) -> int:
+    """Approximate size of one result row as text (what the byte limit of analysts' results counts)."""
+    import json
+
+    return len(json.dumps(list(row), ensure_ascii=False, default=str).encode("utf-8"))
+
+
 def rows_to_frame(columns: list[str], rows: list[list[Any]]) -> pl.DataFrame:
     """A frame from query rows whose values may be of mixed types (mixed columns become text)."""
     import json
@@ -600,7 +661,7 @@ def open_store(cfg, read_only: bool = False) -> CypherStore:
     if backend == "neo4j":
         from credgraph.graph.neo4j_store import Neo4jStore
 
-        return Neo4jStore(cfg)
+        return Neo4jStore(cfg, read_only=read_only)
     if backend == "embedded":
         from credgraph.graph.ladybug_store import LadybugStore
 

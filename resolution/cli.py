@@ -93,17 +93,34 @@ def register(app: typer.Typer) -> None:
         from credgraph.resolution.model import load_model
         from credgraph.resolution.pipeline import load_resolution, resolve, write_resolution
 
+        from credgraph.resolution.judgements import missing_from, with_journal
+        from credgraph.security.locks import LockBusy, workspace_lock
+
         cfg = _config()
         rec_path = records or cfg.workspace_path / "records" / "records.parquet"
         out_dir = _entities_dir(cfg, out)
-        frame = _read_records(rec_path)
+        lock = workspace_lock(cfg, "resolve", command="credgraph resolve")
+        try:
+            lock.__enter__()
+        except LockBusy as exc:
+            _fail(f"resolve refused: {exc}")
+        try:
+            frame = _read_records(rec_path)
+        except BaseException:
+            lock.__exit__(None, None, None)
+            raise
         previous = None
         judgements = None
         try:
             if (out_dir / "run.json").is_file() and not fresh:
                 previous = load_resolution(out_dir)
+                judgements = missing_from(previous.judgements, out_dir)  # decisions made during the last run
+                if judgements.height == 0:
+                    judgements = None
             elif (out_dir / "judgements.parquet").is_file():
-                judgements = check_judgements(pl.read_parquet(out_dir / "judgements.parquet"))
+                judgements = with_journal(pl.read_parquet(out_dir / "judgements.parquet"), out_dir)
+            else:
+                judgements = with_journal(None, out_dir)
             fixed = load_model(model) if model else None
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           console=Console(stderr=True), transient=True) as bar:
@@ -113,6 +130,8 @@ def register(app: typer.Typer) -> None:
             write_resolution(res, out_dir)
         except ResolutionError as exc:
             _fail(str(exc))
+        finally:
+            lock.__exit__(None, None, None)  # also on errors: an in-process caller may run again
         run = res.run
         con = Console()
         con.print(f"run {run['run']}: {run['mentions']:,} mentions → {run['entities']:,} entities "
@@ -166,9 +185,21 @@ def register(app: typer.Typer) -> None:
                                   left_entity=ent[a], right_entity=ent[b])
             except ResolutionError as exc:
                 _fail(str(exc))
-            write_parquet(j, d / "judgements.parquet")
-            Console().print(f"recorded {decision} {a} / {b} by {escape(who or '')}; "
-                            "run `credgraph resolve` to apply it")
+            from credgraph.resolution.judgements import append_journal, with_journal
+            from credgraph.security.audit import record
+            from credgraph.security.display import actor_cli
+            from credgraph.security.locks import LockBusy, workspace_lock
+
+            append_journal(d, j.row(-1, named=True))  # durable before anything else: never lost
+            record(cfg, actor=actor_cli(), action="review", target=f"{a} / {b}", decision=decision,
+                   who=who or "", why=why or "")
+            try:
+                with workspace_lock(cfg, "resolve", command="credgraph resolve"):
+                    write_parquet(with_journal(_load(d).judgements, d), d / "judgements.parquet")
+                note = "run `credgraph resolve` to apply it"
+            except LockBusy as exc:
+                note = f"{exc.args[0].split(';')[0]}: the decision is kept in the journal and the next `credgraph resolve` applies it"
+            Console().print(f"recorded {decision} {a} / {b} by {escape(who or '')}; {escape(note)}")
             return
         _print_review(res, limit)
 
@@ -193,21 +224,60 @@ def register(app: typer.Typer) -> None:
 
     @app.command("explain")
     def explain_cmd(
-        key: str = typer.Argument(..., help="An entity id, record id or mention id."),
+        key: str = typer.Argument(..., help="An entity id, record id, mention id or CATALOG:user-id."),
+        other: Optional[str] = typer.Argument(None, help="A second one: explain this pair (merged or not)."),
         out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
         limit: int = typer.Option(25, help="Members and links to show."),
     ) -> None:
         """Explain why records were put together in an entity (or kept apart), with scores,
-        per-field evidence and the model version. ID numbers and phones are masked."""
+        per-field evidence and the model version. With two keys: compare that pair field by field
+        (level, weight, running total), also when the resolver never compared them, and say why.
+        ID numbers and phones are masked."""
         from credgraph.resolution.errors import ResolutionError
-        from credgraph.resolution.explain import explain
+        from credgraph.resolution.explain import explain, explain_pair, find_mentions
 
         cfg = _config()
         res = _load(_entities_dir(cfg, out))
         try:
-            print(explain(res, key, limit=limit), end="")
+            if other is None:
+                if ":" in key and not res.assignments.filter(res.assignments["mention_id"] == key).height:
+                    key = find_mentions(res, key)[0]
+                print(explain(res, key, limit=limit), end="")
+            else:
+                print(explain_pair(res, key, other), end="")
         except ResolutionError as exc:
             _fail(str(exc))
+
+    @app.command("export")
+    def export_cmd(
+        what: str = typer.Argument(..., help="What to export: assignments."),
+        to: Optional[Path] = typer.Option(None, "--to", help="CSV file (default: <workspace>/entities/assignments.csv)."),
+        out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
+    ) -> None:
+        """Export which entity each input row ended in: catalog, user id (the spec's id column),
+        record id, role (subject/object), entity id, entity type and name, confidence. Written atomically."""
+        import polars as pl
+
+        from credgraph.atomic import atomic_path
+
+        if what != "assignments":
+            _fail(f"unknown export {what!r}; known: assignments")
+        cfg = _config()
+        d = _entities_dir(cfg, out)
+        res = _load(d)
+        m = res.mentions.select("mention_id", "catalog", *(["user_id"] if "user_id" in res.mentions.columns else []))
+        table = (res.assignments.join(m, on="mention_id", how="left")
+                 .join(res.entities.select("entity_id", pl.col("name").alias("entity_name")), on="entity_id",
+                       how="left"))
+        if "user_id" not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype=pl.Utf8).alias("user_id"))
+        table = table.select("catalog", "user_id", "record_id", "role", "entity_id", "type", "entity_name",
+                             "confidence").sort(["catalog", "record_id", "role"], descending=[False, False, True])
+        path = to or d / "assignments.csv"
+        with atomic_path(path) as tmp:
+            table.write_csv(tmp)
+        Console().print(f"{table.height:,} rows ({table['user_id'].is_not_null().sum():,} with a user id) → "
+                        f"{escape(str(path))}")
 
 
 def _print_review(res, limit: int) -> None:

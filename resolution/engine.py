@@ -33,8 +33,9 @@ __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
 PROFILE_COLUMNS = {
     "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted",
               "addr_text", "addr_key", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v", "reg_v"],
-    "natural": ["core", "name_py", "name_sorted", "id_full", "id_masked", "id_prefix", "id_suffix", "birth",
-                "addr_text", "addr_key", "addr_road", "addr_number", "phone_n", "company"],
+    "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_prefix",
+                "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
+                "addr_number", "postcode", "phone_n", "company"],
 }
 
 #: Pair bands, from the strongest link to the weakest.
@@ -125,18 +126,46 @@ def _groups(m: pl.DataFrame, anchor: pl.Series, pkey: pl.Series, detached: np.nd
 
 
 # ------------------------------------------------------------------------- blocking
-def _deletions(max_len: int = 6) -> list[pl.Expr]:
-    """The core with one brand character deleted, for brands of 3+ characters (a typo the pinyin
-    and sorted-character keys miss: 鑫源达贸易 / 鑫原达贸易 share 鑫达贸易)."""
+def _deletions(max_len: int = 6, min_len: int = 3) -> list[pl.Expr]:
+    """The core with one brand character deleted, for brands of ``min_len``+ characters (a typo the
+    pinyin and sorted-character keys miss: 鑫源达贸易 / 鑫原达贸易 share 鑫达贸易). A look-up also uses
+    two-character brands (海科 / 凯科), with the branch part, since it pairs one query with few firms."""
     brand, industry = pl.col("brand"), pl.col("industry")
     n = brand.str.len_chars()
+    if min_len >= 3:
+        return [
+            pl.when((n >= 3) & (n > i)).then(pl.lit(f"d{_SEP}") + brand.str.slice(0, i) + brand.str.slice(i + 1)
+                                             + industry)
+            for i in range(max_len)
+        ]
     return [
-        pl.when((n >= 3) & (n > i)).then(pl.lit(f"d{_SEP}") + brand.str.slice(0, i) + brand.str.slice(i + 1) + industry)
-        for i in range(max_len)
+        pl.when((n == 2) & (industry != "")).then(pl.concat_str(
+            [pl.lit("d2"), brand.str.slice(1 - i, 1), industry, pl.col("branch")], separator=_SEP))
+        for i in range(2)
     ]
 
 
-def _key_exprs(type_: str) -> list[pl.Expr]:
+def _ident_parts() -> list[pl.Expr]:
+    """The first typed identifier's scheme with the first, and with the last, four characters of its
+    value: two keys that still meet when a typo hit the other half."""
+    first = pl.col("ident").str.split("|").list.first()
+    scheme = first.str.extract(r"^([^:]+):", 1)
+    value = first.str.extract(r":(.+)$", 1)
+    ok = (pl.col("ident") != "") & (value.str.len_chars() >= 6)
+    return [pl.when(ok).then(pl.concat_str([pl.lit("i1"), scheme, value.str.slice(0, 4)], separator=_SEP)),
+            pl.when(ok).then(pl.concat_str([pl.lit("i2"), scheme, value.str.slice(-4)], separator=_SEP))]
+
+
+def _initials_year() -> pl.Expr:
+    """Initials of the name's tokens (sorted) with the birth year: finds a name with typos in every token."""
+    init = pl.col("name_tok").str.split(" ").list.eval(pl.element().str.slice(0, 1)).list.join("")
+    return pl.when((pl.col("name_tok") != "") & (pl.col("birth") != "")).then(
+        pl.concat_str([pl.lit("iy"), init, pl.col("birth").str.slice(0, 4)], separator=_SEP))
+
+
+def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
+    """Blocking keys of a type. ``matching``: also the keys a query by name alone needs (the
+    resolver never pairs persons on a name alone; a look-up may list them as candidates)."""
     def k(tag: str, *cols: str) -> pl.Expr:
         cond = pl.all_horizontal([pl.col(c) != "" for c in cols])
         return pl.when(cond).then(pl.concat_str([pl.lit(tag), *[pl.col(c) for c in cols]], separator=_SEP))
@@ -146,6 +175,7 @@ def _key_exprs(type_: str) -> list[pl.Expr]:
             k("c", "core"), k("p", "name_py"), k("s", "name_sorted"),
             k("ap", "addr_key", "phone_n"), k("a", "addr_key"), k("t", "phone_n"),
             *_deletions(),
+            *(_deletions(min_len=2) if matching else []),
         ]
     return [
         k("nb", "core", "birth"), k("np", "core", "id_prefix"), k("ns", "core", "id_suffix"),
@@ -153,6 +183,11 @@ def _key_exprs(type_: str) -> list[pl.Expr]:
         k("pc", "name_py", "company"), k("pb", "name_py", "birth"), k("ps", "name_py", "id_suffix"),
         k("sc", "name_sorted", "company"), k("sb", "name_sorted", "birth"),
         k("id", "id_prefix", "id_suffix"),
+        # Fuzzy persons: keys that do not need identical names.
+        k("tb", "name_tok", "birth"), k("fb", "name_phon", "birth"), k("fp", "name_phon", "postcode"),
+        k("b", "birth"), _initials_year(), k("ie", "ident"), *_ident_parts(), k("em", "email_n"),
+        k("bp", "birth", "postcode"),
+        *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),
     ]
 
 
@@ -340,7 +375,8 @@ def resolve_type(
     cols = PROFILE_COLUMNS[type_]
     if type_ == "natural":
         # A person's name alone is not enough: without an ID or context the mention stays alone.
-        context = pl.any_horizontal([pl.col(c) != "" for c in ("id_full", "id_masked", "phone_n", "addr_text", "company")])
+        context = pl.any_horizontal([pl.col(c) != "" for c in ("id_full", "id_masked", "phone_n", "addr_text",
+                                                                 "company", "birth", "ident", "email_n")])
         solo = ~m.select(context.alias("x"))["x"].to_numpy()
     else:
         solo = np.zeros(n, dtype=bool)
@@ -429,10 +465,12 @@ def resolve_type(
     tf_codes = np.unique(tf_codes, return_inverse=True)[1].reshape(-1)
     # Counted over closed groups (registered companies, persons with an ID number): open groups may be
     # the same entity not yet linked (a legacy registration number), which must not make a name common.
+    # Without any closed group (no identifiers at all, as in most data sets not from a registry), all count.
+    counted = closed_g if closed_g.any() else np.ones_like(closed_g)
     g_by_code = pl.DataFrame({"c": tf_codes, "g": profiles.group}).filter(
-        pl.Series(closed_g[profiles.group])).unique()
+        pl.Series(counted[profiles.group])).unique()
     counts = np.bincount(g_by_code["c"].to_numpy(), minlength=int(tf_codes.max()) + 1 if len(tf_codes) else 1).astype(np.float64)
-    n_groups = max(int(closed_g.sum()), 1)
+    n_groups = max(int(counted.sum()), 1)
     tf = np.maximum(counts, 1.0) / n_groups
     tf_pair = tf[tf_codes[l]] if len(l) else np.zeros(0)
 

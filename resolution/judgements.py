@@ -13,13 +13,17 @@ is judged twice, the latest decision counts.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import json
+import os
+from pathlib import Path
 
 import polars as pl
 
 from credgraph.resolution.errors import JudgementError
 
 __all__ = ["JUDGEMENT_SCHEMA", "DECISIONS", "empty_judgements", "add_judgement", "effective_judgements",
-           "check_judgements"]
+           "check_judgements", "journal_path", "append_journal", "read_journal", "with_journal"]
 
 DECISIONS = ("match", "no_match")
 
@@ -84,3 +88,62 @@ def check_judgements(judgements: pl.DataFrame) -> pl.DataFrame:
         if c not in judgements.columns:
             judgements = judgements.with_columns(pl.lit(None, dtype=t).alias(c))
     return judgements.select(list(JUDGEMENT_SCHEMA)).cast(JUDGEMENT_SCHEMA)
+
+
+# ------------------------------------------------------------------- the journal
+# A decision is appended (flock, fsync) to a journal *outside* the resolution folder the moment it
+# is made: ``resolve`` replaces that folder as a whole, so a decision written there during a run
+# would be lost. Every ``resolve`` reads the journal and applies what its judgements lack; the
+# journal is never rewritten.
+
+
+def journal_path(entities_dir: str | Path) -> Path:
+    """``<workspace>/review/<folder name>-judgements.jsonl`` beside a resolution folder."""
+    d = Path(entities_dir)
+    return d.parent / "review" / f"{d.name}-judgements.jsonl"
+
+
+def append_journal(entities_dir: str | Path, row: dict) -> Path:
+    """Append one judgement row (the columns of :data:`JUDGEMENT_SCHEMA`) durably; return the journal."""
+    path = journal_path(entities_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    line = (json.dumps({k: row.get(k) for k in JUDGEMENT_SCHEMA}, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
+
+
+def read_journal(entities_dir: str | Path) -> pl.DataFrame:
+    """Every judgement in the journal, in the order made (a torn last line is skipped)."""
+    path = journal_path(entities_dir)
+    if not path.is_file():
+        return empty_judgements()
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return pl.DataFrame(rows, schema=JUDGEMENT_SCHEMA) if rows else empty_judgements()
+
+
+def with_journal(judgements: pl.DataFrame | None, entities_dir: str | Path) -> pl.DataFrame:
+    """``judgements`` plus the journal's rows it lacks (order kept: stored first, then the journal)."""
+    base = empty_judgements() if judgements is None else check_judgements(judgements)
+    extra = read_journal(entities_dir)
+    if extra.height == 0:
+        return base
+    return pl.concat([base, extra.join(base, on=list(JUDGEMENT_SCHEMA), how="anti", nulls_equal=True)])
+
+
+def missing_from(judgements: pl.DataFrame | None, entities_dir: str | Path) -> pl.DataFrame:
+    """The journal's rows that ``judgements`` lacks."""
+    base = empty_judgements() if judgements is None else check_judgements(judgements)
+    return read_journal(entities_dir).join(base, on=list(JUDGEMENT_SCHEMA), how="anti", nulls_equal=True)

@@ -530,3 +530,72 @@ def pinyin_keys(texts: Sequence[str]) -> list[str]:
     """:func:`pinyin_key` over many texts (each distinct text once)."""
     cache = {t: pinyin_key(t) for t in dict.fromkeys(texts)}
     return [cache[t] for t in texts]
+
+
+# ------------------------------------------------------------- person name keys (any script)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_NAME_PART = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[^\W\d_]+")
+
+
+def _strip_accents(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _metaphone(token: str) -> str:
+    import jellyfish
+
+    return jellyfish.metaphone(token) or token
+
+
+def person_name_tokens(value: object) -> list[str]:
+    """A person's name as lower-case Latin tokens, whatever its script.
+
+    Latin names lose their accents and split on spaces, hyphens and dots; Chinese characters
+    (traditional folded to simplified) become one toneless pinyin syllable each, so a name and
+    its romanisation share tokens.
+
+    >>> person_name_tokens("José  María-Núñez"), person_name_tokens("王杰"), person_name_tokens("JIE WANG")
+    (['jose', 'maria', 'nunez'], ['wang', 'jie'], ['jie', 'wang'])
+    """
+    if value is None:
+        return []
+    s = to_simplified(unicodedata.normalize("NFKC", str(value)))
+    out = []
+    for part in _NAME_PART.findall(s):
+        out.append(_char_pinyin(part) if _CJK.match(part) else _strip_accents(part).lower())
+    return [t for t in out if t]
+
+
+def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
+    """(sorted tokens, sorted phonetic codes) per name: the keys that find a name written in another
+    order (Jie Wang / Wang Jie), in another script (王杰 / Wang Jie) or spelled alike (Mitchell /
+    Michell share the metaphone MXL). Each distinct value is computed once.
+
+    >>> person_name_keys(["王杰", "Jie  Wang", "Mitchell Green"])
+    [('jie wang', 'J WNK'), ('jie wang', 'J WNK'), ('green mitchell', 'KRN MXL')]
+    """
+    cache: dict = {}
+    out = []
+    for v in values:
+        if v not in cache:
+            toks = person_name_tokens(v)
+            cache[v] = (" ".join(sorted(toks)), " ".join(sorted(_metaphone(t) for t in toks)))
+        out.append(cache[v])
+    return out
+
+
+def postcode_of(address: object) -> str:
+    """The postcode of a Latin-script address: a group of 4-6 digits that ends it
+    ("7 wallaby place, cleveland sa 2119" → "2119"); empty for Chinese addresses.
+
+    >>> postcode_of("7 wallaby place, delmar, cleveland sa 2119"), postcode_of("深圳市南山区深南大道1001号")
+    ('2119', '')
+    """
+    if address is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(address)).strip()
+    if not s or _CJK.search(s):
+        return ""
+    m = re.search(r"(?<![\dA-Za-z-])(\d{4,6})\W*$", s)
+    return m.group(1) if m else ""

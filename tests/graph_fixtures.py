@@ -17,7 +17,7 @@ import pytest
 from credgraph.config import Config
 from credgraph.records import polars_schema
 
-HASH_KEY = "test-key"
+HASH_KEY = "test-key-only-for-the-test-suite"
 ID_A = "11010519491231002X"          # 张三's full ID number
 PHONE_A = "138-1234-5678"            # written two ways below
 PHONE_A2 = "+86 13812345678"

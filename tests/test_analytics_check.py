@@ -23,7 +23,9 @@ def test_id_hash_equals_the_graph_builds_and_resolves_its_frames():
                          "name": ["深圳市甲科技有限公司", "深圳市乙科技有限公司", "张三", "张三"],
                          "id_number": [None, None, "11010519491231002X", "110105********002X"]})
     g = build_frames(recs, asg, ents, hash_key="k")
-    people = g.nodes["NaturalPerson"].sort("node_id")
+    # the graph holds no hash; the application's contract frames carry it from the keyed index
+    assert "id_hash" not in g.nodes["NaturalPerson"].columns
+    people = g.contract()[0].filter(pl.col("label") == "NaturalPerson").sort("node_id")
     assert people["id_hash"].to_list()[0] == id_hash("11010519491231002x", "k")
     assert not people["id_hash"].to_list()[1]  # only masked known: no hash
     net = CreditNetwork.from_frames(*g.contract())

@@ -64,28 +64,28 @@ def _expectations(cfg: Config) -> dict:
         reps = reps.filter(pl.col("dst").list.len() >= 2)
         pick = None
         for person, companies in reps.iter_rows():
-            total_p = w.expand(person, 1, EXPLORER_TYPES, limit=25)["total"]
+            total_p = w.network.expand(person, 1, EXPLORER_TYPES, limit=25)["total"]
             for c in companies:
-                if w.expand(c, 1, EXPLORER_TYPES, limit=25)["total"] <= 25 and total_p <= 25:
+                if w.network.expand(c, 1, EXPLORER_TYPES, limit=25)["total"] <= 25 and total_p <= 25:
                     pick = (c, person, [x for x in companies if x != c][0])
                     break
             if pick:
                 break
         assert pick, "no suitable company in the test city"
         company, person, other = pick
-        first = w.expand(company, 1, EXPLORER_TYPES, limit=25)
+        first = w.network.expand(company, 1, EXPLORER_TYPES, limit=25)
         canvas1 = {company} | {n["node_id"] for n in first["nodes"]}
-        second = w.expand(person, 1, EXPLORER_TYPES, limit=25, existing=canvas1)
+        second = w.network.expand(person, 1, EXPLORER_TYPES, limit=25, existing=canvas1)
         canvas2 = canvas1 | {n["node_id"] for n in second["nodes"]}
-        paths = w.paths(company, other, 4)
+        paths = w.network.paths(company, other, 4)
         shortest = int(paths["length"][0])
         shortest_edges = {e for ids in paths.filter(pl.col("length") == shortest)["edge_ids"].to_list() for e in ids}
-        listing = w.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget)
-        up = w.ownership(company, "up", 5)
-        down = w.ownership(company, "down", 5)
+        listing = w.lists.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget)
+        up = w.network.ownership(company, "up", 5)
+        down = w.network.ownership(company, "down", 5)
         holders = [(r["name"], r["ratios"][0]) for r in up.filter(pl.col("depth") == 1).iter_rows(named=True)]
         ownership_nodes = {company} | {n for ch in up["path"].to_list() + down["path"].to_list() for n in ch}
-        queue = w.review_queue()
+        queue = w.review.review_queue()
         person_id_masked = a.net.nodes.filter(pl.col("node_id") == person)["id_masked"][0]
         # resolution's entity table keeps the full number (never shown): the page must not show it
         ents = pl.read_parquet(cfg.workspace_path / "entities" / "entities.parquet")
@@ -318,7 +318,7 @@ def test_cypher_console_refuses_writes_and_draws_results(page, site):
     # the graph is unchanged: the write above was refused by the database
     w = Workbench(site["cfg"])
     try:
-        assert w.search(site["company_name"])["node_id"].to_list()[0] == site["company"]
+        assert w.find.search(site["company_name"])["node_id"].to_list()[0] == site["company"]
     finally:
         w.close()
 

@@ -125,21 +125,21 @@ def test_search_by_code_name_variant_and_pinyin(wb, truth, entity_of_truth):
                                      & pl.col("name").str.contains("有限公司") & pl.col("parent_id").is_null())
     row = legal.row(0, named=True)
     want = entity_of_truth[row["entity_id"]]
-    by_code = wb.search(row["uscc"])
+    by_code = wb.find.search(row["uscc"])
     assert by_code["node_id"][0] == want and by_code["match"][0] == "uscc"
-    assert wb.search(row["uscc"][8:17])["node_id"].to_list()[0] == want  # organisation code inside the USCC
+    assert wb.find.search(row["uscc"][8:17])["node_id"].to_list()[0] == want  # organisation code inside the USCC
     import opencc
 
     trad = opencc.OpenCC("s2t").convert(row["name"]).replace("(", "（").replace(")", "）")
-    assert want in wb.search(trad)["node_id"].to_list()
+    assert want in wb.find.search(trad)["node_id"].to_list()
     from pypinyin import lazy_pinyin
 
     brand = row["brand"]
     py = "".join(lazy_pinyin(brand))
-    hits = wb.search(py)
+    hits = wb.find.search(py)
     assert want in hits["node_id"].to_list() or hits.height == wb.cfg.dashboard.search_limit
     with pytest.raises(DashboardError, match="type a name"):
-        wb.search("   ")
+        wb.find.search("   ")
 
 
 def test_quick_match_answers_codes_and_exact_names(wb, truth, entity_of_truth):
@@ -148,25 +148,25 @@ def test_quick_match_answers_codes_and_exact_names(wb, truth, entity_of_truth):
     legal = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_not_null())
     row = legal.row(3, named=True)
     want = entity_of_truth[row["entity_id"]]
-    assert wb.quick_match(row["uscc"])["node_id"].to_list() == [want]
+    assert wb.find.quick_match(row["uscc"])["node_id"].to_list() == [want]
     nodes = wb.analysis().net.nodes.filter(pl.col("label") == "LegalPerson")
     unique = nodes.group_by("name").len().filter(pl.col("len") == 1)
     one = nodes.join(unique, on="name").filter(pl.col("name").str.contains("有限公司"))
     nid, name = one["node_id"][0], one["name"][0]
     trad = opencc.OpenCC("s2t").convert(name).replace("(", "（").replace(")", "）")
-    assert wb.quick_match(trad)["node_id"].to_list() == [nid]
-    assert wb.quick_match(name)["match"].to_list() == ["exact name"]
+    assert wb.find.quick_match(trad)["node_id"].to_list() == [nid]
+    assert wb.find.quick_match(name)["match"].to_list() == ["exact name"]
     person = truth["entities"].filter(pl.col("type") == "natural")["name"][0]
-    assert wb.quick_match(person).height == 0  # a person's name alone designates no one
+    assert wb.find.quick_match(person).height == 0  # a person's name alone designates no one
     with pytest.raises(DashboardError):
-        wb.quick_match("")
+        wb.find.quick_match("")
 
 
 def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_truth, city):
     rel = truth["relationships"].filter(pl.col("relation") == "legal_rep_of")
     r = rel.row(0, named=True)
     company, person = entity_of_truth[r["dst_id"]], entity_of_truth[r["src_id"]]
-    p = wb.profile(company)
+    p = wb.profiles.profile(company)
     assert p.kind == "LegalPerson" and p.grade is not None and p.grade["grade"] in ("A+", "A", "B", "C", "D", "E")
     assert any(x == person and "legal representative" in rel_ for x, rel_ in
                zip(p.related["node_id"].to_list(), p.related["relation"].to_list()))
@@ -178,7 +178,7 @@ def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_trut
     # grade explanation: the points of the indicators add up to the score
     assert abs(100 + p.contributions["points"].sum() - p.grade["score"]) < 0.05 or p.grade["score"] in (0.0, 100.0)
 
-    pp = wb.profile(person)
+    pp = wb.profiles.profile(person)
     true_id = truth["entities"].filter(pl.col("entity_id") == r["src_id"])["id_number"][0]
     true_phone = truth["entities"].filter(pl.col("entity_id") == r["src_id"])["phone"][0]
     html = credit_report_html(pp) + credit_report_html(p)
@@ -193,12 +193,12 @@ def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_trut
 
 def test_unknown_and_wrong_ids_give_messages(wb):
     with pytest.raises(DashboardError, match="no entity with id"):
-        wb.profile("NO-SUCH-ID")
+        wb.profiles.profile("NO-SUCH-ID")
     with pytest.raises(DashboardError, match="no node with id"):
-        wb.expand("NO-SUCH-ID")
+        wb.network.expand("NO-SUCH-ID")
     addr = wb.analysis().edges.filter(pl.col("type") == "LOCATED_AT")["dst"][0]
     with pytest.raises(DashboardError, match="not a company or person"):
-        wb.profile(addr)
+        wb.profiles.profile(addr)
 
 
 def test_expand_pages_and_ranks_a_supernode(wb):
@@ -206,13 +206,13 @@ def test_expand_pages_and_ranks_a_supernode(wb):
     deg = (a.edges.filter(pl.col("type") == "LOCATED_AT").group_by("dst").len().sort("len", descending=True))
     hub, n = deg.row(0)
     assert n >= 3
-    first = wb.expand(hub, 1, ["LOCATED_AT"], "relationship", limit=2, offset=0)
-    second = wb.expand(hub, 1, ["LOCATED_AT"], "relationship", limit=2, offset=2)
+    first = wb.network.expand(hub, 1, ["LOCATED_AT"], "relationship", limit=2, offset=0)
+    second = wb.network.expand(hub, 1, ["LOCATED_AT"], "relationship", limit=2, offset=2)
     assert first["total"] == n == second["total"]
     ids1 = {x["node_id"] for x in first["nodes"]}
     ids2 = {x["node_id"] for x in second["nodes"]}
     assert len(ids1) == 2 and not ids1 & ids2
-    by_risk = wb.expand(hub, 1, ["LOCATED_AT"], "risk", limit=n)
+    by_risk = wb.network.expand(hub, 1, ["LOCATED_AT"], "risk", limit=n)
     risks = [a.risk_of.get(x["node_id"]) or 0.0 for x in by_risk["nodes"]]
     assert risks == sorted(risks, reverse=True)
     assert by_risk["by_type"] == {"LOCATED_AT": n}
@@ -223,10 +223,10 @@ def test_expand_pages_and_ranks_a_supernode(wb):
 def test_paths_between_legal_rep_and_company(wb, truth, entity_of_truth):
     r = truth["relationships"].filter(pl.col("relation") == "legal_rep_of").row(1, named=True)
     a, b = entity_of_truth[r["src_id"]], entity_of_truth[r["dst_id"]]
-    paths = wb.paths(a, b, 3)
+    paths = wb.network.paths(a, b, 3)
     assert paths["length"][0] == 1 and paths["types"][0][0] == "LEGAL_REP_OF"
     with pytest.raises(DashboardError, match="two different"):
-        wb.paths(a, a)
+        wb.network.paths(a, a)
 
 
 def test_ownership_integrated_share_is_sum_of_chain_products(wb):
@@ -237,7 +237,7 @@ def test_ownership_integrated_share_is_sum_of_chain_products(wb):
                   on="src")
     assert two.height, "the city has no two-layer holdings"
     company = two["dst"][0]
-    up = wb.ownership(company, "up", 5)
+    up = wb.network.ownership(company, "up", 5)
     # brute force over the frames: every chain, product of ratios, summed per holder
     holders: dict[str, float] = {}
     def walk(node, prod, seen):
@@ -254,32 +254,32 @@ def test_ownership_integrated_share_is_sum_of_chain_products(wb):
 
 
 def test_inspection_reproducible_and_exported(wb):
-    l1 = wb.inspection(11, 0.1)
-    assert wb.inspection(11, 0.1) is l1  # the same parameters: drawn once
-    wb._listings.clear()
-    l2 = wb.inspection(11, 0.1)  # drawn again: the same list
-    l3 = wb.inspection(12, 0.1)
+    l1 = wb.lists.inspection(11, 0.1)
+    assert wb.lists.inspection(11, 0.1) is l1  # the same parameters: drawn once
+    wb.lists._listings.clear()
+    l2 = wb.lists.inspection(11, 0.1)  # drawn again: the same list
+    l3 = wb.lists.inspection(12, 0.1)
     assert l1.targets["node_id"].to_list() == l2.targets["node_id"].to_list()
     assert l1.targets["node_id"].to_list() != l3.targets["node_id"].to_list()
     n_ent = wb.analysis().grades.grades.height
     assert abs(l1.targets.height - round(0.1 * n_ent)) <= max(2, 0.02 * n_ent)
-    files = wb.inspection_files(l1)
+    files = wb.lists.inspection_files(l1)
     import io
 
     back = pl.read_csv(io.BytesIO(files["csv"]))
     assert back["node_id"].to_list() == l1.targets["node_id"].to_list()
     assert files["xlsx"][:2] == b"PK"
-    assert wb.inspection_csv(l1) == files["csv"]  # the quick CSV is the exported one, byte for byte
-    assert wb.inspection_files(l1) is files
+    assert wb.lists.inspection_csv(l1) == files["csv"]  # the quick CSV is the exported one, byte for byte
+    assert wb.lists.inspection_files(l1) is files
     with pytest.raises(DashboardError, match="six shares"):
-        wb.inspection(1, 0.1, ratios=(0.1, 0.2))
+        wb.lists.inspection(1, 0.1, ratios=(0.1, 0.2))
 
 
 def test_shell_group_opens_with_its_shared_hub(wb, truth, entity_of_truth):
-    groups = wb.shell_groups()
+    groups = wb.lists.shell_groups()
     assert groups.height >= 1
     g = groups.row(0, named=True)
-    loaded = wb.cluster_elements(g["members"])
+    loaded = wb.network.cluster_elements(g["members"])
     ids = {n["node_id"] for n in loaded["nodes"]}
     assert set(g["members"]) <= ids
     hubs = ids - set(g["members"])
@@ -294,20 +294,20 @@ def test_shell_group_opens_with_its_shared_hub(wb, truth, entity_of_truth):
 
 def test_cypher_read_only_limited_and_masked(wb):
     with pytest.raises(DashboardError, match="read-only"):
-        wb.cypher("CREATE (n:Address {node_id: 'x'}) RETURN n")
+        wb.network.cypher("CREATE (n:Address {node_id: 'x'}) RETURN n")
     with pytest.raises(DashboardError, match="read-only"):
-        wb.cypher("MATCH (n) DETACH DELETE n")
+        wb.network.cypher("MATCH (n) DETACH DELETE n")
     with pytest.raises(DashboardError, match="not valid Cypher"):
-        wb.cypher("MATCH (n RETURN n")
+        wb.network.cypher("MATCH (n RETURN n")
     with pytest.raises(DashboardError, match="type a Cypher"):
-        wb.cypher("")
-    res = wb.cypher("MATCH (p:NaturalPerson)-[r:LEGAL_REP_OF]->(c:LegalPerson) RETURN p, r, c, p.id_hash LIMIT 5")
+        wb.network.cypher("")
+    res = wb.network.cypher("MATCH (p:NaturalPerson)-[r:LEGAL_REP_OF]->(c:LegalPerson) RETURN p, r, c, p.id_hash LIMIT 5")
     assert res.frame.height == 5 and "p.id_hash" not in res.frame.columns
     assert all("id_hash" not in cell for cell in res.frame["p"].to_list())
     g = graph_from_result(res.frame)
     assert len(g["edges"]) == 5 and {e["type"] for e in g["edges"]} == {"LEGAL_REP_OF"}
     assert {e["src"] for e in g["edges"]} | {e["dst"] for e in g["edges"]} <= {n["node_id"] for n in g["nodes"]}
-    limited = wb.cypher("MATCH (n:CreditRecord) RETURN n.node_id")
+    limited = wb.network.cypher("MATCH (n:CreditRecord) RETURN n.node_id")
     assert limited.frame.height == wb.cfg.dashboard.cypher_row_limit or not limited.truncated
 
 
@@ -315,18 +315,18 @@ def test_review_decision_is_a_judgement_the_next_resolve_honours(city, tmp_path)
     ws = tmp_path / "ws"
     shutil.copytree(city, ws)
     w = Workbench(_cfg(ws))
-    queue = w.review_queue()
+    queue = w.review.review_queue()
     assert queue.height >= 1, "the test city has no uncertain pair"
     pair = queue.row(0, named=True)
-    left, right = w.mention(pair["left"]), w.mention(pair["right"])
+    left, right = w.review.mention(pair["left"]), w.review.mention(pair["right"])
     assert left["mention_id"] == pair["left"] and right["mention_id"] == pair["right"]
     with pytest.raises(DashboardError, match="who"):
-        w.record_decision(pair["left"], pair["right"], "match", "", "same licence")
-    w.record_decision(pair["left"], pair["right"], "match", "王调查员", "same licence number")
-    after = w.review_queue()
+        w.review.record_decision(pair["left"], pair["right"], "match", "", "same licence")
+    w.review.record_decision(pair["left"], pair["right"], "match", "王调查员", "same licence number")
+    after = w.review.review_queue()
     assert after.height == queue.height - 1
     assert after.filter((pl.col("left") == pair["left"]) & (pl.col("right") == pair["right"])).height == 0
-    decided = w.review_queue(include_decided=True).filter(pl.col("left") == pair["left"])
+    decided = w.review.review_queue(include_decided=True).filter(pl.col("left") == pair["left"])
     assert decided.filter(pl.col("right") == pair["right"])["decision"].to_list() == ["match"]
     j = pl.read_parquet(ws / "entities" / "judgements.parquet")
     assert j.select("decision", "who").row(-1) == ("match", "王调查员")
@@ -341,7 +341,7 @@ def test_review_decision_is_a_judgement_the_next_resolve_honours(city, tmp_path)
 
 
 def test_overview_pictures_add_up(wb):
-    ov = wb.overview()
+    ov = wb.lists.overview()
     a = wb.analysis()
     assert ov["grades"]["enterprises"].sum() == a.grades.grades.height
     assert ov["risk"]["entities"].sum() == (a.risk.scores["risk"] > 0).sum()
@@ -395,7 +395,7 @@ def test_risk_sources_are_seeded_entities_with_paths_to_the_target(wb, city):
     a = wb.analysis()
     s = a.risk.scores
     target = s.filter(pl.col("received") > 0).sort("received", descending=True)["node_id"][0]
-    p = wb.profile(target)
+    p = wb.profiles.profile(target)
     src = p.sources
     assert src.height >= 1
     seeded = set(s.filter(pl.col("seed") > 0)["node_id"].to_list())
@@ -406,7 +406,7 @@ def test_risk_sources_are_seeded_entities_with_paths_to_the_target(wb, city):
     # an entity nobody passes risk to has no sources
     calm = s.filter(pl.col("received") == 0)["node_id"]
     if calm.len():
-        assert wb.risk_sources(calm[0], {"received": 0.0}).height == 0
+        assert wb.profiles.risk_sources(calm[0], {"received": 0.0}).height == 0
 
 
 def test_cli_serves_on_loopback_and_stops_with_its_server(city, tmp_path):

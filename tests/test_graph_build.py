@@ -50,8 +50,9 @@ def test_shared_address_and_phone_written_differently_are_one_node_each():
     assert len({d for _, d in _edges(g, "LOCATED_AT")}) == 1
     phone = g.nodes["Phone"].row(0, named=True)
     assert phone["name"] == "138****5678"
-    assert phone["phone_hash"] == keyed_hash("13812345678", HASH_KEY)
-    assert phone["node_id"] == "phone:" + phone["phone_hash"][:32]
+    digest = keyed_hash("13812345678", HASH_KEY)
+    assert "phone_hash" not in phone and digest[:16] not in phone["node_id"]  # a surrogate id, no hash
+    assert g.keyed.filter(pl.col("kind") == "phone").rows() == [("phone", digest, phone["node_id"])]
     assert sorted(s for s, _ in _edges(g, "USES_PHONE")) == ["C4", "P1"]
 
 
@@ -90,10 +91,12 @@ def test_no_clear_id_number_or_phone_anywhere():
     for secret in (ID_A, "13812345678", "1234-5678"):
         assert secret not in text
     p1 = g.nodes["NaturalPerson"].filter(pl.col("node_id") == "P1").row(0, named=True)
-    assert p1["id_masked"] == "110105********002X"
-    assert p1["id_hash"] == keyed_hash(ID_A, HASH_KEY)
+    assert p1["id_masked"] == "110105********002X" and "id_hash" not in p1  # the graph holds no hash
     p2 = g.nodes["NaturalPerson"].filter(pl.col("node_id") == "P2").row(0, named=True)
-    assert p2["id_masked"] == "440301********123X" and p2["id_hash"] is None  # a masked ID has no usable hash
+    assert p2["id_masked"] == "440301********123X"
+    # the application's keyed index: the full number's hash; a masked ID has none
+    assert g.keyed.filter(pl.col("kind") == "id").rows() == [("id", keyed_hash(ID_A, HASH_KEY), "P1")]
+    assert nodes.filter(pl.col("node_id") == "P1")["id_hash"].to_list() == [keyed_hash(ID_A, HASH_KEY)]
 
 
 def test_frames_follow_the_model_and_the_contract():

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["LockBusy", "workspace_lock"]
+__all__ = ["LockBusy", "workspace_lock", "path_lock", "lock_holder", "is_locked"]
 
 
 class LockBusy(RuntimeError):
@@ -41,12 +41,40 @@ def _holder(path: Path) -> dict:
         return {}
 
 
+def lock_holder(path: Path) -> dict:
+    """What the lock file says about its last holder (pid, command, since); {} when unknown."""
+    return _holder(Path(path))
+
+
+def is_locked(path: Path) -> bool:
+    """True when some process holds the lock at ``path`` now (tried without waiting)."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def workspace_lock(cfg, name: str, *, command: str | None = None, wait: float = 0.0) -> Iterator[Path]:
     """Hold ``<workspace>/locks/<name>.lock`` for the ``with`` block (see the module docstring)."""
     folder = cfg.workspace_path / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.lock"
+    with path_lock(folder / f"{name}.lock", name, command=command, wait=wait) as p:
+        yield p
+
+
+@contextlib.contextmanager
+def path_lock(path: Path, name: str, *, command: str | None = None, wait: float = 0.0) -> Iterator[Path]:
+    """Hold the lock file ``path`` (any folder: e.g. one per Neo4j server) like :func:`workspace_lock`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     deadline = time.monotonic() + max(0.0, wait)
     try:

@@ -51,7 +51,7 @@ def expand(node_id: str, offset: int = 0, rank: str | None = None, types: list |
     types = types if types is not None else c.expanded.get(node_id, {}).get("types") or s["types"]
     if node_id in c.expanded:
         c.collapse(node_id)
-    page = w.expand(node_id, s["hops"], types, rank, s["limit"], offset, existing=list(c.nodes))
+    page = w.network.expand(node_id, s["hops"], types, rank, s["limit"], offset, existing=list(c.nodes))
     before = set(c.nodes)
     c.add_nodes(page["nodes"])
     c.add_edges(page["edges"])
@@ -122,7 +122,7 @@ def on_graph_event() -> None:
 
 def find_paths(a: str, b: str, hops: int) -> None:
     w, c = ui.wb(), canvas()
-    paths = w.paths(a, b, hops)
+    paths = w.network.paths(a, b, hops)
     st.session_state.explorer_paths = paths
     c.path_edges.clear()
     if paths.height == 0:

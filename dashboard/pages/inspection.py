@@ -25,7 +25,7 @@ with ui.guard("inspection"):
                                      key=f"ratio_{g}") for i, g in enumerate(GRADES)]
         go = st.form_submit_button("Draw 生成名单", type="primary")
     if go:
-        st.session_state.inspection = w.inspection(int(seed), float(budget), tuple(ratios), live)
+        st.session_state.inspection = w.lists.inspection(int(seed), float(budget), tuple(ratios), live)
     listing = st.session_state.get("inspection")
     if listing is None:
         st.info("set the parameters and draw a list")
@@ -38,9 +38,9 @@ with ui.guard("inspection"):
     # Files are made when a download is asked for, on Streamlit's download thread, and the
     # click does not rerun the page (on_click="ignore"): the list on screen stays as it is.
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("CSV", lambda: w.inspection_csv(listing), file_name=f"inspection-seed{listing.seed}.csv",
+    d1.download_button("CSV", lambda: w.lists.inspection_csv(listing), file_name=f"inspection-seed{listing.seed}.csv",
                        mime="text/csv", key="dl_csv", icon=":material/download:", on_click="ignore")
-    d2.download_button("XLSX", lambda: w.inspection_files(listing)["xlsx"],
+    d2.download_button("XLSX", lambda: w.lists.inspection_files(listing)["xlsx"],
                        file_name=f"inspection-seed{listing.seed}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx",
                        icon=":material/download:", on_click="ignore")
@@ -63,4 +63,4 @@ with ui.guard("inspection"):
         if t.height > PREVIEW_ROWS:
             st.caption(f"the first {PREVIEW_ROWS:,} of {t.height:,} targets; the CSV and XLSX hold them all")
     if go:  # the files (the XLSX takes a while) are made now, in the background, ready when asked for
-        w.inspection_files(listing, wait=False)
+        w.lists.inspection_files(listing, wait=False)

@@ -16,7 +16,7 @@ with ui.guard("overview"):
     a = w.analysis()
     ready = "all analytics ready" if w.warm_done.is_set() else "still preparing ownership and look-up indexes…"
     st.caption(f"backend: {w.backend} · workspace: {w.cfg.workspace_path} · analytics as of {a.as_of} · {ready}")
-    charts = w.overview()
+    charts = w.lists.overview()
     left, right = st.columns(2)
     with left:
         st.subheader("Grade distribution 信用等级分布")

@@ -58,8 +58,8 @@ with ui.guard("ownership"):
     label, name = found[node_id]
     st.header(name)
     ui.page_link("profile", "→ profile 画像", node_id)
-    up = w.ownership(node_id, "up", depth)
-    down = w.ownership(node_id, "down", depth)
+    up = w.network.ownership(node_id, "up", depth)
+    down = w.network.ownership(node_id, "down", depth)
     canvas = Canvas()
     canvas.add_nodes([{"node_id": node_id, "label": label, "name": name}])
     left, right = st.columns(2)

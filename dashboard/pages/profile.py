@@ -22,7 +22,7 @@ with ui.guard("profile"):
         st.stop()
     w = ui.wb()
     # risk sources included: explained from the finished propagation (tens of milliseconds)
-    p = w.profile(node_id)
+    p = w.profiles.profile(node_id)
     ident = p.identity
     st.header(ident.get("name") or node_id)
     links = st.columns(4)

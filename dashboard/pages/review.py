@@ -15,7 +15,7 @@ def decide(w, left: str, right: str, decision: str) -> None:
     """Store the decision (a judgement the next `credgraph resolve` applies) and say so."""
     who = (st.session_state.get("review_who") or "").strip()
     try:
-        w.record_decision(left, right, decision, who, st.session_state.get("review_why") or "")
+        w.review.record_decision(left, right, decision, who, st.session_state.get("review_why") or "")
     except DashboardError as exc:
         st.session_state.review_done = ("error", str(exc))
         return
@@ -31,7 +31,7 @@ st.title("Review queue 待审核")
 with ui.guard("review"):
     w = ui.wb()
     show_decided = st.toggle("show decided pairs too 显示已决定", value=False)
-    queue = w.review_queue(include_decided=show_decided)
+    queue = w.review.review_queue(include_decided=show_decided)
     done = st.session_state.pop("review_done", None)
     if done:
         getattr(st, done[0])(done[1])
@@ -42,7 +42,7 @@ with ui.guard("review"):
                "most likely matches first")
     pos = st.number_input("pair 序号", 1, queue.height, 1, step=1) - 1
     pair = queue.row(int(pos), named=True)
-    left, right = w.mention(pair["left"]), w.mention(pair["right"])
+    left, right = w.review.mention(pair["left"]), w.review.mention(pair["right"])
     st.metric("match probability 匹配概率", f"{pair['score']:.3f}",
               help="Fellegi-Sunter probability that the two records name the same entity")
     if pair.get("decision"):

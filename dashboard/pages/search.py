@@ -48,12 +48,12 @@ with ui.guard("search"):
     query = text if go else st.query_params.get("q", "")
     if go or query:
         w = ui.wb()
-        best = w.quick_match(query)
+        best = w.find.quick_match(query)
         if best.height:
             st.markdown("**best match 最佳匹配**")
             best_row(best.row(0, named=True))
         with st.spinner("searching names, sounds and spellings…"):
-            hits = w.search(query)
+            hits = w.find.search(query)
         if best.height:
             hits = hits.filter(hits["node_id"] != best["node_id"][0])
         if hits.height == 0 and best.height == 0:

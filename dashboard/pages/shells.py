@@ -9,10 +9,10 @@ from credgraph.dashboard import ui
 st.title("Shell clusters 疑似空壳企业")
 with ui.guard("shells"):
     w = ui.wb()
-    groups = w.shell_groups()
-    cands = w.shell_candidates()
+    groups = w.lists.shell_groups()
+    cands = w.lists.shell_candidates()
     st.caption(f"{groups.height} flagged group(s) from {cands.height} candidate cluster(s) "
-               f"(score ≥ {w.cfg.analytics.shell_flag_score} flags a firm)")
+               f"(a firm in {w.cfg.analytics.shell_min_unusual}+ groups {w.cfg.analytics.shell_flag_z} MAD above the median group is flagged)")
     if groups.height == 0:
         st.info("no flagged shell groups in this graph")
     for k, row in enumerate(groups.head(50).iter_rows(named=True)):
@@ -22,7 +22,7 @@ with ui.guard("shells"):
             st.write(row["evidence"])
             st.write("、".join(names.get(m, ("", m))[1] for m in row["members"]))
             if st.button("open in the explorer 在关系网络中打开", key=f"open_{row['group_id']}"):
-                loaded = w.cluster_elements(row["members"])
+                loaded = w.network.cluster_elements(row["members"])
                 loaded["message"] = f"shell group {row['group_id']}: {row['size']} firms and the hubs they share"
                 st.session_state.explorer_load = loaded
                 ui.goto("explorer")
@@ -34,7 +34,7 @@ with ui.guard("shells"):
                             placeholder="cluster id")
         if pick and st.button("open cluster in the explorer", key="open_cluster"):
             members = cands.filter(pl.col("cluster_id") == pick)["members"][0].to_list()
-            loaded = w.cluster_elements(members)
+            loaded = w.network.cluster_elements(members)
             loaded["message"] = f"cluster {pick}: {len(members)} firms"
             st.session_state.explorer_load = loaded
             ui.goto("explorer")
