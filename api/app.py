@@ -259,7 +259,10 @@ def create_app(svc: Service) -> FastAPI:
         return problem(exc.status_code, _title(exc.status_code), detail)
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception):  # pragma: no cover - a bug, logged by uvicorn
+    async def _crash(request: Request, exc: Exception):  # pragma: no cover - a bug
+        import logging
+
+        logging.getLogger("credgraph.api").error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return problem(500, "Internal Server Error", f"the server failed on this request ({type(exc).__name__}); "
                        "it has been logged")
 

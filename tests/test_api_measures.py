@@ -106,14 +106,18 @@ def test_catalogue_errors_name_the_measure_and_the_field(tmp_path):
 
 def test_repair_changes_exactly_what_a_full_recompute_changes():
     net = _city()
-    cfg = AnalyticsConfig()
+    # Fixed cut points: four firms are too few to calibrate cuts on (the server test covers "mix").
+    cfg = AnalyticsConfig(grade_method="cuts")
     risk = compute_risk(net, cfg, AS_OF)
-    before = grade_enterprises(net, cfg, AS_OF, risk).grades
-    res = apply_repair(net, risk, before, cfg, AS_OF, ["rec:si"])
+    g0 = grade_enterprises(net, cfg, AS_OF, risk)
+    before = g0.grades
+    res = apply_repair(net, risk, before, cfg, AS_OF, ["rec:si"], cuts=g0.cuts)
     # The oracle: everything recomputed from scratch with the record repaired.
     net2 = dataclasses.replace(net, records=net.records.with_columns(
         pl.when(pl.col("record_node") == "rec:si").then(pl.lit("repaired")).otherwise(pl.col("status")).alias("status")))
-    full = grade_enterprises(net2, cfg, AS_OF).grades
+    # ... graded against the same cut points (a repair does not re-calibrate the city's cuts).
+    fixed = dataclasses.replace(cfg, grade_method="cuts", grade_cuts=tuple(g0.cuts))
+    full = grade_enterprises(net2, fixed, AS_OF).grades
     cmp = before.select("node_id", "grade", "score").join(full.select("node_id", "grade", "score"), on="node_id", suffix="_new")
     moved = cmp.filter((pl.col("grade") != pl.col("grade_new")) | (pl.col("score") != pl.col("score_new")))
     assert sorted(res.changed["node_id"].to_list()) == sorted(moved["node_id"].to_list())

@@ -108,11 +108,17 @@ def truth(city):
 def _firm_with_listed_rep(truth, as_of) -> tuple[dict, dict, dict]:
     """A firm on the court's dishonest-debtor list (active as of ``as_of``), its true legal
     representative, and the court's row — all from the city's truth and catalog files."""
+    return _listed_firms_with_reps(truth, as_of)[0]
+
+
+def _listed_firms_with_reps(truth, as_of) -> list[tuple[dict, dict, dict]]:
+    """Every (firm, legal representative, court row) as in :func:`_firm_with_listed_rep`."""
     ents, rels, recs = truth["entities"], truth["rels"], truth["records"]
     court = recs.filter((pl.col("catalog") == "COURT_DISHONEST") & (pl.col("subject_type") == "legal")
                         & (pl.col("status") == "active") & pl.col("subject_uscc").is_not_null()
                         & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of)) & (pl.col("date") <= as_of))
     firms = ents.filter(pl.col("type") == "legal")
+    out = []
     for row in court.iter_rows(named=True):
         f = firms.filter(pl.col("uscc") == row["subject_uscc"])
         if f.height != 1:
@@ -122,8 +128,10 @@ def _firm_with_listed_rep(truth, as_of) -> tuple[dict, dict, dict]:
             continue
         person = ents.filter(pl.col("entity_id") == rep["src_id"][0]).row(0, named=True)
         if person["id_number"]:
-            return f.row(0, named=True), person, row
-    pytest.fail("the city has no dishonest-debtor firm with a known legal representative")
+            out.append((f.row(0, named=True), person, row))
+    if not out:
+        pytest.fail("the city has no dishonest-debtor firm with a known legal representative")
+    return out
 
 
 def _as_of(server) -> "object":
@@ -217,13 +225,23 @@ def test_match_finds_firms_by_code_and_by_a_name_variant(server, truth):
 
 def test_check_on_a_listed_firms_legal_representative_returns_measures_reaching_persons(server, truth):
     b, h = server["base"], _h(server["keys"]["all"])
-    firm, person, court = _firm_with_listed_rep(truth, _as_of(server))
+    cases = _listed_firms_with_reps(truth, _as_of(server))
     r = requests.post(f"{b}/v1/checks", headers=h, json={"subjects": [
-        {"type": "natural", "name": person["name"], "id_number": person["id_number"]},
-        {"type": "legal", "name": firm["name"], "uscc": firm["uscc"]}]})
+        x for firm, person, _ in cases for x in (
+            {"type": "natural", "name": person["name"], "id_number": person["id_number"]},
+            {"type": "legal", "name": firm["name"], "uscc": firm["uscc"]})]})
     assert r.status_code == 200, r.text
-    rep_res, firm_res = r.json()["results"]
-    assert rep_res["decision"] == "match" and rep_res["entity"]["name"] == person["name"]
+    res = r.json()["results"]
+    for k, (firm, person, court) in enumerate(cases):
+        rep_res = res[2 * k]
+        if rep_res["decision"] != "match":  # e.g. a person the resolver left in two entities
+            assert rep_res["measures"] == [] and rep_res["candidates"], "an ambiguous match gets no measure"
+            continue
+        break
+    else:
+        pytest.fail(f"none of the {len(cases)} listed firms' legal representatives was matched on name and ID number")
+    firm_res = res[2 * k + 1]
+    assert rep_res["entity"]["name"] == person["name"]
     by_id = {m["id"]: m for m in rep_res["measures"]}
     # The sample catalogue: P-DD-02 (high consumption) and P-DD-03 reach the legal representative;
     # P-DD-01 (procurement) reaches only the listed entity itself: the person only through a list
@@ -273,7 +291,10 @@ def test_repair_changes_exactly_the_grades_it_should_and_is_in_the_change_feed(s
     nodes, edges = load_frames(cfg)
     net = CreditNetwork.from_frames(nodes, edges)
     as_of = resolve_as_of(net, None)
-    before = grade_enterprises(net, cfg.analytics, as_of).grades.select("node_id", "grade", "score")
+    g0 = grade_enterprises(net, cfg.analytics, as_of)
+    before = g0.grades.select("node_id", "grade", "score")
+    # A repair grades against the cut points in force; the next full grading re-calibrates them.
+    fixed = dataclasses.replace(cfg.analytics, grade_method="cuts", grade_cuts=tuple(g0.cuts))
     # An active serious-illegal record of an enterprise (grade E by veto): its repair must move grades.
     rec = net.records.filter((pl.col("event_type") == "serious_illegal") & (pl.col("status") == "active")
                              & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of))
@@ -287,9 +308,9 @@ def test_repair_changes_exactly_the_grades_it_should_and_is_in_the_change_feed(s
     # The oracle: a full recompute over the network with that record repaired.
     net2 = dataclasses.replace(net, records=net.records.with_columns(
         pl.when(pl.col("record_node") == record_id).then(pl.lit("repaired")).otherwise(pl.col("status")).alias("status")))
-    after = grade_enterprises(net2, cfg.analytics, as_of).grades.select("node_id", "grade", "score")
+    after = grade_enterprises(net2, fixed, as_of).grades.select("node_id", "grade", "score")
     diff = before.join(after, on="node_id", suffix="_after").filter(
-        (pl.col("grade") != pl.col("grade_after")) | (pl.col("score") != pl.col("score_after")))
+        (pl.col("grade") != pl.col("grade_after")) | ((pl.col("score") - pl.col("score_after")).abs() > 0.011))
     expected = {r["node_id"]: (r["grade_after"], r["score_after"]) for r in diff.iter_rows(named=True)}
     assert owner in expected
 
@@ -307,7 +328,9 @@ def test_repair_changes_exactly_the_grades_it_should_and_is_in_the_change_feed(s
 
     ch = requests.get(f"{b}/v1/changes", params={"since": since}, headers=_h(k["public"])).json()["changes"]
     grades = {c["entity_id"]: (c["grade"], c["score"]) for c in ch if c["kind"] == "grade"}
-    assert grades == expected
+    assert grades.keys() == expected.keys()
+    for e, (g, sc) in grades.items():
+        assert g == expected[e][0] and abs(sc - expected[e][1]) <= 0.011, (e, g, sc, expected[e])
     assert any(c["kind"] == "record" and c["record_id"] == record_id and c["status"] == "repaired" for c in ch)
     assert [c["status"] for c in ch if c["kind"] == "repair"] == ["pending", "under_review", "approved"]
     ent = requests.get(f"{b}/v1/entities/{owner}", headers=_h(k["all"])).json()
