@@ -406,3 +406,29 @@ def test_connect_answers_read_only_cypher_as_pandas(server):
     nodes, _ = load_frames(cfg)
     assert type(df).__module__.startswith("pandas")
     assert int(df["n"].iloc[0]) == nodes.filter(pl.col("label") == "LegalPerson").height
+
+
+def test_concurrent_single_matches_each_get_their_own_answer(server, truth):
+    """Concurrent small requests are matched together; each must still get its own results, and
+    a bad example must fail only the request that sent it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    b, h = server["base"], _h(server["keys"]["all"])
+    firms = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_not_null()).head(24)
+
+    def ask(r):
+        if r is None:
+            return requests.post(f"{b}/v1/match", headers=h, json={"queries": {"x": {"type": "legal", "name": "甲", "size": 3}}})
+        return requests.post(f"{b}/v1/match", headers=h, json={"queries": {"x": {"type": "legal", "uscc": r["uscc"]}}})
+
+    rows = list(firms.iter_rows(named=True))
+    jobs = rows[:12] + [None] + rows[12:]
+    with ThreadPoolExecutor(13) as ex:
+        answers = list(ex.map(ask, jobs))
+    for r, a in zip(jobs, answers):
+        if r is None:
+            assert a.status_code == 422 and "size" in a.json()["detail"]
+            continue
+        assert a.status_code == 200, a.text
+        best = a.json()["responses"]["x"]["candidates"][0]["entity_id"]
+        assert requests.get(f"{b}/v1/entities/{best}", headers=h).json()["identity"]["uscc"] == r["uscc"]
