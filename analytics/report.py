@@ -248,12 +248,14 @@ def _num(v) -> str:
     return "" if v is None else f"{float(v):,.2f}"
 
 
-def render_report_pdf(cfg, entity_id: str) -> bytes:
+def render_report_pdf(cfg, entity_id: str, personal: bool = False, actor: str = "dashboard") -> bytes:
     """The PDF credit report of ``entity_id`` for a workspace (the dashboard's download).
 
     Uses the API's shared in-process service (loaded once per workspace); the report is
     registered (number and hash) like one served by ``GET /v1/entities/{id}/report.pdf``.
+    A natural person's report needs ``personal=True`` (the caller checks the user may see it).
     """
     from credgraph.api.service import shared_service
 
-    return shared_service(cfg).report_pdf(entity_id, actor="dashboard")[0]
+    scopes = ("public", "reports") + (("personal",) if personal else ())
+    return shared_service(cfg).report_pdf(entity_id, scopes, actor=actor)[0]

@@ -90,8 +90,16 @@ class Service:
         self.links = PartyLinks(net)
         self.catalogue = load_catalogue(cfg.api.measures or None)
         self.state = self._analyse(net)
-        self.matcher = open_matcher(cfg)
+        self._matcher = None
         self._warm_pdf()
+
+    @property
+    def matcher(self):
+        """Resolution's Matcher, opened on first use (reports and the dashboard never need it)."""
+        with self.lock:
+            if self._matcher is None:
+                self._matcher = open_matcher(self.cfg)
+            return self._matcher
 
     def _warm_pdf(self) -> None:
         """Load the CJK font once now (about 1 s), not on the first report request."""

@@ -141,3 +141,4 @@ def test_credit_check_lists_measures_for_resolved_rows_only():
     m = out["measures"].to_list()
     assert m[0].startswith("P-DD-01 ") and "（2023）粤03执1号" in m[0] and m[0] == m[1]
     assert m[2] == ""
+

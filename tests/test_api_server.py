@@ -58,6 +58,7 @@ def server(city):
         "slow": db.create_key("限速机构", ["public"], rate_per_minute=3)[1],
         "quota": db.create_key("配额机构", ["public"], daily_quota=2)[1],
         "revoked": db.create_key("已撤销机构", ["public", "reports"])[1],
+        "reporter": db.create_key("征信机构", ["public", "reports"])[1],
     }
     db.close()
     _run(env, root, "api-keys", "revoke", keys["revoked"].split("_")[1])
@@ -164,6 +165,8 @@ def test_missing_wrong_revoked_and_wrong_scope_keys_are_refused(server, truth):
     ent = requests.get(f"{b}/v1/entities/{eid}", headers=_h(k["public"])).json()
     rep = [x for x in ent["related"] if x["rel_type"] == "LEGAL_REP_OF"][0]["id"]
     assert "'personal'" in _problem(requests.get(f"{b}/v1/entities/{rep}", headers=_h(k["public"])), 403)["detail"]
+    assert "'personal'" in _problem(requests.get(f"{b}/v1/entities/{rep}/report.pdf", headers=_h(k["reporter"])), 403)["detail"]
+    assert requests.get(f"{b}/v1/entities/{eid}/report", headers=_h(k["reporter"])).status_code == 200
     r = requests.get(f"{b}/v1/entities/{rep}", headers=_h(k["all"]))
     assert r.status_code == 200
     masked = r.json()["identity"]["id_number"]
@@ -432,3 +435,20 @@ def test_concurrent_single_matches_each_get_their_own_answer(server, truth):
         assert a.status_code == 200, a.text
         best = a.json()["responses"]["x"]["candidates"][0]["entity_id"]
         assert requests.get(f"{b}/v1/entities/{best}", headers=h).json()["identity"]["uscc"] == r["uscc"]
+
+
+def test_render_report_pdf_for_the_dashboard(server, truth):
+    """render_report_pdf(cfg, id): the numbered PDF the API serves; a person's only when allowed."""
+    from credgraph.analytics.report import render_report_pdf
+    from credgraph.api.service import Forbidden
+
+    firm, _, _ = _firm_with_listed_rep(truth, _as_of(server))
+    eid = _entity_id_of_uscc(server, firm["uscc"])
+    cfg = load_config(None, env=server["env"])
+    pdf = render_report_pdf(cfg, eid)
+    assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf
+    rep = [x for x in requests.get(f"{server['base']}/v1/entities/{eid}", headers=_h(server["keys"]["all"])).json()["related"]
+           if x["rel_type"] == "LEGAL_REP_OF"][0]["id"]
+    with pytest.raises(Forbidden):
+        render_report_pdf(cfg, rep)
+    assert render_report_pdf(cfg, rep, personal=True).startswith(b"%PDF")
