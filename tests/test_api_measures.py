@@ -142,3 +142,14 @@ def test_credit_check_lists_measures_for_resolved_rows_only():
     assert m[0].startswith("P-DD-01 ") and "（2023）粤03执1号" in m[0] and m[0] == m[1]
     assert m[2] == ""
 
+
+
+def test_grading_a_city_whose_first_firms_have_no_uscc():
+    """The service grades at start: a city whose first hundred firms carry no USCC must grade
+    (polars once inferred such a column as Object and failed)."""
+    nodes = [{"node_id": f"c{i}", "label": "LegalPerson", "name": f"深圳市{i}有限公司"} for i in range(150)]
+    nodes.append({"node_id": "c150", "label": "LegalPerson", "name": "深圳市甲有限公司", "uscc": "124403002207870014"})
+    net = CreditNetwork.from_frames(*make_frames(nodes, []))
+    g = grade_enterprises(net, AnalyticsConfig(), AS_OF)
+    assert g.grades.height == 150  # the public institution (USCC 1...) is not graded as an enterprise
+    assert g.excluded["node_id"].to_list() == ["c150"]
