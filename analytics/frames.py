@@ -93,4 +93,6 @@ def load_frames(cfg, frames_dir: str | Path | None = None) -> tuple[pl.DataFrame
         raise FileNotFoundError(f"cannot read the graph store: {exc}") from None
     finally:
         store.close()
-    return nodes, edges
+    from .severity import attach_severity, spec_severities, workspace_spec_paths
+
+    return attach_severity(nodes, spec_severities(workspace_spec_paths(cfg.workspace_path))), edges

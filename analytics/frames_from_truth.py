@@ -107,7 +107,9 @@ def frames_from_truth(city: str | Path, cfg=None, records: pl.DataFrame | None =
                     pl.lit("HAS_RECORD").alias("type"), pl.concat_list(pl.col("record_id")).alias("record_ids"))
     nodes = pl.concat([nodes, hubs, rec_nodes], how="diagonal_relaxed")
     edges = pl.concat([edges, links, has], how="diagonal_relaxed")
-    return nodes, edges
+    from .severity import attach_severity, spec_severities
+
+    return attach_severity(nodes, spec_severities(sorted((city / "specs").glob("*.toml")))), edges
 
 
 def truth_id_map(workspace: str | Path, truth_dir: str | Path) -> pl.DataFrame:

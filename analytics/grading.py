@@ -1,21 +1,30 @@
-"""Graded supervision (信用分级分类监管): indicators in five dimensions, a score, six grades.
+"""Graded supervision (信用分级分类监管): an indicator system in data, a score, six grades.
 
-Each indicator turns one fact about an enterprise into a value in [0, 1] (1 = the worst
-case) and costs up to its configured weight in points (``weight_*`` in AnalyticsConfig);
-the two social-evaluation honours give points back. The score is
-``100 - points lost + points given back``, clipped to 0-100, higher is better. Grades
-A+, A, B, C, D, E (low to high risk) come from score cut points (``grade_cuts``) or from
-shares of enterprises (``grade_quantiles``); an active record of a type in ``grade_veto``
-(default: the serious illegal and dishonest list) means grade E whatever the score (一票否决).
+**Indicators.** ``analytics/indicators.toml`` (or ``analytics.indicators_file``) lists the
+indicators: dimension, source (records of an event type or catalog, a fact about the
+enterprise, or every other adverse record weighed by its catalog spec's ``severity``), formula
+and weight (see :mod:`credgraph.analytics.indicators`). Each gives a value in [0, 1] that
+costs up to its weight in points (``bonus`` ones give points back): the score is
+``100 - points lost + points given back`` (at least 0), higher is better.
 
-Every enterprise's grade is explained by its indicators' contributions (``contributions``
-frame: one row per enterprise and indicator with points) and a short ``reasons`` text
-naming the indicators that cost most.
+**Grades.** A+, A, B, C, D, E (low to high risk). With ``grade_method = "mix"`` (default) the
+cut points are calibrated on the city's scores so that the grades follow ``grade_mix`` (the
+seed district's A+ 0.6 / A 6.4 / B 69.6 / C 23.0 / D 0.4 %) among enterprises not vetoed;
+``"cuts"`` uses fixed ``grade_cuts``, ``"quantiles"`` shares ``grade_quantiles``. An active
+record of a type in ``grade_veto`` means grade E whatever the score (一票否决).
+
+**Who is graded.** Enterprises: legal persons registered by market regulation (USCC starting
+with one of ``enterprise_uscc_first``, default ``9``) or without a known USCC. Others (law
+firms 31, civil-affairs bodies 5x, public institutions 12, ...) are not graded on the
+enterprise scheme: they are listed in ``excluded`` with the reason.
+
+Every grade is explained by its indicators' contributions (``contributions``: one row per
+enterprise and indicator with points) and a ``reasons`` text naming what cost most.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -23,97 +32,50 @@ import polars as pl
 from credgraph.config import AnalyticsConfig
 
 from .features import company_features
+from .indicators import DIMENSIONS, Indicator, enterprise_facts, indicator_values, load_indicators
 from .network import CreditNetwork, resolve_as_of
 from .propagation import RiskResult, compute_risk
 
-__all__ = ["GRADES", "DIMENSIONS", "INDICATORS", "Indicator", "GradeResult", "grade_enterprises", "assign_grades"]
+__all__ = ["GRADES", "DIMENSIONS", "Indicator", "GradeResult", "grade_enterprises", "assign_grades",
+           "calibrated_cuts", "enterprise_mask"]
 
 GRADES = ("A+", "A", "B", "C", "D", "E")
-DIMENSIONS = {
-    "basic": "基础属性 basic attributes",
-    "operating": "经营行为 operating behaviour",
-    "regulatory": "监管记录 regulatory records",
-    "related": "关联风险 related-party risk",
-    "social": "社会评价 social evaluation",
-}
-
-_TAX = {"D": 1.0, "C": 0.6, "M": 0.3, "B": 0.1, "A": 0.0}
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """One indicator: its dimension, the config weight it uses, what it measures, and
-    ``bonus`` when it gives points back instead of costing them."""
+def calibrated_cuts(score: np.ndarray, mix) -> np.ndarray:
+    """Lowest scores of A+, A, B, C, D such that the grades follow the shares ``mix`` (A+..D).
 
-    name: str
-    dimension: str
-    weight: str
-    doc: str
-    bonus: bool = False
-
-
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator("young", "basic", "weight_young", "established less than young_years ago"),
-    Indicator("tiny_capital", "basic", "weight_tiny_capital", "registered capital zero or below tiny_capital"),
-    Indicator("bad_status", "basic", "weight_bad_status", "deregistered or revoked (注销/吊销)"),
-    Indicator("no_staff", "operating", "weight_no_staff", "no insured staff"),
-    Indicator("arrears", "operating", "weight_arrears", "social insurance arrears"),
-    Indicator("abnormal", "operating", "weight_abnormal", "on the abnormal operations list"),
-    Indicator("tax_rating", "operating", "weight_tax_rating", "low tax credit rating"),
-    Indicator("penalties", "regulatory", "weight_penalties", "administrative penalties"),
-    Indicator("serious_illegal", "regulatory", "weight_serious_illegal", "serious illegal and dishonest list"),
-    Indicator("dishonest_debtor", "regulatory", "weight_dishonest_debtor", "dishonest judgment debtor"),
-    Indicator("tax_violation", "regulatory", "weight_tax_violation", "major tax violation"),
-    Indicator("related_risk", "related", "weight_related_risk", "risk received from related parties"),
-    Indicator("rep_many_firms", "related", "weight_rep_many_firms", "legal representative of many firms"),
-    Indicator("shared_address", "related", "weight_shared_address", "address shared by many firms"),
-    Indicator("red_list", "social", "weight_red_list", "honours / red list", bonus=True),
-    Indicator("licences", "social", "weight_licences", "valid administrative licences", bonus=True),
-)
+    >>> calibrated_cuts(np.arange(100.0), (0.1, 0.2, 0.4, 0.2, 0.1)).tolist()
+    [90.0, 70.0, 30.0, 10.0, 0.0]
+    """
+    m = np.asarray([float(x) for x in mix], float)
+    if len(m) != 5 or (m < 0).any() or m.sum() <= 0:
+        raise ValueError("analytics.grade_mix needs 5 shares (A+, A, B, C, D) that are not negative")
+    m = m / m.sum()
+    if len(score) == 0:
+        return np.zeros(5)
+    s = np.sort(np.asarray(score, float))[::-1]  # best first
+    pos = np.clip(np.ceil(np.cumsum(m) * len(s) - 1e-9).astype(int) - 1, 0, len(s) - 1)
+    cuts = s[pos]
+    cuts[-1] = min(cuts[-1], s[-1])
+    return cuts
 
 
-def _indicator_values(f: pl.DataFrame, received: np.ndarray, cfg: AnalyticsConfig) -> dict[str, np.ndarray]:
-    """Each indicator's value in [0, 1] per enterprise (rows of ``f``)."""
-    def col(name, fill=0.0):
-        return f[name].cast(pl.Float64).fill_null(fill).to_numpy()
+def assign_grades(score: np.ndarray, cfg: AnalyticsConfig, cuts: np.ndarray | None = None) -> np.ndarray:
+    """Grades from scores: cut points (lowest score of A+, A, B, C, D), quantile shares, or ``cuts``.
 
-    age = f["age_years"].fill_null(cfg.young_years).to_numpy()
-    cap = f["capital"].to_numpy()
-    status = f["reg_status"].fill_null("").to_numpy().astype(str)
-    staff = f["staff"].cast(pl.Float64).to_numpy()
-    tax = f["tax_grade"].fill_null("").to_numpy().astype(str)
-    sat = lambda x: 1.0 - np.exp(-x)  # noqa: E731 - saturating count: 1 -> .63, 2 -> .86
-    return {
-        "young": np.clip(1.0 - age / max(cfg.young_years, 1e-9), 0.0, 1.0),
-        "tiny_capital": (~np.isnan(cap) & (cap < cfg.tiny_capital)).astype(float),
-        "bad_status": ((np.char.find(status, "注销") >= 0) | (np.char.find(status, "吊销") >= 0)).astype(float),
-        "no_staff": (np.isnan(staff) | (staff <= 0)).astype(float),
-        "arrears": col("arrears"),
-        "abnormal": col("abnormal"),
-        "tax_rating": np.array([_TAX.get(g, 0.0) for g in tax]),
-        "penalties": sat(col("penalties")),
-        "serious_illegal": col("serious_illegal"),
-        "dishonest_debtor": col("dishonest_debtor"),
-        "tax_violation": col("tax_violation"),
-        "related_risk": sat(received),
-        "rep_many_firms": np.clip((col("rep_firms") - 1) / max(cfg.rep_many_firms - 1, 1), 0.0, 1.0),
-        "shared_address": np.clip((col("addr_firms") - 1) / max(cfg.address_many_firms - 1, 1), 0.0, 1.0),
-        "red_list": (col("red_list") > 0).astype(float),
-        "licences": np.clip(col("licences") / 3.0, 0.0, 1.0),
-    }
-
-
-def assign_grades(score: np.ndarray, cfg: AnalyticsConfig) -> np.ndarray:
-    """Grades from scores: cut points (lowest score of A+, A, B, C, D) or quantile shares.
-
-    >>> assign_grades(np.array([99.0, 90.0, 80.0, 70.0, 55.0, 10.0]), AnalyticsConfig()).tolist()
+    >>> import dataclasses
+    >>> cfg = dataclasses.replace(AnalyticsConfig(), grade_method="cuts")
+    >>> assign_grades(np.array([99.0, 90.0, 80.0, 70.0, 55.0, 10.0]), cfg).tolist()
     ['A+', 'A', 'B', 'C', 'D', 'E']
     """
-    if cfg.grade_method == "cuts":
-        cuts = np.array([float(c) for c in cfg.grade_cuts])
+    if cuts is not None or cfg.grade_method in ("cuts", "mix"):
+        if cuts is None and cfg.grade_method == "mix":
+            cuts = calibrated_cuts(score, cfg.grade_mix)
+        cuts = np.array([float(c) for c in (cfg.grade_cuts if cuts is None else cuts)])
         if len(cuts) != 5 or np.any(np.diff(cuts) > 0):
             raise ValueError("analytics.grade_cuts needs 5 decreasing scores (A+, A, B, C, D)")
-        k = np.searchsorted(-cuts, -score, side="right")  # number of cuts above the score
+        k = np.searchsorted(-cuts, -score, side="left")  # number of cuts strictly above the score
     elif cfg.grade_method == "quantiles":
         q = np.array([float(c) for c in cfg.grade_quantiles])
         if len(q) != 5 or np.any(np.diff(q) < 0) or q.max() > 1:
@@ -124,8 +86,20 @@ def assign_grades(score: np.ndarray, cfg: AnalyticsConfig) -> np.ndarray:
         pos[order] = (np.arange(len(score)) + 0.5) / max(len(score), 1)
         k = np.searchsorted(q, pos, side="right")
     else:
-        raise ValueError(f"analytics.grade_method must be 'cuts' or 'quantiles', not {cfg.grade_method!r}")
+        raise ValueError(f"analytics.grade_method must be 'mix', 'cuts' or 'quantiles', not {cfg.grade_method!r}")
     return np.array(GRADES, dtype=object)[np.clip(k, 0, 5)].astype(str)
+
+
+def enterprise_mask(net: CreditNetwork, f: pl.DataFrame, cfg: AnalyticsConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``f``: graded on the enterprise scheme, and the USCC's first character ("" unknown)."""
+    uscc = net.prop("uscc", pl.Utf8)
+    if uscc is None:
+        first = np.full(f.height, "", dtype=object)
+    else:
+        u = pl.Series(uscc[f["idx"].to_numpy()].tolist(), dtype=pl.Utf8).fill_null("").str.strip_chars().str.to_uppercase()
+        first = u.str.slice(0, 1).to_numpy().astype(object)
+    ok = (first == "") | np.isin(first, list(cfg.enterprise_uscc_first))
+    return ok, first
 
 
 @dataclass
@@ -142,37 +116,60 @@ class GradeResult:
     features: pl.DataFrame
     risk: RiskResult
     as_of: "object" = None
+    #: Legal persons not graded on the enterprise scheme: node_id, name, uscc_first, reason.
+    excluded: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: The cut points used (lowest score of A+, A, B, C, D).
+    cuts: list = field(default_factory=list)
+    #: The indicators used, and their values (enterprises x indicators, rows as ``grades``).
+    indicators: list = field(default_factory=list)
+    values: np.ndarray | None = None
 
 
-def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk: RiskResult | None = None) -> GradeResult:
-    """Score and grade every enterprise (LegalPerson) of the network."""
+def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk: RiskResult | None = None,
+                      indicators: list[Indicator] | None = None) -> GradeResult:
+    """Score and grade every enterprise of the network (see the module docstring).
+
+    ``indicators`` replaces the indicators file (e.g. weights re-fitted from inspection outcomes).
+    """
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
     risk = risk if risk is not None else compute_risk(net, cfg, as_of)
-    f = company_features(net, cfg, as_of)
+    inds = indicators if indicators is not None else load_indicators(cfg.indicators_file or None)
+    f_all = company_features(net, cfg, as_of)
+    ok, first = enterprise_mask(net, f_all, cfg)
+    excluded = pl.DataFrame({"node_id": f_all["node_id"].filter(pl.Series(~ok)), "name": f_all["name"].filter(pl.Series(~ok)),
+                             "uscc_first": pl.Series(first[~ok], dtype=pl.Utf8)}).with_columns(
+        pl.format("USCC registration authority {} is not market regulation: not graded on the enterprise scheme",
+                  "uscc_first").alias("reason"))
+    f = f_all.filter(pl.Series(ok))
     idx = f["idx"].to_numpy()
-    received = (risk.risk - risk.seed)[idx]
-    values = _indicator_values(f, received, cfg)
+    received = getattr(risk, "related", None)
+    if received is None:
+        received = risk.risk - risk.seed
+    records = risk.records if risk.records is not None else pl.DataFrame()
+    facts = enterprise_facts(net, f, records, risk.seed, received)
+    X = indicator_values(inds, facts, records, as_of, net.n)
     n = len(idx)
-    points = np.zeros((n, len(INDICATORS)))
-    for k, ind in enumerate(INDICATORS):
-        w = float(getattr(cfg, ind.weight))
-        points[:, k] = (1 if ind.bonus else -1) * w * np.asarray(values[ind.name], dtype=float)
-    score = np.clip(100.0 + points.sum(axis=1), 0.0, 100.0)
-    grade = assign_grades(score, cfg)
+    sign = np.array([1.0 if i.bonus else -1.0 for i in inds])
+    w = np.array([i.weight for i in inds])
+    points = X * (sign * w)[None, :]
+    score = np.clip(100.0 + points.sum(axis=1), 0.0, None)
     veto = np.zeros(n, dtype=bool)
+    act = records.filter(pl.col("active")) if records.height else records
     for event in cfg.grade_veto:
-        if event in f.columns:
-            veto |= f[event].fill_null(0).to_numpy() > 0
-        else:
-            veto |= np.isin(idx, _owners_with_active(risk, event))
+        owners = act.filter(pl.col("event_type") == event)["owner"].to_numpy() if act.height else np.zeros(0, int)
+        veto |= np.isin(idx, owners)
+    cuts = None
+    if cfg.grade_method == "mix":
+        cuts = calibrated_cuts(score[~veto], cfg.grade_mix)
+    grade = assign_grades(score, cfg, cuts)
     grade = np.where(veto, "E", grade)
-    names = [i.name for i in INDICATORS]
-    dims = {d: points[:, [k for k, i in enumerate(INDICATORS) if i.dimension == d]].sum(axis=1) for d in DIMENSIONS}
+    names = [i.name for i in inds]
+    dims = {d: points[:, [k for k, i in enumerate(inds) if i.dimension == d]].sum(axis=1) for d in DIMENSIONS}
     contrib = pl.DataFrame({
-        "node_id": np.repeat(f["node_id"].to_numpy(), len(INDICATORS)),
-        "dimension": np.tile([i.dimension for i in INDICATORS], n),
+        "node_id": np.repeat(f["node_id"].to_numpy(), len(inds)),
+        "dimension": np.tile([i.dimension for i in inds], n),
         "indicator": np.tile(names, n),
-        "value": np.stack([np.asarray(values[k], dtype=float) for k in names], axis=1).ravel(),
+        "value": X.ravel(),
         "points": points.ravel(),
     })
     reasons = _reasons(contrib)
@@ -188,7 +185,9 @@ def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk
     dist = (pl.DataFrame({"grade": list(GRADES)}).join(counts, on="grade", how="left")
             .with_columns(pl.col("len").fill_null(0).alias("enterprises")).drop("len")
             .with_columns((pl.col("enterprises") / max(n, 1)).alias("share")))
-    return GradeResult(grades=grades, contributions=contrib, distribution=dist, features=f, risk=risk, as_of=as_of)
+    used = cuts if cuts is not None else (cfg.grade_cuts if cfg.grade_method == "cuts" else [])
+    return GradeResult(grades=grades, contributions=contrib, distribution=dist, features=facts, risk=risk, as_of=as_of,
+                       excluded=excluded, cuts=[float(c) for c in used], indicators=inds, values=X)
 
 
 def _owners_with_active(risk: RiskResult, event: str) -> np.ndarray:

@@ -7,9 +7,11 @@ ended (``end_date < as_of``), or when it is dated after ``as_of``.
 
 **Transmission.** A link passes risk both ways with a weight per relationship type:
 legal representative strong, shareholding by the share ratio (a controlling holding at the
-control weight, the strongest), officers weaker, agents weakest. Shared Address and Phone
-nodes take part as nodes: an entity passes ``transmit_address`` to its address and the
-address passes it on *divided by how many entities share it*. Between two nodes the
+control weight, the strongest), officers weaker. Hubs are damped by their degree: shared
+Address and Phone nodes and registration agents take part as hubs: an entity passes
+``transmit_address`` to its address (``transmit_agent`` to its agent) and the hub passes
+it on *divided by how many entities share it*, so an agent that 8% of firms use is no
+firm's main risk source. Between two nodes the
 links combine as a noisy-or, ``1 - prod(1 - w)``. A node with more than ``supernode_degree`` links passes on
 proportionally less per link (supernode damping). Finally each node's outgoing weights are
 scaled down when they sum above 1 (``normalise="cap"``) or always scaled to sum 1
@@ -25,6 +27,13 @@ times the total seed. Each hop is one sparse product with ``M^T`` in ``precision
 default), summed in float64. With ``normalise="row"`` and no dangling nodes,
 ``(1 - a) * risk / sum(seed)`` is exactly networkx's personalized PageRank with ``alpha=a``
 and ``personalization=seed``.
+
+**Without echo.** ``risk[j]`` includes ``seed[j] * (G[j, j] - 1)``: the entity's own risk
+coming back around loops (a 2-cycle returns it at every even hop). What reaches an entity from
+its related parties is ``related[j] = risk[j] - seed[j] * G[j, j] = sum_{i != j} seed[i] G[i, j]``:
+``G[j, j]`` is computed for the seeded entities only, as their own reverse series (paths below
+``echo_prune`` pruned, at most ``max_hops``), so an entity with no related parties has exactly
+zero related risk and one in a 2-cycle gets none of its own back. Grading uses ``related``.
 
 **Explanation.** ``risk[j] = sum_i seed[i] * G[i, j]`` with ``G = sum_h a**h M**h``; the
 terms are each source's contribution. For an explained entity ``t``, ``G``'s column ``t`` is
@@ -81,7 +90,9 @@ def active_records(net: CreditNetwork, cfg: AnalyticsConfig, as_of: _dt.date | s
     """The network's credit records with ``active``, ``recency`` and ``severity`` columns.
 
     ``recency`` is ``0.5 ** (age_days / half_life_days)`` (1.0 for undated records);
-    ``severity`` is the configured seed weight of the record's type (0 when inactive).
+    ``severity`` is the seed weight of the record: its catalog spec's ``severity`` when the spec
+    has one (see :mod:`credgraph.analytics.severity`), else the configured weight of its event
+    type (0 for types neither lists, and when inactive).
     """
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
     r = net.records
@@ -94,7 +105,9 @@ def active_records(net: CreditNetwork, cfg: AnalyticsConfig, as_of: _dt.date | s
     age = (pl.lit(as_of) - pl.col("date")).dt.total_days().cast(pl.Float64).clip(lower_bound=0)
     recency = (0.5 ** (age / cfg.half_life_days)).fill_null(1.0)
     grade = pl.col("grade").fill_null("").str.to_uppercase()
-    base = pl.col("event_type").replace_strict(_severity_table(cfg), default=0.0, return_dtype=pl.Float64)
+    # The catalog spec's severity first (a new catalog counts without a code change), else the table.
+    base = pl.coalesce(pl.col("severity_spec"),
+                       pl.col("event_type").replace_strict(_severity_table(cfg), default=0.0, return_dtype=pl.Float64))
     tax = (
         pl.when(grade == "D").then(pl.lit(cfg.severity_tax_rating_d))
         .when(grade == "C").then(pl.lit(cfg.severity_tax_rating_c))
@@ -139,24 +152,26 @@ def _link_weights(net: CreditNetwork, cfg: AnalyticsConfig) -> tuple[np.ndarray,
     table[code["LEGAL_REP_OF"]] = cfg.transmit_legal_rep
     table[code["OFFICER_OF"]] = cfg.transmit_officer
     table[code["BRANCH_OF"]] = cfg.transmit_branch
-    table[code["AGENT_OF"]] = cfg.transmit_agent
     w = table[t]
     share = np.flatnonzero(t == code["SHAREHOLDER_OF"])
     r = np.nan_to_num(net.ratio[share], nan=0.0)
     w[share] = np.where(r > cfg.control_ratio, cfg.transmit_control, cfg.transmit_shareholding * r)
     pair = np.flatnonzero(w > 0)
     hubs = []
-    for name, wt in (("LOCATED_AT", cfg.transmit_address), ("USES_PHONE", cfg.transmit_phone)):
+    for name, wt in (("LOCATED_AT", cfg.transmit_address), ("USES_PHONE", cfg.transmit_phone),
+                     ("AGENT_OF", cfg.transmit_agent)):
         m = np.flatnonzero(t == code[name])
         if len(m) == 0 or wt <= 0:
             continue
+        # Entity -> hub (an agent registers its clients: AGENT_OF runs hub -> entity, so turn it round).
+        ent_end, hub_end = (d[m], s[m]) if name == "AGENT_OF" else (s[m], d[m])
         # One link per (entity, shared node): duplicates would count an entity twice.
-        B = sp.csr_matrix((np.ones(len(m), dtype=np.float32), (s[m].astype(idx), d[m].astype(idx))),
+        B = sp.csr_matrix((np.ones(len(m), dtype=np.float32), (ent_end.astype(idx), hub_end.astype(idx))),
                           shape=(net.n, net.n))
         B.sum_duplicates()
-        hubs.append((B.indptr, B.indices.astype(idx, copy=False), wt))
+        hubs.append((B.indptr, B.indices.astype(idx, copy=False), wt, name))
     p = len(pair)
-    size = 2 * p + sum(2 * len(h) for _, h, _ in hubs)
+    size = 2 * p + sum(2 * len(h) for _, h, _, _ in hubs)
     f = np.empty(size, dtype=idx)
     to = np.empty(size, dtype=idx)
     ws = np.empty(size, dtype=np.float64)
@@ -167,7 +182,7 @@ def _link_weights(net: CreditNetwork, cfg: AnalyticsConfig) -> tuple[np.ndarray,
     ws[:p] = w[pair]
     ws[p:2 * p] = ws[:p]
     at = 2 * p
-    for indptr, hub, wt in hubs:
+    for indptr, hub, wt, name in hubs:
         k = len(hub)
         ent = f[at:at + k]
         ent[:] = np.repeat(np.arange(net.n, dtype=idx), np.diff(indptr))
@@ -175,7 +190,9 @@ def _link_weights(net: CreditNetwork, cfg: AnalyticsConfig) -> tuple[np.ndarray,
         ws[at:at + k] = wt
         f[at + k:at + 2 * k] = hub
         to[at + k:at + 2 * k] = ent
-        ws[at + k:at + 2 * k] = 1.0 / np.bincount(hub, minlength=net.n)[hub]
+        # A shared node passes on what it got divided by its degree; an agent is an entity with risk of
+        # its own, so it passes on its link weight divided by its number of clients.
+        ws[at + k:at + 2 * k] = (wt if name == "AGENT_OF" else 1.0) / np.bincount(hub, minlength=net.n)[hub]
         at += 2 * k
     return f, to, ws
 
@@ -299,8 +316,87 @@ def propagate(
     return _propagate(M, seed, decay, max_hops, tolerance, threads)[0]
 
 
+#: Entries per followed node above which the echo series is pruned.
+_ECHO_SPREAD = 64
+
+
+def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int = 20, prune: float = 1e-6,
+                chunk: int = 50_000, threads: int = 1) -> np.ndarray:
+    """``G[j, j] = sum_h decay**h (M**h)[j, j]`` for each ``j`` in ``nodes``: 1 plus the share of
+    j's own risk that comes back to it around loops.
+
+    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time, the chunks
+    in ``threads`` threads), for at most ``max_hops`` hops; once it spreads (more than 64 entries
+    per node on average) path weights below ``prune`` are dropped and the series stops when what
+    is left could return less than ``prune``, which bounds the cost on big graphs.
+
+    >>> M = sp.csr_matrix(np.array([[0.0, 0.8], [0.8, 0.0]]))
+    >>> round(float(self_return(M, np.array([0]), decay=0.5, max_hops=200)[0]), 6)  # 1 / (1 - 0.16)
+    1.190476
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    out = np.ones(len(nodes))
+    if len(nodes) == 0 or M.nnz == 0:
+        return out
+    M = M.tocsr()
+    n = M.shape[0]
+
+    def one(lo: int) -> None:
+        c = nodes[lo:lo + chunk]
+        k = len(c)
+        rows = np.arange(k)
+        X = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
+        E = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
+        acc = np.zeros(k)
+        spread = False
+        for _ in range(max_hops):
+            X = (X @ M).tocsr()
+            X.data *= decay
+            # Prune only a series that spreads (more than ``_ECHO_SPREAD`` entries per node): on
+            # small neighbourhoods the echo is exact.
+            spread = spread or X.nnz > _ECHO_SPREAD * k
+            floor = prune if spread else 1e-15
+            X.data[X.data < floor] = 0
+            X.eliminate_zeros()
+            if X.nnz == 0:
+                break
+            acc += np.asarray(X.multiply(E).sum(axis=1)).ravel()
+            # Rows of M sum to at most 1: what is left can return at most mass * decay / (1 - decay).
+            if np.asarray(X.sum(axis=1)).max() * decay / (1 - decay) < floor:
+                break
+        out[lo:lo + k] += acc
+
+    starts = list(range(0, len(nodes), chunk))
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, starts))
+    else:
+        for lo in starts:
+            one(lo)
+    return out
+
+
+def related_risk(M: sp.csr_matrix, seed: np.ndarray, risk: np.ndarray, decay: float, max_hops: int,
+                 prune: float, threads: int = 1) -> np.ndarray:
+    """What reaches each node from others: ``risk - seed * G[j, j]`` (its own risk coming back removed).
+
+    Only seeded nodes with links have an echo; the rest's related risk is ``risk - seed`` exactly.
+    """
+    related = risk - seed
+    deg = np.diff(M.indptr)
+    echo_nodes = np.flatnonzero((seed > 0) & (deg > 0))
+    if len(echo_nodes):
+        chunk = max(1_000, min(50_000, -(-len(echo_nodes) // max(threads, 1))))
+        g = self_return(M, echo_nodes, decay, max_hops, prune, chunk=chunk, threads=threads)
+        related[echo_nodes] = risk[echo_nodes] - seed[echo_nodes] * g
+    # Float noise of the float32 propagation against the float64 series: not risk.
+    related[np.abs(related) <= 1e-6 * np.maximum(seed, 1e-300)] = 0.0
+    return np.clip(related, 0.0, None)
+
+
 _EXPLAIN_SCHEMA = {"node_id": pl.Utf8, "source_id": pl.Utf8, "source_name": pl.Utf8, "contribution": pl.Float64,
-                   "share": pl.Float64, "hops": pl.Int64, "path": pl.List(pl.Utf8), "path_text": pl.Utf8}
+                   "share": pl.Float64, "hops": pl.Int64, "path": pl.List(pl.Utf8), "path_text": pl.Utf8,
+                   "covered": pl.Float64, "rest": pl.Utf8}
 
 #: Extra reach of the path search beyond the series' pruning threshold (a factor of e**5 ~ 150):
 #: a source whose summed contribution survives pruning may come by paths each weaker than it.
@@ -310,7 +406,7 @@ _PATH_SLACK = 5.0
 def explain_sources(
     net: CreditNetwork, M: sp.spmatrix, seed: np.ndarray, targets: np.ndarray, decay: float,
     top: int = 3, max_hops: int = 20, prune: float = 1e-6, reverse: sp.csr_matrix | None = None,
-    cost: sp.csr_matrix | None = None,
+    cost: sp.csr_matrix | None = None, related: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Top contributing seed sources of each target, with their contribution and strongest path.
 
@@ -320,7 +416,9 @@ def explain_sources(
     risk can reach the target from; path weights below ``prune`` are dropped per hop.
 
     Returns columns node_id, source_id, source_name, contribution, share (of the target's
-    propagated risk received from others), hops, path (node ids), path_text.
+    risk received from the sources found), hops, path (node ids), path_text, covered (share of
+    the received risk, ``related`` when given, that its listed sources explain) and rest (what
+    the rest is, when the listed sources explain less than 80%).
     """
     targets = np.asarray(targets, dtype=np.int64)
     empty = pl.DataFrame(schema=_EXPLAIN_SCHEMA)
@@ -348,13 +446,26 @@ def explain_sources(
                        "contribution": contrib[keep]})
     if df.height == 0:
         return empty
-    totals = df.group_by("t").agg(pl.col("contribution").sum().alias("_total"))
+    nxt = (df.sort(["t", "contribution", "i"], descending=[False, True, False])
+           .with_columns(pl.int_range(pl.len()).over("t").alias("_r"))
+           .filter(pl.col("_r") == top).select("t", pl.col("contribution").alias("_next")))
+    totals = (df.group_by("t").agg(pl.col("contribution").sum().alias("_total"), pl.len().alias("_n"))
+              .join(nxt, on="t", how="left").with_columns(pl.col("_next").fill_null(0.0)))
+    # Coverage is measured against the echo-free received risk when known (it also holds the paths
+    # too weak to follow); shares are of the sources found.
+    totals = totals.with_columns(pl.col("_total").alias("_found"))
+    if related is not None:
+        totals = totals.with_columns(pl.max_horizontal(
+            pl.Series(related[targets[totals["t"].to_numpy()]]), pl.col("_total")).alias("_total"))
     df = (
         df.sort(["t", "contribution", "i"], descending=[False, True, False])
         .group_by("t", maintain_order=True).head(top)
         .join(totals, on="t", maintain_order="left")
-        .with_columns((pl.col("contribution") / pl.col("_total")).alias("share"))
+        .with_columns((pl.col("contribution") / pl.col("_found")).alias("share"))
     )
+    df = df.with_columns((pl.col("contribution").sum().over("t") / pl.col("_total")).alias("covered"))
+    shown = df.group_by("t").agg(pl.len().alias("_k"), pl.col("contribution").sum().alias("_shown"))
+    df = df.join(shown, on="t", maintain_order="left").with_columns(_rest_text().alias("rest"))
     if cost is None:
         cost = _cost_matrix(R, decay)
     # A path is at most as strong as the whole series G[i, t] it is part of: the weakest top
@@ -376,7 +487,19 @@ def explain_sources(
         "hops": np.asarray(hops, dtype=np.int64),
         "path": [[ids[j] for j in p] for p in paths],
         "path_text": path_texts(net, paths),
+        "covered": df["covered"].to_numpy(),
+        "rest": df["rest"],
     }, schema=_EXPLAIN_SCHEMA)
+
+
+def _rest_text() -> pl.Expr:
+    """What the sources not listed are, when the listed ones explain less than 80%."""
+    others = pl.col("_n") - pl.col("_k")
+    rest = 100 * (pl.col("_total") - pl.col("_shown")).clip(lower_bound=0) / pl.col("_total")
+    largest = pl.when(others > 0).then(100 * pl.col("_next") / pl.col("_total")).otherwise(0.0)
+    return (pl.when(pl.col("covered") >= 0.8).then(pl.lit(""))
+            .otherwise(pl.format("the other {}% comes from {} further source(s) (the largest {}%) and from paths "
+                                 "too weak to follow", rest.round(0).cast(pl.Int64), others, largest.round(0).cast(pl.Int64))))
 
 
 def _reverse_matrix(M: sp.spmatrix) -> sp.csr_matrix:
@@ -472,6 +595,9 @@ class RiskResult:
     #: The transmission matrix ``M`` (CSR) and the settings used: what :func:`explain_risk` needs.
     matrix: sp.csr_matrix | None = None
     config: AnalyticsConfig | None = None
+    #: What reached each node from others, its own risk coming back removed (``risk - seed`` when
+    #: ``echo_free`` is off).
+    related: np.ndarray | None = None
     _reverse: sp.csr_matrix | None = field(default=None, repr=False)
     _cost: sp.csr_matrix | None = field(default=None, repr=False)
 
@@ -522,7 +648,8 @@ def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int 
     cfg = result.config or AnalyticsConfig()
     reverse, cost = result._explainer(cfg.decay)
     return explain_sources(net, result.matrix, result.seed, np.array([i]), cfg.decay,
-                           cfg.explain_sources if top is None else top, cfg.max_hops, reverse=reverse, cost=cost)
+                           cfg.explain_sources if top is None else top, cfg.max_hops, reverse=reverse, cost=cost,
+                           related=result.related)
 
 
 def compute_risk(
@@ -535,6 +662,8 @@ def compute_risk(
     seed = _seed_of(records, net.n)
     M = transmission_matrix(net, cfg)
     risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance, cfg.threads)
+    related = (related_risk(M, seed, risk, cfg.decay, cfg.max_hops, cfg.echo_prune, cfg.threads) if cfg.echo_free
+               else np.clip(risk - seed, 0.0, None))
     ent = np.flatnonzero(net.entity_mask)
     # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).
     order = pl.DataFrame({"i": ent, "r": -risk[ent]}).sort("r", maintain_order=True)["i"].to_numpy()
@@ -543,17 +672,18 @@ def compute_risk(
     scores = pl.DataFrame({
         "node_id": net.id_series.gather(order), "label": net.nodes["label"].gather(order).cast(pl.Utf8),
         "name": net.name_series.gather(order),
-        "seed": seed[order], "received": risk[order] - seed[order], "risk": risk[order], "rank": rank[order],
+        "seed": seed[order], "received": risk[order] - seed[order], "related": related[order],
+        "echo": np.clip(risk[order] - seed[order] - related[order], 0.0, None), "risk": risk[order], "rank": rank[order],
     })
     k = cfg.explain_entities if explain is None else explain
-    targets = order[:k][risk[order[:k]] - seed[order[:k]] > 0]
+    targets = order[:k][related[order[:k]] > 0]
     if explain_ids:
         extra = net.index_of(explain_ids)
         targets = np.unique(np.concatenate([targets, extra[extra >= 0]]))
     result = RiskResult(scores=scores, sources=pl.DataFrame(schema=_EXPLAIN_SCHEMA), as_of=as_of, seed=seed,
-                        risk=risk, records=records, hops=hops, matrix=M, config=cfg)
+                        risk=risk, records=records, hops=hops, matrix=M, config=cfg, related=related)
     if len(targets):
         reverse, cost = result._explainer(cfg.decay)
         result.sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops,
-                                         reverse=reverse, cost=cost)
+                                         reverse=reverse, cost=cost, related=related)
     return result

@@ -1,20 +1,41 @@
-"""Shell companies and fake registrations (虚假登记企业).
+"""Shell companies and fake registrations (虚假登记企业): unusual groups of firms, against the city.
 
-**Candidates.** Firms that share an address, a phone, an agent (AGENT_OF) or a legal
-representative form a candidate cluster when there are at least ``shell_min_cluster`` of them.
+The model has no fixed recipe (no "capital below X, registered within Y days"): every
+feature is measured against the city it runs on.
 
-**Features.** For each firm: it belongs to the cluster's *registration burst* (the most
-firms registered within ``shell_burst_days`` of each other, at least ``shell_min_cluster``
-of them), it has *no insured staff*
-(social insurance count 0 or no record), *zero or tiny capital* (at most ``tiny_capital``),
-its legal representative *serves many firms* (at least ``shell_rep_many``), it has been on
-the *abnormal operations list*. A cluster's score is the weighted share of its firms with each
-feature (weights ``shell_weight_*``, normalised to sum 1); a firm's score mixes its best
-cluster's score with its own features (``shell_cluster_share``). Firms whose score and best
-cluster's score both reach ``shell_flag_score`` are flagged (a suspicious-looking firm in an
-unsuspicious cluster is not); flagged firms sharing premises (a flagged address, phone or
-agent cluster) are merged into one reported group, with the evidence that makes it
-suspicious. A shared legal representative does not merge groups: nominees serve several rings.
+**Candidate groups.** Firms that share one address, one phone, one registration agent
+(AGENT_OF) or one person (as legal representative, shareholder or officer) form a candidate
+group when there are at least ``shell_min_cluster`` of them.
+
+**Firm features, standardised over the city's firms.** No insured staff; low registered
+capital and young age (robust z-scores of log capital and of age: median and MAD); ever on
+the abnormal-operations list; revoked or deregistered; the load of its people (robust z of
+the log of the most firms any of its representatives, shareholders or officers is linked
+to: nominees serve many); multiplex ties (it shares two or more different kinds of hub with
+one same other firm). Each is centred and scaled over all firms (binary features by their
+city rate), so 0 is the city's average firm and 1 one standard deviation more suspicious.
+
+**Group score.** For each group, the mean of each standardised feature over its members
+(how far the group's firms sit from the city's on average; for a person's group not the
+people load, which its members share by construction), kept where positive, summed,
+plus the group's *co-registration*: ``log(city spread / group spread)`` of registration
+dates (standard deviations; a group registered ten times closer together than the city's
+firms scores log 10 = 2.3), all times ``(n - 1) / (n + 1)`` so that groups of three count
+for less. A group is *unusual* when its score is at least ``shell_flag_z`` robust
+deviations (MAD) above the median group's.
+
+**Firms flagged.** A firm is flagged when it belongs to at least ``shell_min_unusual``
+unusual groups (default two: one shared attribute may be chance or a family's, two unusual
+groups corroborate each other) and its own features put it among the city's more suspicious
+firms (own score at least the ``shell_own_quantile`` quantile of all firms'): an ordinary
+firm that happens to use the same agent as a ring is not. Its
+``shell_score`` is its best group's robust z. Flagged firms tied by an unusual address
+group (a firm without one: by its best group) are merged into one reported group with the
+evidence; a shared person, phone or agent does not merge groups (a nominee, the nominee's
+mobile or an agent serves several rings).
+
+Flags feed the directed-check list (定向抽查, :func:`directed_checks`), a list of its own
+beside the random one.
 """
 
 from __future__ import annotations
@@ -28,199 +49,246 @@ from scipy.sparse.csgraph import connected_components
 
 from credgraph.config import AnalyticsConfig
 
-from .features import company_features, group_members
+from .features import company_features
 from .network import CreditNetwork, resolve_as_of
 
-__all__ = ["ShellResult", "detect_shells", "evaluate_shells", "SHARED_KINDS"]
+__all__ = ["ShellResult", "detect_shells", "evaluate_shells", "directed_checks", "SHARED_KINDS", "FIRM_FEATURES"]
 
-#: How firms can be tied into a candidate cluster: kind -> (edge type, side the firm is on).
+#: How firms are tied into a candidate group: kind -> (edge types, side the firm is on).
 SHARED_KINDS = {
-    "address": ("LOCATED_AT", "src"),
-    "phone": ("USES_PHONE", "src"),
-    "agent": ("AGENT_OF", "dst"),
-    "legal_rep": ("LEGAL_REP_OF", "dst"),
+    "address": (("LOCATED_AT",), "src"),
+    "phone": (("USES_PHONE",), "src"),
+    "agent": (("AGENT_OF",), "dst"),
+    "person": (("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF"), "dst"),
 }
-_FEATURES = ("burst", "no_staff", "tiny_capital", "rep_many", "abnormal")
+#: Firm features, each standardised over the city (see the module docstring).
+FIRM_FEATURES = ("no_staff", "low_capital", "young", "abnormal", "bad_status", "person_load", "multiplex")
+_LABELS = {"no_staff": "no insured staff", "low_capital": "low capital for the city", "young": "young for the city",
+           "abnormal": "on the abnormal list", "bad_status": "revoked or deregistered",
+           "person_load": "people linked to many firms", "multiplex": "tied to another member in two ways"}
+_MIN_SPREAD_DAYS = 15.0
 
 
 @dataclass
 class ShellResult:
-    #: Candidate clusters: cluster_id, kind, key_id, key_name, size, score, one share per feature,
-    #: members (node ids), evidence; ranked by score.
+    #: Candidate groups: cluster_id, kind, key_id, key_name, size, score, robust_z, unusual,
+    #: mean_<feature>, coreg, first_reg, last_reg, members, evidence; ranked by robust_z.
     candidates: pl.DataFrame
-    #: Firms in any candidate: node_id, name, shell_score, flagged, group_id, best cluster, own features.
+    #: Firms in any candidate: node_id, name, shell_score, own_score, flagged, group_id, cluster_id,
+    #: kind, key_name and the firm's standardised features.
     firms: pl.DataFrame
-    #: Flagged groups (merged clusters): group_id, size, score, kinds, members, evidence; ranked.
+    #: Flagged groups (merged clusters): group_id, size, score, members, kinds, evidence; ranked.
     groups: pl.DataFrame
 
 
-def _weights(cfg: AnalyticsConfig) -> np.ndarray:
-    w = np.array([cfg.shell_weight_burst, cfg.shell_weight_no_staff, cfg.shell_weight_tiny_capital,
-                  cfg.shell_weight_rep_many, cfg.shell_weight_abnormal], dtype=float)
-    return w / max(w.sum(), 1e-12)
+def _memberships(net: CreditNetwork, types: tuple[str, ...], side: str) -> tuple[np.ndarray, np.ndarray]:
+    """(hub node, company node) pairs for the edge types, companies being LegalPersons, hubs not."""
+    m = net.edges_of(*types)
+    comp = net.src[m] if side == "src" else net.dst[m]
+    hub = net.dst[m] if side == "src" else net.src[m]
+    keep = net.legal_mask[comp] & (hub != comp)
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pairs = np.unique(np.stack([hub[keep], comp[keep]], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
-def _burst(cluster: np.ndarray, days: np.ndarray, window: int, min_size: int) -> np.ndarray:
-    """Per membership row: is the firm inside its cluster's densest registration window
-    (``window`` days holding at least ``min_size`` firms)?"""
-    n = len(cluster)
-    out = np.zeros(n, dtype=bool)
-    known = ~np.isnan(days)
-    if not known.any():
+def _robust_z(x: np.ndarray) -> np.ndarray:
+    """(x - median) / (1.4826 MAD), NaN -> 0, clipped to [-4, 4]; 0 everywhere when MAD is 0."""
+    ok = ~np.isnan(x)
+    out = np.zeros(len(x))
+    if ok.sum() < 3:
         return out
-    rows = np.nonzero(known)[0]
-    c, d = cluster[rows], days[rows]
-    order = np.lexsort((d, c))
-    c, d, rows = c[order], d[order], rows[order]
-    key = c * 1e6 + d  # days since 1970 stay far below 1e6
-    end = np.searchsorted(key, key + window, side="right")
-    count = end - np.arange(len(key))  # firms registered within `window` days from this one on
-    best = np.zeros(cluster.max() + 1, dtype=np.int64)
-    np.maximum.at(best, c, count)
-    # The densest window starts at the first row reaching the best count; its members are inside it.
-    start = np.full(cluster.max() + 1, -1, dtype=np.int64)
-    is_best = (count == best[c]) & (count >= max(min_size, 2))
-    first = np.nonzero(is_best)[0]
-    first = first[np.unique(c[first], return_index=True)[1]]
-    start[c[first]] = first
-    pos = np.arange(len(key))
-    s = start[c]
-    inside = (s >= 0) & (pos >= s) & (pos < s + best[c])
-    out[rows[inside]] = True
+    med = np.median(x[ok])
+    mad = 1.4826 * np.median(np.abs(x[ok] - med))
+    if mad <= 0:
+        mad = np.std(x[ok])
+    if mad <= 0:
+        return out
+    out[ok] = np.clip((x[ok] - med) / mad, -4.0, 4.0)
     return out
 
 
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Centre and scale over the city (0 = average firm, 1 = one standard deviation); clipped at 5."""
+    sd = x.std()
+    if sd <= 0:
+        return np.zeros(len(x))
+    return np.clip((x - x.mean()) / sd, -5.0, 5.0)
+
+
+def _firm_features(net: CreditNetwork, f: pl.DataFrame, row_of: np.ndarray,
+                   mem: pl.DataFrame) -> dict[str, np.ndarray]:
+    """The raw firm features (rows of ``f``) before standardisation."""
+    staff = f["staff"].cast(pl.Float64).to_numpy()
+    cap = f["capital"].cast(pl.Float64).to_numpy()
+    age = f["age_years"].cast(pl.Float64).to_numpy()
+    status = f["reg_status"].fill_null("").to_numpy().astype(str)
+    # People load: the most firms any of the firm's people is linked to (over all firms, not only groups).
+    hub, comp = _memberships(net, SHARED_KINDS["person"][0], "dst")
+    load = np.zeros(f.height)
+    if len(hub):
+        size = np.bincount(hub, minlength=net.n).astype(float)
+        best = np.zeros(net.n)
+        np.maximum.at(best, comp, size[hub])
+        load = best[f["idx"].to_numpy()]
+    # Multiplex: the firm shares hubs of two different kinds with one same other firm.
+    multi = np.zeros(f.height)
+    if mem.height:
+        pairs = (mem.join(mem, on="hub", suffix="_o").filter(pl.col("firm") != pl.col("firm_o"))
+                 .group_by("firm", "firm_o").agg(pl.col("kind").n_unique().alias("k"))
+                 .filter(pl.col("k") >= 2)["firm"].unique().to_numpy())
+        multi[pairs] = 1.0
+    return {
+        "no_staff": (np.isnan(staff) | (staff <= 0)).astype(float),
+        "low_capital": _robust_z(-np.log1p(np.where(cap >= 0, cap, np.nan))),
+        "young": _robust_z(-age),
+        "abnormal": f["abnormal_ever"].cast(pl.Float64).fill_null(0.0).to_numpy(),
+        "bad_status": ((np.char.find(status, "吊销") >= 0) | (np.char.find(status, "注销") >= 0)).astype(float),
+        "person_load": _robust_z(np.log(np.maximum(load, 1.0))),
+        "multiplex": multi,
+    }
+
+
 def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features: pl.DataFrame | None = None) -> ShellResult:
-    """Candidate clusters, firm scores and flagged groups (see the module docstring)."""
+    """Candidate groups, firm scores and flagged groups (see the module docstring)."""
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
     f = features if features is not None else company_features(net, cfg, as_of)
     row_of = np.full(net.n, -1, dtype=np.int64)
     row_of[f["idx"].to_numpy()] = np.arange(f.height)
-    staff = f["staff"].cast(pl.Float64).to_numpy()
-    cap = f["capital"].cast(pl.Float64).to_numpy()
-    own = {
-        "no_staff": np.isnan(staff) | (staff <= 0),
-        "tiny_capital": ~np.isnan(cap) & (cap <= cfg.tiny_capital),
-        "rep_many": f["rep_firms"].to_numpy() >= cfg.shell_rep_many,
-        "abnormal": f["abnormal_ever"].to_numpy().astype(bool),
-    }
-    est = f["est_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.nan).to_numpy()
+    min_size = max(int(cfg.shell_min_cluster), 2)
 
-    # Membership rows (cluster, firm) over all kinds; a cluster is one shared node of one kind.
-    cl_kind, cl_key, mem_cluster, mem_firm = [], [], [], []
-    next_id = 0
-    for kind, (etype, side) in SHARED_KINDS.items():
-        hub, comp = group_members(net, etype, side)
-        if len(hub) == 0:
-            continue
-        size = np.bincount(hub, minlength=net.n)
-        keep = size[hub] >= cfg.shell_min_cluster
-        hub, comp = hub[keep], comp[keep]
-        hubs, inv = np.unique(hub, return_inverse=True)
-        cl_kind += [kind] * len(hubs)
-        cl_key.append(hubs)
-        mem_cluster.append(inv + next_id)
-        mem_firm.append(row_of[comp])
-        next_id += len(hubs)
-    if next_id == 0:
+    # Memberships (hub, firm row, kind) over all kinds; a candidate is one hub with enough firms.
+    parts = []
+    for kind, (types, side) in SHARED_KINDS.items():
+        hub, comp = _memberships(net, types, side)
+        if len(hub):
+            parts.append(pl.DataFrame({"hub": hub, "firm": row_of[comp], "kind": [kind] * len(hub)}))
+    mem = pl.concat(parts) if parts else pl.DataFrame(schema={"hub": pl.Int64, "firm": pl.Int64, "kind": pl.Utf8})
+    mem = mem.filter(pl.col("firm") >= 0)
+    raw = _firm_features(net, f, row_of, mem)
+    X = np.stack([_standardise(raw[k]) for k in FIRM_FEATURES], axis=1)  # firm row x feature
+    own = np.clip(X, 0, None).sum(axis=1)
+    own_cut = float(np.quantile(own, cfg.shell_own_quantile)) if len(own) else 0.0
+
+    mem = mem.with_columns(pl.len().over("hub").alias("size")).filter(pl.col("size") >= min_size)
+    if mem.height == 0:
         return _empty()
-    cl_key = np.concatenate(cl_key)
-    cluster = np.concatenate(mem_cluster)
-    firm = np.concatenate(mem_firm)
-    feats = {"burst": _burst(cluster, est[firm], cfg.shell_burst_days, cfg.shell_min_cluster)}
-    feats.update({k: v[firm] for k, v in own.items()})
-    w = _weights(cfg)
-    F = np.stack([feats[k] for k in _FEATURES], axis=1).astype(float)  # membership x feature
-    size = np.bincount(cluster, minlength=next_id)
-    share = np.stack([np.bincount(cluster, weights=F[:, k], minlength=next_id) for k in range(len(_FEATURES))], axis=1)
-    share /= np.maximum(size, 1)[:, None]
-    cscore = share @ w
-    member_score = cfg.shell_cluster_share * cscore[cluster] + (1 - cfg.shell_cluster_share) * (F @ w)
+    hubs, cluster = np.unique(mem["hub"].to_numpy(), return_inverse=True)
+    firm = mem["firm"].to_numpy()
+    kinds_of = mem.group_by("hub").agg(pl.col("kind").first()).sort("hub")["kind"].to_list()
+    k = len(hubs)
+    size = np.bincount(cluster, minlength=k).astype(float)
+    means = np.stack([np.bincount(cluster, weights=X[firm, j], minlength=k) / size for j in range(X.shape[1])], axis=1)
+    # Every member of a person's group has that person's load: it says nothing about the group.
+    means[np.array(kinds_of) == "person", FIRM_FEATURES.index("person_load")] = 0.0
 
-    # A firm's score: its best membership.
-    order = np.lexsort((-member_score, firm))
+    # Co-registration: the group's spread of registration dates against the city's.
+    est = f["est_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.nan).to_numpy()
+    city_sd = float(np.nanstd(est)) if np.isfinite(est).sum() > 2 else 0.0
+    e = est[firm]
+    ok = ~np.isnan(e)
+    cnt = np.bincount(cluster[ok], minlength=k).astype(float)
+    s1 = np.bincount(cluster[ok], weights=e[ok], minlength=k)
+    s2 = np.bincount(cluster[ok], weights=e[ok] ** 2, minlength=k)
+    var = np.where(cnt >= 2, s2 / np.maximum(cnt, 1) - (s1 / np.maximum(cnt, 1)) ** 2, np.nan)
+    sd = np.sqrt(np.clip(var, 0, None))
+    coreg = np.where((cnt >= min_size) & (city_sd > 0),
+                     np.log(max(city_sd, _MIN_SPREAD_DAYS) / np.maximum(np.nan_to_num(sd, nan=city_sd), _MIN_SPREAD_DAYS)),
+                     0.0)
+    coreg = np.clip(coreg, 0, None)
+    score = (np.clip(means, 0, None).sum(axis=1) + coreg) * (size - 1) / (size + 1)
+    med = float(np.median(score))
+    mad = 1.4826 * float(np.median(np.abs(score - med)))
+    rz = (score - med) / max(mad, 1e-9)
+    unusual = rz >= cfg.shell_flag_z
+
+    # A firm's best group; flagged when it is in an unusual group and its own features are suspicious.
+    member_z = rz[cluster]
+    order = np.lexsort((-member_z, firm))
     first = np.ones(len(order), dtype=bool)
     first[1:] = firm[order][1:] != firm[order][:-1]
     best = order[first]
+    frow = firm[best]
+    n_unusual = np.bincount(firm[unusual[cluster]], minlength=f.height)[frow]
+    flagged = (n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)
     firms = pl.DataFrame({
-        "row": firm[best], "shell_score": member_score[best], "best_cluster": cluster[best],
-        **{k: F[best, j].astype(bool) for j, k in enumerate(_FEATURES)},
+        "row": frow, "shell_score": np.round(member_z[best], 3), "own_score": np.round(own[frow], 3),
+        "best_cluster": cluster[best], "flagged": flagged,
+        **{k_: np.round(X[frow, j], 3) for j, k_ in enumerate(FIRM_FEATURES)},
     })
-    firms = firms.with_columns(
-        pl.Series("node_id", f["node_id"].to_numpy()[firms["row"].to_numpy()]),
-        pl.Series("name", f["name"].to_numpy()[firms["row"].to_numpy()]),
-        ((pl.col("shell_score") >= cfg.shell_flag_score)
-         & (pl.Series(cscore[cluster[best]]) >= cfg.shell_flag_score)).alias("flagged"),
-    )
-    # Flagged firms joined through flagged memberships form groups.
-    flagged_rows = set(firms.filter("flagged")["row"].to_list())
-    # A nominee legal representative often serves several rings: shared reps are evidence but
-    # merge nothing; shared premises (address, phone, agent) merge, and so does a firm's best cluster.
+
+    # Flagged firms joined through unusual premises groups (or their best group) form reported groups.
+    flagged_rows = np.sort(frow[flagged])
     is_best = np.zeros(len(firm), dtype=bool)
     is_best[best] = True
-    premises = np.array([k != "legal_rep" for k in cl_kind])[cluster]
-    fl = np.isin(firm, list(flagged_rows)) & (((cscore[cluster] >= cfg.shell_flag_score) & premises) | is_best)
+    premises = (np.array(kinds_of) == "address")[cluster]
+    tie = np.isin(firm, flagged_rows) & unusual[cluster] & premises
+    tied = np.bincount(firm[tie], minlength=f.height) > 0
+    fl = tie | (np.isin(firm, flagged_rows) & is_best & ~tied[firm])  # no shared premises: its best group
     group_of = np.full(f.height, -1, dtype=np.int64)
     if fl.any():
-        A = csr_matrix((np.ones(fl.sum()), (firm[fl], cluster[fl] + f.height)),
-                       shape=(f.height + next_id, f.height + next_id))
+        A = csr_matrix((np.ones(fl.sum()), (firm[fl], cluster[fl] + f.height)), shape=(f.height + k, f.height + k))
         _, lab = connected_components(A, directed=False)
-        rows_fl = np.array(sorted(flagged_rows), dtype=np.int64)
-        group_of[rows_fl] = lab[rows_fl]
+        group_of[flagged_rows] = lab[flagged_rows]
     firms = firms.with_columns(pl.Series("group", group_of[firms["row"].to_numpy()]))
 
     ids = f["node_id"].to_numpy()
-    names = f["name"].to_numpy()
     est_dates = f["est_date"].to_numpy()
     cand = pl.DataFrame({
-        "cluster": np.arange(next_id), "kind": cl_kind, "key_id": net.ids[cl_key], "key_name": net.names[cl_key],
-        "size": size, "score": cscore, **{f"share_{k}": share[:, j] for j, k in enumerate(_FEATURES)},
+        "cluster": np.arange(k), "kind": kinds_of, "key_id": net.ids[hubs], "key_name": net.names[hubs],
+        "size": size.astype(np.int64), "score": np.round(score, 3), "robust_z": np.round(rz, 3), "unusual": unusual,
+        "coreg": np.round(coreg, 3), **{f"mean_{kk}": np.round(means[:, j], 3) for j, kk in enumerate(FIRM_FEATURES)},
     })
-    mem = pl.DataFrame({"cluster": cluster, "member": ids[firm], "est": est_dates[firm], "burst": feats["burst"]}).group_by("cluster").agg(
-        pl.col("member").sort().alias("members"), pl.col("est").filter("burst").min().alias("first_reg"),
-        pl.col("est").filter("burst").max().alias("last_reg"))
-    cand = cand.join(mem, on="cluster").sort(["score", "size", "key_id"], descending=[True, True, False])
-    cand = cand.with_columns(pl.struct(cand.columns).map_elements(_evidence, return_dtype=pl.Utf8).alias("evidence"))
-    cand = cand.with_columns(pl.format("S{}", pl.col("cluster")).alias("cluster_id"))
-
-    groups = _groups(firms, cand, cfg)
-    firms = (firms.join(cand.select("cluster", "cluster_id", "kind", "key_name"), left_on="best_cluster", right_on="cluster")
+    memf = pl.DataFrame({"cluster": cluster, "member": ids[firm], "est": est_dates[firm]}).group_by("cluster").agg(
+        pl.col("member").sort().alias("members"), pl.col("est").min().alias("first_reg"),
+        pl.col("est").max().alias("last_reg"))
+    cand = cand.join(memf, on="cluster").sort(["robust_z", "size", "key_id"], descending=[True, True, False])
+    cand = cand.with_columns(pl.struct(cand.columns).map_elements(_evidence, return_dtype=pl.Utf8).alias("evidence"),
+                             pl.format("S{}", pl.col("cluster")).alias("cluster_id"))
+    groups = _groups(firms, cand, ids)
+    firms = (firms.with_columns(pl.Series("node_id", ids[firms["row"].to_numpy()]),
+                                pl.Series("name", f["name"].to_numpy()[firms["row"].to_numpy()]))
+             .join(cand.select("cluster", "cluster_id", "kind", "key_name"), left_on="best_cluster", right_on="cluster")
              .join(groups.select("group", "group_id"), on="group", how="left")
-             .sort(["shell_score", "node_id"], descending=[True, False])
-             .select("node_id", "name", "shell_score", "flagged", "group_id", "cluster_id", "kind", "key_name", *_FEATURES))
+             .sort(["flagged", "shell_score", "own_score", "node_id"], descending=[True, True, True, False])
+             .select("node_id", "name", "shell_score", "own_score", "flagged", "group_id", "cluster_id", "kind",
+                     "key_name", *FIRM_FEATURES))
     return ShellResult(candidates=cand.drop("cluster"), firms=firms, groups=groups.drop("group"))
 
 
 def _evidence(c: dict) -> str:
     n = c["size"]
     what = {"address": "share the address", "phone": "share the phone", "agent": "were registered by the agent",
-            "legal_rep": "have the legal representative"}[c["kind"]]
+            "person": "are linked to the person"}[c["kind"]]
     key = c["key_name"] or c["key_id"]
     if c["kind"] == "phone":
         from credgraph.identifiers import mask_phone
         key = mask_phone(key)
     parts = [f"{n} firms {what} {key}"]
-    labels = {"burst": f"registered in one burst ({c['first_reg']}..{c['last_reg']})", "no_staff": "no insured staff",
-              "tiny_capital": "zero or tiny capital", "rep_many": "legal rep serving many firms",
-              "abnormal": "on the abnormal list"}
-    for k in _FEATURES:
-        x = c[f"share_{k}"]
-        if x > 0:
-            parts.append(f"{round(x * n)}/{n} {labels[k]}")
+    span = (c["last_reg"] - c["first_reg"]).days if c["first_reg"] and c["last_reg"] else None
+    if c["coreg"] >= 1.0 and span is not None:
+        how = "in one burst" if span <= 31 else "close together"
+        parts.append(f"registered {how} ({c['first_reg']}..{c['last_reg']}, {c['coreg']:.1f} log-units tighter than the city)")
+    for kk in FIRM_FEATURES:
+        x = c[f"mean_{kk}"]
+        if x >= 0.5:
+            parts.append(f"{_LABELS[kk]} ({x:+.1f} sd)")
+    parts.append(f"score {c['score']:.2f}, {c['robust_z']:.1f} MAD above the median group")
     return "; ".join(parts)
 
 
-def _groups(firms: pl.DataFrame, cand: pl.DataFrame, cfg: AnalyticsConfig) -> pl.DataFrame:
+def _groups(firms: pl.DataFrame, cand: pl.DataFrame, ids: np.ndarray) -> pl.DataFrame:
     fl = firms.filter(pl.col("flagged"))
     if fl.height == 0:
         return pl.DataFrame(schema={"group": pl.Int64, "group_id": pl.Utf8, "size": pl.UInt32, "score": pl.Float64,
                                     "members": pl.List(pl.Utf8), "kinds": pl.List(pl.Utf8), "evidence": pl.Utf8})
-    best = fl.join(cand.select("cluster", "kind", "evidence", (pl.col("score") * pl.col("size")).alias("cscore")),
-                   left_on="best_cluster", right_on="cluster")
+    best = (fl.with_columns(pl.Series("member", ids[fl["row"].to_numpy()]))
+            .join(cand.select("cluster", "kind", "evidence", "robust_z"), left_on="best_cluster", right_on="cluster"))
     g = best.group_by("group").agg(
         pl.len().alias("size"), pl.col("shell_score").mean().alias("score"),
-        pl.col("node_id").sort().alias("members"), pl.col("kind").unique().sort().alias("kinds"),
-        pl.col("evidence").sort_by("cscore", descending=True).unique(maintain_order=True).head(3)
+        pl.col("member").sort().alias("members"), pl.col("kind").unique().sort().alias("kinds"),
+        pl.col("evidence").sort_by("robust_z", descending=True).unique(maintain_order=True).head(3)
         .str.join(" | ").alias("evidence"),
     ).sort(["score", "size"], descending=[True, True])
     return g.with_columns(pl.format("G{}", pl.int_range(1, pl.len() + 1)).alias("group_id"))
@@ -237,14 +305,24 @@ def _empty() -> ShellResult:
     )
 
 
+def directed_checks(result: ShellResult) -> pl.DataFrame:
+    """The directed-check list (定向抽查): every flagged firm, its group and the evidence, strongest first."""
+    fl = result.firms.filter(pl.col("flagged"))
+    if fl.height == 0 or result.groups.height == 0:
+        return pl.DataFrame(schema={"node_id": pl.Utf8, "name": pl.Utf8, "group_id": pl.Utf8, "shell_score": pl.Float64,
+                                    "selection": pl.Utf8, "reason": pl.Utf8})
+    return (fl.join(result.groups.select("group_id", pl.col("evidence").alias("reason")), on="group_id", how="left")
+            .select("node_id", "name", "group_id", "shell_score", pl.lit("directed").alias("selection"), "reason"))
+
+
 def evaluate_shells(result: ShellResult, truth_members: set[str], k: int = 50) -> dict[str, float]:
     """Precision at ``k`` and recall against the planted shell members (ids in the network's id space).
 
     ``precision_at_k`` is the share of planted shells among the ``k`` highest-scoring
-    *flagged* firms (all flagged firms when fewer than ``k`` are flagged: a list shorter
-    than ``k`` is not padded with firms the detector does not suspect);
-    ``strict_precision_at_k`` divides the hits among the ``k`` highest-scoring firms,
-    flagged or not, by ``k``. ``recall`` is the share of planted shells flagged.
+    *flagged* firms (all flagged firms when fewer than ``k`` are flagged);
+    ``strict_precision_at_k`` divides the hits among the ``k`` highest-ranked firms,
+    flagged or not, by ``k``. ``recall`` is the share of planted shells flagged and
+    ``flagged_precision`` the share of flagged firms that are planted shells.
     """
     ranked = result.firms["node_id"].to_list()
     flagged = set(result.firms.filter(pl.col("flagged"))["node_id"].to_list())

@@ -126,13 +126,13 @@ def pick_cases(cfg: Config, n: int) -> list[dict]:
             # both neighbourhoods fit one page: the person's expansion then draws the other
             # company, the path's second end
             name = a.net.names[a.net.index_of([c])[0]]
-            if (w.expand(c, 1, TYPES, limit=25)["total"] <= 25 and w.expand(person, 1, TYPES, limit=25)["total"] <= 25
-                    and w.quick_match(name).height):  # a name of its own: the search shows a best match
+            if (w.network.expand(c, 1, TYPES, limit=25)["total"] <= 25 and w.network.expand(person, 1, TYPES, limit=25)["total"] <= 25
+                    and w.find.quick_match(name).height):  # a name of its own: the search shows a best match
                 cases.append({"company": c, "name": name, "person": person, "other": companies[1]})
             if len(cases) >= n:
                 break
         hub = (e.filter(pl.col("type") == "LOCATED_AT").group_by("dst").len().sort("len", descending=True)).row(0)
-        queue = w.review_queue().height
+        queue = w.review.review_queue().height
         return cases, hub, queue
     finally:
         w.close()

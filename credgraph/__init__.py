@@ -14,3 +14,10 @@ numbers, masking), ``credgraph.records`` (the standard record), ``credgraph.atom
 """
 
 __version__ = "0.1.0"
+
+
+def connect(workspace: str | None = None, config: str | None = "credgraph.toml"):
+    """Read-only Cypher from a notebook, answers as pandas DataFrames (see :mod:`credgraph.api.connect`)."""
+    from credgraph.api.connect import connect as _connect
+
+    return _connect(workspace, config)

@@ -53,8 +53,9 @@ from credgraph.resolution import cli as _resolution_cli  # noqa: E402
 from credgraph.graph import cli as _graph_cli  # noqa: E402
 from credgraph.dashboard import cli as _dashboard_cli  # noqa: E402
 from credgraph.analytics import cli as _analytics_cli  # noqa: E402
+from credgraph.api import cli as _api_cli  # noqa: E402
 
-for _stage in (_synth_cli, _loaders_cli, _resolution_cli, _graph_cli, _analytics_cli, _dashboard_cli):
+for _stage in (_synth_cli, _loaders_cli, _resolution_cli, _graph_cli, _analytics_cli, _dashboard_cli, _api_cli):
     _stage.register(app)
 
 from credgraph.security import cli as _security_cli  # noqa: E402

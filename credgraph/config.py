@@ -192,6 +192,12 @@ class AnalyticsConfig:
     #: Threads for the sparse products of propagation (each takes a block of the matrix's rows;
     #: scipy releases the GIL there). 1 keeps propagation on one core.
     threads: int = 2
+    #: Related risk without echo: an entity's own risk coming back around loops is removed from
+    #: what it receives from related parties (grading uses that). On big graphs, return paths
+    #: weaker than ``echo_prune`` are not followed: 3e-3 costs 0.15 s CPU per 1M relationships
+    #: and leaves in at most ~0.5% of an entity's own risk (1e-3: 0.27 s and 0.2%; 1e-4: 1 s).
+    echo_free: bool = True
+    echo_prune: float = 3e-3
     #: Nodes with more links than this pass on proportionally less per link (supernode damping).
     supernode_degree: int = 50
     #: "cap": a node's outgoing weights are scaled down only when they sum above 1;
@@ -202,49 +208,23 @@ class AnalyticsConfig:
     #: How many of the riskiest entities get sources and paths in `credgraph risk` output.
     explain_entities: int = 500
 
-    # --- grading (credgraph grade): indicator weights = risk points an indicator can cost -----
-    #: Basic attributes: young enterprise (full points at age 0, none from ``young_years``).
-    weight_young: float = 6.0
-    young_years: float = 3.0
-    #: Basic attributes: zero or tiny registered capital (at most ``tiny_capital``, in 10k CNY).
-    weight_tiny_capital: float = 6.0
-    tiny_capital: float = 10.0
-    #: Basic attributes: deregistered or revoked (注销/吊销) registration status.
-    weight_bad_status: float = 4.0
-    #: Operating behaviour: no insured staff (social insurance count 0 or no record).
-    weight_no_staff: float = 8.0
-    #: Operating behaviour: active social insurance arrears.
-    weight_arrears: float = 6.0
-    #: Operating behaviour: on the abnormal operations list.
-    weight_abnormal: float = 10.0
-    #: Operating behaviour: latest tax rating (D full points, C 60%, M 30%, B 10%, A none).
-    weight_tax_rating: float = 8.0
-    #: Regulatory records: administrative penalties (saturating in recency-weighted count).
-    weight_penalties: float = 12.0
-    #: Regulatory records: serious illegal and dishonest list.
-    weight_serious_illegal: float = 16.0
-    #: Regulatory records: dishonest judgment debtor.
-    weight_dishonest_debtor: float = 12.0
-    #: Regulatory records: major tax violation.
-    weight_tax_violation: float = 10.0
-    #: Related-party risk: propagated risk received from linked entities (saturating).
-    weight_related_risk: float = 14.0
-    #: Related-party risk: the legal representative represents many firms (full at ``rep_many_firms``).
-    weight_rep_many_firms: float = 6.0
-    rep_many_firms: int = 5
-    #: Related-party risk: the registered address is shared by many firms (full at ``address_many_firms``).
-    weight_shared_address: float = 4.0
-    address_many_firms: int = 5
-    #: Social evaluation: honours / red list entries (a bonus: points given back).
-    weight_red_list: float = 5.0
-    #: Social evaluation: valid administrative licences held (a small bonus).
-    weight_licences: float = 2.0
-    #: "cuts": grades by score cut points; "quantiles": by shares of enterprises.
-    grade_method: str = "cuts"
-    #: Lowest score of A+, A, B, C, D (below the last cut: E). Scores run 0-100, higher is better.
+    # --- grading (credgraph grade) ------------------------------------------------------------
+    #: The indicator system (dimension, source, formula, weight per indicator): a TOML file;
+    #: empty = the packaged analytics/indicators.toml (47 indicators in five dimensions).
+    indicators_file: str = ""
+    #: "mix": cut points calibrated so grades follow ``grade_mix``; "cuts": fixed ``grade_cuts``;
+    #: "quantiles": shares ``grade_quantiles``.
+    grade_method: str = "mix"
+    #: Shares of A+, A, B, C, D among enterprises not vetoed (E comes by veto): the seed report's
+    #: Pingshan district mix, 0.6 / 6.4 / 69.6 / 23.0 / 0.4 %.
+    grade_mix: tuple = (0.006, 0.064, 0.696, 0.230, 0.004)
+    #: With grade_method = "cuts": lowest score of A+, A, B, C, D (below the last cut: E).
     grade_cuts: tuple = (95.0, 88.0, 78.0, 65.0, 50.0)
     #: With grade_method = "quantiles": cumulative shares of A+, A, B, C, D from the best down.
     grade_quantiles: tuple = (0.10, 0.35, 0.70, 0.85, 0.95)
+    #: Legal persons whose USCC starts with one of these (market regulation) are graded as
+    #: enterprises; others (law firms, social organisations, public institutions) are left out, stated.
+    enterprise_uscc_first: tuple = ("9",)
     #: Active records of these event types put an enterprise in grade E whatever its score (一票否决).
     grade_veto: tuple = ("serious_illegal",)
 
@@ -260,25 +240,27 @@ class AnalyticsConfig:
     exclude_months: int = 12
     #: Draw only operating enterprises (not deregistered 注销 or revoked 吊销).
     inspect_live_only: bool = True
+    #: Inspectors per target, and how many entity links (representative, shareholder, officer,
+    #: branch, agent) between an inspector's own entity and a firm exclude the inspector from it.
+    inspectors_per_target: int = 2
+    inspector_link_hops: int = 2
+    #: Re-fitting weights from outcomes: logistic regression strength (C) and how many found
+    #: problems count as much as the current weights (shrinkage n / (n + refit_prior)).
+    refit_c: float = 1.0
+    refit_prior: float = 50.0
 
     # --- shell companies (credgraph shells) --------------------------------------------------
-    #: Smallest candidate cluster (firms sharing an address, phone, agent or legal rep).
+    #: Smallest candidate group (firms sharing an address, phone, agent or person).
     shell_min_cluster: int = 3
-    #: Firms registered within this many days of each other count as a registration burst.
-    shell_burst_days: int = 30
-    #: Firms scoring at least this (0-1), in a cluster scoring at least this, are flagged as likely shells.
-    shell_flag_score: float = 0.6
-    #: Weights of the shell features (shares of a cluster's firms; normalised to sum 1):
-    #: registration burst, no insured staff, zero/tiny capital, legal rep of many firms, abnormal list.
-    shell_weight_burst: float = 0.35
-    shell_weight_no_staff: float = 0.25
-    shell_weight_tiny_capital: float = 0.25
-    shell_weight_rep_many: float = 0.05
-    shell_weight_abnormal: float = 0.10
-    #: A legal representative of at least this many firms counts as serving many.
-    shell_rep_many: int = 3
-    #: A firm's score mixes its cluster's score and its own features: this is the cluster's share.
-    shell_cluster_share: float = 0.5
+    #: A group is unusual when its score is at least this many robust deviations (MAD) above the
+    #: median group's (see analytics/shells.py): 3.5 is Iglewicz and Hoaglin's usual cut for the
+    #: modified z-score, the same for every city.
+    shell_flag_z: float = 3.5
+    #: A firm is flagged when it belongs to at least this many unusual groups ...
+    shell_min_unusual: int = 2
+    #: ... and its own score is at least this quantile of the
+    #: city's firms' (an ordinary firm that shares an agent with a ring is not flagged).
+    shell_own_quantile: float = 0.5
 
     # --- related parties and credit checks --------------------------------------------------
     #: Largest number of links between two listed entities for them to count as related.
@@ -321,6 +303,30 @@ class DashboardConfig:
 
 
 @dataclass
+class ApiConfig:
+    """The data interface for institutions (``credgraph serve``)."""
+
+    #: Address the HTTP API binds to; 127.0.0.1 keeps it on this machine.
+    host: str = "127.0.0.1"
+    #: Port of the HTTP API.
+    port: int = 8700
+    #: Largest request body in bytes (413 above it).
+    max_body_bytes: int = 2_000_000
+    #: Most examples or subjects in one match or check request (413 above it).
+    max_batch: int = 1000
+    #: Candidates returned per example when the request gives no limit.
+    match_limit: int = 5
+    #: Default rate limit per API key, requests per minute (a key may set its own).
+    rate_per_minute: int = 600
+    #: Default daily quota per API key, requests per UTC day (a key may set its own).
+    daily_quota: int = 100_000
+    #: Catalogue of joint reward and punishment measures (TOML); empty: the sample catalogue.
+    measures: str = ""
+    #: TrueType font embedded in PDF reports; empty: the first CJK font found (fonts-wqy-microhei).
+    report_font: str = ""
+
+
+@dataclass
 class Config:
     workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
@@ -329,6 +335,7 @@ class Config:
     graph: GraphConfig = field(default_factory=GraphConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     @property
     def workspace_path(self) -> Path:

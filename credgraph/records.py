@@ -102,6 +102,10 @@ IDENTIFIER_SCHEMES = {
     "national_id": "another country's national person number (SSN-like), kept as given",
     "company_number": "another country's company register number, kept as given",
     "tax_id": "a tax identification number, kept as given",
+    "us_ssn": "United States social security number, checked (python-stdnum)",
+    "us_ein": "United States employer identification number, checked (python-stdnum)",
+    "lei": "legal entity identifier (ISO 17442), checked (python-stdnum)",
+    "vat_number": "a European (or other) VAT number with its country prefix, checked (python-stdnum)",
     "other": "any other identifier, kept as given",
 }
 

@@ -117,15 +117,6 @@ def normalise_search(value: str | None) -> str:
     return normalise_searches([value])[0]
 
 
-@functools.lru_cache(maxsize=None)
-def _char_pinyin(ch: str) -> str:
-    if "\u3400" <= ch <= "\u9fff":
-        from pypinyin import Style, lazy_pinyin
-
-        return lazy_pinyin(ch, style=Style.NORMAL)[0]
-    return ch
-
-
 def pinyin_forms(text: str) -> tuple[str, str]:
     """(toneless pinyin, initials) of a normalised text; other characters are kept as they are.
 
@@ -133,8 +124,12 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     ('huaqiangdianzi', 'hqdz')
     >>> pinyin_forms("abc科技")
     ('abckeji', 'abckj')
+    >>> pinyin_forms("招商银行")  # phrase-aware: 行 reads hang in 银行
+    ('zhaoshangyinhang', 'zsyh')
     """
-    syl = [_char_pinyin(c) for c in text]
+    from credgraph.resolution.normalise import pinyin_syllables  # one phrase-aware pinyin for every stage
+
+    syl = pinyin_syllables(text)
     return "".join(syl), "".join(s[:1] for s in syl)
 
 

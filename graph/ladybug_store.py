@@ -83,6 +83,7 @@ class LadybugStore(CypherStore):
     LBL = "label({})"
     TYP = "label({})"
     EID = _eid_cypher("{0}", "{1}", "{2}")
+    SIMPLE = "is_acyclic({0})"  # the pattern's ACYCLIC keyword alone lets repeated nodes through (0.22)
 
     def __init__(self, cfg, path: str | Path, read_only: bool = False) -> None:
         super().__init__(cfg)
@@ -164,11 +165,14 @@ class LadybugStore(CypherStore):
 
     # ------------------------------------------------------------------------ dialect
     def _path_cols(self, p: str) -> str:
-        # edge ids are made in _path_rows from each link's source (an internal id) and key
-        return (f"properties(nodes({p}), 'node_id'), list_transform(nodes({p}), x -> label(x)), "
-                f"properties(nodes({p}), 'name'), list_transform(rels({p}), x -> label(x)), "
-                f"properties(rels({p}), 'ratio'), list_transform(nodes({p}), x -> id(x)), "
-                f"list_transform(rels({p}), x -> x._src), "
+        # edge ids are made in _path_rows from each link's source (an internal id) and key.
+        # Only properties(list, key) here: LadybugDB 0.22's list_transform over nodes(p)/rels(p)
+        # mixes up the rows of a result (labels and sources of another path), which drew links
+        # that do not exist; tests/test_graph_paths_oracle.py holds this to networkx.
+        return (f"properties(nodes({p}), 'node_id'), properties(nodes({p}), '_LABEL'), "
+                f"properties(nodes({p}), 'name'), properties(rels({p}), '_LABEL'), "
+                f"properties(rels({p}), 'ratio'), properties(nodes({p}), '_ID'), "
+                f"properties(rels({p}), '_SRC'), "
                 + ", ".join(f"properties(rels({p}), '{k}')" for k in KEYED))
 
     def _path_rows(self, rows: list[tuple]) -> list[tuple]:

@@ -194,6 +194,9 @@ class CypherStore:
     LBL = "labels({})[0]"
     TYP = "type({})"
     EID = edge_id_cypher("{0}", "type({0})", "startNode({0}).node_id + '|' + endNode({0}).node_id")
+    #: predicate: path ``{0}`` visits no node twice (variable-length patterns only keep links
+    #: distinct; counting the other rows against ``max_scan_rows`` lost real paths at 6 links)
+    SIMPLE = "all(n IN nodes({0}) WHERE single(m IN nodes({0}) WHERE m = n))"
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -503,30 +506,39 @@ class CypherStore:
 
         Shortest first, then by the ids along the path. Columns: length, node_ids, labels,
         names, types (of the links), directions ('>' when the link points along the path,
-        '<' against it), ratios, edge_ids.
+        '<' against it), ratios, edge_ids. Lengths are asked one at a time, shortest first,
+        and the longer ones only while fewer than ``limit`` paths are found, so the first
+        ``limit`` paths are the shortest ones even when longer ones are countless.
         """
         if not 1 <= max_hops <= 6:
             raise ValueError("max_hops must be between 1 and 6")
         limit = self.cfg.graph.path_limit if limit is None else limit
         la, lb = self._need(a), self._need(b)
-        rows = self._rows(
-            f"MATCH p = (a:{la} {{node_id: $a}})-[{self._var_length('', 1, max_hops)}]-(b:{lb} {{node_id: $b}}) "
-            f"RETURN {self._path_cols('p')} LIMIT $cap", {"a": a, "b": b, "cap": self.max_rows})
-        return self._path_frame(self._path_rows(rows), limit)
+        found: dict[tuple, tuple] = {}
+        for k in range(1, max_hops + 1):
+            rows = self._rows(
+                f"MATCH p = (a:{la} {{node_id: $a}})-[{self._var_length('', k, k)}]-(b:{lb} {{node_id: $b}}) "
+                f"WHERE {self.SIMPLE.format('p')} RETURN {self._path_cols('p')} LIMIT $cap",
+                {"a": a, "b": b, "cap": self.max_rows})
+            self._add_paths(self._path_rows(rows), found)
+            if (limit is not None and len(found) >= limit) or len(rows) >= self.max_rows:
+                break  # enough shortest paths, or this length alone fills the scan
+        return self._path_frame(found, limit)
 
-    def _path_frame(self, rows, limit: int | None) -> pl.DataFrame:
-        out = {}
+    @staticmethod
+    def _add_paths(rows, found: dict) -> None:
+        """Add the simple paths among ``rows`` (node ids, labels, names, types, ratios, edge ids) to ``found``."""
         for ids, labels, names, types, ratios, eids in rows:
             if len(set(ids)) != len(ids):
                 continue  # not a simple path
-            dirs = []
-            for i, eid in enumerate(eids):
-                _, src, _, _ = split_edge_id(eid)
-                dirs.append(">" if src == ids[i] else "<")
-            key = tuple(eids)
-            out[key] = (len(eids), list(ids), list(labels), list(names), list(types), dirs,
-                        [None if r is None else float(r) for r in ratios], list(eids))
-        ranked = sorted(out.values(), key=lambda v: (v[0], v[1], v[7]))
+            dirs = [">" if split_edge_id(eid)[1] == ids[i] else "<" for i, eid in enumerate(eids)]
+            found[tuple(eids)] = (len(eids), list(ids), list(labels), list(names), list(types), dirs,
+                                  [None if r is None else float(r) for r in ratios], list(eids))
+
+    @staticmethod
+    def _path_frame(found: dict, limit: int | None) -> pl.DataFrame:
+        """The paths of ``found`` ranked (shortest, then by node and edge ids) and cut to ``limit``."""
+        ranked = sorted(found.values(), key=lambda v: (v[0], v[1], v[7]))
         if limit is not None:
             ranked = ranked[:limit]
         schema = {"length": pl.Int64, "node_ids": pl.List(pl.Utf8), "labels": pl.List(pl.Utf8),

@@ -37,6 +37,7 @@ __all__ = [
     "masked_id_ok",
     "masked_id_problem",
     "parse_dates",
+    "ambiguous_dates",
     "parse_ratios",
     "parse_numbers",
     "parse_counts",
@@ -77,7 +78,7 @@ _MASKED_RE = r"^[0-9*]{17}[0-9X*]$"
 _FULLWIDTH_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)}
 _NUMBER_PUNCT = {"．": ".", "，": ",", "－": "-", "＋": "+", "％": "%"}
 
-DATE_FORMATS_HINT = "2021-03-04, 2021/3/4, 20210304 or 2021年3月4日"
+DATE_FORMATS_HINT = "2021-03-04, 2021/3/4, 20210304, 2021年3月4日 or 4 March 2021; or set date_format in the spec"
 
 #: Values accepted for subject_type / object_type besides ``legal`` and ``natural``.
 PARTY_TYPE_SYNONYMS = {
@@ -334,18 +335,41 @@ def _clean_number_text(s: pl.Series) -> pl.Series:
     )
 
 
-def parse_dates(s: pl.Series) -> pl.Series:
-    """Dates written 2021-03-04, 2021/3/4, 20210304, 2021年3月4日 (or with a time after) → Date.
+def parse_dates(s: pl.Series, fmt: str | None = None) -> pl.Series:
+    """Dates written 2021-03-04, 2021/3/4, 20210304, 2021年3月4日, 4/3/2021 when unambiguous
+    (a part above 12 is the day), 4 March 2021 or March 4, 2021 (or with a time after) → Date.
 
-    Unparseable or impossible dates (2021-02-30) and years outside 1800-2200 become null.
+    ``fmt`` is a spec's declared ``date_format`` (a strftime pattern), tried first.
+    Unparseable, ambiguous (3/4/2021 without a declared format) or impossible dates
+    (2021-02-30) and years outside 1800-2200 become null.
 
     >>> parse_dates(pl.Series(["2021/3/4", "2021年3月4日", "20210304", "2021-03-04 00:00:00", "2021-02-30"])).to_list()
     [datetime.date(2021, 3, 4), datetime.date(2021, 3, 4), datetime.date(2021, 3, 4), datetime.date(2021, 3, 4), None]
+    >>> parse_dates(pl.Series(["25/12/1990", "12/25/1990", "03/04/1990", "2 Jan 1990"])).to_list()
+    [datetime.date(1990, 12, 25), datetime.date(1990, 12, 25), None, datetime.date(1990, 1, 2)]
+    >>> parse_dates(pl.Series(["03/04/1990"]), "%d/%m/%Y").to_list()
+    [datetime.date(1990, 4, 3)]
     """
     s = s.cast(pl.String)
     if len(s) > 1000 and 2 * s.n_unique() < len(s):  # dates repeat: parse each distinct text once
-        return _by_unique(s, _parse_dates)
-    return _parse_dates(s)
+        return _by_unique(s, lambda x: _parse_dates(x, fmt))
+    return _parse_dates(s, fmt)
+
+
+def ambiguous_dates(s: pl.Series) -> pl.Series:
+    """True where a value reads as a date both day-first and month-first (03/04/1990).
+
+    >>> ambiguous_dates(pl.Series(["03/04/1990", "25/12/1990", "04/04/1990", None])).to_list()
+    [True, False, False, False]
+    """
+    parts = s.cast(pl.String).str.strip_chars().str.extract_groups(_DMY_RE)
+    a = parts.struct.field("a").cast(pl.Int32, strict=False)
+    b = parts.struct.field("b").cast(pl.Int32, strict=False)
+    return ((a <= 12) & (b <= 12) & (a != b)).fill_null(False)
+
+
+_DMY_RE = r"^(?<a>\d{1,2})[/.\-](?<b>\d{1,2})[/.\-](?<y>\d{4})$"
+_NAMED_MONTH_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y", "%d-%B-%Y")
 
 
 def _by_unique(s: pl.Series, fn) -> pl.Series:
@@ -354,17 +378,26 @@ def _by_unique(s: pl.Series, fn) -> pl.Series:
     return s.to_frame("k").join(table, on="k", how="left", maintain_order="left", nulls_equal=True)["v"].alias(s.name)
 
 
-def _parse_dates(s: pl.Series) -> pl.Series:
+def _in_range(d: pl.Series) -> pl.Series:
+    return _choose(d.dt.year().is_between(1800, 2200).fill_null(False), d, pl.Series([None] * len(d), dtype=pl.Date))
+
+
+def _parse_dates(s: pl.Series, fmt: str | None = None) -> pl.Series:
+    if fmt is not None:
+        declared = s.str.strip_chars().str.strptime(pl.Date, fmt, strict=False)
+        rest = (declared.is_null() & s.is_not_null()).arg_true()
+        if len(rest):
+            declared = declared.scatter(rest, _parse_dates(s.gather(rest)))
+        return _in_range(declared)
     iso = s.str.contains(r"^\d{4}-\d{2}-\d{2}$").fill_null(False)
     if iso.all():  # the common case: one pass, no rewriting
-        d = s.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        return _choose(d.dt.year().is_between(1800, 2200).fill_null(False), d, pl.Series([None] * len(d), dtype=pl.Date))
+        return _in_range(s.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
     if iso.any():  # parse the rest on its own
         out = s.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         rest = (~iso & s.is_not_null()).arg_true()
         if len(rest):
             out = out.scatter(rest, _parse_dates(s.gather(rest)))
-        return _choose(out.dt.year().is_between(1800, 2200).fill_null(False), out, pl.Series([None] * len(out), dtype=pl.Date))
+        return _in_range(out)
     t = (
         s.str.strip_chars()
         .str.replace_many(_FULLWIDTH_DIGITS)
@@ -377,8 +410,34 @@ def _parse_dates(s: pl.Series) -> pl.Series:
         t = _choose(compact, t.str.slice(0, 4) + "-" + t.str.slice(4, 2) + "-" + t.str.slice(6, 2), t)
     shaped = t.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$").fill_null(False)
     d = t.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    keep = shaped & d.dt.year().is_between(1800, 2200).fill_null(False)
-    return _choose(keep, d, pl.Series([None] * len(d), dtype=pl.Date))
+    d = _choose(shaped, d, pl.Series([None] * len(d), dtype=pl.Date))
+    rest = (d.is_null() & s.is_not_null()).arg_true()
+    if len(rest):
+        d = d.scatter(rest, _day_month_year(s.gather(rest)))
+    return _in_range(d)
+
+
+def _day_month_year(s: pl.Series) -> pl.Series:
+    """D/M/YYYY or M/D/YYYY when one reading is impossible; month names (2 Jan 1990, Jan 2, 1990)."""
+    t = s.str.strip_chars()
+    parts = t.str.extract_groups(_DMY_RE)
+    a = parts.struct.field("a").cast(pl.Int32, strict=False)
+    b = parts.struct.field("b").cast(pl.Int32, strict=False)
+    y = parts.struct.field("y")
+    day_first = ((a > 12) & (b <= 12)) | (a == b)
+    month_first = (b > 12) & (a <= 12)
+    dmy = (y + "-" + b.cast(pl.String) + "-" + a.cast(pl.String)).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    mdy = (y + "-" + a.cast(pl.String) + "-" + b.cast(pl.String)).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    none = pl.Series([None] * len(t), dtype=pl.Date)
+    out = _choose(day_first, dmy, _choose(month_first, mdy, none))
+    if out.is_null().any():
+        words = t.str.replace_all(r",", " ").str.replace_all(r"\s+", " ").str.to_titlecase()
+        for f in _NAMED_MONTH_FORMATS:
+            missing = out.is_null()
+            if not missing.any():
+                break
+            out = _choose(missing, words.str.strptime(pl.Date, f, strict=False), out)
+    return out
 
 
 def parse_ratios(s: pl.Series) -> pl.Series:
@@ -485,13 +544,13 @@ def _one(fn, text: str | None, **kw):
     return fn(pl.Series([text], dtype=pl.String), **kw)[0]
 
 
-def parse_date(text: str | None) -> dt.date | None:
+def parse_date(text: str | None, fmt: str | None = None) -> dt.date | None:
     """One date, as the loaders read it; None when it is not a date.
 
     >>> parse_date("2021/3/4"), parse_date("20210304"), parse_date("2021-02-30")
     (datetime.date(2021, 3, 4), datetime.date(2021, 3, 4), None)
     """
-    return _one(parse_dates, text)
+    return _one(parse_dates, text, fmt=fmt)
 
 
 def parse_ratio(text: str | None) -> float | None:

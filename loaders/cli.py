@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import LoadError
-from .load import LoadReport, load_specs, quarantine_path, records_path, report_path
+from .load import LoadReport, findings_path, load_specs, quarantine_path, records_path, report_path
 
 __all__ = ["register", "summary_table"]
 
@@ -32,14 +32,24 @@ def summary_table(report: LoadReport) -> Table:
     table.add_column("read", justify="right", footer=f"{report.read:,}")
     table.add_column("accepted", justify="right", footer=f"{report.accepted:,}")
     table.add_column("quarantined", justify="right", footer=f"{report.quarantined:,}")
+    table.add_column("set aside", justify="right", footer=f"{report.set_aside:,}")
     table.add_column("problems (field: lines)")
     for f in report.files:
-        top = sorted(f.problems.items(), key=lambda kv: -kv[1])[:4]
+        merged = dict(f.problems)
+        for k, v in f.findings.items():
+            merged[k] = merged.get(k, 0) + v
+        top = sorted(merged.items(), key=lambda kv: -kv[1])[:4]
         problems = ", ".join(f"{k}: {v:,}" for k, v in top)
         if f.note:
             problems = (problems + "; " if problems else "") + "read row by row"
         table.add_row(
-            escape(f.catalog), escape(f.source_file), f"{f.read:,}", f"{f.accepted:,}", f"{f.quarantined:,}", escape(problems)
+            escape(f.catalog),
+            escape(f.source_file),
+            f"{f.read:,}",
+            f"{f.accepted:,}",
+            f"{f.quarantined:,}",
+            f"{f.set_aside:,}",
+            escape(problems),
         )
     return table
 
@@ -56,9 +66,11 @@ def register(app: typer.Typer) -> None:
         """Load catalog files described by SPECs into standard records.
 
         Every row is validated (identifier check characters, ID birth dates, dates,
-        share ratios, amounts, required fields); rows that fail go to the quarantine
-        table with the field, column, value and reason. Reloading a file replaces its
-        rows instead of duplicating them. On an error nothing is written.
+        share ratios, amounts, required fields). A bad optional value is set aside
+        (nulled, listed in findings.parquet) and the row kept; a row that is broken,
+        misses a required field or names no party goes to the quarantine table with
+        the field, column, value and reason. Reloading a file replaces its rows
+        instead of duplicating them. On an error nothing is written.
         """
         cfg = _config()
         ws = workspace or cfg.workspace_path
@@ -96,13 +108,15 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2) from None
         out.print(summary_table(report))
         out.print(
-            f"{report.accepted:,} of {report.read:,} rows accepted, {report.quarantined:,} quarantined "
-            f"in {report.seconds:.1f} s; workspace holds {report.records_total:,} records and "
-            f"{report.quarantine_total:,} quarantine lines",
+            f"{report.accepted:,} of {report.read:,} rows accepted, {report.quarantined:,} quarantined, "
+            f"{report.set_aside:,} values set aside "
+            f"in {report.seconds:.1f} s; workspace holds {report.records_total:,} records, "
+            f"{report.quarantine_total:,} quarantine lines and {report.findings_total:,} findings",
             soft_wrap=True,
         )
         out.print(
             f"records: {escape(str(records_path(ws)))}\nquarantine: {escape(str(quarantine_path(ws)))}\n"
+            f"findings: {escape(str(findings_path(ws)))}\n"
             f"report: {escape(str(report_path(ws)))}",
             soft_wrap=True,
         )

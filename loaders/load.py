@@ -38,8 +38,8 @@ from credgraph.records import polars_schema
 
 from .errors import LoadError
 from .readers import ROW, Chunk, JsonLinesSource, SlowPathNeeded, open_source
-from .spec import CatalogSpec, find_specs, read_spec
-from .validate import QUARANTINE_SCHEMA, validate_chunk
+from .spec import PATH_FORMATS, CatalogSpec, find_specs, read_spec, top_key
+from .validate import FINDINGS_SCHEMA, QUARANTINE_SCHEMA, validate_chunk_findings
 
 __all__ = [
     "FileReport",
@@ -48,8 +48,10 @@ __all__ = [
     "load_specs",
     "read_records",
     "read_quarantine",
+    "read_findings",
     "records_path",
     "quarantine_path",
+    "findings_path",
     "report_path",
 ]
 
@@ -63,6 +65,11 @@ def records_path(workspace: str | Path) -> Path:
 
 def quarantine_path(workspace: str | Path) -> Path:
     return Path(workspace) / "quarantine" / "quarantine.parquet"
+
+
+def findings_path(workspace: str | Path) -> Path:
+    """Values set aside in accepted records: one line per value (file, row, field, column, value, reason)."""
+    return Path(workspace) / "quarantine" / "findings.parquet"
 
 
 def report_path(workspace: str | Path) -> Path:
@@ -85,6 +92,9 @@ class FileReport:
     quarantined: int = 0
     #: quarantine lines by standard field (``(row)`` for rows that could not be parsed)
     problems: dict[str, int] = field(default_factory=dict)
+    #: values set aside (nulled) in accepted rows, in all and by field; each is a line in findings.parquet
+    set_aside: int = 0
+    findings: dict[str, int] = field(default_factory=dict)
     #: set when the fast reader failed and the file was re-read row by row, with why
     note: str | None = None
     seconds: float = 0.0
@@ -106,6 +116,7 @@ class LoadReport:
     #: rows in records.parquet / quarantine.parquet after the merge
     records_total: int = 0
     quarantine_total: int = 0
+    findings_total: int = 0
 
     @property
     def read(self) -> int:
@@ -119,9 +130,15 @@ class LoadReport:
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
 
+    @property
+    def set_aside(self) -> int:
+        return sum(f.set_aside for f in self.files)
+
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["totals"] = {"read": self.read, "accepted": self.accepted, "quarantined": self.quarantined}
+        data["totals"] = {
+            "read": self.read, "accepted": self.accepted, "quarantined": self.quarantined, "set_aside": self.set_aside
+        }
         return data
 
 
@@ -168,7 +185,7 @@ _REPEATING = (
 class _Output:
     """The run's two Parquet outputs, written chunk by chunk into their temporary files."""
 
-    def __init__(self, records_tmp: Path, quarantine_tmp: Path):
+    def __init__(self, records_tmp: Path, quarantine_tmp: Path, findings_tmp: Path):
         import pyarrow.parquet as pq
 
         old = pl.CompatLevel.oldest()
@@ -179,9 +196,10 @@ class _Output:
         qua_dict = [c for c in _REPEATING if c in self.qua_schema.names]
         self.rec = pq.ParquetWriter(records_tmp, self.rec_schema, compression="zstd", use_dictionary=rec_dict)
         self.qua = pq.ParquetWriter(quarantine_tmp, self.qua_schema, compression="zstd", use_dictionary=qua_dict)
+        self.fin = pq.ParquetWriter(findings_tmp, self.qua_schema, compression="zstd", use_dictionary=qua_dict)
         self.ids: list[pl.Series] = []  # every row id handled in this run
         self.by_file: dict[tuple[str, str], list[pl.Series]] = {}
-        self.rows = {"records": 0, "quarantine": 0}
+        self.rows = {"records": 0, "quarantine": 0, "findings": 0}
         # Parquet encoding runs in one background thread (pyarrow releases the GIL),
         # overlapping the validation of the next chunk; one thread keeps the order.
         self.pool = ThreadPoolExecutor(max_workers=1)
@@ -200,18 +218,20 @@ class _Output:
         while self.pending_writes:
             self.pending_writes.pop(0).result()
 
-    def add(self, spec: CatalogSpec, records: pl.DataFrame, quarantine: pl.DataFrame) -> None:
+    def add(self, spec: CatalogSpec, records: pl.DataFrame, quarantine: pl.DataFrame, findings: pl.DataFrame) -> None:
         key = (spec.code, spec.source_file)
         earlier = self.by_file.get(key)
         if earlier:  # the same catalog file name loaded again in this run: keep one copy of identical rows
             seen = pl.concat(earlier)
             records = records.filter(~pl.col("record_id").is_in(seen.implode()))
             quarantine = quarantine.filter(~pl.col("row_id").is_in(seen.implode()))
+            findings = findings.filter(~pl.col("row_id").is_in(seen.implode()))
         ids = pl.concat([records["record_id"], quarantine["row_id"].unique()]).alias("id")
         self.pending.append(ids)
         self.ids.append(ids)
         self._write(self.rec, self.rec_schema, records, "records")
         self._write(self.qua, self.qua_schema, quarantine, "quarantine")
+        self._write(self.fin, self.qua_schema, findings, "findings")
 
     def start_file(self) -> None:
         self.pending: list[pl.Series] = []
@@ -219,7 +239,7 @@ class _Output:
     def end_file(self, spec: CatalogSpec) -> None:
         self.by_file.setdefault((spec.code, spec.source_file), []).extend(self.pending)
 
-    def keep_previous(self, records: Path, quarantine: Path, chunk_rows: int) -> None:
+    def keep_previous(self, records: Path, quarantine: Path, findings: Path, chunk_rows: int) -> None:
         """Copy over the rows of earlier runs that this run did not read again."""
         self.flush()
         handled = pl.concat(self.ids).unique() if self.ids else pl.Series("id", [], dtype=pl.String)
@@ -228,6 +248,7 @@ class _Output:
         for path, key, writer, schema, what, cols in (
             (records, "record_id", self.rec, self.rec_schema, "records", polars_schema()),
             (quarantine, "row_id", self.qua, self.qua_schema, "quarantine", QUARANTINE_SCHEMA),
+            (findings, "row_id", self.fin, self.qua_schema, "findings", FINDINGS_SCHEMA),
         ):
             if not path.exists():
                 continue
@@ -246,6 +267,7 @@ class _Output:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.rec.close()
             self.qua.close()
+            self.fin.close()
 
 
 def load_specs(
@@ -270,17 +292,24 @@ def load_specs(
     workspace = Path(workspace)
     batch = batch or _new_batch()
     rec_target, qua_target, rep_target = records_path(workspace), quarantine_path(workspace), report_path(workspace)
+    fin_target = findings_path(workspace)
     _check_existing(rec_target, polars_schema(), "records")
     _check_existing(qua_target, QUARANTINE_SCHEMA, "quarantine")
+    _check_existing(fin_target, FINDINGS_SCHEMA, "findings")
     report = LoadReport(
         batch=batch, workspace=str(workspace), started=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     )
     workspace.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".load-", suffix=".tmp", dir=workspace))
     try:
-        # the three outputs are renamed into place together, and only if every file loaded
-        with atomic_path(rec_target) as rec_tmp, atomic_path(qua_target) as qua_tmp, atomic_path(rep_target) as rep_tmp:
-            out = _Output(rec_tmp, qua_tmp)
+        # the four outputs are renamed into place together, and only if every file loaded
+        with (
+            atomic_path(rec_target) as rec_tmp,
+            atomic_path(qua_target) as qua_tmp,
+            atomic_path(fin_target) as fin_tmp,
+            atomic_path(rep_target) as rep_tmp,
+        ):
+            out = _Output(rec_tmp, qua_tmp, fin_tmp)
             try:
                 today = dt.date.today()
                 for i, spec in enumerate(parsed):
@@ -289,11 +318,12 @@ def load_specs(
                     out.start_file()
                     report.files.append(_load_file(spec, folder, out, batch, cfg, progress, today))
                     out.end_file(spec)
-                out.keep_previous(rec_target, qua_target, cfg.chunk_rows)
+                out.keep_previous(rec_target, qua_target, fin_target, cfg.chunk_rows)
             finally:
                 out.close()
             report.records_total = out.rows["records"]
             report.quarantine_total = out.rows["quarantine"]
+            report.findings_total = out.rows["findings"]
             report.seconds = round(time.perf_counter() - started, 3)
             rep_tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     finally:
@@ -337,7 +367,13 @@ def _load_file(
 
 
 def _check_columns(spec: CatalogSpec, have: list[str]) -> None:
-    missing = [(f, c) for f, c in spec.columns.items() if c not in have]
+    """Every source reference must be a column of the file (or, in JSON lines and Parquet, a path into one)."""
+    present = set(have)
+
+    def found(ref: str) -> bool:
+        return ref in present or (spec.format in PATH_FORMATS and top_key(ref) in present)
+
+    missing = [(label, r) for label, src in spec.all_sources() for r in src.refs if not found(r)]
     if missing:
         named = ", ".join(f"{c!r} (for {f})" for f, c in missing)
         raise LoadError(
@@ -358,11 +394,15 @@ def _consume(
     state: dict,
 ) -> None:
     for chunk in chunks:
-        records, quarantine = validate_chunk(spec, chunk, batch, today)
-        out.add(spec, records, quarantine)
+        records, quarantine, findings = validate_chunk_findings(spec, chunk, batch, today)
+        out.add(spec, records, quarantine, findings)
         if quarantine.height:
             for fld, count in quarantine.group_by("field").len().iter_rows():
                 rep.problems[fld] = rep.problems.get(fld, 0) + count
+        if findings.height:
+            rep.set_aside += findings.height
+            for fld, count in findings.group_by("field").len().iter_rows():
+                rep.findings[fld] = rep.findings.get(fld, 0) + count
         rep.read += chunk.frame.height + chunk.broken.height
         rep.accepted += records.height
         rep.quarantined += quarantine["source_row"].n_unique()
@@ -377,6 +417,14 @@ def read_records(workspace: str | Path) -> pl.DataFrame:
     path = records_path(workspace)
     if not path.exists():
         raise LoadError(f"{path}: no records yet; run `credgraph load SPEC...` first")
+    return pl.read_parquet(path)
+
+
+def read_findings(workspace: str | Path) -> pl.DataFrame:
+    """Values set aside in accepted records, one line each (empty when there were none)."""
+    path = findings_path(workspace)
+    if not path.exists():
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
     return pl.read_parquet(path)
 
 

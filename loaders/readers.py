@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import polars as pl
 
 from .errors import LoadError
 from .spec import CatalogSpec
 
-__all__ = ["ROW", "Chunk", "TextFile", "prepare_text", "open_source", "Source", "SlowPathNeeded"]
+__all__ = ["ROW", "Chunk", "TextFile", "prepare_text", "open_source", "Source", "SlowPathNeeded", "short_rows"]
 
 #: Name of the row-number column in every chunk (1-based data row).
 ROW = "__row__"
@@ -194,6 +195,65 @@ def _clean_header(names: list[str], path: Path) -> list[str]:
     return cleaned
 
 
+def short_rows(path: Path, sep: str, quote: str | None, n: int) -> dict[int, int]:
+    """Data rows of a CSV file with fewer than ``n`` fields: {row number: fields}.
+
+    One vectorised pass over the bytes: separators and line ends inside quotes
+    (quote parity, so doubled quotes ``""`` cancel out) do not count. Blank lines
+    are left out (they are quarantined as empty rows). polars pads a short row with
+    nulls without a word, so these rows are found here and quarantined instead.
+    A file whose quotes do not balance returns {} (its reading fails on its own).
+    """
+    sep_b = ord(sep)
+    quote_b = ord(quote) if quote else None
+    found: dict[int, int] = {}
+    parity = 0
+    record = 0  # 0 = the header
+    seps = 0  # separators so far in the current record
+    length = 0  # bytes so far in the current record
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(_BLOCK)
+            if not block:
+                break
+            a = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero(a == 10)
+            sep_at = np.flatnonzero(a == sep_b)
+            if quote_b is not None:
+                quotes = np.flatnonzero(a == quote_b)
+                if len(quotes):  # a byte is inside quotes when an odd number of quotes precede it
+                    ends = ends[(np.searchsorted(quotes, ends) + parity) % 2 == 0]
+                    sep_at = sep_at[(np.searchsorted(quotes, sep_at) + parity) % 2 == 0]
+                    parity = (parity + len(quotes)) % 2
+                elif parity:
+                    ends = sep_at = np.zeros(0, dtype=np.int64)
+            if len(ends):
+                # separators before each line end: per record, and what is left for the block's tail
+                before = np.searchsorted(sep_at, ends)
+                per = np.diff(np.concatenate(([0], before)))
+                starts = np.concatenate(([0], ends[:-1] + 1))
+                lengths = ends - starts
+                per[0] += seps
+                lengths[0] += length
+                cr = (a[np.maximum(ends - 1, 0)] == 13) & (ends > 0)
+                lengths = lengths - cr
+                numbers = record + np.arange(len(ends))
+                fields = per + 1
+                for i in np.flatnonzero((fields < n) & (numbers > 0) & (lengths > 0)):
+                    found[int(numbers[i])] = int(fields[i])
+                record += len(ends)
+                seps = len(sep_at) - int(before[-1])
+                length = len(a) - int(ends[-1]) - 1
+            else:
+                seps += len(sep_at)
+                length += len(a)
+    if parity:
+        return {}
+    if length > 0 and record > 0 and seps + 1 < n:  # a last line without newline
+        found[record] = seps + 1
+    return found
+
+
 class CsvSource(Source):
     """CSV or TSV: polars' batched scan, or Python's csv module when a row breaks the format."""
 
@@ -247,27 +307,54 @@ class CsvSource(Source):
             raise_if_empty=False,
         )
         n = len(self.columns)
+        self._short: dict[int, int] | None = None if n > 1 else {}  # counted on first need
         last_fields = self._last_line_fields()
         cut = last_fields is not None and last_fields < n
         held: pl.DataFrame | None = None  # one chunk of look-ahead, to know which row is the file's last
         try:
             for df in lf.collect_batches(chunk_size=self.chunk_rows):
                 if held is not None and held.height:
-                    yield Chunk(held, _broken([]))
+                    yield self._split_short(held, None)
                 held = df.with_columns(pl.col(ROW).cast(pl.Int64))
         except pl.exceptions.PolarsError as exc:
             raise SlowPathNeeded(str(exc).splitlines()[0]) from None
         if held is None:
             return
-        broken = _broken([])
-        if cut and held.height:
-            last = held.tail(1)
-            text = last.select(pl.concat_str(self.columns, separator=self.sep, ignore_nulls=True)).item()
-            broken = _broken(
-                [(int(last[ROW][0]), text, f"last row has {last_fields} of {n} fields: the file is cut short")]
-            )
-            held = held.head(held.height - 1)
-        yield Chunk(held, broken)
+        last_row = int(held[ROW].max()) if cut and held.height else None
+        yield self._split_short(held, (last_row, last_fields) if last_row is not None else None)
+
+    def _short_rows(self, frame: pl.DataFrame) -> dict[int, int]:
+        """The file's short rows, counted once, when a frame first has rows that may be short
+        (polars pads a short row with nulls, so its last column is null)."""
+        if self._short is None and frame[self.columns[-1]].null_count():
+            self._short = short_rows(self.text.path, self.sep, self.quote, len(self.columns))
+        return self._short or {}
+
+    def _split_short(self, frame: pl.DataFrame, cut: tuple[int, int] | None) -> Chunk:
+        """Rows with too few fields (and a file's cut last row) out of the frame, into broken rows."""
+        n = len(self.columns)
+        drop: list[int] = []
+        short = {r: k for r, k in self._short_rows(frame).items() if cut is None or r != cut[0]}
+        if short and frame.height:
+            lo, hi = int(frame[ROW].min()), int(frame[ROW].max())
+            rows = [r for r in short if lo <= r <= hi]
+            if rows:  # a short row has nulls where its missing fields would be; else the count was fooled
+                cand = frame.filter(pl.col(ROW).is_in(rows)).select(ROW, *self.columns)
+                drop = [r for r, *vals in cand.iter_rows() if all(v is None for v in vals[short[r] :])]
+        if cut is not None:
+            drop.append(cut[0])
+        if not drop:
+            return Chunk(frame, _broken([]))
+        broken: list[tuple[int, str, str]] = []
+        gone = frame.filter(pl.col(ROW).is_in(drop))
+        texts = gone.select(ROW, pl.concat_str(self.columns, separator=self.sep, ignore_nulls=True).alias("t"))
+        for r, text in texts.iter_rows():
+            if cut is not None and r == cut[0]:
+                why = f"last row has {cut[1]} of {n} fields: the file is cut short"
+            else:
+                why = f"row has {short[r]} of {n} fields: cut short or malformed"
+            broken.append((int(r), text, why))
+        return Chunk(frame.filter(~pl.col(ROW).is_in(drop)), _broken(sorted(broken)))
 
     def slow_chunks(self, after: int = 0) -> Iterator[Chunk]:
         """Python's csv module, row by row; rows up to ``after`` were read already and are skipped."""
@@ -567,4 +654,8 @@ def _as_text(s: pl.Series) -> pl.Series:
         return s.cast(pl.String)
     if s.dtype == pl.Binary:
         return s.map_elements(lambda b: b.decode("utf-8", "replace"), return_dtype=pl.String)
+    if isinstance(s.dtype, (pl.List, pl.Array, pl.Struct)):  # nested values as JSON text, for paths
+        wrapped = pl.select(pl.struct(s.alias("v")).struct.json_encode().alias(s.name)).to_series()
+        text = wrapped.str.slice(5).str.strip_suffix("}")  # {"v":...} → ...
+        return text.zip_with(s.is_not_null(), pl.Series([None] * len(s), dtype=pl.String))
     return s.map_elements(lambda v: json.dumps(v, ensure_ascii=False, default=str), return_dtype=pl.String)

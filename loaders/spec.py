@@ -38,15 +38,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from credgraph.records import FIELD_NAMES, LINEAGE_FIELDS, RECORD_KINDS
+from credgraph.records import FIELD_NAMES, IDENTIFIER_SCHEMES, LINEAGE_FIELDS, RECORD_KINDS
 
 from .errors import LoadError
 
-__all__ = ["CatalogSpec", "read_spec", "find_specs", "FORMATS", "MAPPABLE_FIELDS", "SUBJECT_KEYS"]
+__all__ = [
+    "CatalogSpec",
+    "ColumnSource",
+    "read_spec",
+    "find_specs",
+    "FORMATS",
+    "MAPPABLE_FIELDS",
+    "SUBJECT_KEYS",
+    "OBJECT_KEYS",
+    "TRANSFORMS",
+    "PATH_FORMATS",
+]
 
 FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
 _FORMAT_ALIASES = {"ndjson": "jsonl", "json": "jsonl", "txt": "csv", "xlsm": "xlsx", "pq": "parquet"}
 _TEXT_FORMATS = ("csv", "tsv", "jsonl")
+#: Formats whose values may be nested (objects, arrays): a source reference there may be a path.
+PATH_FORMATS = ("jsonl", "parquet")
+
+#: Transforms a column mapping may apply, in the order given, after the value is read.
+TRANSFORMS = {
+    "strip": "remove spaces at both ends (always done)",
+    "upper": "upper-case",
+    "lower": "lower-case",
+    "title": "first letter of each word upper-case",
+    "digits": "keep only the digits 0-9",
+    "alnum": "keep only letters and digits",
+    "nfc": "Unicode NFC (composed accents)",
+    "nfkc": "Unicode NFKC (full-width letters and digits to half-width)",
+    "collapse_spaces": "runs of spaces to one space",
+}
 
 #: Fields the loader sets itself; a spec cannot map them.
 _SET_BY_LOADER = (*LINEAGE_FIELDS, "kind", "extra")
@@ -66,13 +92,62 @@ _KEYS = {
     "sheet": "xlsx sheet name (default: the first sheet)",
     "delimiter": "csv field separator (default: , for csv, tab for tsv)",
     "description": "free text",
+    "severity": "risk weight (0-1) of one active record of this catalog, read by analytics",
     "required": "standard fields that must be non-empty in every row",
     "columns": "table: standard field = source column",
     "constants": "table: standard field = value for every row",
     "values": "tables: [values.<field>] source value = standard value",
+    "identifiers": "table: identifier scheme = source column(s) of the subject (see records.IDENTIFIER_SCHEMES)",
+    "object_identifiers": "table: identifier scheme = source column(s) of the object",
+    "id_column": "source column holding your own id of the row; becomes user_id",
+    "date_format": "how dates are written when not in a common form, e.g. \"DD/MM/YYYY\" or \"%d.%m.%Y\"",
 }
 _MANDATORY = ("code", "source_unit", "kind", "file")
 _CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ColumnSource:
+    """How one standard field's text is read from a row: one or more source references,
+    joined by ``sep`` (empty parts skipped), then the ``transforms`` in order.
+
+    A reference is a column name; in JSON lines and Parquet files it may also be a
+    path into a nested value: ``owner.name``, ``ids[0].value`` (a column of exactly
+    that name wins).
+    """
+
+    refs: tuple[str, ...]
+    sep: str = " "
+    transforms: tuple[str, ...] = ()
+
+    @property
+    def plain(self) -> str | None:
+        """The column name when this is a single reference without transforms, else None."""
+        return self.refs[0] if len(self.refs) == 1 and not self.transforms else None
+
+    def describe(self) -> str:
+        """A short text naming the source, as findings and quarantine lines show it."""
+        text = "+".join(self.refs)
+        return f"{text} ({', '.join(self.transforms)})" if self.transforms else text
+
+
+def top_key(ref: str) -> str:
+    """The top-level column of a reference: ``owner`` for ``owner.name``, ``ids`` for ``ids[0].value``.
+
+    >>> top_key("owner.name"), top_key("ids[0].value"), top_key("名称")
+    ('owner', 'ids', '名称')
+    """
+    return re.split(r"[.\[]", ref, maxsplit=1)[0] or ref
+
+
+def json_path(ref: str) -> str:
+    """The JSONPath inside the top-level value: ``$.name`` for ``owner.name``.
+
+    >>> json_path("owner.name"), json_path("ids[0].value")
+    ('$.name', '$[0].value')
+    """
+    rest = ref[len(top_key(ref)) :]
+    return "$" + rest
 
 
 @dataclass(frozen=True)
@@ -94,16 +169,38 @@ class CatalogSpec:
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: how each field of ``columns`` is read (``columns`` holds a readable description)
+    sources: dict[str, ColumnSource] = field(default_factory=dict)
+    #: typed identifiers by party (``subject``/``object``): (scheme, source) pairs
+    identifiers: dict[str, tuple[tuple[str, ColumnSource], ...]] = field(default_factory=dict)
+    date_format: str | None = None
 
     @property
     def source_file(self) -> str:
         """The data file's name, as records carry it in ``source_file``."""
         return self.file.name
 
+    def all_sources(self) -> list[tuple[str, ColumnSource]]:
+        """(label, source) of every mapped field and identifier, labels as findings name them."""
+        out = [(f, self.source_of(f)) for f in self.columns]
+        for party, pairs in self.identifiers.items():
+            out += [(f"{party}_identifiers[{scheme}]", src) for scheme, src in pairs]
+        return out
+
+    def source_of(self, field_name: str) -> ColumnSource:
+        return self.sources.get(field_name) or ColumnSource((self.columns[field_name],))
+
+    @property
+    def source_refs(self) -> list[str]:
+        """The distinct source references (columns or paths) the spec reads, in mapping order."""
+        return list(dict.fromkeys(r for _, src in self.all_sources() for r in src.refs))
+
     @property
     def source_columns(self) -> list[str]:
-        """The distinct source columns the spec maps, in mapping order."""
-        return list(dict.fromkeys(self.columns.values()))
+        """The distinct top-level source columns the spec reads, in mapping order."""
+        if self.format in PATH_FORMATS:
+            return list(dict.fromkeys(top_key(r) for r in self.source_refs))
+        return self.source_refs
 
 
 def _suggest(word: str, choices) -> str:
@@ -139,6 +236,98 @@ def _fields_table(path: Path, key: str, table: Any) -> dict[str, Any]:
     return table
 
 
+def _source(path: Path, key: str, value: Any) -> ColumnSource:
+    """A column mapping's value: ``"col"``, ``["a", "b"]`` or ``{concat = [...], sep, transform}``."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise LoadError(f"{path}: {key} must name a source column, got {value!r}")
+        return ColumnSource((value.strip(),))
+    if isinstance(value, list):
+        value = {"concat": value}
+    if not isinstance(value, dict):
+        raise LoadError(f"{path}: {key} must name a source column, got {value!r}")
+    allowed = ("column", "concat", "sep", "transform")
+    for k in value:
+        if k not in allowed:
+            raise LoadError(f"{path}: {key}: unknown key {k!r}{_suggest(k, allowed)} (allowed: {', '.join(allowed)})")
+    if ("column" in value) == ("concat" in value):
+        raise LoadError(f"{path}: {key}: give either column = \"...\" or concat = [\"...\", ...]")
+    refs = [value["column"]] if "column" in value else value["concat"]
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r.strip() for r in refs):
+        raise LoadError(f"{path}: {key}: concat must be a non-empty list of source column names, got {refs!r}")
+    sep = value.get("sep", " ")
+    if not isinstance(sep, str):
+        raise LoadError(f"{path}: {key}: sep must be text, got {sep!r}")
+    transforms = value.get("transform", [])
+    if isinstance(transforms, str):
+        transforms = [transforms]
+    if not isinstance(transforms, list):
+        raise LoadError(f"{path}: {key}: transform must be a name or a list of names ({', '.join(TRANSFORMS)})")
+    for t in transforms:
+        if t not in TRANSFORMS:
+            raise LoadError(
+                f"{path}: {key}: unknown transform {t!r}{_suggest(str(t), TRANSFORMS)} (known: {', '.join(TRANSFORMS)})"
+            )
+    return ColumnSource(tuple(r.strip() for r in refs), sep, tuple(transforms))
+
+
+def _identifier_table(path: Path, key: str, table: Any) -> tuple[tuple[str, ColumnSource], ...]:
+    if not isinstance(table, dict):
+        raise LoadError(f"{path}: {key} must be a table like [{key}] passport = \"Passport No\"")
+    pairs: list[tuple[str, ColumnSource]] = []
+    for scheme, value in table.items():
+        if scheme not in IDENTIFIER_SCHEMES:
+            raise LoadError(
+                f"{path}: [{key}] {scheme}: unknown identifier scheme{_suggest(scheme, IDENTIFIER_SCHEMES)} "
+                f"(known: {', '.join(IDENTIFIER_SCHEMES)})"
+            )
+        # a list of plain names is several columns of one scheme (not a concat)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            pairs += [(scheme, _source(path, f"[{key}] {scheme}", v)) for v in value]
+        else:
+            pairs.append((scheme, _source(path, f"[{key}] {scheme}", value)))
+    return tuple(pairs)
+
+
+_DATE_TOKENS = (("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("Mon", "%b"), ("YY", "%y"))
+
+
+def _date_format(path: Path, value: Any) -> str:
+    """A strftime pattern from ``DD/MM/YYYY``-style or ``%d/%m/%Y``-style text."""
+    text = _str(path, "date_format", value)
+    fmt = text
+    if "%" not in fmt:
+        for token, code in _DATE_TOKENS:
+            fmt = fmt.replace(token, code)
+    if not all(c in fmt for c in ("%d",)) or not re.search(r"%[Yy]", fmt) or not re.search(r"%[mbB]", fmt):
+        raise LoadError(
+            f"{path}: date_format = {text!r}: needs a day, a month and a year, e.g. \"DD/MM/YYYY\" or \"%d.%m.%Y\""
+        )
+    try:
+        dt.datetime.strptime(dt.date(2001, 2, 3).strftime(fmt), fmt)
+    except ValueError:
+        raise LoadError(f"{path}: date_format = {text!r}: not a usable date pattern") from None
+    return fmt
+
+
+def _resolve_file(path: Path, value: str) -> Path:
+    """The data file: relative to the spec, absolute, or ``package:NAME/inside/it`` (an installed package's file)."""
+    if value.startswith("package:"):
+        import importlib.util
+
+        rest = value[len("package:") :].lstrip("/")
+        name, _, inside = rest.partition("/")
+        try:
+            found = importlib.util.find_spec(name) if name else None
+        except (ImportError, ValueError):
+            found = None
+        if found is None or not found.submodule_search_locations:
+            raise LoadError(f"{path}: file = {value!r}: Python package {name!r} is not installed")
+        return Path(list(found.submodule_search_locations)[0]) / inside
+    file = Path(value).expanduser()
+    return file if file.is_absolute() else path.parent / file
+
+
 def read_spec(path: str | Path) -> CatalogSpec:
     """Read and check one catalog spec; raise :class:`LoadError` naming the file and key."""
     path = Path(path)
@@ -171,9 +360,7 @@ def read_spec(path: str | Path) -> CatalogSpec:
         raise LoadError(f"{path}: kind = {kind!r}: unknown kind (expected one of {', '.join(RECORD_KINDS)})")
 
     file_value = _str(path, "file", data["file"])
-    file = Path(file_value).expanduser()
-    if not file.is_absolute():
-        file = path.parent / file
+    file = _resolve_file(path, file_value)
     if not file.is_file():
         raise LoadError(f"{path}: file = {file_value!r}: data file not found ({file})")
 
@@ -211,13 +398,24 @@ def read_spec(path: str | Path) -> CatalogSpec:
         if fmt not in ("csv", "tsv") or not isinstance(delimiter, str) or len(delimiter) != 1:
             raise LoadError(f"{path}: delimiter must be one character, for csv or tsv files")
 
-    columns = _fields_table(path, "columns", data.get("columns", {}))
-    for name, col in columns.items():
-        if not isinstance(col, str) or not col.strip():
-            raise LoadError(f"{path}: [columns] {name} must name a source column, got {col!r}")
-    columns = {name: col.strip() for name, col in columns.items()}
-    if not columns:
+    columns_table = dict(_fields_table(path, "columns", data.get("columns", {})))
+    id_column = data.get("id_column")
+    if id_column is not None:
+        id_column = _str(path, "id_column", id_column)
+        if "user_id" in columns_table:
+            raise LoadError(f"{path}: id_column and [columns] user_id both given; give one")
+        columns_table["user_id"] = id_column
+    sources = {name: _source(path, f"[columns] {name}", col) for name, col in columns_table.items()}
+    columns = {name: src.describe() for name, src in sources.items()}
+    identifiers = {}
+    for party, key in (("subject", "identifiers"), ("object", "object_identifiers")):
+        if key in data:
+            pairs = _identifier_table(path, key, data[key])
+            if pairs:
+                identifiers[party] = pairs
+    if not columns and not identifiers:
         raise LoadError(f"{path}: [columns] maps no source column to a standard field")
+    date_format = _date_format(path, data["date_format"]) if "date_format" in data else None
 
     constants = _fields_table(path, "constants", data.get("constants", {}))
     for name, value in constants.items():
@@ -254,14 +452,15 @@ def read_spec(path: str | Path) -> CatalogSpec:
             raise LoadError(f"{path}: required: {name!r} is not mapped in [columns] or [constants]")
 
     given = set(columns) | set(constants)
-    if not given & set(SUBJECT_KEYS):
+    if not given & set(SUBJECT_KEYS) and "subject" not in identifiers:
         raise LoadError(
-            f"{path}: maps no subject: map subject_name or an identifier ({', '.join(SUBJECT_KEYS[1:])})"
+            f"{path}: maps no subject: map subject_name or an identifier ({', '.join(SUBJECT_KEYS[1:])}, "
+            f"or [identifiers])"
         )
     if kind == "event" and "event_type" not in given:
         raise LoadError(f"{path}: an event catalog must give event_type in [columns] or [constants]")
     if kind == "relationship":
-        if not given & set(OBJECT_KEYS):
+        if not given & set(OBJECT_KEYS) and "object" not in identifiers:
             raise LoadError(f"{path}: a relationship catalog must map object_name or an object identifier")
         if "relation" not in given:
             raise LoadError(f"{path}: a relationship catalog must give relation in [columns] or [constants]")
@@ -282,6 +481,9 @@ def read_spec(path: str | Path) -> CatalogSpec:
         columns=columns,
         constants=constants,
         values=value_maps,
+        sources=sources,
+        identifiers=identifiers,
+        date_format=date_format,
     )
     _check_constants(spec)
     return spec

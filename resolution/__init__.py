@@ -24,6 +24,7 @@ from credgraph.resolution.errors import InputError, JudgementError, ModelVersion
 from credgraph.resolution.evaluate import Evaluation, evaluate
 from credgraph.resolution.explain import explain
 from credgraph.resolution.judgements import add_judgement, empty_judgements
+from credgraph.resolution.matching import Candidate, FeatureScore, Matcher, MatchResult
 from credgraph.resolution.model import Model, load_model, save_model
 from credgraph.resolution.normalise import (
     CompanyName,
@@ -38,7 +39,11 @@ from credgraph.resolution.normalise import (
 from credgraph.resolution.pipeline import Resolution, load_resolution, resolve, write_resolution
 
 __all__ = [
+    "Candidate",
     "CompanyName",
+    "FeatureScore",
+    "Matcher",
+    "MatchResult",
     "Evaluation",
     "InputError",
     "JudgementError",

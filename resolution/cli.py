@@ -224,21 +224,60 @@ def register(app: typer.Typer) -> None:
 
     @app.command("explain")
     def explain_cmd(
-        key: str = typer.Argument(..., help="An entity id, record id or mention id."),
+        key: str = typer.Argument(..., help="An entity id, record id, mention id or CATALOG:user-id."),
+        other: Optional[str] = typer.Argument(None, help="A second one: explain this pair (merged or not)."),
         out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
         limit: int = typer.Option(25, help="Members and links to show."),
     ) -> None:
         """Explain why records were put together in an entity (or kept apart), with scores,
-        per-field evidence and the model version. ID numbers and phones are masked."""
+        per-field evidence and the model version. With two keys: compare that pair field by field
+        (level, weight, running total), also when the resolver never compared them, and say why.
+        ID numbers and phones are masked."""
         from credgraph.resolution.errors import ResolutionError
-        from credgraph.resolution.explain import explain
+        from credgraph.resolution.explain import explain, explain_pair, find_mentions
 
         cfg = _config()
         res = _load(_entities_dir(cfg, out))
         try:
-            print(explain(res, key, limit=limit), end="")
+            if other is None:
+                if ":" in key and not res.assignments.filter(res.assignments["mention_id"] == key).height:
+                    key = find_mentions(res, key)[0]
+                print(explain(res, key, limit=limit), end="")
+            else:
+                print(explain_pair(res, key, other), end="")
         except ResolutionError as exc:
             _fail(str(exc))
+
+    @app.command("export")
+    def export_cmd(
+        what: str = typer.Argument(..., help="What to export: assignments."),
+        to: Optional[Path] = typer.Option(None, "--to", help="CSV file (default: <workspace>/entities/assignments.csv)."),
+        out: Optional[Path] = typer.Option(None, help="Resolution folder (default: <workspace>/entities)."),
+    ) -> None:
+        """Export which entity each input row ended in: catalog, user id (the spec's id column),
+        record id, role (subject/object), entity id, entity type and name, confidence. Written atomically."""
+        import polars as pl
+
+        from credgraph.atomic import atomic_path
+
+        if what != "assignments":
+            _fail(f"unknown export {what!r}; known: assignments")
+        cfg = _config()
+        d = _entities_dir(cfg, out)
+        res = _load(d)
+        m = res.mentions.select("mention_id", "catalog", *(["user_id"] if "user_id" in res.mentions.columns else []))
+        table = (res.assignments.join(m, on="mention_id", how="left")
+                 .join(res.entities.select("entity_id", pl.col("name").alias("entity_name")), on="entity_id",
+                       how="left"))
+        if "user_id" not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype=pl.Utf8).alias("user_id"))
+        table = table.select("catalog", "user_id", "record_id", "role", "entity_id", "type", "entity_name",
+                             "confidence").sort(["catalog", "record_id", "role"], descending=[False, False, True])
+        path = to or d / "assignments.csv"
+        with atomic_path(path) as tmp:
+            table.write_csv(tmp)
+        Console().print(f"{table.height:,} rows ({table['user_id'].is_not_null().sum():,} with a user id) → "
+                        f"{escape(str(path))}")
 
 
 def _print_review(res, limit: int) -> None:

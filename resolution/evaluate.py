@@ -28,7 +28,7 @@ __all__ = ["Evaluation", "evaluate", "scores", "blocking_recall", "CLASSES", "lo
 #: Hard-case classes reported separately (noise tags and hard-case tags of truth/mentions.parquet).
 CLASSES = ("branch", "traditional", "bracket_region", "missing_region", "masked_id", "legacy_id", "homophone",
            "same_name_person", "same_brand_other_industry", "fullwidth", "form_variant", "missing_id",
-           "transposed", "duplicate")
+           "transposed", "duplicate", "shape_char", "dropped_char", "romanised")
 
 
 def _c2(n: pl.Expr) -> pl.Expr:

@@ -9,13 +9,14 @@ ID numbers and phone numbers are masked.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from credgraph.identifiers import mask_id, mask_phone
 from credgraph.resolution.errors import ResolutionError
 from credgraph.resolution.features import comparisons_for, rules_for
 
-__all__ = ["explain", "find_entity", "IDENTITY_RULES"]
+__all__ = ["explain", "explain_pair", "find_entity", "find_mentions", "IDENTITY_RULES"]
 
 IDENTITY_RULES = {
     "identifier": "the same registration identifier (USCC, or the organisation code / registration number "
@@ -150,3 +151,116 @@ def _explain_entity(res, entity_id: str, limit: int) -> list[str]:
         for jr in judged.iter_rows(named=True):
             lines.append(f"    {jr['decision']} {jr['left']} / {jr['right']} by {jr['who']} at {jr['when']}: {jr['why']}")
     return lines
+
+
+# ------------------------------------------------------------------------- any pair
+def find_mentions(resolution, key: str) -> list[str]:
+    """Mention ids that ``key`` names: a mention id, a record id (its subject, else its object), an
+    entity id (all its mentions), or ``CATALOG:user-id`` (the record the user knows by that id)."""
+    a = resolution.assignments
+    if a.filter(pl.col("mention_id") == key).height:
+        return [key]
+    hit = a.filter(pl.col("record_id") == key).sort("role", descending=True)
+    if hit.height:
+        return hit["mention_id"].to_list()[:1]
+    hit = a.filter(pl.col("entity_id") == key)
+    if hit.height:
+        return hit["mention_id"].to_list()
+    m = resolution.mentions
+    if ":" in key and "user_id" in m.columns:
+        catalog, uid = key.split(":", 1)
+        hit = m.filter((pl.col("catalog") == catalog) & (pl.col("user_id") == uid)).sort("role", descending=True)
+        if hit.height:
+            return hit["mention_id"].to_list()[:1]
+    raise ResolutionError(f"{key!r} is neither a mention id, a record id, an entity id nor CATALOG:user-id "
+                          "of this resolution")
+
+
+def _short(doc: str) -> str:
+    """The first sentence of a feature's explanation (the levels are shown beside it)."""
+    first = _first_line(doc)
+    return first.split(". ")[0].split(" Levels:")[0].rstrip(".")
+
+
+#: Pairs of mentions compared at most when two entities are explained (the best pair is shown).
+_PAIR_CAP = 2_000
+
+
+def explain_pair(resolution, key_a: str, key_b: str) -> str:
+    """Why two mentions (or entities, records, ``CATALOG:user-id``) are or are not one entity: each
+    compared field with its level and weight in bits as a running total (a waterfall), the hard rules
+    that hold, whether the resolver ever compared them (a shared blocking key), and what it decided.
+    Entities are represented by their closest pair of mentions. Works also for pairs never blocked
+    together: they are compared here with the run's model."""
+    from credgraph.resolution.engine import _key_exprs
+    from credgraph.resolution.matching import _TypeIndex, _entity_mentions
+
+    ma, mb = find_mentions(resolution, key_a), find_mentions(resolution, key_b)
+    a = resolution.assignments
+    types = dict(a.filter(pl.col("mention_id").is_in(ma + mb)).select("mention_id", "type").iter_rows())
+    ta, tb = {types[x] for x in ma}, {types[x] for x in mb}
+    if ta != tb or len(ta) != 1:
+        raise ResolutionError(f"{key_a} is a {'/'.join(sorted(ta))} person and {key_b} a {'/'.join(sorted(tb))} "
+                              "person: a legal and a natural person are never one entity")
+    type_ = ta.pop()
+    model = resolution.model.types.get(type_)
+    if model is None:
+        raise ResolutionError(f"the resolution has no model for {type_} persons")
+    feats = _entity_mentions(resolution, mention_ids=ma + mb)
+    fa = feats.filter(pl.col("mention_id").is_in(ma)).head(50)
+    fb = feats.filter(pl.col("mention_id").is_in(mb)).head(_PAIR_CAP // 50)
+    ix = _TypeIndex(type_, fb.with_columns(pl.col("mention_id").alias("entity_id")), model, 1)
+    q = fa.with_row_index("qidx").with_columns(pl.col("qidx").cast(pl.Int64))
+    pairs = pl.DataFrame({"qidx": np.repeat(np.arange(fa.height), ix.profiles.height),
+                          "pidx": np.tile(np.arange(ix.profiles.height), fa.height)})
+    # Profiles of an entity whose mentions are identical collapse: map each profile back to one mention.
+    scored = ix.score(q, pairs).with_columns(pl.Series("_l", fa["mention_id"].to_numpy()[pairs["qidx"].to_numpy()]))
+    if scored.filter(pl.col("_l") != pl.col("entity_id")).height:  # a mention is not compared with itself
+        scored = scored.filter(pl.col("_l") != pl.col("entity_id"))
+    scored = scored.sort("weight", descending=True)
+    best = scored.row(0, named=True)
+    left = fa["mention_id"][best["qidx"]]
+    right = best["entity_id"]
+    ent = dict(a.filter(pl.col("mention_id").is_in([left, right])).select("mention_id", "entity_id").iter_rows())
+    lines = [f"{key_a} ~ {key_b} ({type_} persons)"]
+    if len(ma) * len(mb) > 1:
+        lines.append(f"  closest of {fa.height} × {fb.height} mention pairs: {left} ~ {right}")
+    if left == right:
+        lines.append("  the same mention on both sides")
+    lines.append(f"  now: {'one entity ' + ent[left] if ent[left] == ent[right] else 'two entities ' + ent[left] + ' and ' + ent[right]}")
+    total = model.prior_weight
+    lines.append(f"  {'prior (share of matches among candidates)':<46} {total:+7.2f} bits   running {total:+7.2f}")
+    for k, c in enumerate(ix.comparisons):
+        lv = int(best[f"lv_{k}"])
+        w = float(best[f"w_{k}"])
+        total += w
+        label = "missing on one side (no evidence)" if lv < 0 else c.levels[lv]
+        lines.append(f"  {c.name:<12} {label:<33} {w:+7.2f} bits   running {total:+7.2f}   — {_short(c.doc)}")
+    prob = 1.0 / (1.0 + 2.0 ** (-max(min(total, 60.0), -60.0)))
+    lines.append(f"  total {total:+.2f} bits: match probability {prob:.4f}")
+    docs = {r.name: (r.effect, _first_line(r.doc)) for r in rules_for(type_)}
+    for r in (best["rules"] or "").split(","):
+        if r in docs:
+            lines.append(f"  rule {r} ({docs[r][0]}): {docs[r][1]}")
+    # Were they ever compared? Blocking keys of the resolver (not a look-up's extra keys).
+    keys = pl.concat([fa.filter(pl.col("mention_id") == left), fb.filter(pl.col("mention_id") == right)]).select(
+        pl.col("mention_id"), pl.concat_list(_key_exprs(type_)).alias("k")).explode("k").drop_nulls()
+    shared = keys.group_by("k").agg(pl.col("mention_id").n_unique().alias("n")).filter(pl.col("n") == 2)
+    ev = resolution.evidence.filter(((pl.col("left") == left) & (pl.col("right") == right))
+                                    | ((pl.col("left") == right) & (pl.col("right") == left)))
+    if left == right:
+        pass
+    elif shared.height == 0:
+        lines.append("  never blocked together: they share no blocking key, so the resolver did not compare them")
+    else:
+        tags = sorted({k.split("\x1f")[0] for k in shared["k"].to_list()})
+        lines.append(f"  blocked together on key(s) {', '.join(tags)} (unless the block was over the size cap)")
+    ident = resolution.evidence.filter(pl.col("weight").is_null() & pl.col("right").is_in([left, right])
+                                       & pl.col("left").is_in([left, right]))
+    for row in ident.iter_rows(named=True):
+        lines.append(f"  joined without scoring: {IDENTITY_RULES.get(row['rule'], row['rule'])}")
+    ev = ev.filter(pl.col("weight").is_not_null())
+    for row in ev.iter_rows(named=True):
+        lines.append(f"  the resolver's decision: {_BAND_TEXT.get(row['band'], row['band'])} "
+                     f"(p={row['score']:.4f}, rule {row['rule']}, run {row['run']})")
+    return "\n".join(lines) + "\n"

@@ -205,12 +205,120 @@ def core_name(p: Pairs) -> np.ndarray:
     return _name_levels(p, 0.75)
 
 
+def _name_similarity(va: np.ndarray, vb: np.ndarray, workers: int = 1) -> np.ndarray:
+    """Best of Jaro-Winkler over the sorted name tokens and the character edit ratio, in [0, 1]."""
+    from rapidfuzz.distance import JaroWinkler
+
+    return process.cpdist(list(va), list(vb), scorer=JaroWinkler.normalized_similarity, workers=workers)
+
+
 def person_name(p: Pairs) -> np.ndarray:
-    """Person's name, simplified and without spaces or separator dots.
-    Levels: different; similar (edit ratio >= 0.6); the same characters in another order;
-    the same pinyin (a homophone typo); identical (weighted by how rare the name is:
-    张伟 counts for much less than a rare name)."""
-    return _name_levels(p, 0.6)
+    """Person's name in any script (Chinese simplified, Latin without accents, either order).
+    Levels: different; weakly similar (Jaro-Winkler >= 0.8 over the name's tokens, or edit ratio
+    >= 0.6); similar (Jaro-Winkler >= 0.92, or edit ratio >= 0.75: a typo, a dropped character);
+    the same tokens or characters in another order (Jie Wang / Wang Jie); the same sound (a homophone
+    such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
+    scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name)."""
+    lv = _levels(len(p))
+    miss = p.missing("core")
+    same = p.equal("core")
+    homo = (p.equal("name_py") | p.equal("name_phon")) & ~same
+    reord = (p.equal("name_tok") | p.equal("name_sorted")) & ~same & ~homo
+    rest = ~(miss | same | homo | reord)
+    ratio = p.similarity("core", rest)
+    tokens = rest & (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
+    jw = p.on_distinct("name_tok", lambda a, b: _name_similarity(a, b, p.profiles.workers), tokens, fill=0.0)
+    lv[rest & ((jw >= 0.80) | (ratio >= 0.6))] = 1
+    lv[rest & ((jw >= 0.92) | (ratio >= 0.75))] = 2
+    lv[reord] = 3
+    lv[homo] = 4
+    lv[same] = 5
+    lv[miss] = -1
+    return lv
+
+
+def _osa_le1(a: str, b: str) -> bool:
+    """Strings of one length that differ in one character or one swap of neighbours."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                              and a[diff[1]] == b[diff[0]])
+
+
+def _birth_level(a: str, b: str) -> int:
+    if a == b:
+        return 3
+    if _osa_le1(a, b) or (a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]):
+        return 2
+    agree = (a[:4] == b[:4]) + (a[4:6] == b[4:6]) + (a[6:8] == b[6:8])
+    return 1 if agree >= 2 else 0
+
+
+def birth_date(p: Pairs) -> np.ndarray:
+    """Date of birth (the record's own, or the one inside a full ID number).
+    Levels: different; partial (two of year, month and day agree); near (one digit wrong, two
+    neighbouring digits swapped, or day and month exchanged); identical."""
+    lv = np.full(len(p), -1, dtype=np.int8)
+    ok = ~p.missing("birth")
+    lv[ok] = p.on_distinct("birth", lambda a, b: [_birth_level(x, y) for x, y in zip(a, b)], ok,
+                           dtype=np.int8, fill=-1)[ok]
+    return lv
+
+
+def _ident_level(a: str, b: str) -> int:
+    la = dict(x.split(":", 1) for x in a.split("|") if ":" in x)
+    lb = dict(x.split(":", 1) for x in b.split("|") if ":" in x)
+    common = set(la) & set(lb)
+    if not common:
+        return -1
+    if any(la[s] == lb[s] for s in common):
+        return 2
+    if any(_osa_le1(la[s], lb[s]) for s in common):
+        return 1
+    return 0
+
+
+def identifier(p: Pairs) -> np.ndarray:
+    """Typed identifiers other than the PRC codes (passport, permits, foreign national or company
+    numbers, ...), compared within one scheme. Levels: different; near (one character wrong or two
+    neighbours swapped: a typing error); identical. No common scheme is no evidence."""
+    lv = np.full(len(p), -1, dtype=np.int8)
+    ok = ~p.missing("ident")
+    lv[ok] = p.on_distinct("ident", lambda a, b: [_ident_level(x, y) for x, y in zip(a, b)], ok,
+                           dtype=np.int8, fill=-1)[ok]
+    return lv
+
+
+def person_address(p: Pairs) -> np.ndarray:
+    """Address, normalised and split into district, road, number and building (Chinese), or
+    compared as text with its postcode (Latin script).
+    Levels: different; same postcode or district; similar text (edit ratio >= 0.8); same road;
+    same road and number; identical."""
+    lv = _levels(len(p))
+    miss = p.missing("addr_text")
+    area = p.equal("postcode") | p.equal("addr_district")
+    same = p.equal("addr_key") | p.equal("addr_text")
+    road = p.equal("addr_road")
+    num = road & p.equal("addr_number")
+    rest = ~(miss | same | num)
+    sim = p.similarity("addr_text", rest) >= 0.8
+    lv[area] = 1
+    lv[sim] = 2
+    lv[road] = 3
+    lv[num] = 4
+    lv[same] = 5
+    lv[p.differ("addr_district") & ~p.equal("addr_text")] = np.minimum(lv[p.differ("addr_district") & ~p.equal("addr_text")], 0)
+    lv[miss] = -1
+    return lv
+
+
+def email(p: Pairs) -> np.ndarray:
+    """E-mail address, lower-cased. Levels: different; identical."""
+    lv = _levels(len(p))
+    lv[p.equal("email_n")] = 1
+    lv[p.missing("email_n")] = -1
+    return lv
 
 
 def region(p: Pairs) -> np.ndarray:
@@ -260,8 +368,11 @@ def legal_identifier(p: Pairs) -> np.ndarray:
 
 
 def address(p: Pairs) -> np.ndarray:
-    """Address, normalised and split into district, road, number and building.
-    Levels: different; same road; same road and number; identical (building included)."""
+    """Address, parsed into division (province / city / district, from the official list), street (街道),
+    community (社区), road, number and building, and compared by the deepest level on which both agree;
+    a level one side leaves out (a 街道 or 社区 segment, the district) counts neither way, two districts
+    that differ mean different places. Levels: different; same road; same road and number; identical
+    (building included)."""
     lv = _levels(len(p))
     miss = p.missing("addr_text")
     road = p.equal("addr_road")
@@ -270,6 +381,7 @@ def address(p: Pairs) -> np.ndarray:
     lv[road] = 1
     lv[num] = 2
     lv[same] = 3
+    lv[p.differ("addr_district") & ~p.equal("addr_text")] = 0
     lv[miss] = -1
     return lv
 
@@ -358,12 +470,16 @@ def id_conflict(p: Pairs) -> np.ndarray:
 
 
 def no_strong_context(p: Pairs) -> np.ndarray:
-    """A person is merged automatically only on an ID number (full, legacy or a compatible masked one)
-    or on a matching name plus strong context: the same company relationship, phone or address."""
+    """A name alone never merges two people. A person is merged automatically only on an ID number
+    (full, legacy or a compatible masked one), or on a name that is at least weakly similar plus one
+    corroborating field (the same company relationship, phone, e-mail, a similar street address, a
+    birth date or another identifier at most one typo apart), or on two corroborating fields."""
     ids = p.memo(id_number) >= 1
-    name_ok = p.memo(person_name) >= 2
-    context = (p.memo(company) == 1) | (p.memo(phone) == 1) | (p.memo(address) >= 2)
-    return ~(ids | (name_ok & context))
+    name = p.memo(person_name)
+    ctx = ((p.memo(company) == 1).astype(np.int8) + (p.memo(phone) == 1) + (p.memo(email) == 1)
+           + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1))
+    ok = ids | ((name >= 1) & (ctx >= 1)) | (ctx >= 2)
+    return ~ok
 
 
 LEGAL_COMPARISONS: tuple[Comparison, ...] = (
@@ -376,11 +492,16 @@ LEGAL_COMPARISONS: tuple[Comparison, ...] = (
 )
 
 NATURAL_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("name", ("different", "similar", "transposed", "homophone", "identical"), person_name, "core"),
+    Comparison("name", ("different", "weakly similar", "similar", "reordered", "same sound", "identical"),
+               person_name, "core"),
     Comparison("id_number", ("incompatible", "compatible", "identical"), id_number),
+    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date),
+    Comparison("identifier", ("different", "near", "identical"), identifier),
     Comparison("company", ("different", "same company"), company),
-    Comparison("address", ("different", "same road", "same road and number", "identical"), address),
+    Comparison("address", ("different", "same postcode or district", "similar", "same road",
+                           "same road and number", "identical"), person_address),
     Comparison("phone", ("different", "identical"), phone),
+    Comparison("email", ("different", "identical"), email),
 )
 
 LEGAL_RULES: tuple[Rule, ...] = (

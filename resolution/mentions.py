@@ -11,6 +11,7 @@ identifier validation uses :mod:`credgraph.identifiers` over distinct values.
 
 from __future__ import annotations
 
+import json
 import re
 
 import polars as pl
@@ -19,12 +20,15 @@ from credgraph import identifiers as ids
 from credgraph.records import FIELD_NAMES, PARTY_FIELDS
 from credgraph.resolution.errors import InputError
 from credgraph.resolution.normalise import (
+    english_company_name,
     looks_like_company,
     normalise_texts,
     parse_addresses,
     parse_normalised_company_names,
     normalise_phone,
+    person_name_keys,
     pinyin_keys,
+    postcode_of,
 )
 
 __all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
@@ -32,7 +36,7 @@ __all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
 #: Columns a records frame must have; the other standard fields are optional.
 REQUIRED_COLUMNS = ("record_id", "subject_name")
 
-_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number")
+_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")
 
 #: Columns of the mention frame, after :func:`extract_mentions`.
 MENTION_COLUMNS = (
@@ -41,7 +45,12 @@ MENTION_COLUMNS = (
     "name_text", "norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
     "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "phone_n",
     "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_prefix", "id_suffix", "birth",
+    "birth_date", "gender", "email", "identifiers", "user_id",
+    "name_tok", "name_phon", "ident", "email_n", "postcode",
 )
+
+#: Identifier schemes that fill the PRC code columns when those are empty.
+_PRC_SCHEMES = {"cn_resident_id": "id_number", "cn_uscc": "uscc", "cn_org_code": "org_code", "cn_reg_no": "reg_no"}
 
 
 def _ensure_columns(records: pl.DataFrame) -> pl.DataFrame:
@@ -68,6 +77,7 @@ def _party(records: pl.DataFrame, role: str) -> pl.DataFrame:
         pl.col("catalog").cast(pl.Utf8),
         pl.col("load_batch").cast(pl.Utf8),
         pl.col("relation").cast(pl.Utf8),
+        pl.col("user_id").cast(pl.Utf8),
         *cols,
         # Whether the record names the other party: its mention is this one's context.
         pl.any_horizontal(
@@ -155,7 +165,47 @@ def extract_mentions(records: pl.DataFrame) -> pl.DataFrame:
     return _features(m)
 
 
+def _parse_identifiers(text: str) -> tuple[dict, str]:
+    """(PRC codes by column, other identifiers as sorted ``scheme:VALUE`` joined by ``|``) of one
+    ``identifiers`` JSON text. Unreadable text or entries carry nothing (the loader reports them)."""
+    try:
+        items = json.loads(text)
+    except (TypeError, ValueError):
+        return {}, ""
+    prc: dict = {}
+    other = set()
+    for it in items if isinstance(items, list) else []:
+        if not isinstance(it, dict) or not it.get("value"):
+            continue
+        scheme = str(it.get("scheme") or "other").strip().lower()
+        value = re.sub(r"[\s\-./]", "", ids.normalise_code(str(it["value"])))
+        if not value:
+            continue
+        if scheme in _PRC_SCHEMES:
+            prc.setdefault(_PRC_SCHEMES[scheme], value)
+        else:
+            other.add(f"{scheme}:{value}")
+    return prc, "|".join(sorted(other))
+
+
+def _identifier_features(m: pl.DataFrame) -> pl.DataFrame:
+    """Typed identifiers: PRC codes fill their own columns when empty; the others become ``ident``."""
+    parsed = _distinct_map(m["identifiers"], _parse_identifiers)
+    m = _with_mapped(m, "identifiers", {k: v[1] for k, v in parsed.items()}, "ident")
+    for scheme, col in _PRC_SCHEMES.items():
+        mp = {k: v[0].get(col) for k, v in parsed.items() if v[0].get(col)}
+        if mp:
+            m = _with_mapped(m, "identifiers", mp, "_x").with_columns(
+                pl.when(pl.col(col).fill_null("").str.strip_chars() == "").then(pl.col("_x")).otherwise(pl.col(col))
+                .alias(col)).drop("_x")
+    return m.with_columns(
+        pl.col("ident").fill_null(""),
+        pl.col("email").fill_null("").str.strip_chars().str.to_lowercase().alias("email_n"),
+    )
+
+
 def _features(m: pl.DataFrame) -> pl.DataFrame:
+    m = _identifier_features(m)
     # Identifiers, validated once per distinct value.
     m = _with_mapped(m, "uscc", _distinct_map(m["uscc"], _uscc_valid), "uscc_v")
     m = _with_mapped(m, "org_code", _distinct_map(m["org_code"], _org_valid), "_org")
@@ -172,11 +222,14 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     m = m.with_columns(
         idv.str.extract(r"^(\d{6})", 1).fill_null("").alias("id_prefix"),
         idv.str.extract(r"(\d{3}[\dX])$", 1).fill_null("").alias("id_suffix"),
-        idv.str.extract(r"^\d{6}(\d{8})", 1).fill_null("").alias("birth"),
+        # Birth date: the record's own, else the one inside a full ID number.
+        pl.coalesce(pl.col("birth_date").str.replace_all("-", "").str.extract(r"^(\d{8})", 1),
+                    idv.str.extract(r"^\d{6}(\d{8})", 1)).fill_null("").alias("birth"),
     )
     # Type: as given, else from identifiers, else from the shape of the name.
     raw_names = m["name"].drop_nulls().unique().to_list()
-    name_map = dict(zip(raw_names, normalise_texts(raw_names)))
+    # A company name written in English is read the Chinese way (region + brand pinyin + industry + form).
+    name_map = dict(zip(raw_names, normalise_texts([english_company_name(x) or x for x in raw_names])))
     m = _with_mapped(m, "name", name_map, "_nt").with_columns(pl.col("_nt").fill_null(""))
     m = m.with_columns(pl.col("_nt").alias("name_text"))
     given = pl.col("type").str.strip_chars().str.to_lowercase()
@@ -234,9 +287,16 @@ def _name_features(m: pl.DataFrame) -> pl.DataFrame:
         pl.Series("name_sorted", ["".join(sorted(c)) for c in cores], dtype=pl.Utf8),
     )
     m = m.join(names, on=["_nt", "type"], how="left")
+    # Persons: tokens and phonetic codes of the raw name (any script, any order).
+    raw = m.filter(pl.col("type") == "natural")["name"].drop_nulls().unique().to_list()
+    keys = person_name_keys(raw)
+    pf = pl.DataFrame({"name": raw, "name_tok": [k[0] for k in keys], "name_phon": [k[1] for k in keys],
+                       "type": ["natural"] * len(raw)},
+                      schema={"name": pl.Utf8, "name_tok": pl.Utf8, "name_phon": pl.Utf8, "type": pl.Utf8})
+    m = m.join(pf, on=["name", "type"], how="left", nulls_equal=False)
     return m.with_columns(
-        pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted")
-        .fill_null("")
+        pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
+               "name_tok", "name_phon").fill_null("")
     )
 
 
@@ -255,4 +315,7 @@ def _address_features(m: pl.DataFrame) -> pl.DataFrame:
         schema_overrides={"address": pl.Utf8},
     )
     m = m.join(af, on="address", how="left")
-    return m.with_columns(pl.col("addr_text", "addr_district", "addr_road", "addr_number", "addr_key").fill_null(""))
+    pc = _distinct_map(m["address"], postcode_of)
+    m = _with_mapped(m, "address", pc, "postcode")
+    return m.with_columns(pl.col("addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "postcode")
+                          .fill_null(""))

@@ -39,7 +39,7 @@ from credgraph.resolution.features import Comparison
 __all__ = ["MODEL_FORMAT", "TypeModel", "Model", "estimate_u", "fit_type_model", "score", "load_model", "save_model"]
 
 #: Version of the model file format and of the comparison definitions it refers to.
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 
 _EPS = 1e-6
 #: The prior share of matches is capped at 0.8 (at most +2 bits): the evidence must decide a pair, not the prior
@@ -48,6 +48,9 @@ _EPS = 1e-6
 LAMBDA_MAX = 0.8
 #: Undecided pairs needed before EM re-estimates m (a tenth as many decided pairs of each kind).
 EM_MIN_PAIRS = 10_000
+#: Fewer identified matches than this (and at least UNSUPERVISED_MIN_PAIRS undecided pairs): m by plain EM.
+UNSUPERVISED_BELOW = 50
+UNSUPERVISED_MIN_PAIRS = 200
 _TF_CLIP = 6.0  # bits: bounds the term-frequency adjustment either way
 
 
@@ -222,6 +225,11 @@ def fit_type_model(
     # EM needs data to move m: on a few hundred pairs (a small batch, a test) they stay put.
     decided = np.bincount(np.clip(fx, 0, 1), weights=w, minlength=2) if len(fx) else np.zeros(2)
     free_mu = bool(np.isfinite(anchor) and w_free >= EM_MIN_PAIRS and decided.min() >= EM_MIN_PAIRS / 10)
+    # No identified matches at all (data without identifiers shared by duplicates): m is learnt by EM
+    # from the candidate pairs alone, with u from random pairs held fixed, as Splink does.
+    unsupervised = bool(decided[1] < UNSUPERVISED_BELOW and w_free >= UNSUPERVISED_MIN_PAIRS)
+    if unsupervised:
+        free_mu, anchor = True, 0.0
 
     def llr_of() -> np.ndarray:
         out = np.zeros(len(gf))
@@ -246,7 +254,8 @@ def fit_type_model(
                     n = len(c.levels)
                     lv = gf[:, k]
                     ok = lv >= 0
-                    cm = a_m * m_lab[c.name] + np.bincount(lv[ok], weights=pm[ok], minlength=n)
+                    prior = prior_pairs * np.asarray(m0[c.name]) if unsupervised else a_m * m_lab[c.name]
+                    cm = prior + np.bincount(lv[ok], weights=pm[ok], minlength=n)
                     new_m = np.clip(cm / cm.sum(), _EPS, 1)
                     shift = max(shift, float(np.abs(new_m - m[c.name]).max()))
                     m[c.name] = new_m
@@ -255,7 +264,8 @@ def fit_type_model(
                 break
     info = {"pairs": int(n_pairs), "patterns": int(len(g)), "iterations": it,
             "unknown_pairs": int((label < 0).sum()), "known_matches": int((label == 1).sum()),
-            "known_non_matches": int((label == 0).sum()), "anchor": anchor if free_mu else "fixed"}
+            "known_non_matches": int((label == 0).sum()),
+            "anchor": "unsupervised" if unsupervised else (anchor if free_mu else "fixed")}
     return TypeModel(type_, lam, {k: [float(x) for x in v] for k, v in m.items()},
                      {k: [float(x) for x in v] for k, v in u.items()}, info=info)
 

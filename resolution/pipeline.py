@@ -35,7 +35,14 @@ OUTPUT_FILES = ("assignments.parquet", "entities.parquet", "evidence.parquet", "
 #: Mention columns kept with a run (``mentions.parquet``): lineage and the values explanations show.
 STATE_COLUMNS = ("mention_id", "record_id", "role", "type", "seq", "source_file", "source_row", "catalog",
                  "load_batch", "name", "norm_name", "core", "uscc", "org_code", "reg_no", "id_number", "address",
-                 "phone", "relation", "uscc_v", "id_full")
+                 "phone", "relation", "uscc_v", "id_full", "birth_date", "gender", "email", "identifiers", "user_id",
+                 # The compared features, so that a Matcher opens without normalising every mention again.
+                 "region", "brand", "industry", "form", "branch", "name_py", "name_sorted", "name_tok", "name_phon",
+                 "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "postcode", "phone_n",
+                 "org_v", "reg_v", "id_masked", "id_prefix", "id_suffix", "birth", "ident", "email_n")
+#: The raw fields of a mention: a re-run whose mentions agree on all of them has nothing new.
+_RAW_COLUMNS = ("mention_id", "type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
+                "relation", "birth_date", "gender", "email", "identifiers")
 
 
 @dataclass
@@ -144,6 +151,12 @@ def resolve(
 
     if model is None and previous is not None and not refit:
         model = previous.model
+    # Nothing new: no judgement given now or recorded since (``credgraph review`` appends to the log), the
+    # same model, the same mentions and settings — the previous outputs stand unchanged.
+    applied_before = previous.run.get("judgements", {}).get("total") if previous is not None else None
+    if (incremental and new_j.height == 0 and applied_before == jud.height and model is previous.model
+            and _nothing_new(previous, mentions, cfg)):
+        return _unchanged(previous, run_no, at, t0)
     params = dict(auto_merge=cfg.auto_merge, review=cfg.review, max_block_size=cfg.max_block_size,
                   em_iterations=cfg.em_iterations, em_anchor=cfg.em_anchor, judgement_weight=cfg.judgement_weight,
                   incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin)
@@ -172,6 +185,33 @@ def resolve(
     res = _assemble(mentions, results, jud, fitted, version, run_no, at, cfg, t0, t_mentions)
     res.run["judgements"] = {"total": jud.height, "applied": eff.height, "inactive": inactive}
     return res
+
+
+def _nothing_new(previous: Resolution, mentions: pl.DataFrame, cfg: ResolutionConfig) -> bool:
+    """Whether a run would only repeat ``previous``: the same mentions with the same raw fields, and
+    the same thresholds and limits (judgements and the model are checked by the caller)."""
+    conf = previous.run.get("config", {})
+    if any(conf.get(k) != getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations")):
+        return False
+    old = previous.mentions
+    if old.height != mentions.height:
+        return False
+    cols = [c for c in _RAW_COLUMNS if c in old.columns and c in mentions.columns]
+    if "birth_date" not in cols and mentions["birth_date"].drop_nulls().len():
+        return False  # a run of an older version: it did not keep birth dates
+    a = old.select(pl.col(cols).cast(pl.Utf8)).sort("mention_id")
+    b = mentions.select(pl.col(cols).cast(pl.Utf8)).sort("mention_id")
+    return a.equals(b)
+
+
+def _unchanged(previous: Resolution, run_no: int, at: str, t0: float) -> Resolution:
+    """``previous`` as the result of a run that found nothing new: every output identical, only the run
+    record says it ran (and that nothing changed)."""
+    run = dict(previous.run)
+    run.update({"run": run_no, "at": at, "seconds": round(time.perf_counter() - t0, 3), "unchanged": True,
+                "events": 0})
+    return Resolution(previous.assignments, previous.entities, previous.evidence, previous.events.head(0),
+                      previous.judgements, previous.review, previous.mentions, previous.model, run)
 
 
 def _judgements_of(eff: pl.DataFrame, types: dict, type_: str) -> pl.DataFrame:

@@ -17,6 +17,7 @@ entity's latent risk; good ones (red lists, grade A) fall with it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -42,7 +43,12 @@ DEFAULT_NOISE: dict[str, float] = {
     "legacy_id": 0.05,
     "masked_id": 0.0,
     "duplicate": 0.01,
+    "shape_char": 0.0,
+    "dropped_char": 0.0,
+    "romanised": 0.0,
 }
+#: Kinds of realistic person-name noise that ``generate --name-noise RATE`` turns on (each at RATE).
+NAME_NOISE_KINDS = ("shape_char", "dropped_char", "romanised")
 
 Builder = Callable[[World, np.random.Generator, int, int], dict]
 
@@ -70,6 +76,9 @@ class Catalog:
     #: publication rules rather than noise: not scaled by --noise
     fixed: dict[str, float] = field(default_factory=dict)
     required: tuple[str, ...] = ("subject_name",)
+    #: How much one active record of this catalog weighs as risk (0-1), written into the spec as
+    #: ``severity``: analytics reads it from there, so a new catalog counts without a code change.
+    severity: float | None = None
 
     def rate(self, role: str, kind: str, scale: float) -> float:
         """Probability of one noise kind for one role of this catalog."""
@@ -261,8 +270,8 @@ def _build_agent(world: World, rng, lo, hi) -> dict:
 def _build_abnormal(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     ok = world.klass[le] <= 3
-    n = _counts(rng, world.z[le], 0.05, 1.0, 3) * ok
-    shell_hit = (world.shell[le] >= 0) & (rng.random(len(le)) < 0.6)
+    n = _counts(rng, world.visible[le], 0.05, 1.0, 3) * ok
+    shell_hit = (world.shell[le] >= 0) & (rng.random(len(le)) < world.shell_abnormal)
     n = n + shell_hit
     ents = np.repeat(le, n)
     first_shell = np.repeat(shell_hit, n) & (np.arange(len(ents)) == np.repeat(np.cumsum(n) - n, n))
@@ -290,7 +299,7 @@ def _build_abnormal(world: World, rng, lo, hi) -> dict:
 def _build_serious(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     ok = world.klass[le] <= 3
-    n = _counts(rng, world.z[le], 0.003, 1.3, 2) * ok
+    n = _counts(rng, world.visible[le], 0.003, 1.3, 2) * ok
     n = n + ((world.shell[le] >= 0) & (rng.random(len(le)) < 0.1))
     ents = np.repeat(le, n)
     m = len(ents)
@@ -313,8 +322,8 @@ def _build_serious(world: World, rng, lo, hi) -> dict:
 def _build_court(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     pe = _natural_range(world, lo, hi)
-    nl = _counts(rng, world.z[le], 0.015, 1.2, 3) * (world.klass[le] <= 3)
-    nn = _counts(rng, world.z[pe], 0.008, 1.4, 3)
+    nl = _counts(rng, world.visible[le], 0.015, 1.2, 3) * (world.klass[le] <= 3)
+    nn = _counts(rng, world.visible[pe], 0.008, 1.4, 3)
     ents, legal, le_, pe_ = parties = _parties(world, le, nl, pe, nn)
     m = len(ents)
     start = parties.since(world, 20)
@@ -368,7 +377,7 @@ def _build_tax_rating(world: World, rng, lo, hi) -> dict:
         year_end = np.datetime64(f"{year}-12-31")
         m = ok & (world.est[le] <= year_end) & (rng.random(len(le)) < 0.8)
         e = le[m]
-        s = -0.9 * world.z[e] + rng.normal(0, 0.8, len(e))
+        s = -0.9 * world.visible[e] + rng.normal(0, 0.8, len(e))
         grade = np.select([s > 0.9, s > -0.5, s > -1.6], ["A", "B", "C"], "D").astype(object)
         grade[world.est[e] > np.datetime64(f"{year}-01-01")] = "M"
         date = np.datetime64(f"{year + 1}-04-01") + rng.integers(0, 28, len(e)).astype("timedelta64[D]")
@@ -387,8 +396,8 @@ def _build_tax_rating(world: World, rng, lo, hi) -> dict:
 def _build_tax_violation(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     pe = _natural_range(world, lo, hi)
-    nl = _counts(rng, world.z[le], 0.0015, 1.3, 2) * (world.klass[le] <= 3)
-    nn = _counts(rng, world.z[pe], 0.0005, 1.2, 1)
+    nl = _counts(rng, world.visible[le], 0.0015, 1.3, 2) * (world.klass[le] <= 3)
+    nn = _counts(rng, world.visible[pe], 0.0005, 1.2, 1)
     ents, legal = (parties := _parties(world, le, nl, pe, nn))[:2]
     m = len(ents)
     start = parties.since(world, 20)
@@ -429,8 +438,8 @@ _PENALTY_ABBR = {
 def _build_penalty(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     pe = _natural_range(world, lo, hi)
-    nl = _counts(rng, world.z[le], 0.06, 0.8, 4) * (world.klass[le] <= 3)
-    nn = _counts(rng, world.z[pe], 0.006, 0.8, 2)
+    nl = _counts(rng, world.visible[le], 0.06, 0.8, 4) * (world.klass[le] <= 3)
+    nn = _counts(rng, world.visible[pe], 0.006, 0.8, 2)
     ents, legal = (parties := _parties(world, le, nl, pe, nn))[:2]
     m = len(ents)
     start = parties.since(world, 20)
@@ -491,7 +500,7 @@ def _build_licence(world: World, rng, lo, hi) -> dict:
     pe = _natural_range(world, lo, hi)
     # Firms get the licences their trade needs (a builder's qualification, a shop's food permit).
     t_legal = _LICENCE_BY_SECTOR_TABLE(world)[le]
-    nl = np.minimum(rng.poisson(0.6 * np.exp(-0.2 * world.z[le])), 3) * (t_legal >= 0)
+    nl = np.minimum(rng.poisson(0.6 * np.exp(-0.2 * world.visible[le])), 3) * (t_legal >= 0)
     # Every person who appears in no firm still holds some licence: each entity is seen somewhere.
     nn = np.minimum(rng.poisson(0.03, len(pe)), 2)
     nn = np.maximum(nn, ~world.covered[pe - world.n_legal])
@@ -557,7 +566,7 @@ def _build_insured(world: World, rng, lo, hi) -> dict:
 def _build_arrears(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     ok = (world.klass[le] == 1) & (world.insured[le] > 0)
-    n = _counts(rng, world.z[le], 0.015, 1.0, 2) * ok
+    n = _counts(rng, world.visible[le], 0.015, 1.0, 2) * ok
     e = np.repeat(le, n)
     m = len(e)
     months = rng.integers(1, 25, m)
@@ -578,8 +587,8 @@ def _build_arrears(world: World, rng, lo, hi) -> dict:
 def _build_red(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     pe = _natural_range(world, lo, hi)
-    nl = np.minimum(rng.poisson(0.03 * np.exp(-0.8 * world.z[le])), 2) * (world.shell[le] < 0)
-    nn = np.minimum(rng.poisson(0.004 * np.exp(-0.5 * world.z[pe])), 1)
+    nl = np.minimum(rng.poisson(0.03 * np.exp(-0.8 * world.visible[le])), 2) * (world.shell[le] < 0)
+    nn = np.minimum(rng.poisson(0.004 * np.exp(-0.5 * world.visible[pe])), 1)
     ents, legal = (parties := _parties(world, le, nl, pe, nn))[:2]
     m = len(ents)
     start = parties.since(world, 20)
@@ -813,6 +822,13 @@ CATALOGS: tuple[Catalog, ...] = (
         fixed={"subject.masked_id": 1.0},
     ),
 )
+
+
+#: Severity of each adverse catalog's records (the spec's ``severity``); tax ratings weigh by grade instead.
+SPEC_SEVERITY = {"MR_SERIOUS": 1.0, "COURT_DISHONEST": 0.9, "TAX_VIOLATION": 0.8, "ADMIN_PENALTY": 0.4,
+                 "MR_ABNORMAL": 0.3, "HRSS_ARREARS": 0.3}
+CATALOGS = tuple(dataclasses.replace(c, severity=SPEC_SEVERITY[c.code]) if c.code in SPEC_SEVERITY else c
+                 for c in CATALOGS)
 
 
 def parse_rates(text: str) -> dict[str, dict[str, float]]:

@@ -24,6 +24,12 @@ def register(app: typer.Typer) -> None:
         rate: list[str] = typer.Option(None, "--rate", help="Override one catalog's noise rate, e.g. "
                                        "MR_REG.missing_id=0.1 or MR_REG.object.legacy_id=0 (repeatable; "
                                        "added to generate.rates)."),
+        name_noise: float = typer.Option(0.0, "--name-noise", help="Realistic person-name noise: each of a "
+                                         "similar-shape character, a dropped character and a romanised name "
+                                         "(either order) at this rate per person mention (default 0: off)."),
+        regime: str = typer.Option("burst", "--regime", help="How shells are planted and violations arise: a "
+                                   "regime of synth/regimes.toml (burst, spread, nominee_holders, agent_factory, "
+                                   "spread_weak, burst_isolated, spread_isolated_weak) or SHELL+VIOLATION."),
     ) -> None:
         """Write a synthetic Shenzhen-like city: catalogs as government files hold them (CSV in UTF-8, GBK and
         GB18030, XLSX, JSON lines) with one loader spec each in OUT/specs/, and the ground truth in OUT/truth/."""
@@ -34,6 +40,7 @@ def register(app: typer.Typer) -> None:
         from credgraph.cli import config_or_exit, console
         from credgraph.synth import OutputDirError, generate_city
         from credgraph.synth.catalogs import parse_rates
+        from credgraph.synth.regimes import RegimeError, draw_regime
 
         cfg = config_or_exit()
         g = cfg.generate
@@ -53,6 +60,12 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
 
+        try:
+            draw_regime(regime, s)
+        except RegimeError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
             task = bar.add_task("generating", total=None)
@@ -62,15 +75,16 @@ def register(app: typer.Typer) -> None:
 
             try:
                 summary = generate_city(target, entities=n, seed=s, noise=scale, chunk_rows=g.chunk_rows,
-                                        progress=progress, legal_share=g.legal_share, rates=rates)
-            except OutputDirError as exc:
+                                        progress=progress, legal_share=g.legal_share, rates=rates,
+                                        name_noise=name_noise, regime=regime)
+            except (OutputDirError, ValueError) as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from None
             except OSError as exc:
                 console.print(f"[red]error:[/red] cannot write {target}: {exc.strerror or exc}")
                 raise typer.Exit(2) from None
 
-        table = Table(title=f"synthetic city: {n:,} entities, seed {s}, noise {scale:g}")
+        table = Table(title=f"synthetic city: {n:,} entities, seed {s}, noise {scale:g}, regime {regime}")
         table.add_column("catalog")
         table.add_column("file")
         table.add_column("rows", justify="right")

@@ -53,6 +53,7 @@ from credgraph.atomic import atomic_dir
 from credgraph.synth import vocab
 from credgraph.synth.catalogs import CATALOGS, Catalog
 from credgraph.synth.noise import NOISE_TAGS, NoiseText, bit, render_party, tags_strings
+from credgraph.synth.regimes import DEFAULT_REGIME, draw_regime
 from credgraph.synth.output import MentionWriter, XLSX_MAX_ROWS, open_sink, spec_toml, to_series
 from credgraph.synth.world import HARD_TAGS, REL_NAMES, World, build_world, rng_for
 
@@ -325,7 +326,8 @@ def _umask() -> int:
 
 def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk_rows: int = 100_000,
                   progress: Progress | None = None, legal_share: float = 0.45,
-                  rates: Mapping[str, Mapping[str, float]] | None = None) -> CitySummary:
+                  rates: Mapping[str, Mapping[str, float]] | None = None, name_noise: float = 0.0,
+                  regime: str = DEFAULT_REGIME) -> CitySummary:
     """Write a synthetic Shenzhen-like city into ``out``; the same arguments give the same bytes.
 
     ``entities`` counts legal and natural persons (``legal_share`` of them legal); each gives
@@ -333,14 +335,25 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
     :class:`OutputDirError` when ``out`` is a non-empty folder that the generator did not write.
     ``progress(step, done, total)`` is called as the work advances. ``rates`` overrides
     catalogs' noise rates: ``{"MR_REG": {"missing_id": 0.1, "object.legacy_id": 0.0}}``
-    (see :func:`credgraph.synth.catalogs.parse_rates`).
+    (see :func:`credgraph.synth.catalogs.parse_rates`). ``name_noise`` turns on realistic person-name
+    noise in every catalog, each kind of :data:`~credgraph.synth.catalogs.NAME_NOISE_KINDS` at that rate
+    (before ``rates``, which may override it). ``regime`` names how shells are planted and
+    violations arise (``synth/regimes.toml``; raises :class:`~credgraph.synth.regimes.RegimeError`
+    when unknown); its drawn parameters go into the manifest.
     """
     out = Path(out)
     if noise < 0:
         raise ValueError("noise must be >= 0")
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be >= 1")
-    rates = dict(rates or {})
+    if not 0 <= name_noise <= 1:
+        raise ValueError("name_noise must lie in [0, 1]")
+    rates = {k: dict(v) for k, v in (rates or {}).items()}
+    if name_noise:
+        from credgraph.synth.catalogs import NAME_NOISE_KINDS
+
+        for c in CATALOGS:
+            rates[c.code] = {**{k: name_noise for k in NAME_NOISE_KINDS}, **rates.get(c.code, {})}
     for code, table in rates.items():
         known = {c.code for c in CATALOGS}
         if code not in known:
@@ -348,13 +361,14 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
         for key, value in table.items():
             if key.rsplit(".", 1)[-1] not in NOISE_TAGS or not 0 <= float(value) <= 1:
                 raise ValueError(f"noise rate {code}.{key}={value!r}: unknown kind or not in [0, 1]")
+    drawn = draw_regime(regime, seed)  # fails on an unknown regime before anything is written
     check_output_dir(out)
     report = progress or (lambda *_: None)
     summary = CitySummary(out=out, entities=entities, seed=seed, noise=noise)
     with atomic_dir(out) as tmp:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the output is an ordinary folder
         report("building the city", 0, 1)
-        world = build_world(entities, seed, legal_share=legal_share)
+        world = build_world(entities, seed, legal_share=legal_share, regime=drawn)
         cats = [_effective(c, world) for c in CATALOGS]
         cats = [dataclasses.replace(c, noise={**c.noise, **rates[c.code]}) if c.code in rates else c for c in cats]
         total = sum(len(_blocks(c, world)) for c in cats) + 2
@@ -392,6 +406,7 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
             "noise": noise,
             "legal_share": legal_share,
             "rates": {k: dict(v) for k, v in sorted(rates.items())},
+            "regime": world.regime,
             "records": summary.records,
             "mentions": summary.mentions,
             "catalogs": {c.code: {"file": c.file, "format": c.format, "encoding": c.encoding,

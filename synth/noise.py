@@ -5,6 +5,11 @@ name and identifiers the way the source would, with the noise real government fi
 carry, and returns per row a bitmask of what it did (:data:`NOISE_TAGS`), which ends up in
 ``truth/mentions.parquet``. A tag is set only when the text really changed.
 
+Realistic person-name noise, off unless ``generate --name-noise`` asks for it: a character
+mistaken for one of similar shape (``shape_char``: 王 → 玉), a dropped character (``dropped_char``,
+names of three or more characters), the name romanised in pinyin in either order (``romanised``:
+Zhang Weiming, ZHANG Weiming, Weiming Zhang).
+
 Name noise (legal persons): region dropped (``missing_region``) or moved into brackets
 (``bracket_region``: 华强电子(深圳)有限公司), 有限公司 ↔ 有限责任公司 (``form_variant``), a
 homophone typo in the brand (``homophone``: 华强 → 化强), full-width brackets and letters
@@ -42,7 +47,19 @@ __all__ = ["NOISE_TAGS", "bit", "tags_string", "tags_strings", "NoiseText", "Par
 NOISE_TAGS = (
     "traditional", "fullwidth", "bracket_region", "missing_region", "form_variant", "homophone",
     "missing_id", "transposed", "legacy_id", "masked_id", "duplicate",
+    # Realistic person-name noise (``generate --name-noise``; off by default).
+    "shape_char", "dropped_char", "romanised",
 )
+
+#: Characters commonly mistaken for one another by shape (形近字) in person names.
+SHAPE_SIMILAR: dict[str, str] = {
+    "王": "玉", "玉": "王", "杨": "扬", "扬": "杨", "陈": "阵", "候": "侯", "侯": "候", "己": "已", "已": "己",
+    "未": "末", "末": "未", "土": "士", "士": "土", "日": "曰", "天": "夫", "夫": "天", "千": "干", "干": "千",
+    "白": "自", "晴": "睛", "睛": "晴", "休": "体", "人": "入", "大": "太", "太": "大", "李": "季", "季": "李",
+    "丽": "俪", "明": "朋", "朋": "明", "建": "健", "健": "建", "辉": "晖", "晖": "辉", "斌": "彬", "彬": "斌",
+    "峰": "锋", "锋": "峰", "玲": "铃", "铃": "玲", "静": "净", "红": "虹", "洪": "鸿", "军": "车", "林": "材",
+    "春": "椿", "海": "梅", "梅": "海", "芳": "方", "方": "芳", "华": "桦", "伟": "玮", "玮": "伟", "敏": "繁",
+}
 _BIT = {t: 1 << i for i, t in enumerate(NOISE_TAGS)}
 
 RateFn = Callable[[str], float]
@@ -160,6 +177,21 @@ def _swap_char(rng, s: str, homo: dict) -> str:
     return s[:i] + opts[rng.integers(0, len(opts))] + s[i + 1 :]
 
 
+def _romanise(surname: str, given: str, rng: np.random.Generator) -> str:
+    """A Chinese name in pinyin as foreign documents write it: Zhang Weiming, ZHANG Weiming or
+    Weiming Zhang (given name first)."""
+    from pypinyin import lazy_pinyin
+
+    sur = "".join(lazy_pinyin(surname)).capitalize()
+    giv = "".join(lazy_pinyin(given)).capitalize()
+    form = int(rng.integers(0, 3))
+    if form == 0:
+        return f"{sur} {giv}"
+    if form == 1:
+        return f"{sur.upper()} {giv}"
+    return f"{giv} {sur}"
+
+
 def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.random.Generator,
                  text: NoiseText) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Source columns for one party of each row (``ents`` = entity index or -1), and noise bits.
@@ -207,8 +239,31 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
     ph = draw("homophone", natural & tb.given_ok[pe])
     for i in np.flatnonzero(ph):
         names[i] = world.surname[pe[i]] + _swap_char(rng, world.given[pe[i]], tb.homo)
+    # ---- realistic person-name noise: a similar-shape character, a dropped character (names of 3+
+    # characters), the name romanised in pinyin in either order (Zhang Wei / WEI ZHANG)
+    sh = draw("shape_char", natural)
+    for i in np.flatnonzero(sh):
+        nm = names[i]
+        pos = [k for k, c in enumerate(nm) if c in SHAPE_SIMILAR]
+        if not pos:
+            bits[i] &= ~_BIT["shape_char"]
+            continue
+        k = pos[rng.integers(0, len(pos))]
+        names[i] = nm[:k] + SHAPE_SIMILAR[nm[k]] + nm[k + 1:]
+    dc = draw("dropped_char", natural)
+    for i in np.flatnonzero(dc):
+        nm = names[i]
+        if len(nm) < 3:
+            bits[i] &= ~_BIT["dropped_char"]
+            continue
+        k = 1 + int(rng.integers(0, len(nm) - 1))  # never the surname's first character
+        names[i] = nm[:k] + nm[k + 1:]
+    ro = draw("romanised", natural)
+    for i in np.flatnonzero(ro):
+        names[i] = _romanise(world.surname[pe[i]], names[i][len(world.surname[pe[i]]):]
+                             if names[i].startswith(world.surname[pe[i]]) else world.given[pe[i]], rng)
     # ---- full-width brackets/letters, then traditional characters (only if it changes the text)
-    fw = draw("fullwidth", present)
+    fw = draw("fullwidth", present & ~ro)
     for i in np.flatnonzero(fw):
         s = text.fullwidth(names[i])
         if s == names[i]:

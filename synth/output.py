@@ -154,6 +154,8 @@ def spec_toml(cat, file: str, fmt: str, encoding: str | None) -> str:
     if fmt == "xlsx":
         lines.append('sheet = "Sheet1"')
     lines.append(f"required = [{', '.join(q(r) for r in cat.required)}]")
+    if getattr(cat, "severity", None) is not None:
+        lines.append(f"severity = {float(cat.severity)!r}  # risk weight of one active record (analytics)")
     lines += ["", "[columns]"]
     lines += [f"{k} = {q(v)}" for k, v in cat.spec_columns().items()]
     if cat.constants:

@@ -27,12 +27,14 @@ natural persons follow. The catalogs (:mod:`credgraph.synth.catalogs`) only read
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from credgraph.synth import ids, vocab
+from credgraph.synth.regimes import DEFAULT_REGIME, Regime, ShellParams, draw_regime
 from credgraph.synth.words import Words, load_words
 
 __all__ = ["World", "build_world", "rng_for", "REF_DATE", "REL_CODES", "REL_NAMES", "HARD_TAGS"]
@@ -122,10 +124,21 @@ class World:
     rel_ratio: np.ndarray
     rel_role: np.ndarray
     clusters: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (cluster id, shared kinds)
+    #: What visible bad records are drawn from (the latent risk when the regime couples them fully).
+    zv: np.ndarray | None = None
+    #: The planting regime's drawn parameters (:meth:`credgraph.synth.regimes.Regime.as_dict`).
+    regime: dict = field(default_factory=dict)
+    #: Chance that a shell is put on the abnormal-operations list.
+    shell_abnormal: float = 0.6
 
     @property
     def n(self) -> int:
         return self.n_legal + self.n_natural
+
+    @property
+    def visible(self) -> np.ndarray:
+        """The propensity the catalogs draw visible bad records from (``zv``, else the latent ``z``)."""
+        return self.z if self.zv is None else self.zv
 
     def rel_rows(self, relation: str) -> np.ndarray:
         """Row positions of one relation kind in the rel_* arrays (grouped by company)."""
@@ -300,14 +313,22 @@ def _groups(rng, b: dict, taken: np.ndarray) -> list[list[tuple[int, int, float]
     return groups
 
 
-def _shells(rng, b: dict, taken: np.ndarray, share: float) -> tuple[np.ndarray, list[tuple[int, tuple[str, ...]]]]:
+def _shells(rng, b: dict, taken: np.ndarray, sp: ShellParams) -> tuple[np.ndarray, list[tuple[int, tuple[str, ...]]]]:
+    """Pick shell clusters and set their members' registration dates, capital and status.
+
+    A cluster's registrations span at most ``sp.window_days``; its capital is tiny (1-10) or
+    left as the city's ladder drew it; ``sp.revoked`` of its members are revoked. What a cluster
+    shares is drawn from ``sp.p_*`` (at least ``sp.min_shared`` premises kinds); a factory
+    shares its agent only (its addresses and representatives come from pools).
+    """
     n = len(taken)
     shell = np.full(n, -1, dtype=np.int64)
     eligible = np.flatnonzero((b["legal_form"] == "有限责任公司") & ~taken)
-    target = int(round(share * n))
+    target = int(round(sp.share * n))
+    cap_size = 60 if sp.factory else 30
     sizes = []
     while sum(sizes) < target:
-        sizes.append(int(np.clip(5 + rng.poisson(7), 5, 30)))
+        sizes.append(int(np.clip(5 + rng.poisson(sp.size_extra), 5, cap_size)))
     if not sizes or sum(sizes) > len(eligible) // 2:
         sizes = [5] if len(eligible) >= 10 else []
     members = rng.choice(eligible, size=sum(sizes), replace=False) if sizes else np.array([], int)
@@ -316,16 +337,23 @@ def _shells(rng, b: dict, taken: np.ndarray, share: float) -> tuple[np.ndarray, 
     for c, k in enumerate(sizes):
         mem = members[pos : pos + k]
         pos += k
-        shared = [kind for kind, p in (("address", 0.85), ("phone", 0.6), ("agent", 0.6), ("legal_rep", 0.5))
-                  if rng.random() < p]
-        for extra in ("address", "phone"):
-            if len(shared) < 2 and extra not in shared:
-                shared.append(extra)
-        shared = [s for s in ("address", "phone", "agent", "legal_rep") if s in shared]
-        d0 = _dates(rng, np.datetime64("2016-01-01"), np.datetime64("2021-03-31"), 1)[0]
-        b["est"][mem] = d0 + rng.integers(0, 11, k).astype("timedelta64[D]")
-        b["capital"][mem] = np.array([1, 3, 5, 10], float)[rng.integers(0, 4, k)]
-        b["status"][mem] = np.where(rng.random(k) < 0.2, "吊销", "存续")
+        if sp.factory:
+            shared = ["agent"]
+        else:
+            shared = [kind for kind, p in (("address", sp.p_address), ("phone", sp.p_phone), ("agent", sp.p_agent),
+                                           ("legal_rep", sp.p_legal_rep)) if rng.random() < p]
+            for extra in ("address", "phone"):
+                if len(shared) < sp.min_shared and extra not in shared:
+                    shared.append(extra)
+            if sp.holders == "nominee":
+                shared.append("shareholder")
+            shared = [s for s in ("address", "phone", "agent", "legal_rep", "shareholder") if s in shared]
+        last = LAST_EST - np.timedelta64(int(sp.window_days), "D")
+        d0 = _dates(rng, np.datetime64("2016-01-01"), max(last, np.datetime64("2016-06-30")), 1)[0]
+        b["est"][mem] = np.minimum(d0 + rng.integers(0, int(sp.window_days) + 1, k).astype("timedelta64[D]"), LAST_EST)
+        if sp.capital == "tiny":
+            b["capital"][mem] = np.array([1, 3, 5, 10], float)[rng.integers(0, 4, k)]
+        b["status"][mem] = np.where(rng.random(k) < sp.revoked, "吊销", "存续")
         shell[mem] = c
         taken[mem] = True
         clusters.append((c, tuple(shared)))
@@ -523,7 +551,7 @@ class _Rel:
         return cols
 
 
-def _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell) -> list[np.ndarray]:
+def _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell, shell_holders=None) -> list[np.ndarray]:
     """Shareholding rows (holder, company, ratio, role), with ratios summing to 1 per company."""
     klass, form_l = b["klass"], b["legal_form"]
     held = (klass == 1) & np.isin(form_l, ("有限责任公司", "股份有限公司", "合伙企业")) & (b["parent"] < 0)
@@ -579,7 +607,13 @@ def _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell) -> list[np
     # Shells: held outright by their (nominee) legal representative, sometimes with a second nominee.
     nominees = n_legal + np.flatnonzero(persons["nominee"])
     sh = np.flatnonzero(shell >= 0)
-    if len(sh):
+    if len(sh) and shell_holders is not None:  # held by the ring's shared nominees instead
+        second = shell_holders[sh, 1] >= 0
+        rows_c += [sh, sh[second]]
+        rows_h += [shell_holders[sh, 0], shell_holders[sh[second], 1]]
+        rows_r += [np.where(second, 0.5, 1.0), np.full(int(second.sum()), 0.5)]
+        rows_role += [np.full(len(sh), "nominee", dtype=object), np.full(int(second.sum()), "nominee", dtype=object)]
+    elif len(sh):
         rows_c.append(sh)
         rows_h.append(legal_rep[sh])
         two = rng.random(len(sh)) < 0.35
@@ -667,7 +701,8 @@ def _from_holders(rng, companies: np.ndarray, holders: tuple[np.ndarray, np.ndar
     return out
 
 
-def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: list[np.ndarray]) -> None:
+def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: list[np.ndarray],
+              nominee_officers: bool = True) -> None:
     """Key personnel. Small firms: the representative is executive director; the supervisor and the
     manager are, as is usual in a small 有限公司, often a co-shareholder. Boards: directors and
     supervisors partly from the shareholders, the rest from the population."""
@@ -688,7 +723,7 @@ def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: li
     small = comp[~board]
     rel.add(legal_rep[small], small, "officer_of", role="执行董事")
     sup = people(small, 0.7)
-    sh = shell[small] >= 0
+    sh = (shell[small] >= 0) & nominee_officers
     sup[sh] = nominees[rng.integers(0, len(nominees), int(sh.sum()))]
     ok = sup != legal_rep[small]
     rel.add(sup[ok], small[ok], "officer_of", role="监事")
@@ -737,9 +772,17 @@ def _landlines(rng, n: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the world
-def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share: float = 0.04,
-                branch_share: float = 0.05) -> World:
-    """Draw the whole synthetic city (entities, links, planted truths) for ``entities`` persons."""
+def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share: float | None = None,
+                branch_share: float = 0.05, regime: str | Regime = DEFAULT_REGIME) -> World:
+    """Draw the whole synthetic city (entities, links, planted truths) for ``entities`` persons.
+
+    ``regime`` (a name from ``regimes.toml``, ``SHELL+VIOLATION``, or a drawn :class:`Regime`)
+    says how shells are planted and how violations arise; ``shell_share`` overrides its share.
+    """
+    planting = draw_regime(regime, seed) if isinstance(regime, str) else regime
+    sp, vp = planting.shell, planting.violation
+    if shell_share is not None:
+        sp = dataclasses.replace(sp, share=float(shell_share))
     words = load_words()
     if entities < 50:
         raise ValueError("the synthetic city needs at least 50 entities")
@@ -752,7 +795,7 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     taken = b["parent"] >= 0
     taken[b["parent"][b["parent"] >= 0]] = True
     groups = _groups(rng, b, taken)
-    shell, clusters = _shells(rng, b, taken, shell_share)
+    shell, clusters = _shells(rng, b, taken, sp)
     # Registration agents: consulting firms; the first is Qianhai's company secretary.
     cand = np.flatnonzero((b["legal_form"] == "有限责任公司") & ~taken)
     n_agents = min(max(3, int(round(n_legal * 0.006))), len(cand))
@@ -776,12 +819,22 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     pw = persons["weight"]
     legal_rep = n_legal + rng.choice(n_nat, size=n_legal, p=pw)
     nominees = n_legal + np.flatnonzero(persons["nominee"])
+    shell_holders = np.full((n_legal, 2), -1, dtype=np.int64)
     for c, shared in clusters:
         mem = np.flatnonzero(shell == c)
-        if "legal_rep" in shared:
-            legal_rep[mem] = nominees[c % len(nominees)]
-        else:
-            legal_rep[mem] = nominees[rng.integers(0, len(nominees), len(mem))]
+        if sp.reps == "pool":  # a factory's representatives rotate among a few nominees
+            pool = nominees[rng.choice(len(nominees), size=min(sp.nominee_pool, len(nominees)), replace=False)]
+            legal_rep[mem] = pool[rng.integers(0, len(pool), len(mem))]
+        elif sp.reps == "nominee":
+            if "legal_rep" in shared:
+                legal_rep[mem] = nominees[c % len(nominees)]
+            else:
+                legal_rep[mem] = nominees[rng.integers(0, len(nominees), len(mem))]
+        if sp.holders == "nominee":  # one or two nominees hold the ring's firms
+            pool = nominees[rng.choice(len(nominees), size=min(2, len(nominees)), replace=False)]
+            shell_holders[mem, 0] = pool[0]
+            two = rng.random(len(mem)) < 0.5
+            shell_holders[mem[two], 1] = pool[-1]
     for rows in groups:  # group firms are often represented by the group's own people
         root = rows[0][0]
         for m, _, _ in rows[1:]:
@@ -811,10 +864,11 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     # Relationships.
     rng = rng_for(seed, "relationships")
     rel = _Rel()
-    sh_rows = _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell)
+    sh_rows = _shareholders(rng, b, n_legal, persons, legal_rep, groups, shell,
+                            shell_holders if sp.holders == "nominee" else None)
     rel.add(sh_rows[0], sh_rows[1], "shareholder_of", ratio=sh_rows[2], role=sh_rows[3])
     rel.add(legal_rep, np.arange(n_legal), "legal_rep_of", role=np.where(b["parent"] >= 0, "负责人", "法定代表人"))
-    _officers(rng, b, n_legal, persons, legal_rep, shell, rel, sh_rows)
+    _officers(rng, b, n_legal, persons, legal_rep, shell, rel, sh_rows, nominee_officers=sp.officers == "nominee")
     rel.add(br, b["parent"][br], "branch_of")
     agent = np.full(n_legal, -1, dtype=np.int64)
     clients = (b["klass"] == 1) & (b["parent"] < 0) & ~is_agent & (rng.random(n_legal) < 0.3)
@@ -848,6 +902,13 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     agent[qianhai & ~is_agent] = qianhai_agent
     for c, shared in clusters:
         mem = np.flatnonzero(shell == c)
+        if sp.factory:  # the factory's few addresses, and often the agent's own phone
+            pool = _address_strings(rng, words, b["district"][mem[: max(1, sp.address_pool)]])
+            address[mem] = pool[rng.integers(0, len(pool), len(mem))]
+            own_agent = agent[mem[0]]
+            if own_agent >= 0:
+                use = rng.random(len(mem)) < sp.agent_phone
+                phone[mem[use]] = phone[own_agent]
         if "address" in shared:
             address[mem] = _address_strings(rng, words, b["district"][mem[:1]])[0]
         if "phone" in shared:
@@ -865,17 +926,18 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     # Latent risk: own draw + the people behind the firm + shells + industry, then down chains.
     rng = rng_for(seed, "risk")
     zp = persons["zp"]
-    zc = 0.7 * rng.normal(0, 1, n_legal) + 0.8 * zp[legal_rep - n_legal] + 2.2 * (shell >= 0) + nm["risk"]
+    k = vp.contagion  # how much of a firm's propensity comes from the people and firms behind it
+    zc = 0.7 * rng.normal(0, 1, n_legal) + k * 0.8 * zp[legal_rep - n_legal] + vp.shell_boost * (shell >= 0) + nm["risk"]
     zc += 0.3 * (b["status"] == "吊销")
     shr = rtype == REL_CODES["shareholder_of"]
     nat = shr & (src >= n_legal)
     wsum = np.bincount(dst[nat], weights=ratio[nat], minlength=n_legal)
     zsum = np.bincount(dst[nat], weights=ratio[nat] * zp[src[nat] - n_legal], minlength=n_legal)
-    zc += 0.35 * np.divide(zsum, wsum, out=np.zeros(n_legal), where=wsum > 0)
+    zc += k * 0.35 * np.divide(zsum, wsum, out=np.zeros(n_legal), where=wsum > 0)
     corp = shr & (src < n_legal)
     zsum = np.bincount(dst[corp], weights=ratio[corp] * zc[src[corp]], minlength=n_legal)
-    zc += 0.35 * zsum
-    zc[br] = 0.5 * zc[br] + 0.5 * zc[b["parent"][br]]
+    zc += k * 0.35 * zsum
+    zc[br] = (1 - 0.5 * k) * zc[br] + 0.5 * k * zc[b["parent"][br]]
     z = np.concatenate([zc, zp])
 
     # Insured staff: shells have none; some genuine micro-firms have none either.
@@ -884,6 +946,8 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     insured[b["klass"] == 2] = rng.integers(0, 4, int((b["klass"] == 2).sum()))
     insured[(b["klass"] == 1) & (rng.random(n_legal) < 0.08)] = 0
     insured[shell >= 0] = 0
+    staffed = (shell >= 0) & (rng.random(n_legal) < sp.staffed)
+    insured[staffed] = rng.integers(1, 6, int(staffed.sum()))
     insured[b["status"] != "存续"] = 0
 
     # Hidden violators: what a spot check of a live firm would find, drawn from latent risk.
@@ -893,7 +957,7 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     for _ in range(60):  # calibrate the intercept to a 10% base rate among live firms
         a = (lo + hi) / 2
         rate = (1 / (1 + np.exp(-(a + logit_base[live])))).mean()
-        lo, hi = (a, hi) if rate < 0.10 else (lo, a)
+        lo, hi = (a, hi) if rate < vp.base_rate else (lo, a)
     p_v = 1 / (1 + np.exp(-(a + logit_base)))
     viol = live & (rng.random(n_legal) < p_v)
     violation = np.full(n_legal, "", dtype=object)
@@ -917,6 +981,13 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     _, inv, cnt = np.unique(pnames.astype(str), return_inverse=True, return_counts=True)
     hard[n_legal:][cnt[inv] > 1] |= 4
 
+    # What the catalogs' bad records are drawn from: the latent risk, or only partly (coupling < 1).
+    zv = z
+    if vp.coupling < 1.0:
+        rng = rng_for(seed, "visible")
+        noise = np.concatenate([rng.normal(zc.mean(), zc.std(), n_legal), rng.normal(zp.mean(), zp.std(), n_nat)])
+        zv = vp.coupling * z + np.sqrt(max(0.0, 1.0 - vp.coupling ** 2)) * noise
+
     entity_id = np.array([f"L{i:07d}" for i in range(n_legal)] + [f"N{i:07d}" for i in range(n_nat)], dtype=object)
     return World(
         seed=seed, n_legal=n_legal, n_natural=n_nat, entity_id=entity_id,
@@ -931,4 +1002,6 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
         id18=persons["id18"], id15=persons["id15"], pphone=persons["pphone"], pdistrict=persons["pdistrict"],
         nominee=persons["nominee"], covered=covered,
         rel_src=src, rel_dst=dst, rel_type=rtype, rel_ratio=ratio, rel_role=role, clusters=clusters,
+        zv=zv, regime=planting.as_dict() | ({"shell_share": float(shell_share)} if shell_share is not None else {}),
+        shell_abnormal=sp.abnormal,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -156,3 +157,116 @@ def test_legacy_ids_convert_to_the_18_digit_form(parts):
     region, born, seq = parts
     legacy = f"{region}{born:%y%m%d}{seq:03d}"
     assert ids.id_from_15(legacy) == make_id(region, born, seq)
+
+
+# ---------------------------------------------------------------- python-stdnum as the oracle
+# credgraph's validators (the scalar ones in identifiers, the vectorised ones the loader uses)
+# must agree with python-stdnum, an implementation nobody here wrote, on valid codes and on
+# codes corrupted in the ways keying corrupts them. stdnum has no organisation-code module:
+# GB 11714 as written out in valid_codes is the oracle there (and inside the USCC).
+from stdnum.cn import ric as stdnum_ric  # noqa: E402
+from stdnum.cn import uscc as stdnum_uscc  # noqa: E402
+
+from credgraph.loaders import checks  # noqa: E402
+from valid_codes import org_code_valid  # noqa: E402
+
+TODAY = dt.date.today()
+
+
+def _corrupt(code: str, how: tuple[int, int, str], alphabet: str) -> str:
+    """0: unchanged; 1: one character replaced; 2: two neighbours swapped; 3: one dropped."""
+    kind, pos, char = how
+    pos %= len(code)
+    if kind == 1:
+        return code[:pos] + char + code[pos + 1 :]
+    if kind == 2 and pos < len(code) - 1:
+        return code[:pos] + code[pos + 1] + code[pos] + code[pos + 2 :]
+    if kind == 3:
+        return code[:pos] + code[pos + 1 :]
+    return code
+
+
+def _corruptions(alphabet: str):
+    return st.tuples(st.integers(0, 3), st.integers(0, 17), st.sampled_from(alphabet))
+
+
+def _stdnum_uscc(code: str) -> bool:
+    # stdnum checks length, alphabet and the 18th character; credgraph also requires the
+    # organisation code in positions 9-17 to carry its own valid check character.
+    return stdnum_uscc.is_valid(code) and org_code_valid(code[8:17])
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=2, max_size=2),
+    st.sampled_from(["440300", "440305", "110105", "310115", "510104"]),
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+    _corruptions(ALPHABET),
+)
+@settings(max_examples=400, deadline=None)
+def test_uscc_validators_agree_with_stdnum(prefix, division, org8, how):
+    code = _corrupt(make_uscc(prefix, division, org8), how, ALPHABET)
+    expected = _stdnum_uscc(code)
+    assert ids.uscc_is_valid(code) == expected, code
+    assert bool(checks.uscc_ok(pl.Series([code]))[0]) == expected, code
+    if how[0] == 0:
+        assert expected  # the strategy really builds valid codes too
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=18, max_size=18))
+@settings(max_examples=300, deadline=None)
+def test_uscc_validators_agree_with_stdnum_on_arbitrary_text(code):
+    if not code[:2].isdigit():  # stdnum wants digits in positions 1-2; credgraph allows letters there
+        code = "91" + code[2:]
+    assert ids.uscc_is_valid(code) == _stdnum_uscc(code), code
+
+
+@given(
+    st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=8, max_size=8),
+    _corruptions("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+)
+@settings(max_examples=400, deadline=None)
+def test_org_code_validators_agree_with_gb11714(body, how):
+    from valid_codes import org_check
+
+    code = _corrupt(body + org_check(body), how, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    expected = org_code_valid(code)
+    assert ids.org_code_is_valid(code) == expected, code
+    assert bool(checks.org_code_ok(pl.Series([code]))[0]) == expected, code
+
+
+def _stdnum_id(value: str) -> bool:
+    # stdnum's check digit (a base-13 formulation of ISO 7064 MOD 11-2) and birth date; credgraph
+    # does not look the region up in a table (regions change), only refuses a leading 0, and
+    # refuses birth dates before 1880 or after today.
+    if len(value) != 18 or not value[:17].isdigit() or value[0] == "0":
+        return False
+    if value[17] != stdnum_ric.calc_check_digit(value):
+        return False
+    try:
+        born = stdnum_ric.get_birth_date(value)
+    except Exception:
+        return False
+    return 1880 <= born.year and born <= TODAY
+
+
+@given(
+    st.sampled_from(["440303", "440305", "110105", "430102", "510104", "654321"]),
+    st.dates(dt.date(1875, 1, 1), dt.date(2030, 12, 31)),
+    st.integers(0, 999),
+    _corruptions("0123456789X"),
+)
+@settings(max_examples=400, deadline=None)
+def test_resident_id_validators_agree_with_stdnum(region, born, seq, how):
+    value = _corrupt(make_id(region, born, seq), how, "0123456789X")
+    expected = _stdnum_id(value)
+    assert ids.id_is_valid(value) == expected, value
+    assert bool(checks.id18_ok(pl.Series([value]), TODAY)[0]) == expected, value
+    if how[0] == 0 and 1880 <= born.year and born <= TODAY:
+        assert expected
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17), st.sampled_from("0123456789X"))
+@settings(max_examples=300, deadline=None)
+def test_resident_id_validators_agree_with_stdnum_on_arbitrary_digits(first17, last):
+    value = first17 + last
+    assert ids.id_is_valid(value) == _stdnum_id(value), value

@@ -16,7 +16,7 @@ def _modules():
     for info in pkgutil.walk_packages(credgraph.__path__, "credgraph."):
         names.append(info.name)
     # Stage packages are mapped from top-level folders; walk them too.
-    for stage in ("synth", "loaders", "resolution", "graph", "analytics", "dashboard"):
+    for stage in ("synth", "loaders", "resolution", "graph", "analytics", "dashboard", "api"):
         pkg = importlib.import_module(f"credgraph.{stage}")
         for info in pkgutil.walk_packages(pkg.__path__, f"credgraph.{stage}."):
             names.append(info.name)

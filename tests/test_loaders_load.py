@@ -12,7 +12,7 @@ import pytest
 
 from credgraph import identifiers as ids
 from credgraph.config import LoadConfig
-from credgraph.loaders import LoadError, load_specs, read_quarantine, read_records, read_spec
+from credgraph.loaders import LoadError, load_specs, read_findings, read_quarantine, read_records, read_spec
 from credgraph.records import polars_schema
 
 HEADER = "企业名称,统一社会信用代码,法定代表人,身份证号,成立日期,注册资本,持股比例,备注"
@@ -41,20 +41,26 @@ object_type = "natural"
 relation = "shareholder_of"
 """
 
-# (row text, expected outcome): None = accepted, else (field, words in the reason)
+# (row text, expected outcome): None = accepted as is; ("aside", {field: words}) = accepted with
+# those values set aside (findings); ("quarantine", {field: words}) = quarantined with those lines
 ROWS = [
     ("深圳市华强电子有限公司,914403001922038216,张伟,11010519491231002X,2021-03-04,100万元,35%,首行", None),
     (f"某基金会,{LETTER_FIRST},李娜,110105491231002,2021/3/4,50,0.35,", None),
     ("全角公司,９１４４０３００１９２２０３８２１６,王芳,110105********002X,2021年3月4日,1e3,35,", None),
-    ("坏码公司,914403001922038217,赵强,11010519491231002X,20210304,10,10%,", ("subject_uscc", "check character")),
-    ("坏证公司,914403001922038216,钱军,110105194912310021,2021-03-04,10,10%,", ("object_id_number", "check character")),
-    ("掩码公司,914403001922038216,孙丽,110105****13**002X,2021-03-04,10,10%,", ("object_id_number", "month")),
-    ("日期公司,914403001922038216,周杰,11010519491231002X,2021-02-30,10,10%,", ("date", "not a date")),
-    ("比例公司,914403001922038216,吴敏,11010519491231002X,2021-03-04,10,120%,", ("ratio", "between 0 and 1")),
-    ("金额公司,914403001922038216,郑涛,11010519491231002X,2021-03-04,很多,10%,", ("capital", "not a number")),
-    (",,,,,,,", ("(row)", "empty row")),
-    (",,冯霞,11010519491231002X,2021-03-04,10,10%,无主", ("subject_name", "no subject")),
+    ("坏码公司,914403001922038217,赵强,11010519491231002X,20210304,10,10%,", ("aside", {"subject_uscc": "check character"})),
+    ("坏证公司,914403001922038216,钱军,110105194912310021,2021-03-04,10,10%,", ("aside", {"object_id_number": "check character"})),
+    ("掩码公司,914403001922038216,孙丽,110105****13**002X,2021-03-04,10,10%,", ("aside", {"object_id_number": "month"})),
+    ("日期公司,914403001922038216,周杰,11010519491231002X,2021-02-30,10,10%,", ("aside", {"date": "not a date"})),
+    ("比例公司,914403001922038216,吴敏,11010519491231002X,2021-03-04,10,120%,", ("aside", {"ratio": "between 0 and 1"})),
+    ("金额公司,914403001922038216,郑涛,11010519491231002X,2021-03-04,很多,10%,", ("aside", {"capital": "not a number"})),
+    (",,,,,,,", ("quarantine", {"(row)": "empty row"})),
+    (",,冯霞,11010519491231002X,2021-03-04,10,10%,无主", ("quarantine", {"subject_name": "no subject"})),
+    # the only subject identifier is bad: once it is set aside nothing names the subject
+    (",914403001922038217,褚明,11010519491231002X,2021-03-04,10,10%,",
+     ("quarantine", {"subject_uscc": "check character", "subject_name": "no subject"})),
 ]
+ACCEPTED = [i for i, (_, o) in enumerate(ROWS, start=1) if o is None or o[0] == "aside"]
+QUARANTINED = len(ROWS) - len(ACCEPTED)
 
 
 def write_csv(folder: Path, name: str = "shareholders.csv", rows=ROWS, encoding: str = "utf-8") -> Path:
@@ -82,33 +88,48 @@ def test_rows_are_validated_and_routed(catalog):
     spec, ws = catalog
     report = load_specs([spec], ws, batch="b1")
     (f,) = report.files
-    assert (f.read, f.accepted, f.quarantined) == (len(ROWS), 3, len(ROWS) - 3)
+    assert (f.read, f.accepted, f.quarantined) == (len(ROWS), len(ACCEPTED), QUARANTINED)
 
     rec = read_records(ws).sort("source_row")
-    assert rec["source_row"].to_list() == [1, 2, 3]
-    assert rec["subject_uscc"].to_list() == ["914403001922038216", LETTER_FIRST, "914403001922038216"]
+    assert rec["source_row"].to_list() == ACCEPTED
+    clean = rec.filter(pl.col("source_row") <= 3)
+    assert clean["subject_uscc"].to_list() == ["914403001922038216", LETTER_FIRST, "914403001922038216"]
     # 15-digit ID converted to 18; masked ID kept masked
-    assert rec["object_id_number"].to_list() == ["11010519491231002X", "11010519491231002X", "110105********002X"]
-    assert rec["date"].to_list() == [dt.date(2021, 3, 4)] * 3
-    assert rec["capital"].to_list() == [100.0, 50.0, 1000.0]
-    assert rec["ratio"].to_list() == pytest.approx([0.35, 0.35, 0.35])
-    assert rec["relation"].to_list() == ["shareholder_of"] * 3
-    assert rec["subject_type"].to_list() == ["legal"] * 3 and rec["object_type"].to_list() == ["natural"] * 3
+    assert clean["object_id_number"].to_list() == ["11010519491231002X", "11010519491231002X", "110105********002X"]
+    assert clean["date"].to_list() == [dt.date(2021, 3, 4)] * 3
+    assert clean["capital"].to_list() == [100.0, 50.0, 1000.0]
+    assert clean["ratio"].to_list() == pytest.approx([0.35, 0.35, 0.35])
+    assert rec["relation"].to_list() == ["shareholder_of"] * len(ACCEPTED)
+    assert rec["subject_type"].unique().to_list() == ["legal"] and rec["object_type"].unique().to_list() == ["natural"]
     assert json.loads(rec["extra"][0]) == {"备注": "首行"}
+    # a set-aside value is null in the record; the rest of the row is kept
+    bad_code = rec.filter(pl.col("source_row") == 4).row(0, named=True)
+    assert bad_code["subject_uscc"] is None and bad_code["subject_name"] == "坏码公司"
+    assert bad_code["object_id_number"] == "11010519491231002X" and bad_code["ratio"] == pytest.approx(0.1)
+    assert rec.filter(pl.col("source_row") == 9)["capital"].to_list() == [None]
 
-    q = read_quarantine(ws)
+    q, found = read_quarantine(ws), read_findings(ws)
     for row, (_, outcome) in enumerate(ROWS, start=1):
-        lines = q.filter(pl.col("source_row") == row)
+        q_lines = q.filter(pl.col("source_row") == row)
+        f_lines = found.filter(pl.col("source_row") == row)
         if outcome is None:
-            assert lines.height == 0, row
+            assert q_lines.height == 0 and f_lines.height == 0, row
             continue
-        field, words = outcome
-        assert lines["field"].to_list() == [field], (row, lines)
-        assert words in lines["reason"][0], (row, lines["reason"][0])
-    bad_uscc = q.filter(pl.col("field") == "subject_uscc").row(0, named=True)
+        where, expected = outcome
+        lines = q_lines if where == "quarantine" else f_lines
+        other = f_lines if where == "quarantine" else q_lines
+        assert other.height == 0, (row, other)
+        assert sorted(lines["field"].to_list()) == sorted(expected), (row, lines)
+        for line in lines.iter_rows(named=True):
+            assert expected[line["field"]] in line["reason"], (row, line)
+    bad_uscc = found.filter(pl.col("field") == "subject_uscc").row(0, named=True)
     assert bad_uscc["column"] == "统一社会信用代码" and bad_uscc["value"] == "914403001922038217"
     assert bad_uscc["catalog"] == "MR_SHAREHOLDER" and bad_uscc["source_file"] == "shareholders.csv"
-    assert bad_uscc["load_batch"] == "b1"
+    assert bad_uscc["load_batch"] == "b1" and bad_uscc["source_row"] == 4
+    # a finding names the record it was set aside from
+    assert bad_uscc["row_id"] == rec.filter(pl.col("source_row") == 4)["record_id"][0]
+    assert f.set_aside == found.height == 6
+    assert f.findings == {"subject_uscc": 1, "object_id_number": 2, "date": 1, "ratio": 1, "capital": 1}
 
 
 def test_every_row_is_accounted_for(catalog):
@@ -122,7 +143,11 @@ def test_every_row_is_accounted_for(catalog):
     (f,) = saved["files"]
     assert f["read"] == f["accepted"] + f["quarantined"] == len(ROWS)
     assert f["accepted"] == len(accepted) and f["quarantined"] == len(quarantined)
-    assert saved["totals"] == {"read": report.read, "accepted": report.accepted, "quarantined": report.quarantined}
+    assert f["set_aside"] == read_findings(ws).height == 6
+    assert saved["totals"] == {
+        "read": report.read, "accepted": report.accepted, "quarantined": report.quarantined, "set_aside": 6
+    }
+    assert saved["findings_total"] == 6
 
 
 def test_records_have_the_standard_schema_and_lineage(catalog):
@@ -150,11 +175,13 @@ def test_reloading_the_same_file_does_not_duplicate(catalog):
     first_rec, first_q = read_records(ws), read_quarantine(ws)
     report = load_specs([spec], ws, batch="b2")
     rec, q = read_records(ws), read_quarantine(ws)
-    assert rec.height == first_rec.height == 3 and q.height == first_q.height
+    assert rec.height == first_rec.height == len(ACCEPTED) and q.height == first_q.height
     assert sorted(rec["record_id"]) == sorted(first_rec["record_id"])
     assert sorted(q["row_id"]) == sorted(first_q["row_id"])
     assert rec["load_batch"].unique().to_list() == ["b2"]  # the latest reading wins
-    assert report.records_total == 3
+    assert report.records_total == len(ACCEPTED)
+    assert read_findings(ws).height == report.findings_total == 6
+    assert read_findings(ws)["load_batch"].unique().to_list() == ["b2"]
 
 
 def test_a_fixed_spec_moves_rows_out_of_quarantine(tmp_path):
@@ -178,11 +205,11 @@ def test_gbk_csv_declared_or_detected(tmp_path, declared):
     write_csv(tmp_path, "gbk.csv", encoding="gbk")
     spec = write_spec(tmp_path, "gbk.csv", extra=f'encoding = "{declared}"' if declared else "")
     report = load_specs([spec], tmp_path / "ws", batch="b")
-    assert (report.accepted, report.quarantined) == (3, len(ROWS) - 3)
+    assert (report.accepted, report.quarantined) == (len(ACCEPTED), QUARANTINED)
     assert report.files[0].encoding == (declared or "gb18030")
     rec = read_records(tmp_path / "ws").sort("source_row")
     assert rec["subject_name"][0] == "深圳市华强电子有限公司"
-    assert rec["object_name"].to_list() == ["张伟", "李娜", "王芳"]
+    assert rec["object_name"].to_list()[:3] == ["张伟", "李娜", "王芳"]
 
 
 def test_small_chunks_give_the_same_result(tmp_path, catalog):
@@ -219,11 +246,13 @@ def test_xlsx(tmp_path):
         encoding="utf-8",
     )
     report = load_specs([spec], tmp_path / "ws", batch="b")
-    assert (report.read, report.accepted, report.quarantined) == (2, 1, 1)
-    rec = read_records(tmp_path / "ws").row(0, named=True)
+    assert (report.read, report.accepted, report.quarantined) == (2, 2, 0)
+    rec = read_records(tmp_path / "ws").sort("source_row").row(0, named=True)
     assert rec["date"] == dt.date(2021, 3, 4) and rec["capital"] == 500.0 and rec["ratio"] == 0.35
-    q = read_quarantine(tmp_path / "ws")
-    assert sorted(q["field"]) == ["capital", "subject_uscc"] and set(q["source_row"]) == {2}
+    found = read_findings(tmp_path / "ws")
+    assert sorted(found["field"]) == ["capital", "subject_uscc"] and set(found["source_row"]) == {2}
+    second = read_records(tmp_path / "ws").sort("source_row").row(1, named=True)
+    assert second["subject_name"] == "坏码公司" and second["subject_uscc"] is None and second["capital"] is None
 
 
 def test_jsonl_with_a_broken_last_line(tmp_path):
@@ -269,10 +298,13 @@ def test_parquet_with_typed_columns(tmp_path):
         encoding="utf-8",
     )
     report = load_specs([spec], tmp_path / "ws", batch="b")
-    assert (report.accepted, report.quarantined) == (1, 1)
-    rec = read_records(tmp_path / "ws").row(0, named=True)
+    # the adverse record with a mistyped code is kept: only the code is set aside
+    assert (report.accepted, report.quarantined, report.set_aside) == (2, 0, 1)
+    rec = read_records(tmp_path / "ws").sort("source_row").row(0, named=True)
     assert rec["amount"] == 20000.0 and rec["date"] == dt.date(2021, 3, 4)
     assert rec["event_type"] == "penalty"  # the Chinese catalog name maps to the event type
+    (line,) = read_findings(tmp_path / "ws").to_dicts()
+    assert (line["source_row"], line["field"], line["value"]) == (2, "subject_uscc", "914403001922038217")
 
 
 def test_a_users_own_csv_with_a_hand_written_spec(tmp_path):
@@ -316,26 +348,34 @@ pass = "removed"
         encoding="utf-8",
     )
     report = load_specs([spec], tmp_path / "ws", batch="b")
-    assert (report.read, report.accepted, report.quarantined) == (4, 2, 2)
+    assert (report.read, report.accepted, report.quarantined) == (4, 4, 0)
     rec = read_records(tmp_path / "ws").sort("source_row")
     first = rec.row(0, named=True)
     assert first["subject_name"] == "Huaqiang Electronics; Shenzhen"
     assert first["subject_org_code"] == "192203821" and first["subject_reg_no"] == "440301103097510"
     assert first["amount"] == 1200.0 and first["status"] == "active" and first["date"] == dt.date(2024, 5, 6)
     assert json.loads(first["extra"]) == {"Inspector": "Li", "Notes": 'said "ok"'}
-    assert rec["source_row"].to_list() == [1, 4]
-    q = read_quarantine(tmp_path / "ws").sort("source_row", "field")
-    assert q.select("source_row", "field", "column").rows() == [
-        (2, "subject_org_code", "Org Code"),
-        (3, "date", "Inspected On"),
-        (3, "subject_reg_no", "Reg No"),
+    assert rec["source_row"].to_list() == [1, 2, 3, 4]
+    assert rec["date"][2] == dt.date(2024, 5, 6)  # "6 May 2024"
+    # the bad codes are set aside; the inspections (with their names) are kept
+    assert rec["subject_org_code"][1] is None and rec["subject_reg_no"][2] is None
+    found = read_findings(tmp_path / "ws").sort("source_row", "field")
+    assert found.select("source_row", "field", "column", "value").rows() == [
+        (2, "subject_org_code", "Org Code", "19220382-2"),
+        (3, "subject_reg_no", "Reg No", "440301103097511"),
     ]
+    assert "check character is 2, expected 1" in found["reason"][0]
 
 
 def test_a_failed_run_leaves_the_previous_outputs_untouched(catalog, tmp_path):
     spec, ws = catalog
     load_specs([spec], ws, batch="b1")
-    outputs = [ws / "records" / "records.parquet", ws / "quarantine" / "quarantine.parquet", ws / "records" / "load_report.json"]
+    outputs = [
+        ws / "records" / "records.parquet",
+        ws / "quarantine" / "quarantine.parquet",
+        ws / "quarantine" / "findings.parquet",
+        ws / "records" / "load_report.json",
+    ]
     before = {p: p.read_bytes() for p in outputs}
     broken = tmp_path / "data" / "broken.toml"
     broken.write_text(SHAREHOLDER_SPEC.format(file="shareholders.csv", extra="").replace('"持股比例"', '"股权比例"'), encoding="utf-8")
@@ -352,8 +392,10 @@ def test_same_file_twice_in_one_run_is_loaded_once(catalog):
     copy.write_text(spec.read_text(encoding="utf-8"), encoding="utf-8")
     report = load_specs([spec, copy], ws, batch="b")
     assert report.read == 2 * len(ROWS)
-    assert read_records(ws).height == 3 and read_records(ws)["record_id"].n_unique() == 3
-    assert read_quarantine(ws)["row_id"].n_unique() == len(ROWS) - 3
+    n = len(ACCEPTED)
+    assert read_records(ws).height == n and read_records(ws)["record_id"].n_unique() == n
+    assert read_quarantine(ws)["row_id"].n_unique() == QUARANTINED
+    assert read_findings(ws).height == 6
 
 
 def test_read_records_without_a_load(tmp_path):
@@ -412,7 +454,7 @@ def test_reloading_an_edited_file_replaces_its_old_rows(catalog, tmp_path):
     load_specs([spec], ws, batch="b2")
     after = read_records(ws)
     mine = after.filter(pl.col("source_file") == "shareholders.csv").sort("source_row")
-    assert mine.height == 3 and mine["object_name"].to_list() == ["张薇", "李娜", "王芳"]
+    assert mine.height == len(ACCEPTED) and mine["object_name"].to_list()[:3] == ["张薇", "李娜", "王芳"]
     old_first = before.filter((pl.col("source_file") == "shareholders.csv") & (pl.col("source_row") == 1))["record_id"][0]
     assert old_first not in mine["record_id"].to_list()  # the edited row has a new id, the old version is gone
     assert set(kept["record_id"]) <= set(mine["record_id"])  # unchanged rows keep theirs

@@ -97,7 +97,7 @@ def test_explain_shows_evidence_and_masks(ws, run):
     r = run("explain", "r000004")  # a record id: its company
     assert r.exit_code == 0, r.output
     assert "scored links" in r.output and "name" in r.output and "identical" in r.output
-    assert "model fs1-" in r.output
+    assert "model fs2-" in r.output
     assert "138****5678" in r.output and "13812345678" not in r.output
     r = run("explain", "r000001:object")
     assert ID_A not in r.output and mask_id(ID_A) in r.output

@@ -92,7 +92,7 @@ def test_common_person_name_weighs_less_in_a_real_run():
         rows.append({"subject_name": company, "subject_type": "legal", "object_name": name,
                      "object_type": "natural", "relation": "officer_of"})
     res = resolve(records_frame(rows))
-    ev = res.evidence.filter((pl.col("type") == "natural") & pl.col("level_name").eq(4))
+    ev = res.evidence.filter((pl.col("type") == "natural") & pl.col("level_name").eq(5))
     names = res.mentions.select("mention_id", "core")
     ev = ev.join(names.rename({"mention_id": "left"}), on="left")
     w_common = ev.filter(pl.col("core") == "张伟")["weight_name"].mean()

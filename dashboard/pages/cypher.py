@@ -23,7 +23,7 @@ with ui.guard("cypher"):
         go = st.form_submit_button("Run 运行", type="primary")
     if go:
         st.session_state.cypher_result = None
-        st.session_state.cypher_result = w.cypher(text)
+        st.session_state.cypher_result = w.network.cypher(text)
     res = st.session_state.get("cypher_result")
     if res is not None:
         f = res.frame

@@ -1,0 +1,181 @@
+"""Load benchmark of the data interface: locust clients against a real ``credgraph serve``.
+
+Targets (the issue): on a 100k-entity city with 50 concurrent clients on 2 cores, single
+``match`` p95 <= 100 ms, ``GET entity`` p95 <= 50 ms, a batch of 1,000 names <= 3 s, an
+enterprise PDF report <= 1 s, no errors other than intended 429s.
+
+    .venv/bin/python bench/bench_api.py --workspace /tmp/city100k/ws      # an already built city
+    .venv/bin/python bench/bench_api.py --entities 20000 --clients 50 --duration 60
+
+Steps: build the city with ``credgraph demo`` when the workspace has none; create a bench key
+(limits set high, so any 429 is unintended); start ``credgraph serve`` (its start-up time is
+reported); time batches of 1,000 names on the idle server; then run locust headless
+(``bench/locustfile_api.py``: GET entity, single match by name and by code, PDF report, each user
+waiting ``--wait`` seconds between calls) and, in the middle of it, time more batches under that
+load. Locust and the server share the machine's cores, so the numbers include the load
+generator's own CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import requests
+
+HERE = Path(__file__).resolve().parent
+CLI = [sys.executable, "-m", "credgraph.cli"]
+
+
+def _env(ws: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDGRAPH_")}
+    env["CREDGRAPH_WORKSPACE__PATH"] = str(ws)
+    return env
+
+
+def _samples(ws: Path, n: int = 5000, seed: int = 1) -> dict:
+    """Firms (name, USCC) from the city's catalog rows, and entity ids from the graph."""
+    from credgraph.analytics.frames import load_frames
+    from credgraph.config import load_config
+
+    rng = random.Random(seed)
+    cfg = load_config(None, env=_env(ws))
+    nodes, _ = load_frames(cfg)
+    ents = nodes.filter(pl.col("label").is_in(["LegalPerson", "NaturalPerson"]))
+    firms_g = nodes.filter((pl.col("label") == "LegalPerson") & pl.col("uscc").is_not_null())
+    recs = pl.read_parquet(ws / "records" / "records.parquet", columns=["subject_type", "subject_name", "subject_uscc"])
+    firms = (recs.filter((pl.col("subject_type") == "legal") & pl.col("subject_uscc").is_not_null()
+                         & pl.col("subject_name").is_not_null())
+             .unique(["subject_name", "subject_uscc"]).sort("subject_name"))
+    firms = firms.sample(min(n, firms.height), seed=seed)
+    return {
+        # Half companies, half people: GET entity serves both (the bench key has the personal scope).
+        "entity_ids": rng.sample(ents["node_id"].to_list(), min(n, ents.height)),
+        "firm_ids": rng.sample(firms_g["node_id"].to_list(), min(n, firms_g.height)),
+        "firms": [{"name": a, "uscc": b} for a, b in firms.select("subject_name", "subject_uscc").iter_rows()],
+    }
+
+
+def _batch(base: str, key: str, firms: list[dict], rng: random.Random, size: int = 1000) -> tuple[float, dict]:
+    picks = [rng.choice(firms) for _ in range(size)]
+    q = {f"q{i}": ({"type": "legal", "name": f["name"]} if i % 2 else {"type": "legal", "name": f["name"], "uscc": f["uscc"]})
+         for i, f in enumerate(picks)}
+    t0 = time.perf_counter()
+    r = requests.post(base + "/v1/match", json={"queries": q}, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+    dt = time.perf_counter() - t0
+    r.raise_for_status()
+    dec: dict[str, int] = {}
+    for v in r.json()["responses"].values():
+        dec[v["decision"]] = dec.get(v["decision"], 0) + 1
+    return dt, dec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workspace", type=Path, default=None, help="A built city's workspace (default: build one).")
+    ap.add_argument("--entities", type=int, default=100_000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--duration", type=int, default=60, help="Seconds of locust load.")
+    ap.add_argument("--wait", default="0.5,1.5", help="Think time of each client between calls, min,max seconds.")
+    ap.add_argument("--batches", type=int, default=3, help="1,000-name batches timed idle and again under load.")
+    ap.add_argument("--out", type=Path, default=None, help="Write the results as JSON here.")
+    a = ap.parse_args()
+
+    ws = a.workspace or Path(f"/tmp/credgraph-bench-api-{a.entities}/workspace")
+    env = _env(ws)
+    if not (ws / "graph").exists():
+        print(f"building a {a.entities:,}-entity city in {ws} (credgraph demo) ...", flush=True)
+        subprocess.run(CLI + ["demo", "--entities", str(a.entities), "--workspace", str(ws)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    from credgraph.api.db import ApiDB
+
+    db = ApiDB(ws / "api" / "api.sqlite")
+    _, key = db.create_key("bench", ["public", "personal", "checks", "reports"], rate_per_minute=10**7, daily_quota=10**9)
+    db.close()
+    samples = _samples(ws)
+    sfile = ws / "api" / "bench_samples.json"
+    sfile.write_text(json.dumps(samples, ensure_ascii=False), encoding="utf-8")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    log = open(ws / "api" / "bench_serve.log", "w")
+    t0 = time.perf_counter()
+    server = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            try:
+                if requests.get(base + "/v1/health", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if server.poll() is not None:
+                raise SystemExit("the server stopped: see " + log.name)
+            time.sleep(0.5)
+        startup = time.perf_counter() - t0
+        health = requests.get(base + "/v1/health").json()
+        print(f"server ready in {startup:.1f} s ({health['entities']:,} entities)", flush=True)
+        rng = random.Random(7)
+        idle = [_batch(base, key, samples["firms"], rng) for _ in range(a.batches)]
+        print("batch of 1,000 (idle): " + ", ".join(f"{t:.2f} s" for t, _ in idle) + f"; decisions {idle[0][1]}", flush=True)
+
+        loaded: list[tuple[float, dict]] = []
+
+        def under_load():
+            time.sleep(min(15, a.duration / 3))
+            for _ in range(a.batches):
+                loaded.append(_batch(base, key, samples["firms"], rng))
+
+        th = threading.Thread(target=under_load)
+        prefix = ws / "api" / "locust"
+        lenv = {**env, "CG_BENCH_SAMPLES": str(sfile), "CG_BENCH_KEY": key, "CG_BENCH_WAIT": a.wait}
+        th.start()
+        subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile_api.py"), "--headless",
+                        "-u", str(a.clients), "-r", str(a.clients), "-t", f"{a.duration}s", "--host", base,
+                        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], env=lenv, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        th.join()
+        rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+    targets = {"GET /v1/entities/{id}": 50, "POST /v1/match (1, name)": 100, "POST /v1/match (1, code)": 100,
+               "GET report.pdf": 1000}
+    print(f"\n{a.clients} clients, think time {a.wait} s, {a.duration} s, {health['entities']:,} entities")
+    print(f"{'request':28} {'n':>7} {'fail':>5} {'rps':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  target p95")
+    out = {"entities": health["entities"], "clients": a.clients, "wait": a.wait, "duration": a.duration,
+           "startup_s": round(startup, 1), "requests": {}}
+    for r in rows:
+        name = r["Name"]
+        t = targets.get(name)
+        print(f"{name:28} {r['Request Count']:>7} {r['Failure Count']:>5} {float(r['Requests/s']):6.1f} {r['50%']:>6} "
+              f"{r['95%']:>6} {r['99%']:>6} {float(r['Max Response Time']):7.0f}  "
+              + (f"<= {t} ms {'ok' if float(r['95%']) <= t else 'MISSED'}" if t else ""))
+        out["requests"][name] = {k: r[k] for k in ("Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%",
+                                                    "Max Response Time")}
+    bt = [t for t, _ in idle]
+    lt = [t for t, _ in loaded]
+    print(f"batch of 1,000 names: idle median {statistics.median(bt):.2f} s (min {min(bt):.2f}, max {max(bt):.2f}); "
+          + (f"under load median {statistics.median(lt):.2f} s (min {min(lt):.2f}, max {max(lt):.2f})" if lt else "")
+          + "  target <= 3 s")
+    out["batch_idle_s"], out["batch_loaded_s"] = bt, lt
+    if a.out:
+        a.out.write_text(json.dumps(out, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

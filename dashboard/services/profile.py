@@ -1,0 +1,261 @@
+"""Profiles: one entity's identity, grade, risk and its sources, records and related parties.
+
+Part of the dashboard's data access (:class:`credgraph.dashboard.data.Workbench`, attribute
+``profiles``): it asks the Workbench's store and analytics, keeps its own answers, and masks
+what it returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from credgraph.dashboard.data import (ENTITY_KINDS, PARTY_TYPES, DashboardError, Profile, _remember, log)
+from credgraph.dashboard.labels import (DIMENSION_LABELS, EVENT_LABELS, INDICATOR_LABELS, LABEL_NAMES, RISK_EVENTS,
+                                        fmt_amount, fmt_capital, relation_text, status_label)
+from credgraph.dashboard.privacy import mask_frame, mask_record
+
+if TYPE_CHECKING:
+    from credgraph.dashboard.data import Workbench
+
+
+class Profiles:
+    """Profiles: one entity's identity, grade, risk and its sources, records and related parties."""
+
+    def __init__(self, w: "Workbench") -> None:
+        self.w = w
+        self._sources: dict[str, pl.DataFrame] = {}
+        self._sources_lock = threading.Lock()
+
+    def profile(self, node_id: str, explain: bool = True) -> Profile:
+        """Identity, grade with its explanation, propagated risk with top sources, records,
+        related parties, controller and beneficial owners of one entity.
+
+        With ``explain=False`` risk sources come only from what is already explained (the
+        page shows the rest at once and explains afterwards; ``sources_pending`` says so)."""
+        node_id = (node_id or "").strip()
+        if not node_id:
+            raise DashboardError("no entity chosen: search for one first")
+        a = self.w.analysis()
+        ident = self.w.node(node_id)
+        if ident is None:
+            raise DashboardError(f"no entity with id {node_id!r} in the graph (search by name or code instead)")
+        kind = ident.get("label", "")
+        if kind not in ENTITY_KINDS:
+            raise DashboardError(f"{node_id!r} is a {kind} node, not a company or person")
+        grade, contrib = None, pl.DataFrame()
+        g = a.grades.grades.filter(pl.col("node_id") == node_id)
+        if g.height:
+            grade = g.drop("idx", strict=False).row(0, named=True)
+            contrib = (a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 1e-9))
+                       .sort("points").drop("node_id"))
+        r = a.risk.scores.filter(pl.col("node_id") == node_id)
+        risk = r.row(0, named=True) if r.height else {}
+        risk["entities"] = a.risk.scores.height
+        sources = self.risk_sources(node_id, risk, compute=explain)
+        pending = sources.height == 0 and (risk.get("received") or 0) > 0 and not explain
+        timeline = self.timeline(node_id)
+        related = self.related(node_id)
+        sharing = mask_frame(self.w._call("sharing", node_id))
+        controller, owners, controls = None, pl.DataFrame(), pl.DataFrame()
+        if kind == "LegalPerson":
+            c = self.w.controllers().filter(pl.col("company_id") == node_id)
+            if c.height:
+                controller = c.row(0, named=True)
+                controller["chain_names"] = [self.w.names([x]).get(x, ("", x))[1] for x in controller["chain"] or []]
+            owners = self.w.beneficial_owners().filter(pl.col("company_id") == node_id).sort(
+                "integrated_ratio", descending=True)
+        else:
+            controls = self.w.controllers().filter(pl.col("controller_id") == node_id).select(
+                "company_id", "company_name", "control_votes", "integrated_ratio")
+            owners = self.w.beneficial_owners().filter(pl.col("owner_id") == node_id).sort(
+                "integrated_ratio", descending=True)
+        shell = None
+        sf = a.shells.firms.filter(pl.col("node_id") == node_id)
+        if sf.height:
+            shell = sf.row(0, named=True)
+        return Profile(node_id=node_id, kind=kind, identity=ident, grade=grade, contributions=contrib, risk=risk,
+                       sources=sources, timeline=timeline, related=related, sharing=sharing, controller=controller,
+                       owners=mask_frame(owners), controls=controls, shell=shell, as_of=a.as_of,
+                       sources_pending=pending, header=self.header(node_id, ident),
+                       risk_scan=self.risk_scan(node_id), reasons=self.grade_reasons(node_id, sources))
+
+    def header(self, node_id: str, ident: dict | None = None) -> dict:
+        """The report's header (masked): type, code, legal representative (id, name), registered
+        address, district, phone, status, capital, industry, legal form, established."""
+        ident = ident or self.w.node(node_id) or {}
+        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        c = ctx.row(0, named=True) if ctx.height else {}
+        out = {"类型": LABEL_NAMES.get(ident.get("label", ""), ""),
+               "统一社会信用代码": ident.get("uscc"), "身份证号": ident.get("id_masked"),
+               "法定代表人": c.get("rep_name"), "_rep_id": c.get("rep_id"),
+               "角色": None if c.get("rep_name") else c.get("role"),
+               "注册地址": c.get("address"), "所在区": c.get("district"), "联系电话": c.get("phone"),
+               "登记状态": ident.get("status"), "注册资本": fmt_capital(ident.get("registered_capital")) or None,
+               "行业": ident.get("industry"), "企业类型": ident.get("legal_form"),
+               "成立日期": str(ident["est_date"]) if ident.get("est_date") else None}
+        return mask_record({k: v for k, v in out.items() if v not in (None, "")})
+
+    def risk_scan(self, node_id: str) -> pl.DataFrame:
+        """风险扫描 as credit sites show it: counts of risk records by category — 自身风险 (the
+        entity's current records), 关联风险 (current records of its shareholders, legal
+        representative, officers, branches, agents and the firms it holds or serves),
+        历史风险 (its expired, repaired or removed records) — and event type (Chinese)."""
+        a = self.w.analysis()
+        recs = a.net.records.filter(pl.col("event_type").is_in(list(RISK_EVENTS)))
+        current = pl.col("status").is_null() | (pl.col("status") == "active")
+        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
+                           & pl.col("type").is_in(list(PARTY_TYPES)))
+        others = list((set(e["src"].to_list()) | set(e["dst"].to_list())) - {node_id})
+        own = recs.filter(pl.col("owner_id") == node_id)
+        parts = [own.filter(current).with_columns(pl.lit("自身风险").alias("category")),
+                 recs.filter(pl.col("owner_id").is_in(others) & current).with_columns(pl.lit("关联风险").alias("category")),
+                 own.filter(~current).with_columns(pl.lit("历史风险").alias("category"))]
+        rows = pl.concat([x.select("category", "event_type", "owner_id") for x in parts])
+        schema = {"category": pl.Utf8, "event": pl.Utf8, "count": pl.UInt32, "subjects": pl.UInt32}
+        if rows.height == 0:
+            return pl.DataFrame(schema=schema)
+        order = {"自身风险": 0, "关联风险": 1, "历史风险": 2}
+        out = (rows.group_by("category", "event_type").agg(pl.len().alias("count"),
+                                                           pl.col("owner_id").n_unique().alias("subjects"))
+               .with_columns(pl.col("category").replace_strict(order).alias("_o"),
+                             pl.col("event_type").replace_strict(EVENT_LABELS, default=pl.col("event_type")).alias("event"))
+               .sort("_o", "count", descending=[False, True]).select("category", "event", "count", "subjects"))
+        return out.cast({"count": pl.UInt32, "subjects": pl.UInt32})
+
+    def grade_reasons(self, node_id: str, sources: pl.DataFrame | None = None) -> list[dict]:
+        """Why the grade: each indicator that cost (or gave) points, in Chinese, with the
+        records or facts behind it (case numbers, authorities, dates, amounts; the legal
+        representative and how many firms; the shared address; the riskiest related party)."""
+        a = self.w.analysis()
+        c = a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 0.05))
+        if c.height == 0:
+            return []
+        f = a.grades.features.filter(pl.col("node_id") == node_id)
+        feat = f.row(0, named=True) if f.height else {}
+        recs = a.net.records.filter(pl.col("owner_id") == node_id)
+        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        cx = ctx.row(0, named=True) if ctx.height else {}
+        by_event = {"abnormal": "abnormal_operations", "penalties": "penalty", "serious_illegal": "serious_illegal",
+                    "dishonest_debtor": "dishonest_debtor", "tax_violation": "tax_violation",
+                    "arrears": "social_insurance_arrears", "red_list": "red_list", "licences": "licence",
+                    "tax_rating": "tax_rating"}
+        out = []
+        for r in c.sort("points").iter_rows(named=True):
+            ind = r["indicator"]
+            detail = ""
+            if ind in by_event:
+                rs = recs.filter(pl.col("event_type") == by_event[ind]).sort("date", descending=True, nulls_last=True)
+                items = []
+                for x in rs.head(3).iter_rows(named=True):
+                    bits = [str(x["date"] or ""), x.get("authority") or "", x.get("case_no") or "",
+                            fmt_amount(x.get("amount")) if x.get("amount") else "",
+                            f"等级 {x['grade']}" if x.get("grade") else "", status_label(x.get("status"))]
+                    items.append(" ".join(b for b in bits if b))
+                detail = f"{rs.height} 条{EVENT_LABELS.get(by_event[ind], ind)}记录: " + "; ".join(items) + (
+                    " …" if rs.height > 3 else "") if rs.height else ""
+            elif ind == "rep_many_firms":
+                detail = f"法定代表人 {cx.get('rep_name') or ''} 担任 {int(feat.get('rep_firms') or 0)} 家企业的法定代表人"
+            elif ind == "shared_address":
+                detail = f"注册地址 {cx.get('address') or ''} 登记了 {int(feat.get('addr_firms') or 0)} 家企业"
+            elif ind == "no_staff":
+                detail = "社保记录中无参保人员"
+            elif ind == "young":
+                detail = f"成立于 {feat.get('est_date') or ''}"
+            elif ind == "tiny_capital":
+                detail = f"注册资本 {fmt_capital(feat.get('capital')) or '未登记'}"
+            elif ind == "bad_status":
+                detail = f"登记状态 {feat.get('reg_status') or ''}"
+            elif ind == "related_risk" and sources is not None and sources.height:
+                top = sources.row(0, named=True)
+                detail = f"主要来源 {top.get('source_name')}（{top.get('hops')} 层关系）"
+            out.append({"indicator": INDICATOR_LABELS.get(ind, ind), "dimension": DIMENSION_LABELS.get(r["dimension"], r["dimension"]),
+                        "points": f"{float(r['points']):+.1f}", "detail": detail})
+        return [mask_record(x) for x in out]
+    def stored_sources(self) -> pl.DataFrame | None:
+        """The risk sources written by the analytics stage (``analytics/risk_sources.parquet``)
+        when they are newer than the graph, else None."""
+        if not hasattr(self, "_stored"):
+            self._stored = None
+            p = self.w.cfg.workspace_path / "analytics" / "risk_sources.parquet"
+            graph_file = self.w.cfg.workspace_path / "graph"
+            if self.w.backend == "embedded":
+                from credgraph.graph import embedded_path
+
+                graph_file = embedded_path(self.w.cfg) / "graph.lbug"
+            try:
+                if p.is_file() and (not graph_file.exists() or p.stat().st_mtime >= graph_file.stat().st_mtime):
+                    self._stored = pl.read_parquet(p)
+            except Exception:  # noqa: BLE001 - an unreadable file: explain on demand instead
+                log.exception("cannot read %s", p)
+        return self._stored
+    def risk_sources(self, node_id: str, risk: dict | None = None, compute: bool = True) -> pl.DataFrame:
+        """Top sources of an entity's propagated risk, with the strongest path from each.
+
+        Read from what the analytics explained up front (or ``credgraph risk`` wrote), else
+        explained now from the finished result (:func:`credgraph.analytics.explain_risk`: the
+        entity's own reverse series, no new propagation) when ``compute``; kept per entity."""
+        if node_id in self._sources:
+            return self._sources[node_id]
+        a = self.w.analysis()
+        src = a.risk.sources.filter(pl.col("node_id") == node_id)
+        stored = self.stored_sources()
+        if src.height == 0 and stored is not None and {"node_id", "source_id"} <= set(stored.columns):
+            src = stored.filter(pl.col("node_id") == node_id)
+        if src.height == 0 and risk and (risk.get("received") or 0) > 0:
+            if not compute:
+                return mask_frame(src.drop("node_id"))  # not kept: explained when asked with compute
+            from credgraph.analytics import explain_risk
+
+            with self._sources_lock:  # one explanation at a time (they share the reversed matrix)
+                if node_id in self._sources:
+                    return self._sources[node_id]
+                t0 = time.perf_counter()
+                try:
+                    src = explain_risk(a.risk, a.net, node_id)
+                except KeyError:
+                    raise DashboardError(f"no entity with id {node_id!r} in the graph") from None
+                log.info("risk sources of %s explained in %.3f s", node_id, time.perf_counter() - t0)
+        out = mask_frame(src.drop("node_id"))
+        _remember(self._sources, node_id, out)
+        return out
+    def timeline(self, node_id: str) -> pl.DataFrame:
+        """The entity's credit records, newest first, with where each came from."""
+        a = self.w.analysis()
+        rec = a.net.records.filter(pl.col("owner_id") == node_id)
+        if rec.height == 0:
+            return pl.DataFrame(schema={"date": pl.Date, "event_type": pl.Utf8, "status": pl.Utf8})
+        extra = [c for c in ("catalog", "source_unit") if c in a.net.nodes.columns]
+        if extra:
+            idx = self.w._index_of(rec["record_node"].to_list())
+            more = a.net.nodes.select(extra)[idx]
+            rec = pl.concat([rec, more], how="horizontal")
+        cols = [c for c in ("date", "event_type", "status", "catalog", "source_unit", "authority", "case_no",
+                            "amount", "grade", "reason", "count", "end_date", "record_node") if c in rec.columns]
+        out = rec.select(cols).sort("date", descending=True, nulls_last=True).head(self.w.cfg.dashboard.timeline_limit)
+        return mask_frame(out.rename({"record_node": "record"}))
+    def related(self, node_id: str) -> pl.DataFrame:
+        """Related parties: who holds, represents, serves, registered or branches off this
+        entity, and what it holds, represents or serves (every link, not one per party)."""
+        a = self.w.analysis()
+        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
+                           & pl.col("type").is_in(list(PARTY_TYPES)))
+        schema = {"relation": pl.Utf8, "node_id": pl.Utf8, "name": pl.Utf8, "label": pl.Utf8, "ratio": pl.Float64,
+                  "risk": pl.Float64, "grade": pl.Utf8}
+        if e.height == 0:
+            return pl.DataFrame(schema=schema)
+        others = [d if s == node_id else s for s, d in zip(e["src"].to_list(), e["dst"].to_list())]
+        names = self.w.names(others)
+        rows = []
+        for other, r in zip(others, e.iter_rows(named=True)):
+            lab, name = names.get(other, ("", other))
+            rows.append({"relation": relation_text(r["type"], r["src"] == node_id, r.get("role")), "node_id": other,
+                         "name": name, "label": lab, "ratio": r.get("ratio"), "risk": a.risk_of.get(other),
+                         "grade": a.grade_of.get(other)})
+        order = {t: i for i, t in enumerate(PARTY_TYPES)}
+        out = pl.DataFrame(rows, schema=schema)
+        return mask_frame(out.with_columns(pl.Series("_t", [order.get(t, 9) for t in e["type"].to_list()]))
+                          .sort(["_t", "ratio", "name"], descending=[False, True, False], nulls_last=True).drop("_t"))

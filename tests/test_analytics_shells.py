@@ -1,0 +1,81 @@
+"""The shell model on a hand-built city: rings are unusual against the city, ordinary shared premises are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from credgraph.analytics import CreditNetwork, detect_shells, make_frames
+from credgraph.analytics.shells import directed_checks
+from credgraph.config import AnalyticsConfig
+
+AS_OF = "2024-01-01"
+
+
+def _city(ring_days: int = 8, ring_capital: float = 5.0):
+    """300 ordinary firms (founded 1995-2022, capital 50-5000, 3-80 staff) of which 20 office
+    towers hold 5 firms each and 25 families of 3 share a representative and a phone; plus a
+    hand-planted ring r0..r5: one address, one nominee representative, founded within
+    ``ring_days`` days of 2022-03-01, no insured staff, capital ``ring_capital``."""
+    rng = np.random.default_rng(5)
+    nodes, edges, k = [], [], 0
+
+    def rec(owner, event, **kw):
+        nonlocal k
+        k += 1
+        nodes.append({"node_id": f"rec:{k}", "label": "CreditRecord", "event_type": event, "date": "2023-06-30",
+                      "status": "active", **kw})
+        edges.append({"src": owner, "dst": f"rec:{k}", "type": "HAS_RECORD"})
+
+    for i in range(300):
+        est = np.datetime64("1995-01-01") + np.timedelta64(int(rng.integers(0, 27 * 365)), "D")
+        nodes.append({"node_id": f"c{i}", "label": "LegalPerson", "name": f"深圳市普通{i}有限公司", "est_date": str(est),
+                      "registered_capital": float(rng.choice([50, 100, 300, 500, 1000, 5000]))})
+        edges.append({"src": f"c{i}", "dst": f"addr:{i // 5 if i < 100 else 1000 + i}", "type": "LOCATED_AT"})
+        rep = f"p{i // 3}" if 100 <= i < 175 else f"p{1000 + i}"
+        edges.append({"src": rep, "dst": f"c{i}", "type": "LEGAL_REP_OF"})
+        edges.append({"src": f"c{i}", "dst": f"phone:{i // 3 if 100 <= i < 175 else 1000 + i}", "type": "USES_PHONE"})
+        rec(f"c{i}", "social_insurance", count=float(rng.integers(3, 80)))
+    for j in range(6):
+        nodes.append({"node_id": f"r{j}", "label": "LegalPerson", "name": f"深圳市壳{j}贸易有限公司",
+                      "est_date": str(np.datetime64("2022-03-01") + np.timedelta64(j * ring_days // 5, "D")),
+                      "registered_capital": ring_capital})
+        edges += [{"src": f"r{j}", "dst": "addr:ring", "type": "LOCATED_AT"},
+                  {"src": "pn", "dst": f"r{j}", "type": "LEGAL_REP_OF"}]
+        rec(f"r{j}", "social_insurance", count=0.0)
+    return CreditNetwork.from_frames(*make_frames(nodes, edges))
+
+
+def test_ring_flagged_towers_and_families_not():
+    net = _city()
+    res = detect_shells(net, AnalyticsConfig(), AS_OF)
+    flagged = set(res.firms.filter("flagged")["node_id"].to_list())
+    ring = {f"r{j}" for j in range(6)}
+    assert flagged == ring  # every ring member, and no ordinary firm (towers share an address, families a person)
+    top = res.groups.row(0, named=True)
+    assert sorted(top["members"]) == sorted(ring)
+    assert "registered in one burst" in top["evidence"] and "no insured staff" in top["evidence"]
+    # The ring's two groups (its address, its representative) are the unusual ones, nothing else.
+    unusual = res.candidates.filter("unusual")
+    assert set(unusual["key_id"].to_list()) == {"addr:ring", "pn"}
+    # The directed-check list holds exactly the flagged firms, with the evidence as the reason.
+    dc = directed_checks(res)
+    assert set(dc["node_id"].to_list()) == ring and dc["reason"].str.contains("share the address").all()
+
+
+def test_a_spread_ring_with_ordinary_capital_is_still_unusual():
+    # Registered over a year with the city's ordinary capital: the co-registration and the missing
+    # staff still set the ring apart from towers and families.
+    net = _city(ring_days=365, ring_capital=300.0)
+    res = detect_shells(net, AnalyticsConfig(), AS_OF)
+    assert set(res.firms.filter("flagged")["node_id"].to_list()) == {f"r{j}" for j in range(6)}
+    ev = res.groups.row(0, named=True)["evidence"]
+    assert "close together" in ev and "low capital" not in ev
+
+
+def test_no_groups_no_flags():
+    nodes, edges = make_frames([{"node_id": "c1", "label": "LegalPerson", "name": "甲"}],
+                               [{"src": "p1", "dst": "c1", "type": "LEGAL_REP_OF"}])
+    res = detect_shells(CreditNetwork.from_frames(nodes, edges), AnalyticsConfig(), AS_OF)
+    assert res.firms.height == 0 and res.groups.height == 0 and directed_checks(res).height == 0
+    assert isinstance(res.candidates, pl.DataFrame)

@@ -1,0 +1,159 @@
+"""The public matcher: decisions on hand-made records, and a battery of name variants of listed firms.
+
+The battery writes each variant the way real lists do (traditional characters by OpenCC's s2t,
+full-width brackets, the region moved into brackets or dropped, 有限公司 ↔ 有限责任公司, a homophone
+in the brand from the generator's homophone table) and judges the answer against the city's
+ground truth: the right entity is the one carrying the firm's true USCC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import opencc
+from pypinyin import lazy_pinyin
+import polars as pl
+import pytest
+
+from credgraph.loaders import load_specs
+from credgraph.resolution import Matcher, MatchResult, resolve
+from credgraph.resolution.errors import ResolutionError
+from credgraph.resolution.sample import records_frame
+from credgraph.synth import generate_city
+from credgraph.synth.words import load_words
+
+UNKNOWN_FIRM = "深圳市不存在的虚构商贸有限公司"
+
+
+@pytest.fixture(scope="module")
+def small():
+    rows = [
+        {"subject_name": "深圳市华强电子有限公司", "subject_uscc": "914403001922038216", "subject_phone": "13812345678"},
+        {"subject_name": "華強電子（深圳）有限責任公司"},
+        {"subject_name": "深圳市华强电子有限公司南山分公司"},
+        {"subject_name": "张伟", "subject_type": "natural", "subject_birth_date": dt.date(1980, 5, 6),
+         "subject_address": "深圳市南山区深南大道1001号", "object_name": "深圳市华强电子有限公司",
+         "relation": "legal_rep_of"},
+        {"subject_name": "张伟", "subject_type": "natural", "subject_birth_date": dt.date(1980, 5, 6),
+         "subject_address": "深圳市南山区深南大道1001号"},
+    ]
+    frame = records_frame(rows)
+    res = resolve(frame)
+    return res, Matcher.from_resolution(res)
+
+
+def test_codes_and_name_variants_match_the_firm_not_its_branch(small):
+    res, m = small
+    firm = res.entity_of("r000001:subject")
+    branch = res.entity_of("r000003:subject")
+    assert firm != branch
+    for ex in ({"uscc": "914403001922038216"}, {"name": "华强电子(深圳)有限公司"}, {"name": "深圳市華強電子有限公司"},
+               {"org_code": "192203821"}):
+        r = m.match(ex)
+        assert isinstance(r, MatchResult)
+        assert r.decision == "match" and r.candidates[0].entity_id == firm, (ex, r)
+        assert r.candidates[0].features[0].field == "name" and r.candidates[0].probability >= 0.9
+    r = m.match({"name": "深圳市华强电子有限公司南山分公司"})
+    assert r.decision == "match" and r.entity_id == branch
+    assert firm not in [c.entity_id for c in r.candidates]  # branch ≠ parent: ruled out, not listed
+
+
+def test_a_person_name_alone_is_never_a_match(small):
+    _, m = small
+    r = m.match({"type": "natural", "name": "张伟"})
+    assert r.decision != "match" and r.entity_id is None
+    r = m.match({"type": "natural", "name": "张伟", "birth_date": "1980-05-06",
+                 "address": "深圳市南山区深南大道1001号"})
+    assert r.decision == "match"
+
+
+def test_unknown_firm_empty_query_and_bad_input(small):
+    _, m = small
+    assert m.match({"name": UNKNOWN_FIRM}).decision == "no_match"
+    assert m.match({}).decision == "no_match"
+    with pytest.raises(ResolutionError, match="unknown field"):
+        m.match({"nmae": "x"})
+    with pytest.raises(ResolutionError, match="birth_date"):
+        m.match({"name": "张伟", "birth_date": "06/05/1980x"})
+    assert [r.decision for r in m.match_many([{"name": UNKNOWN_FIRM}, {"uscc": "914403001922038216"}])] \
+        == ["no_match", "match"]
+
+
+# ------------------------------------------------------------------------------ battery
+_S2T = opencc.OpenCC("s2t")
+_FULL = str.maketrans({"(": "（", ")": "）"})
+
+
+#: English industry words, written here from a dictionary (not from the resolver's table).
+ENGLISH = {"电子": "Electronics", "科技": "Technology", "贸易": "Trading", "软件": "Software", "物流": "Logistics",
+           "实业": "Industrial", "投资": "Investment", "广告": "Advertising", "医药": "Pharmaceutical",
+           "服装": "Apparel", "食品": "Food", "家具": "Furniture", "印刷": "Printing", "照明": "Lighting"}
+
+
+def _variants(name: str, brand: str, english: dict | None = None) -> dict[str, str]:
+    """Every name form the generator writes, derived here independently of the resolver."""
+    out = {"exact": name, "traditional": _S2T.convert(name)}
+    if name.startswith("深圳市") and not name.startswith("深圳市深圳"):
+        rest = name[3:]
+        out["missing_region"] = rest
+        for form in ("股份有限公司", "有限责任公司", "有限公司"):
+            if rest.endswith(form) and "分公司" not in rest:
+                out["bracket_region"] = f"{rest[: -len(form)]}(深圳){form}"
+                out["fullwidth_bracket_region"] = out["bracket_region"].translate(_FULL)
+                break
+    if name.endswith("有限责任公司"):
+        out["form_variant"] = name[: -len("有限责任公司")] + "有限公司"
+    elif name.endswith("有限公司") and not name.endswith("股份有限公司"):
+        out["form_variant"] = name[: -len("有限公司")] + "有限责任公司"
+    # English, as a firm's own English name or a foreign list writes it: brand in pinyin, industry translated.
+    if english and name.startswith("深圳市") and name.endswith("有限公司") and "分公司" not in name \
+            and not name.endswith("股份有限公司"):
+        mid = name[3:-4]
+        if brand and mid.startswith(brand) and mid[len(brand):] in english:
+            py = "".join(lazy_pinyin(brand)).capitalize()
+            out["english"] = f"Shenzhen {py} {english[mid[len(brand):]]} Co., Ltd."
+            out["english_bracket"] = f"{py} {english[mid[len(brand):]]} (Shenzhen) Company Limited"
+    homo = load_words().homophones
+    if brand and brand in name:
+        for i, ch in enumerate(brand):
+            if homo.get(ch):
+                out["homophone"] = name.replace(brand, brand[:i] + homo[ch][0] + brand[i + 1:], 1)
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mcity")
+    generate_city(root / "city", entities=600, seed=11)
+    load_specs(sorted((root / "city" / "specs").glob("*.toml")), root / "ws")
+    res = resolve(pl.read_parquet(root / "ws" / "records" / "records.parquet"))
+    return root, res, Matcher.from_resolution(res)
+
+
+def test_battery_of_listed_firm_name_variants(city):
+    root, res, m = city
+    truth = pl.read_parquet(root / "city" / "truth" / "entities.parquet").filter(pl.col("type") == "legal")
+    listed = pl.read_parquet(root / "city" / "truth" / "violators.parquet")
+    firms = truth.filter(pl.col("entity_id").is_in(listed["entity_id"].implode()) & pl.col("uscc").is_not_null())
+    if firms.height < 30:  # a few listed firms: take registered firms as well
+        firms = pl.concat([firms, truth.filter(pl.col("uscc").is_not_null()).head(60)]).unique("entity_id")
+    right = dict(zip(res.entities["uscc"].to_list(), res.entities["entity_id"].to_list()))
+    queries, expected, forms = [], [], []
+    for row in firms.iter_rows(named=True):
+        if row["uscc"] not in right:  # never written with its USCC: which entity is right is not known
+            continue
+        for form, text in _variants(row["name"], row["brand"] or "", ENGLISH).items():
+            queries.append({"name": text})
+            expected.append(right[row["uscc"]])
+            forms.append(form)
+    results = m.match_many(queries)
+    table = pl.DataFrame({"form": forms, "decision": [r.decision for r in results],
+                          "ok": [r.entity_id == e for r, e in zip(results, expected)],
+                          "wrong": [r.decision == "match" and r.entity_id != e for r, e in zip(results, expected)]})
+    wrong = table.filter(pl.col("wrong"))
+    assert wrong.height == 0, wrong
+    share = table["ok"].mean()
+    assert len(queries) >= 200 and share >= 0.95, table.group_by("form").agg(pl.col("ok").mean(), pl.len())
+    english = table.filter(pl.col("form").str.starts_with("english"))
+    assert english.height >= 10 and english["ok"].mean() >= 0.9, english
