@@ -88,7 +88,7 @@ def test_dashboard_console_refuses_the_same(ws, backend):
         before = _files(ws)
         for q in hostile(ws):
             with pytest.raises(DashboardError, match="refused"):
-                w.cypher(q)
+                w.network.cypher(q)
         assert _files(ws) == before
     finally:
         w.close()
