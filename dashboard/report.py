@@ -51,13 +51,16 @@ _GRADE_BG = {"A+": "#1b5e20", "A": "#43a047", "B": "#7cb342", "C": "#f9a825", "D
 
 
 def _e(value: Any) -> str:
+    """A value as HTML text: control and direction-override characters dropped, then escaped."""
+    from credgraph.security.display import html_text
+
     if value is None:
         return ""
     if isinstance(value, float):
         return _html.escape(f"{value:,.4g}")
     if isinstance(value, list):
-        return _html.escape(" | ".join(map(str, value)))
-    return _html.escape(str(value))
+        return html_text(" | ".join(map(str, value)))
+    return html_text(value)
 
 
 def _table(frame: pl.DataFrame, columns: list[str] | None = None, limit: int = 200) -> str:

@@ -183,3 +183,7 @@ def test_names_are_kept_as_written_beside_their_normalised_key_and_printed_clean
     from credgraph.security.display import html_text
 
     assert html_text(shifty + "<script>") == "深圳市甲[31m科技有限公司&lt;script&gt;"
+    # the downloadable credit report writes every value through it
+    from credgraph.dashboard.report import _e
+
+    assert _e(shifty + "<b>") == "深圳市甲[31m科技有限公司&lt;b&gt;" and _e([shifty, "x"]).endswith(" | x")
