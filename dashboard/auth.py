@@ -180,6 +180,21 @@ def audit_downloads(cfg) -> None:
     st.download_button = audited.__get__(main, DeltaGenerator)
 
 
+def keep_identifiers_out_of_the_url() -> None:
+    """Drop ``?q=`` from the page address when it holds an ID number or a phone (the search box keeps it
+    for the session): addresses end up in browser history, proxies and screenshots."""
+    import re
+
+    import streamlit as st
+
+    from credgraph.dashboard.privacy import looks_like_id
+
+    q = (st.query_params.get("q") or "").strip()
+    digits = re.sub(r"[\s-]", "", q)
+    if q and (looks_like_id(digits) or re.fullmatch(r"(\+?86)?1[3-9]\d{9}", digits)):
+        st.query_params.pop("q", None)
+
+
 _seen: dict[str, Any] = {}
 
 

@@ -62,4 +62,5 @@ try:
 finally:  # the server-side part of each interaction, for the benchmark and the curious
     if page.url_path == "profile":  # every profile opened is in the audit log (once per session and id)
         _auth.audit_profile(_cfg, _user, (st.query_params.get("id") or "").strip())
+    _auth.keep_identifiers_out_of_the_url()  # a searched ID number or phone never stays in ?q=
     _log.info("page %s ran in %.3f s", page.url_path or "overview", time.perf_counter() - _t0)

@@ -73,6 +73,12 @@ def test_login_gate_roles_rate_limit_and_audit(site):
         settle(page)
         see(page, "signed in: li (investigator)")  # the session cookie keeps the sign-in across loads
         see(page, "Entity profile 主体画像")
+        # a searched ID number does not stay in the page address
+        full = _a_full_id(site)
+        page.goto(f"{site['url']}/search?q={full}")
+        settle(page)
+        page.wait_for_function("() => !location.search.includes('q=')", timeout=30_000)
+        assert full not in page.url
         ctx.close()
         # an analyst: no profile page at all
         ctx = browser._b.new_context()
@@ -87,6 +93,13 @@ def test_login_gate_roles_rate_limit_and_audit(site):
     assert sum(e["action"] == "login_failed" for e in events) >= 6
     assert any(e["action"] == "login" and e["actor"] == "li" for e in events)
     assert any(e["action"] == "view_person" and e["target"] == person and e["actor"] == "li" for e in events)
+
+
+def _a_full_id(site) -> str:
+    import polars as pl
+
+    ents = pl.read_parquet(site["ws"] / "entities" / "entities.parquet")
+    return ents.filter(pl.col("id_number").str.contains(r"^\d{17}[\dX]$"))["id_number"].sort()[0]
 
 
 def _a_person(site) -> str:
