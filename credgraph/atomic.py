@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 __all__ = ["atomic_path", "atomic_dir", "write_parquet", "write_text", "clean_stale_temps", "secure_tree",
-           "harden_workspace"]
+           "harden_workspace", "use_private_tempdir"]
 
 #: Files and folders written here are the owner's only: outputs hold clear identifiers.
 FILE_MODE = 0o600
@@ -63,6 +63,21 @@ PRIVATE_FOLDERS = ("records", "entities", "quarantine", "graph", "secrets", "sec
                    "analytics", "tmp")
 
 
+def use_private_tempdir(workspace: str | Path) -> Path | None:
+    """Make this process's temporary files (``tempfile``) live in ``<workspace>/tmp/.run.p<pid>.tmp``
+    (0700), removed at exit, or by the next run if this one is killed. None when there is no workspace."""
+    import atexit
+
+    ws = Path(workspace)
+    if not ws.is_dir():
+        return None
+    d = ws / "tmp" / f".run.p{os.getpid()}.tmp"
+    _mkdirs(d)
+    tempfile.tempdir = str(d)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
 def harden_workspace(workspace: str | Path) -> None:
     """Make the workspace and its private folders 0700 (files keep their own modes)."""
     ws = Path(workspace)
@@ -95,7 +110,13 @@ def clean_stale_temps(workspace: str | Path) -> list[Path]:
     removed: list[Path] = []
     if not ws.is_dir():
         return removed
-    pat = re.compile(r"^\..+\.p(\d+)\..*\.tmp$|^\..+\.old\.(\d+)$")
+    pat = re.compile(r"^\..+\.p(\d+)(?:\..*)?\.tmp$|^\..+\.old\.(\d+)$")
+    from credgraph.security.locks import is_locked
+
+    if not is_locked(ws / "locks" / "load.lock"):  # a killed load's scratch folder (no load runs now)
+        for p in ws.glob(".load-*.tmp"):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            removed.append(p)
     for dirpath, dirnames, filenames in os.walk(ws):
         for name in list(dirnames) + filenames:
             m = pat.match(name)

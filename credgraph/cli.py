@@ -28,11 +28,13 @@ def config_or_exit():
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
-    from credgraph.atomic import clean_stale_temps, harden_workspace
+    from credgraph.atomic import clean_stale_temps, harden_workspace, use_private_tempdir
 
     os.umask(0o077)  # what this run creates is the owner's only: outputs hold clear identifiers
     harden_workspace(cfg.workspace_path)
     clean_stale_temps(cfg.workspace_path)
+    if _AS_PROGRAM:  # only a real run (not a caller's process) moves its temporary files into the workspace
+        use_private_tempdir(cfg.workspace_path)
     return cfg
 
 
@@ -67,7 +69,12 @@ from credgraph import demo as _demo  # noqa: E402
 _demo.register(app)
 
 
+_AS_PROGRAM = False
+
+
 def main() -> None:  # console entry point
+    global _AS_PROGRAM
+    _AS_PROGRAM = True
     try:
         app()
     except KeyboardInterrupt:

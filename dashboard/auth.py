@@ -180,6 +180,24 @@ def audit_downloads(cfg) -> None:
     st.download_button = audited.__get__(main, DeltaGenerator)
 
 
+_temp_done: set[str] = set()
+
+
+def private_temp_files(cfg) -> None:
+    """Once per server process: owner-only files, stale temp files removed, temporary files in the workspace."""
+    import os
+
+    from credgraph.atomic import clean_stale_temps, use_private_tempdir
+
+    key = str(cfg.workspace_path)
+    if key in _temp_done:
+        return
+    _temp_done.add(key)
+    os.umask(0o077)
+    clean_stale_temps(cfg.workspace_path)
+    use_private_tempdir(cfg.workspace_path)
+
+
 def keep_identifiers_out_of_the_url() -> None:
     """Drop ``?q=`` from the page address when it holds an ID number or a phone (the search box keeps it
     for the session): addresses end up in browser history, proxies and screenshots."""

@@ -34,6 +34,7 @@ from credgraph.dashboard import auth as _auth  # noqa: E402
 from credgraph.dashboard.data import config_from_env as _config_from_env, workbench as _workbench  # noqa: E402
 
 _cfg = _config_from_env()
+_auth.private_temp_files(_cfg)
 _user = _auth.login_gate(_cfg)
 _auth.audit_downloads(_cfg)
 _auth.follow_newest_graph(_cfg, _workbench)

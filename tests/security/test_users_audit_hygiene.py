@@ -137,15 +137,27 @@ def test_files_with_clear_identifiers_are_owner_only(tmp_path):
 def test_a_killed_runs_temp_files_are_removed_at_the_next_start(ws):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
+    (ws / "tmp").mkdir(exist_ok=True)
     leftovers = [ws / "records" / f".records.parquet.p{dead.pid}.abc123.tmp",
-                 ws / "entities" / f".entities.p{dead.pid}.xyz.tmp"]
+                 ws / "entities" / f".entities.p{dead.pid}.xyz.tmp",
+                 ws / ".load-k3j4.tmp",                            # a killed load's scratch folder
+                 ws / "tmp" / f".run.p{dead.pid}.tmp"]               # a killed run's temporary files
     leftovers[0].write_bytes(b"11010519491231002X")
-    leftovers[1].mkdir()
-    (leftovers[1] / "assignments.parquet").write_bytes(b"x")
+    for d in leftovers[1:]:
+        d.mkdir()
+        (d / "assignments.parquet").write_bytes(b"11010519491231002X")
     mine = ws / "records" / f".records.parquet.p{os.getpid()}.live.tmp"  # a running writer's: kept
     mine.write_bytes(b"x")
     assert cli(ws, "config").exit_code == 0
     assert not any(p.exists() for p in leftovers) and mine.exists()
+    # a real run keeps its temporary files in <workspace>/tmp and removes them when it ends
+    code = "import tempfile, credgraph.cli as c, sys; sys.argv = ['credgraph', 'config']; c.main()"
+    env = dict(os.environ, CREDGRAPH_WORKSPACE__PATH=str(ws))
+    probe = subprocess.run([sys.executable, "-c", code.replace("c.main()", "c._AS_PROGRAM = True; "
+                            "cfg = c.config_or_exit(); print(tempfile.gettempdir())")],
+                           env=env, capture_output=True, text=True)
+    assert probe.returncode == 0 and probe.stdout.strip().startswith(str(ws / "tmp" / ".run.p")), probe
+    assert not list((ws / "tmp").glob(".run.*"))  # removed at exit
 
 
 # ------------------------------------------------------------------------ input hygiene
