@@ -96,7 +96,7 @@ def enterprise_mask(net: CreditNetwork, f: pl.DataFrame, cfg: AnalyticsConfig) -
     if uscc is None:
         first = np.full(f.height, "", dtype=object)
     else:
-        u = pl.Series(uscc[f["idx"].to_numpy()], dtype=pl.Utf8).fill_null("").str.strip_chars().str.to_uppercase()
+        u = pl.Series(uscc[f["idx"].to_numpy()].tolist(), dtype=pl.Utf8).fill_null("").str.strip_chars().str.to_uppercase()
         first = u.str.slice(0, 1).to_numpy().astype(object)
     ok = (first == "") | np.isin(first, list(cfg.enterprise_uscc_first))
     return ok, first

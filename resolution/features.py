@@ -216,7 +216,8 @@ def person_name(p: Pairs) -> np.ndarray:
     """Person's name in any script (Chinese simplified, Latin without accents, either order).
     Levels: different; weakly similar (Jaro-Winkler >= 0.8 over the name's tokens, or edit ratio
     >= 0.6); similar (Jaro-Winkler >= 0.92, or edit ratio >= 0.75: a typo, a dropped character);
-    the same tokens or characters in another order (Jie Wang / Wang Jie); the same sound (a homophone
+    the same tokens or characters in another order, nicknames read as the name (Jie Wang / Wang Jie,
+    Bill Green / William Green); the same sound (a homophone
     such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
     scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name)."""
     lv = _levels(len(p))
