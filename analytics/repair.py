@@ -10,13 +10,16 @@ of redoing it:
    of hops the full run took: ``risk' = risk + sum_h a**h (M^T)**h (seed' - seed)`` — the
    same numbers a full propagation of the new seed gives, touching only the nodes the change
    reaches;
-3. the affected enterprises are the owners and every enterprise whose propagated risk changed;
+3. the echo-free related risk (what reaches a node from others) is recomputed for the nodes
+   the change reached;
+4. the affected enterprises are the owners and every enterprise whose propagated risk changed;
    their grades are recomputed with the existing grading (:func:`grade_enterprises`, one
-   vectorised pass) and only their rows replace the old ones — no other entity's grade moves,
-   so a repair cannot reshuffle the city when grades come from shares (``grade_method =
-   "quantiles"``).
+   vectorised pass) against the cut points in force, and only their rows replace the old ones —
+   no other entity's grade moves, so a repair does not re-calibrate the city's cut points
+   (``grade_method = "mix"``) or shares (``"quantiles"``); the next full grading does.
 
-``changed`` lists the affected enterprises whose score or grade moved (the change feed's grades).
+``changed`` lists the affected enterprises whose grade moved or whose score moved by more than
+rounding (the change feed's grades).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from credgraph.config import AnalyticsConfig
 
 from .grading import grade_enterprises
 from .network import CreditNetwork
-from .propagation import INACTIVE_STATUSES, RiskResult, active_records, propagate, seed_risk
+from .propagation import INACTIVE_STATUSES, RiskResult, active_records, propagate, seed_risk, self_return
 
 __all__ = ["RepairError", "RepairResult", "apply_repair"]
 
@@ -56,12 +59,34 @@ class RepairResult:
     affected: list[str]
 
 
+def _related(risk: RiskResult, cfg: AnalyticsConfig, seed: np.ndarray, risk_new: np.ndarray,
+             touched: np.ndarray) -> np.ndarray | None:
+    """The echo-free related risk after the change, recomputed for the touched nodes only
+    (:func:`~credgraph.analytics.propagation.related_risk`'s formula; the others keep theirs)."""
+    if risk.related is None:
+        return None
+    out = risk.related.copy()
+    r = risk_new[touched] - seed[touched]
+    if getattr(cfg, "echo_free", True):
+        M = risk.matrix
+        deg = np.diff(M.indptr)
+        echo = (seed[touched] > 0) & (deg[touched] > 0)
+        if echo.any():
+            nodes = touched[echo]
+            g = self_return(M, nodes, cfg.decay, cfg.max_hops, cfg.echo_prune)
+            r[echo] = risk_new[nodes] - seed[nodes] * g
+    r[np.abs(r) <= 1e-6 * np.maximum(seed[touched], 1e-300)] = 0.0
+    out[touched] = np.clip(r, 0.0, None)
+    return out
+
+
 def apply_repair(net: CreditNetwork, risk: RiskResult, grades: pl.DataFrame, cfg: AnalyticsConfig, as_of,
-                 record_ids: list[str], status: str = "repaired") -> RepairResult:
+                 record_ids: list[str], status: str = "repaired", cuts=None) -> RepairResult:
     """Mark ``record_ids`` (CreditRecord node ids) with ``status`` and update risk and grades (see above).
 
     ``risk`` and ``grades`` are the current analysis of ``net`` (``risk.matrix`` kept by
-    :func:`~credgraph.analytics.propagation.compute_risk`; ``grades`` a GradeResult's ``grades``).
+    :func:`~credgraph.analytics.propagation.compute_risk`; ``grades`` a GradeResult's ``grades``);
+    ``cuts`` the grade cut points in force (a GradeResult's ``cuts``; None: as ``cfg`` says).
     """
     if status not in INACTIVE_STATUSES:
         raise RepairError(f"status must be one of {', '.join(INACTIVE_STATUSES)}, not {status!r}")
@@ -79,24 +104,30 @@ def apply_repair(net: CreditNetwork, risk: RiskResult, grades: pl.DataFrame, cfg
     delta = seed2 - risk.seed
     drisk = propagate(risk.matrix, delta, cfg.decay, max_hops=max(risk.hops, 1), tolerance=0.0) if np.any(delta) \
         else np.zeros_like(delta)
-    risk2 = dataclasses.replace(risk, seed=seed2, risk=risk.risk + drisk, records=active_records(net2, cfg, as_of),
-                                sources=risk.sources.clear(), _reverse=None, _cost=None)
     reached = np.flatnonzero(np.abs(drisk) > 1e-12)
-    aff = np.union1d(owners, reached)
-    aff = aff[net.legal_mask[aff]]
+    touched = np.union1d(owners, reached)
+    risk_new = risk.risk + drisk
+    risk2 = dataclasses.replace(risk, seed=seed2, risk=risk_new, records=active_records(net2, cfg, as_of),
+                                related=_related(risk, cfg, seed2, risk_new, touched),
+                                sources=risk.sources.clear(), _reverse=None, _cost=None)
+    aff = touched[net.legal_mask[touched]]
     affected_ids = net.ids[aff].tolist()
     if not affected_ids:
         return RepairResult(net2, risk2, grades, grades.head(0).select("node_id", "name").with_columns(
             pl.lit(None, pl.Utf8).alias("grade_before"), pl.lit(None, pl.Utf8).alias("grade"),
             pl.lit(None, pl.Float64).alias("score_before"), pl.lit(None, pl.Float64).alias("score")),
             net.ids[owners].tolist(), [])
-    fresh = grade_enterprises(net2, cfg, as_of, risk2).grades
+    # Grade against the cut points in force (``cuts``: those the last full grading calibrated),
+    # not cut points re-calibrated on the city after one repair.
+    gcfg = dataclasses.replace(cfg, grade_method="cuts", grade_cuts=tuple(cuts)) if cuts is not None else cfg
+    fresh = grade_enterprises(net2, gcfg, as_of, risk2).grades
     new_rows = fresh.filter(pl.col("node_id").is_in(affected_ids))
     old_rows = grades.filter(pl.col("node_id").is_in(affected_ids))
     merged = pl.concat([grades.filter(~pl.col("node_id").is_in(affected_ids)), new_rows.select(grades.columns)])
     merged = merged.sort("idx") if "idx" in merged.columns else merged
     changed = (old_rows.select("node_id", "name", pl.col("grade").alias("grade_before"), pl.col("score").alias("score_before"))
                .join(new_rows.select("node_id", "grade", "score"), on="node_id")
-               .filter((pl.col("grade") != pl.col("grade_before")) | (pl.col("score") != pl.col("score_before")))
+               # Scores are rounded to 0.01: a move of one hundredth can be float noise of the propagation.
+               .filter((pl.col("grade") != pl.col("grade_before")) | ((pl.col("score") - pl.col("score_before")).abs() > 0.011))
                .select("node_id", "name", "grade_before", "grade", "score_before", "score"))
     return RepairResult(net2, risk2, merged, changed, net.ids[owners].tolist(), affected_ids)

@@ -30,7 +30,7 @@ from credgraph.identifiers import mask_id
 from .network import CreditNetwork
 
 __all__ = ["CATEGORIES", "build_report", "report_hash", "render_pdf", "render_report_pdf", "find_cjk_font",
-           "ReportError"]
+           "ReportError", "warm_font"]
 
 #: Record categories of the report, in order: (key, title, event types).
 CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -144,6 +144,16 @@ def _register_font(path: str) -> str:
     return name
 
 
+def warm_font(font_path: str = "") -> bool:
+    """Load the report font and draw a tiny report now (about a second), so the first report
+    does not wait for either."""
+    _register_font(str(find_cjk_font(font_path)))
+    render_pdf({"report_number": "warm-up", "generated": "", "kind": "enterprise", "entity_id": "",
+                "basic": {"name": "深圳市"}, "shareholders": [], "officers": [], "grade": None,
+                "records": {k: [] for k, _, _ in CATEGORIES}, "repairs": []}, font_path)
+    return True
+
+
 def render_pdf(content: dict, font_path: str = "") -> bytes:
     """The report as a PDF (A4, CJK font embedded as a subset)."""
     from reportlab.lib import colors
@@ -238,12 +248,14 @@ def _num(v) -> str:
     return "" if v is None else f"{float(v):,.2f}"
 
 
-def render_report_pdf(cfg, entity_id: str) -> bytes:
+def render_report_pdf(cfg, entity_id: str, personal: bool = False, actor: str = "dashboard") -> bytes:
     """The PDF credit report of ``entity_id`` for a workspace (the dashboard's download).
 
     Uses the API's shared in-process service (loaded once per workspace); the report is
     registered (number and hash) like one served by ``GET /v1/entities/{id}/report.pdf``.
+    A natural person's report needs ``personal=True`` (the caller checks the user may see it).
     """
     from credgraph.api.service import shared_service
 
-    return shared_service(cfg).report_pdf(entity_id, actor="dashboard")[0]
+    scopes = ("public", "reports") + (("personal",) if personal else ())
+    return shared_service(cfg).report_pdf(entity_id, scopes, actor=actor)[0]

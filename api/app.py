@@ -165,6 +165,43 @@ class AuditWriter:
         self.thread.join(30)
 
 
+class PdfRenderer:
+    """Renders PDF reports in one worker process, so drawing a report (~50 ms of pure Python)
+    does not hold the server's interpreter lock while other requests wait. Falls back to
+    rendering in-process if the worker cannot be used."""
+
+    def __init__(self, font: str):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.font = font
+        try:
+            from credgraph.analytics.report import ReportError, warm_font
+
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+            self.pool.submit(warm_font, font).result(timeout=120)  # the worker loads the CJK font before we serve
+        except ReportError:
+            pass  # no font: each PDF request says so
+        except Exception:  # pragma: no cover - no worker process here: draw in-process
+            self.pool = None
+
+    def render(self, content: dict) -> bytes:
+        from concurrent.futures.process import BrokenProcessPool
+
+        from credgraph.analytics.report import render_pdf
+
+        if self.pool is not None:
+            try:
+                return self.pool.submit(render_pdf, content, self.font).result(timeout=60)
+            except BrokenProcessPool:  # pragma: no cover - the worker died; draw here from now on
+                self.pool = None
+        return render_pdf(content, self.font)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 # ------------------------------------------------------------------------------ the app
 def create_app(svc: Service) -> FastAPI:
     """The FastAPI application over a built :class:`Service`."""
@@ -190,12 +227,14 @@ def create_app(svc: Service) -> FastAPI:
 
     threading.Thread(target=flusher, daemon=True, name="usage-flush").start()
     audit = AuditWriter(svc.cfg)
+    pdfs = PdfRenderer(svc.cfg.api.report_font)
 
     @app.on_event("shutdown")
     def _shutdown() -> None:
         stop.set()
         limits.flush()
         audit.close()
+        pdfs.close()
 
     # ---------------------------------------------------------------- errors
     @app.exception_handler(ApiProblem)
@@ -220,7 +259,10 @@ def create_app(svc: Service) -> FastAPI:
         return problem(exc.status_code, _title(exc.status_code), detail)
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception):  # pragma: no cover - a bug, logged by uvicorn
+    async def _crash(request: Request, exc: Exception):  # pragma: no cover - a bug
+        import logging
+
+        logging.getLogger("credgraph.api").error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return problem(500, "Internal Server Error", f"the server failed on this request ({type(exc).__name__}); "
                        "it has been logged")
 
@@ -333,12 +375,12 @@ def create_app(svc: Service) -> FastAPI:
              responses={200: {"content": {"application/pdf": {}}}})
     def report_pdf(entity_id: str, request: Request, key: ApiKey = Depends(caller("reports"))):
         """The credit report as a PDF (CJK font embedded)."""
-        from credgraph.analytics.report import ReportError, render_pdf
+        from credgraph.analytics.report import ReportError
 
         request.state.target = entity_id
         c = run(svc.report, entity_id, key.scopes, key.key_id)
         try:
-            pdf = render_pdf(c, svc.cfg.api.report_font)
+            pdf = pdfs.render(c)
         except ReportError as exc:
             raise ApiProblem(503, "Service Unavailable", str(exc)) from None
         return Response(pdf, media_type="application/pdf", headers={

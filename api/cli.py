@@ -54,6 +54,10 @@ def register(app: typer.Typer) -> None:
         cfg = _cfg()
         with _err.status("reading the graph and grading (a 100k city takes ~20 s)"):
             svc = _service(cfg, frames)
+            try:
+                svc.matcher  # open it now, not on the first match request
+            except FileNotFoundError as exc:
+                _fail(f"{exc} (the API matches with the resolver's model)")
         h, p = host or cfg.api.host, port or cfg.api.port
         _err.print(f"credgraph API on http://{h}:{p}/v1 (docs: http://{h}:{p}/docs), workspace {cfg.workspace_path}")
         uvicorn.run(create_app(svc), host=h, port=p, log_level=log_level, access_log=False,

@@ -67,6 +67,7 @@ class _State:
     rec_owner: np.ndarray
     grades: dict[str, dict]        # node_id -> grade, score, reasons
     grade_frame: pl.DataFrame
+    cuts: list | None              # grade cut points in force (from the last full grading)
 
 
 class Service:
@@ -89,15 +90,23 @@ class Service:
         self.links = PartyLinks(net)
         self.catalogue = load_catalogue(cfg.api.measures or None)
         self.state = self._analyse(net)
-        self.matcher = open_matcher(cfg, net)
+        self._matcher = None
         self._warm_pdf()
+
+    @property
+    def matcher(self):
+        """Resolution's Matcher, opened on first use (reports and the dashboard never need it)."""
+        with self.lock:
+            if self._matcher is None:
+                self._matcher = open_matcher(self.cfg)
+            return self._matcher
 
     def _warm_pdf(self) -> None:
         """Load the CJK font once now (about 1 s), not on the first report request."""
-        from credgraph.analytics.report import ReportError, _register_font, find_cjk_font
+        from credgraph.analytics.report import ReportError, warm_font
 
         try:
-            _register_font(str(find_cjk_font(self.cfg.api.report_font)))
+            warm_font(self.cfg.api.report_font)
         except ReportError:
             pass  # reported when a PDF is asked for
 
@@ -105,14 +114,14 @@ class Service:
     def _analyse(self, net: CreditNetwork) -> _State:
         risk = compute_risk(net, self.acfg, self.as_of, explain=0)
         grades = grade_enterprises(net, self.acfg, self.as_of, risk)
-        return self._state(net, risk, grades.grades)
+        return self._state(net, risk, grades.grades, list(grades.cuts) or None)
 
-    def _state(self, net, risk, grade_frame: pl.DataFrame) -> _State:
+    def _state(self, net, risk, grade_frame: pl.DataFrame, cuts: list | None) -> _State:
         recs = risk.records.sort("owner", maintain_order=True)
         g = grade_frame.select("node_id", "grade", "score", "reasons")
         grades = {r[0]: {"grade": r[1], "score": r[2], "reasons": r[3], "as_of": self.as_of.isoformat()} for r in g.iter_rows()}
         return _State(net=net, risk=risk, records=recs, rec_owner=recs["owner"].to_numpy(), grades=grades,
-                      grade_frame=grade_frame)
+                      grade_frame=grade_frame, cuts=cuts)
 
     def _party(self, edges: pl.DataFrame, net: CreditNetwork) -> None:
         """Party links with their properties (ratio, capital, role), looked up by either end."""
@@ -304,10 +313,10 @@ class Service:
     def _repair_record(self, record_id: str, repair_id: str) -> list[dict]:
         st = self.state
         try:
-            res = apply_repair(st.net, st.risk, st.grade_frame, self.acfg, self.as_of, [record_id])
+            res = apply_repair(st.net, st.risk, st.grade_frame, self.acfg, self.as_of, [record_id], cuts=st.cuts)
         except RepairError as exc:
             raise Conflict(str(exc)) from None
-        self.state = self._state(res.net, res.risk, res.grades)
+        self.state = self._state(res.net, res.risk, res.grades, st.cuts)
         owner = res.owners[0]
         out = [{"kind": "record", "entity_id": owner, "record_id": record_id,
                 "detail": {"status": "repaired", "repair_id": repair_id}}]

@@ -347,6 +347,7 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
     ))
     names_expr = (pl.col("names").cast(pl.List(pl.Utf8)) if "names" in ents.columns
                   else pl.concat_list(pl.col("name")))
+    written = _names_as_written(records, mentions)
     base = ents.select(
         pl.col("entity_id").cast(pl.Utf8).alias("node_id"), "label", pl.col("name").cast(pl.Utf8),
         names_expr.alias("names"),
@@ -358,6 +359,13 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
         pl.when(pl.col("names").is_null()).then(pl.concat_list("name"))
         .otherwise(pl.concat_list("name", "names").list.unique(maintain_order=True)).alias("names"),
     ).join(prov, left_on="node_id", right_on="entity_id", how="left")
+    # names as the records wrote them (resolution's name is its normalised key, kept as name_key)
+    base = base.join(written, left_on="node_id", right_on="entity_id", how="left").with_columns(
+        pl.col("name").alias("name_key"),
+        pl.coalesce("_written", "name").alias("name"),
+        pl.when(pl.col("_all").is_null()).then(pl.col("names"))
+        .otherwise(pl.concat_list("_all", "names").list.unique(maintain_order=True)).alias("names"),
+    ).drop("_written", "_all")
     base = base.with_columns(
         pl.col("record_ids").fill_null(pl.lit([], pl.List(pl.Utf8))),
         pl.coalesce("member_count", "_mentions", pl.lit(0)).cast(pl.Int64).alias("member_count"),
@@ -393,6 +401,19 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
     keyed = natural.filter(pl.col("_hash").is_not_null()).select(
         pl.lit("id").alias("kind"), pl.col("_hash").alias("hash"), "node_id")
     return {"LegalPerson": legal.drop("id_number"), "NaturalPerson": natural.drop("_hash")}, keyed
+
+
+def _names_as_written(records: pl.DataFrame, mentions: pl.DataFrame) -> pl.DataFrame:
+    """Per entity: the name its records give most often, exactly as written (``_written``), and every
+    written name (``_all``)."""
+    parts = [records.select(pl.col("record_id"), pl.lit(role).alias("role"), _col(records, f"{role}_name").alias("raw"))
+             for role in ("subject", "object")]
+    raw = pl.concat(parts).filter(pl.col("raw").is_not_null() & (pl.col("raw").str.strip_chars() != ""))
+    m = mentions.select("record_id", "role", "entity_id").join(raw, on=["record_id", "role"], how="inner")
+    return (m.group_by(["entity_id", "raw"]).agg(pl.len().alias("n"))
+            .sort(["entity_id", "n", "raw"], descending=[False, True, False])
+            .group_by("entity_id", maintain_order=True)
+            .agg(pl.col("raw").first().alias("_written"), pl.col("raw").alias("_all")))
 
 
 def _search_columns(base: pl.DataFrame) -> pl.DataFrame:

@@ -106,14 +106,18 @@ def test_catalogue_errors_name_the_measure_and_the_field(tmp_path):
 
 def test_repair_changes_exactly_what_a_full_recompute_changes():
     net = _city()
-    cfg = AnalyticsConfig()
+    # Fixed cut points: four firms are too few to calibrate cuts on (the server test covers "mix").
+    cfg = AnalyticsConfig(grade_method="cuts")
     risk = compute_risk(net, cfg, AS_OF)
-    before = grade_enterprises(net, cfg, AS_OF, risk).grades
-    res = apply_repair(net, risk, before, cfg, AS_OF, ["rec:si"])
+    g0 = grade_enterprises(net, cfg, AS_OF, risk)
+    before = g0.grades
+    res = apply_repair(net, risk, before, cfg, AS_OF, ["rec:si"], cuts=g0.cuts)
     # The oracle: everything recomputed from scratch with the record repaired.
     net2 = dataclasses.replace(net, records=net.records.with_columns(
         pl.when(pl.col("record_node") == "rec:si").then(pl.lit("repaired")).otherwise(pl.col("status")).alias("status")))
-    full = grade_enterprises(net2, cfg, AS_OF).grades
+    # ... graded against the same cut points (a repair does not re-calibrate the city's cuts).
+    fixed = dataclasses.replace(cfg, grade_method="cuts", grade_cuts=tuple(g0.cuts))
+    full = grade_enterprises(net2, fixed, AS_OF).grades
     cmp = before.select("node_id", "grade", "score").join(full.select("node_id", "grade", "score"), on="node_id", suffix="_new")
     moved = cmp.filter((pl.col("grade") != pl.col("grade_new")) | (pl.col("score") != pl.col("score_new")))
     assert sorted(res.changed["node_id"].to_list()) == sorted(moved["node_id"].to_list())
@@ -137,3 +141,15 @@ def test_credit_check_lists_measures_for_resolved_rows_only():
     m = out["measures"].to_list()
     assert m[0].startswith("P-DD-01 ") and "（2023）粤03执1号" in m[0] and m[0] == m[1]
     assert m[2] == ""
+
+
+
+def test_grading_a_city_whose_first_firms_have_no_uscc():
+    """The service grades at start: a city whose first hundred firms carry no USCC must grade
+    (polars once inferred such a column as Object and failed)."""
+    nodes = [{"node_id": f"c{i}", "label": "LegalPerson", "name": f"深圳市{i}有限公司"} for i in range(150)]
+    nodes.append({"node_id": "c150", "label": "LegalPerson", "name": "深圳市甲有限公司", "uscc": "124403002207870014"})
+    net = CreditNetwork.from_frames(*make_frames(nodes, []))
+    g = grade_enterprises(net, AnalyticsConfig(), AS_OF)
+    assert g.grades.height == 150  # the public institution (USCC 1...) is not graded as an enterprise
+    assert g.excluded["node_id"].to_list() == ["c150"]

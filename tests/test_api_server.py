@@ -58,6 +58,7 @@ def server(city):
         "slow": db.create_key("限速机构", ["public"], rate_per_minute=3)[1],
         "quota": db.create_key("配额机构", ["public"], daily_quota=2)[1],
         "revoked": db.create_key("已撤销机构", ["public", "reports"])[1],
+        "reporter": db.create_key("征信机构", ["public", "reports"])[1],
     }
     db.close()
     _run(env, root, "api-keys", "revoke", keys["revoked"].split("_")[1])
@@ -108,11 +109,17 @@ def truth(city):
 def _firm_with_listed_rep(truth, as_of) -> tuple[dict, dict, dict]:
     """A firm on the court's dishonest-debtor list (active as of ``as_of``), its true legal
     representative, and the court's row — all from the city's truth and catalog files."""
+    return _listed_firms_with_reps(truth, as_of)[0]
+
+
+def _listed_firms_with_reps(truth, as_of) -> list[tuple[dict, dict, dict]]:
+    """Every (firm, legal representative, court row) as in :func:`_firm_with_listed_rep`."""
     ents, rels, recs = truth["entities"], truth["rels"], truth["records"]
     court = recs.filter((pl.col("catalog") == "COURT_DISHONEST") & (pl.col("subject_type") == "legal")
                         & (pl.col("status") == "active") & pl.col("subject_uscc").is_not_null()
                         & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of)) & (pl.col("date") <= as_of))
     firms = ents.filter(pl.col("type") == "legal")
+    out = []
     for row in court.iter_rows(named=True):
         f = firms.filter(pl.col("uscc") == row["subject_uscc"])
         if f.height != 1:
@@ -122,8 +129,10 @@ def _firm_with_listed_rep(truth, as_of) -> tuple[dict, dict, dict]:
             continue
         person = ents.filter(pl.col("entity_id") == rep["src_id"][0]).row(0, named=True)
         if person["id_number"]:
-            return f.row(0, named=True), person, row
-    pytest.fail("the city has no dishonest-debtor firm with a known legal representative")
+            out.append((f.row(0, named=True), person, row))
+    if not out:
+        pytest.fail("the city has no dishonest-debtor firm with a known legal representative")
+    return out
 
 
 def _as_of(server) -> "object":
@@ -156,6 +165,8 @@ def test_missing_wrong_revoked_and_wrong_scope_keys_are_refused(server, truth):
     ent = requests.get(f"{b}/v1/entities/{eid}", headers=_h(k["public"])).json()
     rep = [x for x in ent["related"] if x["rel_type"] == "LEGAL_REP_OF"][0]["id"]
     assert "'personal'" in _problem(requests.get(f"{b}/v1/entities/{rep}", headers=_h(k["public"])), 403)["detail"]
+    assert "'personal'" in _problem(requests.get(f"{b}/v1/entities/{rep}/report.pdf", headers=_h(k["reporter"])), 403)["detail"]
+    assert requests.get(f"{b}/v1/entities/{eid}/report", headers=_h(k["reporter"])).status_code == 200
     r = requests.get(f"{b}/v1/entities/{rep}", headers=_h(k["all"]))
     assert r.status_code == 200
     masked = r.json()["identity"]["id_number"]
@@ -217,13 +228,23 @@ def test_match_finds_firms_by_code_and_by_a_name_variant(server, truth):
 
 def test_check_on_a_listed_firms_legal_representative_returns_measures_reaching_persons(server, truth):
     b, h = server["base"], _h(server["keys"]["all"])
-    firm, person, court = _firm_with_listed_rep(truth, _as_of(server))
+    cases = _listed_firms_with_reps(truth, _as_of(server))
     r = requests.post(f"{b}/v1/checks", headers=h, json={"subjects": [
-        {"type": "natural", "name": person["name"], "id_number": person["id_number"]},
-        {"type": "legal", "name": firm["name"], "uscc": firm["uscc"]}]})
+        x for firm, person, _ in cases for x in (
+            {"type": "natural", "name": person["name"], "id_number": person["id_number"]},
+            {"type": "legal", "name": firm["name"], "uscc": firm["uscc"]})]})
     assert r.status_code == 200, r.text
-    rep_res, firm_res = r.json()["results"]
-    assert rep_res["decision"] == "match" and rep_res["entity"]["name"] == person["name"]
+    res = r.json()["results"]
+    for k, (firm, person, court) in enumerate(cases):
+        rep_res = res[2 * k]
+        if rep_res["decision"] != "match":  # e.g. a person the resolver left in two entities
+            assert rep_res["measures"] == [] and rep_res["candidates"], "an ambiguous match gets no measure"
+            continue
+        break
+    else:
+        pytest.fail(f"none of the {len(cases)} listed firms' legal representatives was matched on name and ID number")
+    firm_res = res[2 * k + 1]
+    assert rep_res["entity"]["name"] == person["name"]
     by_id = {m["id"]: m for m in rep_res["measures"]}
     # The sample catalogue: P-DD-02 (high consumption) and P-DD-03 reach the legal representative;
     # P-DD-01 (procurement) reaches only the listed entity itself: the person only through a list
@@ -273,7 +294,10 @@ def test_repair_changes_exactly_the_grades_it_should_and_is_in_the_change_feed(s
     nodes, edges = load_frames(cfg)
     net = CreditNetwork.from_frames(nodes, edges)
     as_of = resolve_as_of(net, None)
-    before = grade_enterprises(net, cfg.analytics, as_of).grades.select("node_id", "grade", "score")
+    g0 = grade_enterprises(net, cfg.analytics, as_of)
+    before = g0.grades.select("node_id", "grade", "score")
+    # A repair grades against the cut points in force; the next full grading re-calibrates them.
+    fixed = dataclasses.replace(cfg.analytics, grade_method="cuts", grade_cuts=tuple(g0.cuts))
     # An active serious-illegal record of an enterprise (grade E by veto): its repair must move grades.
     rec = net.records.filter((pl.col("event_type") == "serious_illegal") & (pl.col("status") == "active")
                              & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of))
@@ -287,9 +311,9 @@ def test_repair_changes_exactly_the_grades_it_should_and_is_in_the_change_feed(s
     # The oracle: a full recompute over the network with that record repaired.
     net2 = dataclasses.replace(net, records=net.records.with_columns(
         pl.when(pl.col("record_node") == record_id).then(pl.lit("repaired")).otherwise(pl.col("status")).alias("status")))
-    after = grade_enterprises(net2, cfg.analytics, as_of).grades.select("node_id", "grade", "score")
+    after = grade_enterprises(net2, fixed, as_of).grades.select("node_id", "grade", "score")
     diff = before.join(after, on="node_id", suffix="_after").filter(
-        (pl.col("grade") != pl.col("grade_after")) | (pl.col("score") != pl.col("score_after")))
+        (pl.col("grade") != pl.col("grade_after")) | ((pl.col("score") - pl.col("score_after")).abs() > 0.011))
     expected = {r["node_id"]: (r["grade_after"], r["score_after"]) for r in diff.iter_rows(named=True)}
     assert owner in expected
 
@@ -307,7 +331,9 @@ def test_repair_changes_exactly_the_grades_it_should_and_is_in_the_change_feed(s
 
     ch = requests.get(f"{b}/v1/changes", params={"since": since}, headers=_h(k["public"])).json()["changes"]
     grades = {c["entity_id"]: (c["grade"], c["score"]) for c in ch if c["kind"] == "grade"}
-    assert grades == expected
+    assert grades.keys() == expected.keys()
+    for e, (g, sc) in grades.items():
+        assert g == expected[e][0] and abs(sc - expected[e][1]) <= 0.011, (e, g, sc, expected[e])
     assert any(c["kind"] == "record" and c["record_id"] == record_id and c["status"] == "repaired" for c in ch)
     assert [c["status"] for c in ch if c["kind"] == "repair"] == ["pending", "under_review", "approved"]
     ent = requests.get(f"{b}/v1/entities/{owner}", headers=_h(k["all"])).json()
@@ -383,3 +409,46 @@ def test_connect_answers_read_only_cypher_as_pandas(server):
     nodes, _ = load_frames(cfg)
     assert type(df).__module__.startswith("pandas")
     assert int(df["n"].iloc[0]) == nodes.filter(pl.col("label") == "LegalPerson").height
+
+
+def test_concurrent_single_matches_each_get_their_own_answer(server, truth):
+    """Concurrent small requests are matched together; each must still get its own results, and
+    a bad example must fail only the request that sent it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    b, h = server["base"], _h(server["keys"]["all"])
+    firms = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_not_null()).head(24)
+
+    def ask(r):
+        if r is None:
+            return requests.post(f"{b}/v1/match", headers=h, json={"queries": {"x": {"type": "legal", "name": "甲", "size": 3}}})
+        return requests.post(f"{b}/v1/match", headers=h, json={"queries": {"x": {"type": "legal", "uscc": r["uscc"]}}})
+
+    rows = list(firms.iter_rows(named=True))
+    jobs = rows[:12] + [None] + rows[12:]
+    with ThreadPoolExecutor(13) as ex:
+        answers = list(ex.map(ask, jobs))
+    for r, a in zip(jobs, answers):
+        if r is None:
+            assert a.status_code == 422 and "size" in a.json()["detail"]
+            continue
+        assert a.status_code == 200, a.text
+        best = a.json()["responses"]["x"]["candidates"][0]["entity_id"]
+        assert requests.get(f"{b}/v1/entities/{best}", headers=h).json()["identity"]["uscc"] == r["uscc"]
+
+
+def test_render_report_pdf_for_the_dashboard(server, truth):
+    """render_report_pdf(cfg, id): the numbered PDF the API serves; a person's only when allowed."""
+    from credgraph.analytics.report import render_report_pdf
+    from credgraph.api.service import Forbidden
+
+    firm, _, _ = _firm_with_listed_rep(truth, _as_of(server))
+    eid = _entity_id_of_uscc(server, firm["uscc"])
+    cfg = load_config(None, env=server["env"])
+    pdf = render_report_pdf(cfg, eid)
+    assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf
+    rep = [x for x in requests.get(f"{server['base']}/v1/entities/{eid}", headers=_h(server["keys"]["all"])).json()["related"]
+           if x["rel_type"] == "LEGAL_REP_OF"][0]["id"]
+    with pytest.raises(Forbidden):
+        render_report_pdf(cfg, rep)
+    assert render_report_pdf(cfg, rep, personal=True).startswith(b"%PDF")
