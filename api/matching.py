@@ -81,9 +81,65 @@ class ApiMatcher:
 _KEYS_TO_MATCH = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")
 
 
-def open_matcher(cfg) -> "CoalescingMatcher":
+_WORKER: ApiMatcher | None = None
+
+
+def _worker_open(cfg) -> None:
+    global _WORKER
+    _WORKER = ApiMatcher(cfg)
+
+
+def _worker_match(examples, limit, threshold) -> list[dict]:
+    return _WORKER.match_many(examples, limit=limit, threshold=threshold)
+
+
+def _worker_ready() -> bool:
+    return _WORKER is not None
+
+
+class ProcessMatcher:
+    """The Matcher in its own worker process.
+
+    A Matcher call is ~50-70 ms of CPU at 100k entities, much of it Python holding the
+    interpreter lock; in the server's process every other request (an entity look-up needs
+    under a millisecond) would wait behind it. In a worker process the two run side by side on
+    the machine's cores. The worker opens the Matcher while the server builds its analysis.
+    """
+
+    def __init__(self, cfg):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                                        initializer=_worker_open, initargs=(cfg,))
+        self.ready = self.pool.submit(_worker_ready)  # the worker starts opening the Matcher now
+
+    def wait(self) -> None:
+        """Block until the worker's Matcher is open (raises what opening it raised)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            self.ready.result()
+        except BrokenProcessPool:
+            # The initializer failed: open here to get its message (e.g. no resolution).
+            ApiMatcher(self._cfg_for_error)
+            raise
+
+    def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
+        return self.pool.submit(_worker_match, examples, limit, threshold).result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def open_matcher(cfg, process: bool = False) -> "CoalescingMatcher":
     """Resolution's Matcher over the workspace's last resolution (FileNotFoundError when there is
-    none), with concurrent small requests matched together (:class:`CoalescingMatcher`)."""
+    none), with concurrent small requests matched together (:class:`CoalescingMatcher`); with
+    ``process``, in a worker process (:class:`ProcessMatcher`, for the server)."""
+    if process:
+        pm = ProcessMatcher(cfg)
+        pm._cfg_for_error = cfg
+        return CoalescingMatcher(pm)
     return CoalescingMatcher(ApiMatcher(cfg))
 
 
@@ -161,5 +217,12 @@ class CoalescingMatcher:
             it[3].set_result(res[at:at + len(it[0])])
             at += len(it[0])
 
+    def wait(self) -> None:
+        """Block until the matcher can answer (a worker process may still be opening it)."""
+        if hasattr(self.inner, "wait"):
+            self.inner.wait()
+
     def close(self) -> None:
         self.q.put(None)
+        if hasattr(self.inner, "close"):
+            self.inner.close()
