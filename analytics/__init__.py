@@ -5,7 +5,10 @@
 * :func:`explain_risk` — one entity's top risk sources and their paths, from a finished result;
 * :func:`grade_enterprises` — 5-dimension indicator scores and grades A+ to E, explained;
 * :func:`draw_inspection` / :func:`export_inspection` — double-random inspection lists;
-* :func:`detect_shells` — shell-company clusters with evidence;
+* :func:`detect_shells` — shell-company groups measured against the city, with evidence, and
+  :func:`directed_checks` — the directed-check list (定向抽查) they feed;
+* :func:`grade_history` — an entity's grades over the recorded runs and what moved them;
+* :mod:`credgraph.analytics.loop` — inspectors, recorded outcomes, re-fitted weights;
 * :func:`controllers` / :func:`beneficial_owners` / :func:`integrated_ownership` — ownership;
 * :func:`related_parties` — connections among listed entities;
 * :func:`credit_check` — batch credit checks;
@@ -28,14 +31,15 @@ from .network import CreditNetwork, FrameError
 from .ownership import beneficial_owners, controllers, integrated_ownership
 from .propagation import RiskResult, compute_risk, explain_risk
 from .related import RelatedResult, related_parties
-from .shells import ShellResult, detect_shells, evaluate_shells
+from .history import grade_history, record_run
+from .shells import ShellResult, detect_shells, directed_checks, evaluate_shells
 
 __all__ = [
     "CreditNetwork", "FrameError", "load_frames", "make_frames",
     "RiskResult", "compute_risk", "explain_risk",
     "GRADES", "GradeResult", "grade_enterprises",
     "InspectionList", "draw_inspection", "evaluate_inspection", "export_inspection",
-    "ShellResult", "detect_shells", "evaluate_shells",
+    "ShellResult", "detect_shells", "directed_checks", "evaluate_shells", "grade_history", "record_run",
     "controllers", "beneficial_owners", "integrated_ownership",
     "RelatedResult", "related_parties",
     "EntityIndex", "credit_check", "read_check_list",
@@ -64,6 +68,7 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[st
         "grade_distribution": write_parquet(grades.distribution, out / "grade_distribution.parquet"),
         "shell_firms": write_parquet(shells.firms, out / "shell_firms.parquet"),
         "shell_groups": write_parquet(shells.groups, out / "shell_groups.parquet"),
+        "directed_checks": write_parquet(directed_checks(shells), out / "directed_checks.parquet"),
     }
     for p in export_inspection(listing, out):
         paths[f"inspection{p.suffix}"] = p

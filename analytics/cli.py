@@ -184,19 +184,47 @@ def register(app: typer.Typer) -> None:
         _done(paths)
 
     @app.command("grade")
-    def grade_cmd(frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt) -> None:
-        """Score every enterprise on 5 dimensions and grade A+ to E; report the distribution."""
+    def grade_cmd(frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,
+                  diff: bool = typer.Option(False, "--diff", help="Show the grade changes of the last run against the "
+                                            "one before, with the record that moved each (grades nothing).")) -> None:
+        """Score every enterprise on the indicator system and grade A+ to E; keep the run in the grade history."""
+        from .history import latest_changes, record_run
+
+        if diff:
+            from credgraph.cli import config_or_exit
+
+            ch = latest_changes(config_or_exit())
+            if ch.height == 0:
+                print("no grade changes recorded (grade at least twice to see changes)")
+            for r in ch.sort("node_id").iter_rows(named=True):
+                print(f"{r['node_id']}: {r['because']}")
+            return
         ctx = _Ctx(frames, city, as_of)
         g = ctx.grades()
         paths = [_write(g.grades.drop("idx"), ctx.out / "grades.parquet"), _write(g.grades.drop("idx"), ctx.out / "grades.csv"),
                  _write(g.contributions, ctx.out / "grade_contributions.parquet"),
-                 _write(g.distribution, ctx.out / "grade_distribution.csv")]
+                 _write(g.distribution, ctx.out / "grade_distribution.csv"),
+                 _write(g.excluded, ctx.out / "grades_excluded.csv")]
+        paths.append(record_run(ctx.cfg, g, ctx.net))
         _print_table("grade distribution", g.distribution, ["grade", "enterprises", "share"])
+        if g.excluded.height:
+            print(f"{g.excluded.height} legal person(s) not graded on the enterprise scheme (USCC not issued by market "
+                  f"regulation): see grades_excluded.csv")
+        changed = latest_changes(ctx.cfg)
+        if changed.height:
+            print(f"{changed.height} grade(s) changed since the last run: credgraph grade --diff")
         _done(paths)
 
     @app.command("inspect")
     def inspect_cmd(
+        action: str = typer.Argument("draw", help="draw (default): draw a list; results FILE: record outcomes; "
+                                     "refit: re-fit the indicator weights from recorded outcomes (--apply to keep)."),
+        file: Optional[Path] = typer.Argument(None, help="With results: CSV of outcomes (node_id, date, found, "
+                                              "problem, inspectors)."),
         frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,
+        inspectors: Optional[Path] = typer.Option(None, help="Inspector pool CSV (inspector_id, name, unit, node_id): "
+                                                  "two unlinked inspectors are drawn per target."),
+        apply: bool = typer.Option(False, "--apply", help="With refit: write the re-fitted indicators file."),
         seed: Optional[int] = typer.Option(None, help="Random seed (default: analytics.inspection_seed)."),
         budget: Optional[float] = typer.Option(None, help="Share of enterprises to inspect (0: use the ratios as they are)."),
         past: Optional[Path] = typer.Option(None, help="CSV of past inspections (name/code, date): recent ones are excluded."),
@@ -204,11 +232,17 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option("inspection", help="File name stem of the outputs."),
         truth: Optional[Path] = TruthOpt,
     ) -> None:
-        """Draw a double-random inspection list: sampling ratio per grade, random within grade, reproducible."""
+        """Double-random inspections: draw a list (ratio per grade, random within grade, random inspectors),
+        record results, re-fit the weights from them."""
         from .inspection import draw_inspection, evaluate_inspection, export_inspection
 
+        if action not in ("draw", "results", "refit"):
+            _fail(f"unknown action {action!r}: draw, results FILE or refit")
         ctx = _Ctx(frames, city, as_of)
         g = ctx.grades()
+        if action != "draw":
+            _inspect_loop(ctx, g, action, file, apply)
+            return
         past_df = _read_ref_csv(ctx, past, "date") if past else None
         comp_df = _read_ref_csv(ctx, complaints, "reason") if complaints else None
         extra = _extra_columns(ctx)
@@ -217,6 +251,20 @@ def register(app: typer.Typer) -> None:
                                   as_of=g.as_of, extra=extra)
         except ValueError as exc:
             _fail(str(exc))
+        if inspectors is not None:
+            import polars as pl
+
+            from .loop import LoopError, assign_inspectors, read_inspectors
+
+            try:
+                pool = read_inspectors(inspectors)
+            except LoopError as exc:
+                _fail(str(exc))
+            lst.targets = assign_inspectors(lst.targets, pool, ctx.net, lst.seed, ctx.acfg.inspectors_per_target,
+                                            ctx.acfg.inspector_link_hops)
+            short = lst.targets.filter(pl.col("assignment_note") != "").height
+            if short:
+                lst.notes.append(f"{short} target(s) have fewer than {ctx.acfg.inspectors_per_target} unlinked inspectors")
         paths = export_inspection(lst, ctx.out, name)
         print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded as recently inspected")
         _print_table("allocation per grade", lst.allocation, ["grade", "pool", "ratio", "drawn"])
@@ -232,13 +280,17 @@ def register(app: typer.Typer) -> None:
     @app.command("shells")
     def shells_cmd(frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,
                    top: int = typer.Option(10, help="Groups to print."), truth: Optional[Path] = TruthOpt) -> None:
-        """Find shell companies: clusters sharing address, phone, agent or legal rep, scored and ranked with evidence."""
-        from .shells import detect_shells, evaluate_shells
+        """Find shell companies: groups sharing an address, phone, agent or person that are unusual against the
+        city, ranked with evidence; writes the directed-check list (定向抽查)."""
+        from .shells import detect_shells, directed_checks, evaluate_shells
 
         ctx = _Ctx(frames, city, as_of)
         with _err.status("scoring shell candidates"):
             res = detect_shells(ctx.net, ctx.acfg, ctx.as_of)
-        paths = [_write(res.groups, ctx.out / "shell_groups.csv"), _write(res.firms, ctx.out / "shell_firms.parquet"),
+        dc = directed_checks(res)
+        print(f"directed-check list (定向抽查): {dc.height} firm(s) in {res.groups.height} group(s)")
+        paths = [_write(res.groups, ctx.out / "shell_groups.csv"), _write(dc, ctx.out / "directed_checks.csv"),
+                 _write(res.firms, ctx.out / "shell_firms.parquet"),
                  _write(res.firms, ctx.out / "shell_firms.csv"), _write(res.candidates, ctx.out / "shell_candidates.parquet")]
         _print_table("flagged shell groups", res.groups, ["group_id", "size", "score", "evidence"], top)
         t = ctx.truth("shell_clusters", truth)
@@ -336,6 +388,43 @@ def register(app: typer.Typer) -> None:
         print(f"{n_m} rows with joint reward or punishment measures in force (column 'measures')")
         _print_table("credit check", rep, ["row", "input_name", "status", "resolved_name", "confidence", "grade", "active_count"])
         _done([csv, ctx.out / f"{name}.xlsx"])
+
+
+def _inspect_loop(ctx: _Ctx, g, action: str, file: Optional[Path], apply: bool) -> None:
+    """``credgraph inspect results FILE`` and ``credgraph inspect refit [--apply]``."""
+    import polars as pl
+
+    from .loop import LoopError, discovery_by_grade, read_results, record_results, refit_weights, reweighted, write_indicators
+
+    store = ctx.out / "inspection_results.parquet"
+    if action == "results":
+        if file is None:
+            _fail("inspect results needs the outcomes CSV: credgraph inspect results FILE")
+        try:
+            res = read_results(file, set(g.grades["node_id"].to_list()))
+        except LoopError as exc:
+            _fail(str(exc))
+        path, allr = record_results(res, ctx.out)
+        print(f"recorded {res.height} outcome(s) ({int(res['found'].sum())} with a problem); {allr.height} in all")
+        _print_table("discovery rate per grade (recorded outcomes)", discovery_by_grade(allr, g.grades),
+                     ["grade", "inspected", "found", "discovery_rate"])
+        _done([path])
+        return
+    if not store.is_file():
+        _fail(f"{store}: no recorded outcomes yet (credgraph inspect results FILE)")
+    allr = pl.read_parquet(store)
+    try:
+        table = refit_weights(g, allr, ctx.acfg)
+    except LoopError as exc:
+        _fail(str(exc))
+    _print_table(f"indicator weights re-fitted from {allr.height} outcomes (old -> new)",
+                 table.filter(pl.col("change").abs() >= 0.01).sort("change"), ["indicator", "dimension", "old", "new", "change"], 60)
+    if not apply:
+        print("nothing changed: run again with --apply to write the re-fitted indicators file")
+        return
+    p = write_indicators(reweighted(g.indicators, table), ctx.out / "indicators_refitted.toml")
+    print(f"to grade with them: set analytics.indicators_file = \"{p}\" (credgraph.toml)")
+    _done([p])
 
 
 def _read_ref_csv(ctx: _Ctx, path: Path, extra: str):

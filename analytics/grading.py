@@ -120,15 +120,20 @@ class GradeResult:
     excluded: pl.DataFrame = field(default_factory=pl.DataFrame)
     #: The cut points used (lowest score of A+, A, B, C, D).
     cuts: list = field(default_factory=list)
-    #: The indicators used.
+    #: The indicators used, and their values (enterprises x indicators, rows as ``grades``).
     indicators: list = field(default_factory=list)
+    values: np.ndarray | None = None
 
 
-def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk: RiskResult | None = None) -> GradeResult:
-    """Score and grade every enterprise of the network (see the module docstring)."""
+def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk: RiskResult | None = None,
+                      indicators: list[Indicator] | None = None) -> GradeResult:
+    """Score and grade every enterprise of the network (see the module docstring).
+
+    ``indicators`` replaces the indicators file (e.g. weights re-fitted from inspection outcomes).
+    """
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
     risk = risk if risk is not None else compute_risk(net, cfg, as_of)
-    inds = load_indicators(cfg.indicators_file or None)
+    inds = indicators if indicators is not None else load_indicators(cfg.indicators_file or None)
     f_all = company_features(net, cfg, as_of)
     ok, first = enterprise_mask(net, f_all, cfg)
     excluded = pl.DataFrame({"node_id": f_all["node_id"].filter(pl.Series(~ok)), "name": f_all["name"].filter(pl.Series(~ok)),
@@ -182,7 +187,7 @@ def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk
             .with_columns((pl.col("enterprises") / max(n, 1)).alias("share")))
     used = cuts if cuts is not None else (cfg.grade_cuts if cfg.grade_method == "cuts" else [])
     return GradeResult(grades=grades, contributions=contrib, distribution=dist, features=facts, risk=risk, as_of=as_of,
-                       excluded=excluded, cuts=[float(c) for c in used], indicators=inds)
+                       excluded=excluded, cuts=[float(c) for c in used], indicators=inds, values=X)
 
 
 def _owners_with_active(risk: RiskResult, event: str) -> np.ndarray:

@@ -243,7 +243,8 @@ def indicator_values(indicators: list[Indicator], facts: pl.DataFrame, records: 
     idx = facts["idx"].to_numpy()
     named_types = {i.key for i in indicators if i.kind == "event"}
     named_cats = {i.key for i in indicators if i.kind == "catalog"}
-    cat = records["catalog"] if "catalog" in records.columns else pl.Series([None] * records.height, dtype=pl.Utf8)
+    cat = (records["source_catalog"] if "source_catalog" in records.columns
+           else pl.Series([None] * records.height, dtype=pl.Utf8))
     records = records.with_columns(cat.cast(pl.Utf8).alias("catalog"))
     by_type = {t: g for (t,), g in records.partition_by("event_type", as_dict=True).items()} if records.height else {}
     X = np.zeros((len(idx), len(indicators)))

@@ -204,9 +204,10 @@ class CreditNetwork:
             pl.col("reason").cast(pl.Utf8),
             pl.col("authority").cast(pl.Utf8),
             pl.col("case_no").cast(pl.Utf8),
-            pl.col("catalog").cast(pl.Utf8),
+            # Named apart from the node property "catalog", which readers join onto records themselves.
+            pl.col("catalog").cast(pl.Utf8).alias("source_catalog"),
             pl.col("severity").cast(pl.Float64, strict=False).alias("severity_spec"),
-        ).drop("severity")
+        ).drop("severity", "catalog")
         return has.join(r, on="_idx", how="inner").rename({"_idx": "record"})
 
     # ------------------------------------------------------------------ look-ups

@@ -316,13 +316,19 @@ def propagate(
     return _propagate(M, seed, decay, max_hops, tolerance, threads)[0]
 
 
+#: Entries per followed node above which the echo series is pruned.
+_ECHO_SPREAD = 64
+
+
 def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int = 20, prune: float = 1e-6,
-                chunk: int = 50_000) -> np.ndarray:
+                chunk: int = 50_000, threads: int = 1) -> np.ndarray:
     """``G[j, j] = sum_h decay**h (M**h)[j, j]`` for each ``j`` in ``nodes``: 1 plus the share of
     j's own risk that comes back to it around loops.
 
-    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time), path
-    weights below ``prune`` dropped, for at most ``max_hops`` hops.
+    Each node's own series ``e_j^T (decay M)^h`` is followed (``chunk`` nodes at a time, the chunks
+    in ``threads`` threads), for at most ``max_hops`` hops; once it spreads (more than 64 entries
+    per node on average) path weights below ``prune`` are dropped and the series stops when what
+    is left could return less than ``prune``, which bounds the cost on big graphs.
 
     >>> M = sp.csr_matrix(np.array([[0.0, 0.8], [0.8, 0.0]]))
     >>> round(float(self_return(M, np.array([0]), decay=0.5, max_hops=200)[0]), 6)  # 1 / (1 - 0.16)
@@ -334,27 +340,44 @@ def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int
         return out
     M = M.tocsr()
     n = M.shape[0]
-    for lo in range(0, len(nodes), chunk):
+
+    def one(lo: int) -> None:
         c = nodes[lo:lo + chunk]
         k = len(c)
         rows = np.arange(k)
         X = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
         E = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
         acc = np.zeros(k)
+        spread = False
         for _ in range(max_hops):
             X = (X @ M).tocsr()
             X.data *= decay
-            X.data[X.data < prune] = 0
+            # Prune only a series that spreads (more than ``_ECHO_SPREAD`` entries per node): on
+            # small neighbourhoods the echo is exact.
+            spread = spread or X.nnz > _ECHO_SPREAD * k
+            floor = prune if spread else 1e-15
+            X.data[X.data < floor] = 0
             X.eliminate_zeros()
             if X.nnz == 0:
                 break
             acc += np.asarray(X.multiply(E).sum(axis=1)).ravel()
+            # Rows of M sum to at most 1: what is left can return at most mass * decay / (1 - decay).
+            if np.asarray(X.sum(axis=1)).max() * decay / (1 - decay) < floor:
+                break
         out[lo:lo + k] += acc
+
+    starts = list(range(0, len(nodes), chunk))
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, starts))
+    else:
+        for lo in starts:
+            one(lo)
     return out
 
 
 def related_risk(M: sp.csr_matrix, seed: np.ndarray, risk: np.ndarray, decay: float, max_hops: int,
-                 prune: float) -> np.ndarray:
+                 prune: float, threads: int = 1) -> np.ndarray:
     """What reaches each node from others: ``risk - seed * G[j, j]`` (its own risk coming back removed).
 
     Only seeded nodes with links have an echo; the rest's related risk is ``risk - seed`` exactly.
@@ -363,7 +386,8 @@ def related_risk(M: sp.csr_matrix, seed: np.ndarray, risk: np.ndarray, decay: fl
     deg = np.diff(M.indptr)
     echo_nodes = np.flatnonzero((seed > 0) & (deg > 0))
     if len(echo_nodes):
-        g = self_return(M, echo_nodes, decay, max_hops, prune)
+        chunk = max(1_000, min(50_000, -(-len(echo_nodes) // max(threads, 1))))
+        g = self_return(M, echo_nodes, decay, max_hops, prune, chunk=chunk, threads=threads)
         related[echo_nodes] = risk[echo_nodes] - seed[echo_nodes] * g
     # Float noise of the float32 propagation against the float64 series: not risk.
     related[np.abs(related) <= 1e-6 * np.maximum(seed, 1e-300)] = 0.0
@@ -392,9 +416,9 @@ def explain_sources(
     risk can reach the target from; path weights below ``prune`` are dropped per hop.
 
     Returns columns node_id, source_id, source_name, contribution, share (of the target's
-    risk received from others: ``related`` when given, else the sum over its sources), hops,
-    path (node ids), path_text, covered (share of the received risk its listed sources explain)
-    and rest (what the rest is, when the listed sources explain less than 80%).
+    risk received from the sources found), hops, path (node ids), path_text, covered (share of
+    the received risk, ``related`` when given, that its listed sources explain) and rest (what
+    the rest is, when the listed sources explain less than 80%).
     """
     targets = np.asarray(targets, dtype=np.int64)
     empty = pl.DataFrame(schema=_EXPLAIN_SCHEMA)
@@ -427,16 +451,19 @@ def explain_sources(
            .filter(pl.col("_r") == top).select("t", pl.col("contribution").alias("_next")))
     totals = (df.group_by("t").agg(pl.col("contribution").sum().alias("_total"), pl.len().alias("_n"))
               .join(nxt, on="t", how="left").with_columns(pl.col("_next").fill_null(0.0)))
-    if related is not None:  # the echo-free total, where the pruned paths' share is known too
+    # Coverage is measured against the echo-free received risk when known (it also holds the paths
+    # too weak to follow); shares are of the sources found.
+    totals = totals.with_columns(pl.col("_total").alias("_found"))
+    if related is not None:
         totals = totals.with_columns(pl.max_horizontal(
             pl.Series(related[targets[totals["t"].to_numpy()]]), pl.col("_total")).alias("_total"))
     df = (
         df.sort(["t", "contribution", "i"], descending=[False, True, False])
         .group_by("t", maintain_order=True).head(top)
         .join(totals, on="t", maintain_order="left")
-        .with_columns((pl.col("contribution") / pl.col("_total")).alias("share"))
+        .with_columns((pl.col("contribution") / pl.col("_found")).alias("share"))
     )
-    df = df.with_columns(pl.col("share").sum().over("t").alias("covered"))
+    df = df.with_columns((pl.col("contribution").sum().over("t") / pl.col("_total")).alias("covered"))
     shown = df.group_by("t").agg(pl.len().alias("_k"), pl.col("contribution").sum().alias("_shown"))
     df = df.join(shown, on="t", maintain_order="left").with_columns(_rest_text().alias("rest"))
     if cost is None:
@@ -635,7 +662,7 @@ def compute_risk(
     seed = _seed_of(records, net.n)
     M = transmission_matrix(net, cfg)
     risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance, cfg.threads)
-    related = (related_risk(M, seed, risk, cfg.decay, cfg.max_hops, cfg.echo_prune) if cfg.echo_free
+    related = (related_risk(M, seed, risk, cfg.decay, cfg.max_hops, cfg.echo_prune, cfg.threads) if cfg.echo_free
                else np.clip(risk - seed, 0.0, None))
     ent = np.flatnonzero(net.entity_mask)
     # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).

@@ -164,10 +164,12 @@ def summarise(rows: list[dict], target_mix: dict[str, float]) -> str:
     lines.append(f"| target mix | | | | | | | {' / '.join(f'{100 * target_mix.get(x, 0):.1f}' for x in GRADES)} |")
     if any("loop" in r for r in rows):
         k = max(len(r.get("loop", [])) for r in rows)
-        lines += ["", "### Inspection loop: lift at 5% on non-shell violators, per round (weights re-fitted from outcomes)", "",
+        lines += ["", "### Inspection loop: lift at 5% on non-shell violators per round, weights re-fitted from the "
+                  "outcomes after each round (double-random list / the same number of firms ranked by score)", "",
                   "| regime | " + " | ".join(f"round {i}" for i in range(k)) + " |", "|---|" + "---|" * k]
         for reg, rs in by.items():
-            cells = [_ci([r["loop"][i]["lift_ns"] for r in rs if len(r.get("loop", [])) > i]) for i in range(k)]
+            cells = [_ci([r["loop"][i]["lift_ns"] for r in rs if len(r.get("loop", [])) > i]) + " / "
+                     + _ci([r["loop"][i]["lift_ranked_ns"] for r in rs if len(r.get("loop", [])) > i]) for i in range(k)]
             lines.append(f"| {reg} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

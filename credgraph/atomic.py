@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["atomic_path", "atomic_dir", "write_parquet", "write_text", "clean_stale_temps", "secure_tree"]
+__all__ = ["atomic_path", "atomic_dir", "write_parquet", "write_text", "clean_stale_temps", "secure_tree",
+           "harden_workspace"]
 
 #: Files and folders written here are the owner's only: outputs hold clear identifiers.
 FILE_MODE = 0o600
@@ -54,6 +55,24 @@ def secure_tree(root: str | Path) -> None:
             try:
                 os.chmod(os.path.join(dirpath, f), FILE_MODE)
             except FileNotFoundError:
+                pass
+
+
+#: Workspace folders that hold clear identifiers or secrets (owner-only, 0700).
+PRIVATE_FOLDERS = ("records", "entities", "quarantine", "graph", "secrets", "security", "audit", "review", "locks",
+                   "analytics", "tmp")
+
+
+def harden_workspace(workspace: str | Path) -> None:
+    """Make the workspace and its private folders 0700 (files keep their own modes)."""
+    ws = Path(workspace)
+    if not ws.is_dir():
+        return
+    for d in (ws, *(ws / name for name in PRIVATE_FOLDERS)):
+        if d.is_dir():
+            try:
+                os.chmod(d, DIR_MODE)
+            except PermissionError:
                 pass
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import typer
@@ -27,8 +28,10 @@ def config_or_exit():
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
-    from credgraph.atomic import clean_stale_temps
+    from credgraph.atomic import clean_stale_temps, harden_workspace
 
+    os.umask(0o077)  # what this run creates is the owner's only: outputs hold clear identifiers
+    harden_workspace(cfg.workspace_path)
     clean_stale_temps(cfg.workspace_path)
     return cfg
 

@@ -142,6 +142,12 @@ class Profile:
     as_of: Any = None
     #: True when the risk sources still need explaining (:meth:`Workbench.risk_sources`).
     sources_pending: bool = False
+    #: The credit report's header: legal representative, address, masked phone, status, capital, …
+    header: dict = field(default_factory=dict)
+    #: 风险扫描: category (自身风险 / 关联风险 / 历史风险), event label, count.
+    risk_scan: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: The grade's reasons in Chinese: indicator, points, and the records behind it.
+    reasons: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------ workbench
@@ -499,4 +505,22 @@ def frame_bytes_csv(frame: pl.DataFrame) -> bytes:
     buf = io.BytesIO()
     buf.write("\ufeff".encode())
     flat.write_csv(buf)
+    return buf.getvalue()
+
+
+def frame_bytes_xlsx(frame: pl.DataFrame, sheet: str = "list") -> bytes:
+    """XLSX bytes of a masked frame (lists joined; dates as text), one sheet, header frozen."""
+    import xlsxwriter
+
+    flat = mask_frame(frame).with_columns([pl.col(c).list.join(" > ") for c, t in frame.schema.items()
+                                           if t == pl.List(pl.Utf8)])
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = book.add_worksheet(sheet[:31])
+    bold = book.add_format({"bold": True})
+    ws.write_row(0, 0, flat.columns, bold)
+    for i, row in enumerate(flat.iter_rows(), start=1):
+        ws.write_row(i, 0, [v if isinstance(v, (int, float, str)) or v is None else str(v) for v in row])
+    ws.freeze_panes(1, 0)
+    book.close()
     return buf.getvalue()

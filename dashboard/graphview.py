@@ -42,6 +42,7 @@ __all__ = [
     "edge_styles",
     "edge_caption",
     "split_edge_id",
+    "legend_html",
 ]
 
 #: How each kind of node is called on the canvas, its icon and its colour when coloured by kind.
@@ -110,7 +111,12 @@ def node_styles(mode: str):
     than the component's default (Chinese names stay readable)."""
     from st_link_analysis import NodeStyle
 
-    styles: list = [RawStyle("node", {"font-size": 5, "text-max-width": 90, "text-wrap": "ellipsis"})]
+    # Captions sized to the drawing (nodes ~80 px apart): readable when the view is fitted to a
+    # few dozen nodes; on a light plate so a caption over a line stays legible.
+    styles: list = [RawStyle("node", {"font-size": 11, "text-max-width": 110, "text-wrap": "ellipsis",
+                                      "text-background-color": "#ffffff", "text-background-opacity": 0.8,
+                                      "text-background-padding": 1, "color": "#212121",
+                                      "min-zoomed-font-size": 4})]
     for kind, text in KIND_TEXT.items():
         icon = KIND_ICON[kind]
         if kind not in ("LegalPerson", "NaturalPerson") or mode == "kind":
@@ -122,6 +128,9 @@ def node_styles(mode: str):
         else:
             for band, colour in RISK_BANDS:
                 styles.append(NodeStyle(f"{text} · {band}", colour, "name", icon))
+    # the centre of the investigation: a thick dark ring and a bold caption
+    styles.append(RawStyle("node[centre = 1]", {"border-width": 5, "border-color": "#212121", "border-opacity": 1,
+                                                "font-weight": "bold", "font-size": 13}))
     return styles
 
 
@@ -129,10 +138,15 @@ def edge_styles():
     """EdgeStyle per relationship type (directed, captioned), and the red style of path links."""
     from st_link_analysis import EdgeStyle
 
-    out: list = [RawStyle("edge", {"font-size": 4})]  # labeled=None: the component warns on any other value
-    out += [EdgeStyle(t, colour, caption="caption", directed=True, labeled=None) for t, colour in REL_COLOURS.items()]
+    # labeled=None: the component warns on any other value
+    out: list = [EdgeStyle(t, colour, caption="caption", directed=True, labeled=None) for t, colour in REL_COLOURS.items()]
     out.append(EdgeStyle(PATH_LABEL, PATH_COLOUR, caption="caption", directed=True, labeled=None))
     out.append(RawStyle(f"edge[label='{PATH_LABEL}']", {"width": 4}))
+    # after the types' styles (which set a caption plate in the line's colour): captions dark on
+    # a white plate, along the line
+    out.append(RawStyle("edge", {"font-size": 9, "color": "#212121", "text-background-color": "#ffffff",
+                                 "text-background-opacity": 0.85, "text-background-padding": 1,
+                                 "text-rotation": "autorotate", "min-zoomed-font-size": 4}))
     return out
 
 
@@ -336,6 +350,8 @@ class Canvas:
             r, g = risk.get(nid), grade.get(nid)
             data = {"id": nid, "label": style_key(d["kind"], mode, r, g, high), "name": d["name"],
                     "kind": d["kind"]}
+            if nid == self.centre:
+                data["centre"] = 1
             if r is not None:
                 data["risk"] = round(float(r), 4)
             if g:
@@ -345,8 +361,70 @@ class Canvas:
                 x, y = self.pos[nid]
                 el["position"] = {"x": float(x), "y": float(y)}
             nodes.append(el)
-        edges = []
+        return {"nodes": nodes, "edges": self.merged_edges()}
+
+    def merged_edges(self) -> list[dict]:
+        """One Cytoscape edge per pair of linked nodes: parallel links (a legal representative
+        who is also a shareholder and director) are merged into one line whose caption lists
+        every role (``法定代表人 · 持股 60% · 任职 董事``); it takes the style of the strongest
+        type (control first), or the path's when any of its links is on the path found. ``id``
+        is the first link's edge id, ``members`` all of them.
+
+        >>> c = Canvas()
+        >>> c.add_nodes([{"node_id": "N1", "label": "NaturalPerson", "name": "张三"},
+        ...              {"node_id": "L1", "label": "LegalPerson", "name": "甲公司"}])
+        2
+        >>> c.add_edges([{"src": "N1", "dst": "L1", "type": t, "ratio": r, "edge_id": f"{t}|N1|L1"}
+        ...              for t, r in (("LEGAL_REP_OF", None), ("SHAREHOLDER_OF", 0.6))])
+        2
+        >>> [(e["data"]["label"], e["data"]["caption"]) for e in c.merged_edges()]
+        [('SHAREHOLDER_OF', '持股 60% · 法定代表人')]
+        """
+        groups: dict[tuple, list[str]] = {}
         for eid, d in self.edges.items():
-            edges.append({"data": {"id": eid, "label": PATH_LABEL if eid in self.path_edges else d["type"],
-                                   "source": d["source"], "target": d["target"], "caption": d["caption"]}})
-        return {"nodes": nodes, "edges": edges}
+            groups.setdefault(tuple(sorted((d["source"], d["target"]))), []).append(eid)
+        rank = {t: i for i, t in enumerate(REL_TEXT)}
+        out = []
+        for members in groups.values():
+            members.sort(key=lambda e: (rank.get(self.edges[e]["type"], 99), e))
+            first = self.edges[members[0]]
+            on_path = any(e in self.path_edges for e in members)
+            captions = list(dict.fromkeys(self.edges[e]["caption"] for e in members))
+            out.append({"data": {"id": members[0], "label": PATH_LABEL if on_path else first["type"],
+                                 "source": first["source"], "target": first["target"],
+                                 "caption": " · ".join(captions), "members": members}})
+        return out
+
+
+def legend_html(mode: str, high: float = 0.3) -> str:
+    """The canvas's legend in plain HTML: node colours of ``mode`` (risk bands, grades or
+    kinds), the kinds' names, the relationship colours, the centre's ring and the path colour.
+
+    >>> "高风险" in legend_html("risk") and "持股" in legend_html("risk") and "等级 E" in legend_html("grade")
+    True
+    """
+    import html as _h
+
+    def dot(colour: str, text: str, ring: str = "") -> str:
+        style = f"background:{colour};{ring}"
+        return (f'<span style="display:inline-flex;align-items:center;margin-right:.9em">'
+                f'<span style="display:inline-block;width:.8em;height:.8em;border-radius:50%;{style}"></span>'
+                f'&nbsp;{_h.escape(text)}</span>')
+
+    def line(colour: str, text: str, width: int = 3) -> str:
+        return (f'<span style="display:inline-flex;align-items:center;margin-right:.9em">'
+                f'<span style="display:inline-block;width:1.4em;height:{width}px;background:{colour}"></span>'
+                f'&nbsp;{_h.escape(text)}</span>')
+
+    if mode == "grade":
+        colours = [dot(c, f"等级 {g}" if g else "无等级") for g, c in GRADE_COLOURS.items()]
+    elif mode == "risk":
+        colours = [dot(c, b) for b, c in RISK_BANDS]
+    else:
+        colours = [dot(KIND_COLOURS[k], t) for k, t in KIND_TEXT.items() if k in ("LegalPerson", "NaturalPerson")]
+    kinds = [dot(KIND_COLOURS[k], t) for k, t in KIND_TEXT.items() if k not in ("LegalPerson", "NaturalPerson")]
+    rels = [line(REL_COLOURS[t], REL_TEXT[t]) for t in REL_TEXT if t != "HAS_RECORD"]
+    return ('<div style="font-size:.8rem;line-height:1.8;color:rgba(49,51,63,.8)">'
+            f'<b>企业/自然人</b> {"".join(colours)} · <b>其他</b> {"".join(kinds)}'
+            f'{dot("#ffffff", "中心 centre", "border:3px solid #212121;box-sizing:border-box")}<br>'
+            f'<b>关系</b> {"".join(rels)}{line(PATH_COLOUR, "路径 path", 5)}</div>')

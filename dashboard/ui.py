@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+from urllib.parse import quote
 from typing import Iterator
 
 import polars as pl
@@ -18,7 +19,7 @@ import streamlit as st
 from credgraph.dashboard.data import DashboardError, Workbench, workbench
 from credgraph.dashboard.privacy import mask_frame
 
-__all__ = ["PAGES", "STYLE", "bar_html", "html_table", "field_table", "guard", "wb", "table", "page_link", "goto", "query_id", "pct", "num", "entity_label"]
+__all__ = ["PAGES", "STYLE", "bar_html", "html_table", "field_table", "guard", "wb", "table", "page_link", "goto", "query_id", "pct", "num", "entity_label", "entity_box", "describe_entity"]
 
 log = logging.getLogger("credgraph.dashboard")
 
@@ -55,6 +56,9 @@ div.cg-col { display: flex; flex-direction: column; align-items: center; justify
   height: 100%; position: relative; }
 div.cg-col > span:last-child { position: absolute; bottom: -1.3rem; }
 div.cg-bar { width: 100%; min-height: 1px; }
+table.cg-align tr.cg-diff td { background: #fff3bf; }
+table.cg-align tr.cg-one td { background: #f1f3f5; color: rgba(49, 51, 63, 0.75); }
+table.cg-align td { min-width: 12em; }
 </style>"""
 _LABELS = {"LegalPerson": "企业", "NaturalPerson": "自然人", "Address": "地址", "Phone": "电话",
            "CreditRecord": "信用记录"}
@@ -94,24 +98,26 @@ def wb() -> Workbench:
 
 
 def table(frame: pl.DataFrame, height: int | str = "auto", key: str | None = None, static_rows: int = 60,
-          css_class: str = "cg-table", **kwargs):
+          css_class: str = "cg-table", links: dict[str, str] | None = None, **kwargs):
     """A masked, index-free table; lists shown joined. Up to ``static_rows`` rows it is a
     plain HTML table (:func:`html_table`: one element, drawn at once; scrolling within
-    ``height`` pixels when a number), else an interactive grid (slower to draw)."""
+    ``height`` pixels when a number), else an interactive grid (slower to draw). ``links``:
+    column shown -> column of entity ids; those cells link to the entity's profile."""
     if frame is None or frame.width == 0:
         st.caption("nothing to show")
         return None
     shown = mask_frame(frame)
     shown = shown.with_columns([pl.col(c).list.join(" > ") for c, t in shown.schema.items() if t == pl.List(pl.Utf8)])
     if shown.height <= static_rows and not kwargs:
-        body = html_table(shown, css_class)
+        body = html_table(shown, css_class, links)
         if isinstance(height, int):
             body = f'<div class="cg-scroll" style="max-height: {height}px">{body}</div>'
         return st.html(body)
     return st.dataframe(shown.to_pandas(), hide_index=True, height=height, key=key, **kwargs)
 
 
-def html_table(frame: pl.DataFrame, css_class: str = "cg-table") -> str:
+def html_table(frame: pl.DataFrame, css_class: str = "cg-table", links: dict[str, str] | None = None,
+               link_page: str = "profile") -> str:
     """A frame as a plain HTML table (cells escaped; numbers right-aligned, floats to 4 decimals).
 
     Streamlit's ``st.table`` renders every cell as Markdown through React, which takes the
@@ -120,19 +126,28 @@ def html_table(frame: pl.DataFrame, css_class: str = "cg-table") -> str:
     >>> html_table(pl.DataFrame({"name": ["甲<公司>"], "ratio": [0.123456]}))
     '<table class="cg-table"><thead><tr><th>name</th><th>ratio</th></tr></thead><tbody><tr><td>甲&lt;公司&gt;</td><td class="num">0.1235</td></tr></tbody></table>'
     """
-    num = [t.is_numeric() for t in frame.dtypes]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    links = links or {}
+    id_cols = set(links.values())
+    shown = [c for c in frame.columns if c not in id_cols]
+    num = {c: t.is_numeric() for c, t in frame.schema.items()}
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown)
+    url = PAGES[link_page][2]
     rows = []
-    for row in frame.iter_rows():
+    for row in frame.iter_rows(named=True):
         cells = []
-        for v, is_num in zip(row, num):
+        for c in shown:
+            v = row[c]
             if v is None or (isinstance(v, float) and v != v):
                 text = ""
             elif isinstance(v, float):
                 text = f"{v:.4f}"
             else:
                 text = str(v)
-            cells.append(f'<td class="num">{html.escape(text)}</td>' if is_num else f"<td>{html.escape(text)}</td>")
+            body = html.escape(text)
+            target = row.get(links[c]) if c in links else None
+            if target and text:  # an internal entity id (never an ID number) in the link
+                body = f'<a href="./{url}?id={quote(str(target))}" target="_self">{body}</a>'
+            cells.append(f'<td class="num">{body}</td>' if num[c] else f"<td>{body}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -209,3 +224,54 @@ def num(x, digits: int = 4) -> str:
 
 def entity_label(label: str) -> str:
     return _LABELS.get(label, label)
+
+
+def describe_entity(r: dict) -> str:
+    """One line telling an entity apart from its namesakes: type, code or masked ID, legal
+    representative (or a person's role), district, status, grade, risk."""
+    parts = [r.get("type") or entity_label(r.get("label", "")), r.get("code") or ""]
+    if r.get("rep_name"):
+        parts.append(f"法定代表人 {r['rep_name']}")
+    elif r.get("role"):
+        parts.append(r["role"])
+    parts += [r.get("district") or "", r.get("status") or ""]
+    if r.get("grade"):
+        parts.append(f"等级 {r['grade']}")
+    if r.get("risk") is not None:
+        parts.append(f"风险 {num(r['risk'], 3)}")
+    return " · ".join(p for p in parts if p)
+
+
+def entity_box(key: str, placeholder: str = "名称 / 统一社会信用代码 / 身份证号 / entity id") -> str:
+    """An entry box that takes a name, a USCC (or other code), an ID number or an entity id, and
+    returns the chosen entity's id (the page's ``?id=``, else "").
+
+    What was typed stays in the session (an ID number never enters the URL); one entity found
+    opens at once, several (namesakes, look-alikes) are listed to choose from."""
+    node_id = query_id()
+    with st.form(f"{key}_form", border=False):
+        c1, c2 = st.columns([5, 1])
+        typed = c1.text_input("entity", key=f"{key}_typed", label_visibility="collapsed", placeholder=placeholder)
+        go = c2.form_submit_button("Open 打开", use_container_width=True)
+    if go and typed.strip():
+        with guard("open"):
+            found, cands = wb().find.resolve(typed)
+            if found:
+                st.session_state.pop(f"{key}_cands", None)
+                st.query_params["id"] = found
+                return found
+            if cands.height == 0:
+                st.info("no company or person matches what you typed")
+            st.session_state[f"{key}_cands"] = cands
+    cands = st.session_state.get(f"{key}_cands")
+    if cands is not None and cands.height:
+        rows = cands.to_dicts()
+        with st.form(f"{key}_choose", border=True):
+            st.write(f"{len(rows)} match(es) — choose one 请选择")
+            i = st.radio("candidates", range(len(rows)), key=f"{key}_pick", label_visibility="collapsed",
+                         format_func=lambda i: f"{rows[i]['name']} — {describe_entity(rows[i])}")
+            if st.form_submit_button("Open 打开"):
+                st.session_state.pop(f"{key}_cands", None)
+                st.query_params["id"] = rows[i]["node_id"]
+                st.rerun()
+    return node_id

@@ -117,15 +117,6 @@ def normalise_search(value: str | None) -> str:
     return normalise_searches([value])[0]
 
 
-@functools.lru_cache(maxsize=None)
-def _char_pinyin(ch: str) -> str:
-    if "\u3400" <= ch <= "\u9fff":
-        from pypinyin import Style, lazy_pinyin
-
-        return lazy_pinyin(ch, style=Style.NORMAL)[0]
-    return ch
-
-
 def pinyin_forms(text: str) -> tuple[str, str]:
     """(toneless pinyin, initials) of a normalised text; other characters are kept as they are.
 
@@ -133,8 +124,12 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     ('huaqiangdianzi', 'hqdz')
     >>> pinyin_forms("abc科技")
     ('abckeji', 'abckj')
+    >>> pinyin_forms("招商银行")  # phrase-aware: 行 reads hang in 银行
+    ('zhaoshangyinhang', 'zsyh')
     """
-    syl = [_char_pinyin(c) for c in text]
+    from credgraph.resolution.normalise import pinyin_syllables  # one phrase-aware pinyin for every stage
+
+    syl = pinyin_syllables(text)
     return "".join(syl), "".join(s[:1] for s in syl)
 
 
@@ -352,6 +347,7 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
     ))
     names_expr = (pl.col("names").cast(pl.List(pl.Utf8)) if "names" in ents.columns
                   else pl.concat_list(pl.col("name")))
+    written = _names_as_written(records, mentions)
     base = ents.select(
         pl.col("entity_id").cast(pl.Utf8).alias("node_id"), "label", pl.col("name").cast(pl.Utf8),
         names_expr.alias("names"),
@@ -363,6 +359,13 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
         pl.when(pl.col("names").is_null()).then(pl.concat_list("name"))
         .otherwise(pl.concat_list("name", "names").list.unique(maintain_order=True)).alias("names"),
     ).join(prov, left_on="node_id", right_on="entity_id", how="left")
+    # names as the records wrote them (resolution's name is its normalised key, kept as name_key)
+    base = base.join(written, left_on="node_id", right_on="entity_id", how="left").with_columns(
+        pl.col("name").alias("name_key"),
+        pl.coalesce("_written", "name").alias("name"),
+        pl.when(pl.col("_all").is_null()).then(pl.col("names"))
+        .otherwise(pl.concat_list("_all", "names").list.unique(maintain_order=True)).alias("names"),
+    ).drop("_written", "_all")
     base = base.with_columns(
         pl.col("record_ids").fill_null(pl.lit([], pl.List(pl.Utf8))),
         pl.coalesce("member_count", "_mentions", pl.lit(0)).cast(pl.Int64).alias("member_count"),
@@ -398,6 +401,19 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
     keyed = natural.filter(pl.col("_hash").is_not_null()).select(
         pl.lit("id").alias("kind"), pl.col("_hash").alias("hash"), "node_id")
     return {"LegalPerson": legal.drop("id_number"), "NaturalPerson": natural.drop("_hash")}, keyed
+
+
+def _names_as_written(records: pl.DataFrame, mentions: pl.DataFrame) -> pl.DataFrame:
+    """Per entity: the name its records give most often, exactly as written (``_written``), and every
+    written name (``_all``)."""
+    parts = [records.select(pl.col("record_id"), pl.lit(role).alias("role"), _col(records, f"{role}_name").alias("raw"))
+             for role in ("subject", "object")]
+    raw = pl.concat(parts).filter(pl.col("raw").is_not_null() & (pl.col("raw").str.strip_chars() != ""))
+    m = mentions.select("record_id", "role", "entity_id").join(raw, on=["record_id", "role"], how="inner")
+    return (m.group_by(["entity_id", "raw"]).agg(pl.len().alias("n"))
+            .sort(["entity_id", "n", "raw"], descending=[False, True, False])
+            .group_by("entity_id", maintain_order=True)
+            .agg(pl.col("raw").first().alias("_written"), pl.col("raw").alias("_all")))
 
 
 def _search_columns(base: pl.DataFrame) -> pl.DataFrame:

@@ -151,11 +151,31 @@ def register(app: typer.Typer) -> None:
         from credgraph.atomic import write_parquet
         from credgraph.graph.build import InputError, build_from_workspace
 
+        from credgraph.security.locks import LockBusy, workspace_lock
+
         cfg = _config()
         if backend is not None:
             if backend not in ("embedded", "neo4j"):
                 _fail(f"--backend {backend!r}: use embedded or neo4j")
             cfg.graph.backend = backend
+        lock = workspace_lock(cfg, "graph-load", command="credgraph graph load")
+        try:
+            lock.__enter__()
+        except LockBusy as exc:
+            _fail(f"graph load refused: {exc}")
+        try:
+            _graph_load(cfg, frames_out)
+        finally:
+            lock.__exit__(None, None, None)
+
+    def _graph_load(cfg, frames_out: bool) -> None:
+        import time
+
+        from rich.progress import Progress
+
+        from credgraph.atomic import write_parquet
+        from credgraph.graph.build import InputError, build_from_workspace
+
         t0 = time.monotonic()
         from credgraph.security.secrets import SecretError
 
@@ -192,7 +212,7 @@ def register(app: typer.Typer) -> None:
                 def step(what: str, n: int) -> None:
                     bar.update(task, advance=1, description=f"{what}: {n:,}")
 
-                counts = load_graph(cfg, store, frames, progress=step)
+                counts = load_graph(cfg, store, frames, progress=step, workspace_locked=True)
         except LockBusy as exc:
             _fail(f"graph load refused: {exc}")
         finally:

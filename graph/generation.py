@@ -110,18 +110,20 @@ def finish_load(cfg, counts: dict[str, int]) -> dict:
     return gen
 
 
-def load_graph(cfg, store, frames, progress=None, wait: float = 0.0) -> dict[str, int]:
+def load_graph(cfg, store, frames, progress=None, wait: float = 0.0, workspace_locked: bool = False) -> dict[str, int]:
     """Load ``frames`` into ``store`` as one generation: under the workspace's ``graph-load`` lock and
     the target's lock, marked loading first and complete (a new generation) only at the end.
 
     Raises :class:`credgraph.security.locks.LockBusy` naming the other load when one runs.
+    ``workspace_locked``: the caller already holds the workspace's ``graph-load`` lock.
     """
     import contextlib
 
     from credgraph.security.locks import path_lock, workspace_lock
 
     with contextlib.ExitStack() as stack:
-        stack.enter_context(workspace_lock(cfg, "graph-load", command="credgraph graph load", wait=wait))
+        if not workspace_locked:
+            stack.enter_context(workspace_lock(cfg, "graph-load", command="credgraph graph load", wait=wait))
         if cfg.graph.backend != "neo4j":  # the Neo4j store takes the server's lock itself
             stack.enter_context(path_lock(target_lock_path(cfg), "graph load", command="credgraph graph load",
                                           wait=wait))

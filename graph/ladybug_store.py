@@ -103,16 +103,32 @@ class LadybugStore(CypherStore):
         if self.read_only and not self.file.exists():
             raise StoreError(f"{self.file}: no graph yet; build it with `credgraph graph load`")
         self.path.mkdir(parents=True, exist_ok=True)
+        size = self.cfg.graph.embedded_buffer_mb * 1024 * 1024
         try:
-            self._db = lb.Database(str(self.file), read_only=self.read_only,
-                                   buffer_pool_size=self.cfg.graph.embedded_buffer_mb * 1024 * 1024)
+            self._db = lb.Database(str(self.file), read_only=self.read_only, buffer_pool_size=size)
         except RuntimeError as exc:
-            raise StoreError(f"{self.file}: cannot open the embedded graph ({exc}); "
-                             "is another credgraph process writing it?") from None
+            if not (self.read_only and "recovery is pending" in str(exc) and self._recover(size)):
+                raise StoreError(f"{self.file}: cannot open the embedded graph ({exc}); "
+                                 "is another credgraph process writing it?") from None
+            self._db = lb.Database(str(self.file), read_only=True, buffer_pool_size=size)
         self._conn = lb.Connection(self._db)
         self._stale = self._stale_format(self._conn)
         if not self.read_only and not self._stale:
             self._ensure_schema(self._conn)
+
+    def _recover(self, size: int) -> bool:
+        """Finish the recovery a killed writer left pending (open read-write once, then close), unless a
+        graph load holds the store now; True when done."""
+        from credgraph.graph.generation import target_lock_path
+        from credgraph.security.locks import LockBusy, path_lock
+
+        try:
+            with path_lock(target_lock_path(self.cfg), "graph load", command="credgraph graph load"):
+                db = _ladybug().Database(str(self.file), buffer_pool_size=size)
+                db.close()
+            return True
+        except (LockBusy, RuntimeError):
+            return False
 
     @staticmethod
     def _stale_format(conn) -> str | None:

@@ -102,6 +102,7 @@ _COMMON = (
     Prop("record_ids", "list", "source records this node was built from"),
 )
 _SEARCH = (
+    Prop("name_key", "str", "the normalised name resolution compares (name is the most common name as written)"),
     Prop("names", "list", "every name the entity was written under"),
     Prop("search_text", "str", "normalised names joined by |, for substring search"),
     Prop("search_pinyin", "str", "toneless pinyin of the names joined by |, for pinyin and homophone search"),

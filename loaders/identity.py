@@ -228,7 +228,8 @@ def _stdnum(scheme: str, norm: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def identifiers_json(entries: list[tuple[str, pl.Series]], n: int) -> pl.Series:
     """The ``*_identifiers`` JSON text of each row from (scheme, values) pairs; null values skipped,
-    repeated (scheme, value) pairs kept once; null when a row has none.
+    repeated (scheme, value) pairs kept once; null when a row has none. Control characters are
+    dropped from values (no identifier has them); quotes and backslashes are escaped.
 
     >>> identifiers_json([("passport", pl.Series(["E1", None])), ("passport", pl.Series(["E1", None]))], 2).to_list()
     ['[{"scheme":"passport","value":"E1"}]', None]
@@ -236,17 +237,22 @@ def identifiers_json(entries: list[tuple[str, pl.Series]], n: int) -> pl.Series:
     if not entries:
         return pl.Series([None] * n, dtype=pl.String)
     frame = pl.DataFrame({f"v{i}": values for i, (_, values) in enumerate(entries)})
-    structs = [
-        pl.when(pl.col(f"v{i}").is_not_null()).then(pl.struct(pl.lit(scheme).alias("scheme"), pl.col(f"v{i}").alias("value")))
-        for i, (scheme, _) in enumerate(entries)
-    ]
-    lists = frame.select(pl.concat_list(structs).list.drop_nulls().list.unique(maintain_order=True).alias("ids"))
-    encoded = lists.select(
-        pl.when(pl.col("ids").list.len() > 0)
-        .then(pl.struct("ids").struct.json_encode().str.slice(7).str.strip_suffix("}"))
-        .alias("json")
-    )["json"]
-    return encoded.cast(pl.String)
+    frame = frame.with_columns(
+        pl.all()
+        .str.replace_all(r"[\x00-\x1f\x7f]", "")
+        .str.replace_all("\\", "\\\\", literal=True)
+        .str.replace_all('"', '\\"', literal=True)
+    )
+    parts = []
+    for i, (scheme, _) in enumerate(entries):
+        value = pl.col(f"v{i}")
+        # an earlier entry of the same scheme with the same value: keep that one only
+        for j in range(i):
+            if entries[j][0] == scheme:
+                value = pl.when(value != pl.col(f"v{j}").fill_null("")).then(value)
+        parts.append(pl.lit(f'{{"scheme":"{scheme}","value":"') + value + pl.lit('"}'))
+    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    return frame.select(pl.when(body != "").then(pl.lit("[") + body + pl.lit("]")).alias("json"))["json"]
 
 
 def any_valid(values: list[pl.Series], n: int) -> np.ndarray:

@@ -1,9 +1,15 @@
-"""From a chunk of source rows to standard records and quarantine rows, column by column.
+"""From a chunk of source rows to standard records, quarantine lines and findings, column by column.
 
-Each standard field is cleaned and checked over the whole chunk at once (see
-:mod:`credgraph.loaders.checks`); a row with any problem goes to quarantine with one
-line per problem (field, source column, raw value, reason), all other rows become
-records. Every row of the chunk ends up in exactly one of the two.
+Each standard field is read from its source (a column, several joined, a JSON path,
+with transforms), cleaned and checked over the whole chunk at once (see
+:mod:`credgraph.loaders.checks` and :mod:`credgraph.loaders.identity`).
+
+A bad value of an optional field is *set aside*: nulled in the record, which is kept,
+with a finding (field, source column, value, reason). A row goes to quarantine, with
+one line per problem, only when it is empty or broken, when a ``required`` field (or a
+party type, relation or event type) is empty or bad, or when no name and no valid
+identifier is left to name its subject (or, in a relationship, its object). Every row
+of the chunk ends up in exactly one of records and quarantine.
 
 What each field must hold:
 
@@ -12,11 +18,12 @@ What each field must hold:
 - ``*_id_number``: 18 characters with a valid birth date and check character;
   15-digit legacy numbers are converted to 18; masked numbers (with ``*``) are
   kept as masked when they have 18 characters and what is visible is plausible;
+- ``*_birth_date``, ``*_gender``, ``*_email``, ``*_nationality``, typed identifiers
+  (``[identifiers]``, checked by scheme) and ``*_identifiers``: see :mod:`.identity`;
 - ``date``/``end_date``: a real date; ``ratio``: a share in [0, 1]; ``capital``,
   ``amount``: non-negative numbers; ``count``: a whole number;
 - ``*_type``: legal or natural; ``relation`` and ``event_type``: known names;
-- the spec's ``required`` fields, and per kind: every record names its subject
-  (name or an identifier); a relationship also names its object and relation.
+- ``*_name``: kept as written, in Unicode NFC.
 """
 
 from __future__ import annotations
@@ -73,8 +80,8 @@ _ID_HEX = 20  # hex digits of SHA-256 kept: 80 bits
 def field_check(name: str) -> str:
     """Which check a standard field gets.
 
-    >>> field_check("object_uscc"), field_check("end_date"), field_check("subject_name")
-    ('uscc', 'date', 'text')
+    >>> field_check("object_uscc"), field_check("end_date"), field_check("subject_name"), field_check("reason")
+    ('uscc', 'date', 'name', 'text')
     """
     base = name.split("_", 1)[1] if name.startswith(("subject_", "object_")) else name
     return {

@@ -32,7 +32,8 @@ __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
 
 PROFILE_COLUMNS = {
     "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted",
-              "addr_text", "addr_key", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v", "reg_v"],
+              "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v",
+              "reg_v"],
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_prefix",
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
                 "addr_number", "postcode", "phone_n", "company"],
@@ -187,6 +188,8 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("tb", "name_tok", "birth"), k("fb", "name_phon", "birth"), k("fp", "name_phon", "postcode"),
         k("b", "birth"), _initials_year(), k("ie", "ident"), *_ident_parts(), k("em", "email_n"),
         k("bp", "birth", "postcode"),
+        # A name in another order or script at the same company.
+        k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),
     ]
 
@@ -332,6 +335,273 @@ def _random_gamma(profiles: Profiles, comparisons, n_pairs: int, seed: int) -> n
     return np.stack([c(pairs) for c in comparisons], axis=1)
 
 
+@dataclass
+class _Setup:
+    """What one run of :func:`resolve_type` fixes first: the mentions' pre-groups and profiles."""
+
+    type: str
+    ids: pl.Series
+    anchor: pl.Series
+    detached: np.ndarray
+    group: np.ndarray  # pre-group per mention
+    identity: pl.DataFrame  # joins without scoring
+    n_groups: int
+    profiles: Profiles
+    pframe: pl.DataFrame
+    profile_of: np.ndarray  # profile per mention
+    closed_g: np.ndarray  # per pre-group: holds a strong identifier
+
+
+def _judged(m: pl.DataFrame, judgements: pl.DataFrame, decision: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the mention pairs judged ``decision`` (pairs naming absent mentions are skipped)."""
+    if not judgements.height:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pos = {mid: i for i, mid in enumerate(m["mention_id"].to_list())}
+    j = judgements.filter(pl.col("decision") == decision)
+    pa = [pos.get(x) for x in j["left"].to_list()]
+    pb = [pos.get(x) for x in j["right"].to_list()]
+    keep = [i for i, (x, y) in enumerate(zip(pa, pb)) if x is not None and y is not None]
+    return np.array([pa[i] for i in keep], dtype=np.int64), np.array([pb[i] for i in keep], dtype=np.int64)
+
+
+def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str], match_pairs, nomatch_pairs):
+    """Step 1. Pre-groups (same identifier, identical fields, previous run, judged match); a no-match
+    judgement inside a group detaches its later mention. Returns (group, identity, pkey, detached)."""
+    n = m.height
+    ids = m["mention_id"]
+    if type_ == "natural":
+        # A person's name alone is not enough: without an ID or context the mention stays alone.
+        context = pl.any_horizontal([pl.col(c) != "" for c in ("id_full", "id_masked", "phone_n", "addr_text",
+                                                                 "company", "birth", "ident", "email_n")])
+        solo = ~m.select(context.alias("x"))["x"].to_numpy()
+    else:
+        solo = np.zeros(n, dtype=bool)
+    detached = np.zeros(n, dtype=bool)
+    for _ in range(4):
+        own = solo | detached
+        base = m.select(pl.concat_str([pl.col(c) for c in cols], separator=_SEP).alias("k"))["k"]
+        pkey = pl.Series("pkey", np.where(own, ids.to_numpy(), (base + _SEP + anchor).to_numpy()), dtype=pl.Utf8)
+        group, identity = _groups(m, anchor, pkey, detached, match_pairs)
+        na, nb = nomatch_pairs
+        clash = group[na] == group[nb] if len(na) else np.zeros(0, dtype=bool)
+        if not clash.any():
+            break
+        later = np.maximum(na[clash], nb[clash])
+        if detached[later].all():
+            break
+        detached[later] = True
+    return group, identity, pkey, detached
+
+
+def _make_profiles(m: pl.DataFrame, type_: str, cols: list[str], pkey: pl.Series, group: np.ndarray,
+                   anchor: pl.Series, detached: np.ndarray, n_groups: int, workers: int):
+    """Step 2. Profiles: the first mention of each distinct key, integer-coded; which pre-groups are
+    closed (hold a strong identifier). Returns (profiles, pframe, profile_of, closed_g)."""
+    n = m.height
+    mp = pl.DataFrame({"pkey": pkey, "i": np.arange(n), "group": group, "new": m["new"].to_numpy()})
+    pk = mp.group_by("pkey", maintain_order=True).agg(
+        pl.col("i").first(), pl.col("group").first(), pl.col("new").any(), pl.len().alias("count")
+    ).with_row_index("profile")
+    profile_of = mp.join(pk.select("pkey", "profile"), on="pkey", how="left", maintain_order="left")["profile"].to_numpy()
+    first = pk["i"].to_numpy()
+    pframe = m[first].select(cols).with_columns(
+        pl.Series("profile", np.arange(len(first))), pl.Series("group", pk["group"].to_numpy()),
+        pl.Series("new", pk["new"].to_numpy()), pl.Series("count", pk["count"].to_numpy()),
+    )
+    anchor_of_profile = anchor.to_numpy()[first] if n else np.zeros(0, dtype=object)
+    anchor_of_profile = np.where(detached[first], "", anchor_of_profile) if n else anchor_of_profile
+    # A group is closed when it holds a strong identifier (not a bare registration number).
+    strong = pl.Series(anchor_of_profile, dtype=pl.Utf8)
+    strong = ((strong != "") & ~strong.str.starts_with("R:")).to_numpy()
+    closed_g = np.zeros(max(n_groups, 1), dtype=bool)
+    np.logical_or.at(closed_g, pk["group"].to_numpy(), strong)
+    pframe = pframe.with_columns(pl.Series("closed", closed_g[pk["group"].to_numpy()]))
+    codes, vocab = encode_profiles(pframe, cols)
+    profiles = Profiles(type_, codes, vocab, pk["group"].to_numpy(), pk["new"].to_numpy(),
+                        m["mention_id"].to_numpy()[first], pk["count"].to_numpy(), workers)
+    return profiles, pframe, profile_of, closed_g
+
+
+def _with_judged(cand: pl.DataFrame, profile_of: np.ndarray, match_pairs, nomatch_pairs):
+    """Step 3b. The candidate pairs plus the judged ones (always compared: labels for the model and
+    decisions for clustering). Returns (left, right, label) with label -1 unknown, 1 match, 0 no-match."""
+    fixed_extra = []
+    for (ja, jb), label in ((match_pairs, 1), (nomatch_pairs, 0)):
+        if len(ja):
+            pa, pb = profile_of[ja], profile_of[jb]
+            lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
+            keep = lo != hi
+            fixed_extra.append(pl.DataFrame({"l": lo[keep], "r": hi[keep], "label": np.full(keep.sum(), label)}))
+    labelled = (pl.concat(fixed_extra) if fixed_extra
+                else pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64, "label": pl.Int64}))
+    labelled = labelled.group_by(["l", "r"]).agg(pl.col("label").min())  # a no-match wins over a match
+    allp = pl.concat([cand.select(pl.col("l", "r").cast(pl.Int64)),
+                      labelled.select(pl.col("l", "r").cast(pl.Int64))]).unique(maintain_order=True)
+    allp = allp.join(labelled.with_columns(pl.col("l", "r").cast(pl.Int64)), on=["l", "r"], how="left",
+                     maintain_order="left")
+    return allp["l"].to_numpy(), allp["r"].to_numpy(), allp["label"].fill_null(-1).to_numpy()
+
+
+def _compare(pairs: Pairs, comparisons, rules):
+    """Step 4. Comparison levels and hard-rule flags per pair. Returns (gamma, flags, cannot, related, no_auto)."""
+    gamma = _gamma(pairs, comparisons)
+    flags = {rule.name: (rule(pairs) if len(pairs) else np.zeros(0, bool)) for rule in rules}
+    cannot = np.zeros(len(pairs), dtype=bool)
+    related = np.zeros(len(pairs), dtype=bool)
+    no_auto = np.zeros(len(pairs), dtype=bool)
+    for rule in rules:
+        if rule.effect == "cannot_link":
+            cannot |= flags[rule.name]
+        elif rule.effect == "related":
+            related |= flags[rule.name]
+        else:
+            no_auto |= flags[rule.name]
+    return gamma, flags, cannot, related, no_auto
+
+
+def _name_frequency(profiles: Profiles, type_: str, comparisons, closed_g: np.ndarray):
+    """Step 5. Term frequency of the name: share of groups carrying it. A company's name is its core with
+    its branch part (a parent and its branches share a core, but the branch rule tells them apart).
+    Counted over closed groups (registered companies, persons with an ID number): open groups may be
+    the same entity not yet linked (a legacy registration number), which must not make a name common.
+    Without any closed group (no identifiers at all, as in most data sets not from a registry), all
+    count. Returns (tf per code, code per profile, number of groups counted)."""
+    tf_col = comparisons[0].tf_column
+    tf_codes = profiles.codes[tf_col].astype(np.int64)
+    if type_ == "legal":
+        tf_codes = tf_codes * (len(profiles.vocab["branch"]) + 1) + profiles.codes["branch"]
+    tf_codes = np.unique(tf_codes, return_inverse=True)[1].reshape(-1)
+    counted = closed_g if closed_g.any() else np.ones_like(closed_g)
+    g_by_code = pl.DataFrame({"c": tf_codes, "g": profiles.group}).filter(
+        pl.Series(counted[profiles.group])).unique()
+    counts = np.bincount(g_by_code["c"].to_numpy(),
+                         minlength=int(tf_codes.max()) + 1 if len(tf_codes) else 1).astype(np.float64)
+    n_groups = max(int(counted.sum()), 1)
+    return np.maximum(counts, 1.0) / n_groups, tf_codes, n_groups
+
+
+def _fit(s: _Setup, comparisons, rules, gamma, label, ruled, look, tf, tf_codes, tf_pair, n_groups,
+         judgement_weight: float, em_iterations: int, em_anchor: float) -> TypeModel:
+    """Step 6. Estimate the model: u from random pairs and look-alikes that identifiers tell apart,
+    m from profiles sharing an identifier (or by EM when there are none), λ by EM over the candidates."""
+    profiles, n = s.profiles, len(s.ids)
+    top = (gamma[:, 0] == len(comparisons[0].levels) - 1) if len(gamma) else np.zeros(0, bool)
+    u_prior = estimate_u(comparisons, _random_gamma(profiles, comparisons, RANDOM_PAIRS, seed=n))
+    # Labels for free: profiles that share an identifier are matches (they show what noise looks
+    # like); look-alikes with different identifiers are non-matches (what a near miss looks like).
+    use = ~ruled | (label >= 0)
+    pos = _silver_pairs(profiles, s.profile_of, np.where(s.detached, "", s.anchor.to_numpy()), SILVER_PAIRS, seed=n)
+    gpos = _gamma(pos, comparisons)
+    negs = Pairs(profiles, look["l"].to_numpy(), look["r"].to_numpy())
+    gneg = _gamma(negs, comparisons)
+    keep = np.zeros(len(negs), bool)
+    if len(negs):
+        nflags = {rule.name: rule(negs) for rule in rules}
+        keep = np.logical_or.reduce([nflags[x] for x in _IDENTIFIER_RULES if x in nflags])
+        for rule in rules:  # pairs another rule separates say nothing about u of the undecided
+            if rule.name not in _IDENTIFIER_RULES and rule.effect != "no_auto":
+                keep &= ~nflags[rule.name]
+    tm = fit_type_model(
+        s.type, comparisons,
+        np.concatenate([gamma[use], gpos, gneg[keep]]),
+        np.concatenate([label[use], np.ones(len(gpos), np.int64), np.zeros(int(keep.sum()), np.int64)]),
+        u_prior,
+        np.concatenate([np.where(label >= 0, judgement_weight, 1.0)[use], np.ones(len(gpos) + int(keep.sum()))]),
+        em_iterations,
+        anchor=em_anchor,
+    )
+    tm.info["silver_non_matches"] = int(keep.sum())
+    tm.info["silver_matches"] = int(len(gpos))
+    # u of the top name level was measured on look-alikes: the term-frequency adjustment is
+    # relative to their average name frequency (a name rarer than that counts for more).
+    top_neg = keep & (gneg[:, 0] == len(comparisons[0].levels) - 1) if len(negs) else np.zeros(0, bool)
+    if top_neg.any():
+        ref = float(tf[tf_codes[negs.left[top_neg]]].mean())
+    elif top.any():
+        ref = float(np.exp(np.log(tf_pair[top]).mean()))
+    else:
+        ref = 1.0 / n_groups
+    tm.tf_reference = {comparisons[0].name: ref}
+    return tm
+
+
+def _bands(prob, no_auto, related, cannot, label, review: float, auto_merge: float) -> np.ndarray:
+    """Step 7. The band of each pair: merge, review or reject by probability; hard rules and judgements win."""
+    band = np.full(len(prob), "reject", dtype=object)
+    band[prob >= review] = "review"
+    band[(prob >= auto_merge) & ~no_auto] = "merge"
+    band[related] = "related"
+    band[cannot] = "constraint"
+    band[label == 0] = "judged_no_match"
+    band[label == 1] = "merge"
+    return band
+
+
+def _cluster(m: pl.DataFrame, s: _Setup, l, r, band, label, match_weight, nomatch_pairs, ambiguity_margin: float,
+             stats: dict) -> np.ndarray:
+    """Step 8. Ambiguous links go to review; the pre-groups are clustered from the merge links under the
+    entities' constraints (refused links become ``kept_apart``). Updates ``band``; returns the cluster
+    label per pre-group."""
+    type_, group = s.type, s.group
+    gl, gr = s.profiles.group[l], s.profiles.group[r]
+    ambiguous = _ambiguous(gl, gr, match_weight, (band == "merge") & (label != 1), s.closed_g, ambiguity_margin)
+    band[ambiguous] = "review"
+    stats["pairs_ambiguous"] = int(ambiguous.sum())
+    link_idx = np.flatnonzero(band == "merge")
+    stop = np.isin(band, ["constraint", "related", "judged_no_match"])
+    attr_cols = ["uscc_v", "org_v", "reg_v", "region"] if type_ == "legal" else ["id_full", "id_masked"]
+    attrs = m.select(attr_cols).with_columns(pl.Series("group", group))
+    if type_ == "legal":  # a mention without a name says nothing about branches
+        attrs = attrs.with_columns(
+            pl.when(m["core"] != "").then(m["branch"]).otherwise(None).alias("branch")
+        )
+    attrs = attrs.unique()
+    na, nb = nomatch_pairs
+    cla = np.concatenate([gl[stop], group[na]]) if len(na) else gl[stop]
+    clb = np.concatenate([gr[stop], group[nb]]) if len(nb) else gr[stop]
+    order_key = match_weight[link_idx] + 1e6 * (label[link_idx] == 1)  # judged matches first
+    labels_g, refused = constrained_clusters(s.n_groups, gl[link_idx], gr[link_idx], order_key, attrs, cla, clb)
+    band[link_idx[refused]] = "kept_apart"
+    return labels_g
+
+
+def _confidence(n_groups: int, gl, gr, band, prob, is_review) -> np.ndarray:
+    """Step 9. Confidence of a pre-group: its best accepted link (1 for a group alone), lowered by the
+    strongest doubt towards another entity."""
+    conf_g = np.ones(n_groups)
+    accepted = band == "merge"
+    if accepted.any():
+        best = np.zeros(n_groups)
+        np.maximum.at(best, gl[accepted], prob[accepted])
+        np.maximum.at(best, gr[accepted], prob[accepted])
+        conf_g = np.where(best > 0, best, 1.0)
+    doubt = np.zeros(n_groups)
+    if is_review.any():
+        np.maximum.at(doubt, gl[is_review], prob[is_review])
+        np.maximum.at(doubt, gr[is_review], prob[is_review])
+    return np.minimum(conf_g, 1.0 - doubt * 0.5)
+
+
+def _evidence_pairs(profiles: Profiles, comparisons, l, r, gl, gr, cl_l, cl_r, prob, match_weight, band, gamma,
+                    wk, flags) -> pl.DataFrame:
+    """Step 10. The scored pairs worth keeping as evidence, with their levels and weights per field."""
+    keep = np.isin(band, ["merge", "review", "kept_apart", "related", "judged_no_match"]) | (
+        (band == "constraint") & (gamma[:, 0] >= 3 if len(l) else np.zeros(0, bool))
+    )
+    ev = {
+        "left": profiles.representative[l[keep]], "right": profiles.representative[r[keep]],
+        "left_group": gl[keep], "right_group": gr[keep],
+        "left_cluster": cl_l[keep], "right_cluster": cl_r[keep],
+        "score": prob[keep], "weight": match_weight[keep],
+        "band": band[keep].astype(str),
+    }
+    pf = pl.DataFrame(ev, schema_overrides={"left": pl.Utf8, "right": pl.Utf8, "band": pl.Utf8})
+    pf = pf.with_columns(_rule_text(flags, keep))
+    for k, c in enumerate(comparisons):
+        pf = pf.with_columns(pl.Series(f"level_{c.name}", gamma[keep, k]), pl.Series(f"weight_{c.name}", wk[keep, k]))
+    return pf
+
+
 def resolve_type(
     m: pl.DataFrame,
     type_: str,
@@ -348,7 +618,8 @@ def resolve_type(
     workers: int = 1,
     ambiguity_margin: float = 3.0,
 ) -> TypeResult:
-    """Resolve the mentions ``m`` (all of one type) into clusters.
+    """Resolve the mentions ``m`` (all of one type) into clusters, in named steps: pre-groups, profiles,
+    candidate pairs, comparisons, name frequencies, the model, bands, clusters, confidences, evidence.
 
     ``m`` needs the mention columns plus ``prev_entity`` (previous run's entity or null),
     ``new`` (not in the previous run) and, for persons, ``company``. ``judgements`` holds
@@ -358,203 +629,45 @@ def resolve_type(
     stats: dict = {"mentions": m.height}
     comparisons, rules = comparisons_for(type_), rules_for(type_)
     n = m.height
-    ids = m["mention_id"]
-    pos = {mid: i for i, mid in enumerate(ids.to_list())} if judgements.height else {}
-
-    def _idx(decision: str) -> tuple[np.ndarray, np.ndarray]:
-        j = judgements.filter(pl.col("decision") == decision)
-        pa = [pos.get(x) for x in j["left"].to_list()]
-        pb = [pos.get(x) for x in j["right"].to_list()]
-        keep = [i for i, (x, y) in enumerate(zip(pa, pb)) if x is not None and y is not None]
-        return np.array([pa[i] for i in keep], dtype=np.int64), np.array([pb[i] for i in keep], dtype=np.int64)
-
-    match_pairs = _idx("match")
-    nomatch_pairs = _idx("no_match")
-
+    match_pairs, nomatch_pairs = _judged(m, judgements, "match"), _judged(m, judgements, "no_match")
     anchor = _legal_anchor(m) if type_ == "legal" else m["id_full"]
     cols = PROFILE_COLUMNS[type_]
-    if type_ == "natural":
-        # A person's name alone is not enough: without an ID or context the mention stays alone.
-        context = pl.any_horizontal([pl.col(c) != "" for c in ("id_full", "id_masked", "phone_n", "addr_text",
-                                                                 "company", "birth", "ident", "email_n")])
-        solo = ~m.select(context.alias("x"))["x"].to_numpy()
-    else:
-        solo = np.zeros(n, dtype=bool)
-    detached = np.zeros(n, dtype=bool)
-    for _ in range(4):
-        own = solo | detached
-        base = m.select(pl.concat_str([pl.col(c) for c in cols], separator=_SEP).alias("k"))["k"]
-        pkey = pl.Series("pkey", np.where(own, ids.to_numpy(), (base + _SEP + anchor).to_numpy()), dtype=pl.Utf8)
-        group, identity = _groups(m, anchor, pkey, detached, match_pairs)
-        # A no-match judgement between mentions of one group detaches the later mention.
-        na, nb = nomatch_pairs
-        clash = group[na] == group[nb] if len(na) else np.zeros(0, dtype=bool)
-        if not clash.any():
-            break
-        later = np.maximum(na[clash], nb[clash])
-        if detached[later].all():
-            break
-        detached[later] = True
-    stats["groups"] = int(group.max() + 1) if n else 0
 
-    # Profiles: first mention of each distinct key.
-    mp = pl.DataFrame({"pkey": pkey, "i": np.arange(n), "group": group, "new": m["new"].to_numpy()})
-    pk = mp.group_by("pkey", maintain_order=True).agg(
-        pl.col("i").first(), pl.col("group").first(), pl.col("new").any(), pl.len().alias("count")
-    ).with_row_index("profile")
-    profile_of = mp.join(pk.select("pkey", "profile"), on="pkey", how="left", maintain_order="left")["profile"].to_numpy()
-    first = pk["i"].to_numpy()
-    pframe = m[first].select(cols).with_columns(
-        pl.Series("profile", np.arange(len(first))), pl.Series("group", pk["group"].to_numpy()),
-        pl.Series("new", pk["new"].to_numpy()), pl.Series("count", pk["count"].to_numpy()),
-    )
-    anchor_of_profile = anchor.to_numpy()[first] if n else np.zeros(0, dtype=object)
-    anchor_of_profile = np.where(detached[first], "", anchor_of_profile) if n else anchor_of_profile
-    # A group is closed when it holds a strong identifier (not a bare registration number).
-    strong = pl.Series(anchor_of_profile, dtype=pl.Utf8)
-    strong = ((strong != "") & ~strong.str.starts_with("R:")).to_numpy()
-    closed_g = np.zeros(max(stats["groups"], 1), dtype=bool)
-    np.logical_or.at(closed_g, pk["group"].to_numpy(), strong)
-    pframe = pframe.with_columns(pl.Series("closed", closed_g[pk["group"].to_numpy()]))
-    codes, vocab = encode_profiles(pframe, cols)
-    profiles = Profiles(type_, codes, vocab, pk["group"].to_numpy(), pk["new"].to_numpy(),
-                        ids.to_numpy()[first], pk["count"].to_numpy(), workers)
+    group, identity, pkey, detached = _pre_groups(m, type_, anchor, cols, match_pairs, nomatch_pairs)
+    stats["groups"] = n_groups = int(group.max() + 1) if n else 0
+    profiles, pframe, profile_of, closed_g = _make_profiles(m, type_, cols, pkey, group, anchor, detached,
+                                                            n_groups, workers)
     stats["profiles"] = profiles.size
+    s = _Setup(type_, m["mention_id"], anchor, detached, group, identity, n_groups, profiles, pframe, profile_of,
+               closed_g)
 
     cand, look, bstats = _candidates(pframe, type_, max_block_size, incremental, seed=n)
     stats.update(bstats)
-    l, r = cand["l"].to_numpy(), cand["r"].to_numpy()
-    # Judged pairs are always compared (they are labels for the model and decisions for clustering).
-    fixed_extra = []
-    for (ja, jb), label in ((match_pairs, 1), (nomatch_pairs, 0)):
-        if len(ja):
-            pa, pb = profile_of[ja], profile_of[jb]
-            lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
-            keep = lo != hi
-            fixed_extra.append(pl.DataFrame({"l": lo[keep], "r": hi[keep], "label": np.full(keep.sum(), label)}))
-    labelled = (pl.concat(fixed_extra) if fixed_extra else pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64, "label": pl.Int64}))
-    labelled = labelled.group_by(["l", "r"]).agg(pl.col("label").min())  # a no-match wins over a match
-    allp = pl.concat([cand.select(pl.col("l", "r").cast(pl.Int64)), labelled.select(pl.col("l", "r").cast(pl.Int64))]).unique(maintain_order=True)
-    allp = allp.join(labelled.with_columns(pl.col("l", "r").cast(pl.Int64)), on=["l", "r"], how="left", maintain_order="left")
-    l, r = allp["l"].to_numpy(), allp["r"].to_numpy()
-    label = allp["label"].fill_null(-1).to_numpy()
+    l, r, label = _with_judged(cand, profile_of, match_pairs, nomatch_pairs)
     pairs = Pairs(profiles, l, r)
     stats["time_prepare_s"] = round(time.perf_counter() - t0, 3)
 
     t1 = time.perf_counter()
-    gamma = _gamma(pairs, comparisons)
-    flags = {rule.name: (rule(pairs) if len(pairs) else np.zeros(0, bool)) for rule in rules}
-    cannot = np.zeros(len(pairs), dtype=bool)
-    related = np.zeros(len(pairs), dtype=bool)
-    no_auto = np.zeros(len(pairs), dtype=bool)
-    for rule in rules:
-        if rule.effect == "cannot_link":
-            cannot |= flags[rule.name]
-        elif rule.effect == "related":
-            related |= flags[rule.name]
-        else:
-            no_auto |= flags[rule.name]
+    gamma, flags, cannot, related, no_auto = _compare(pairs, comparisons, rules)
     stats["time_compare_s"] = round(time.perf_counter() - t1, 3)
 
-    # Term frequency of the name: share of groups carrying it. A company's name is its core with its
-    # branch part (a parent and its branches share a core, but the branch rule tells them apart).
-    tf_col = comparisons[0].tf_column
-    tf_codes = profiles.codes[tf_col].astype(np.int64)
-    if type_ == "legal":
-        tf_codes = tf_codes * (len(vocab["branch"]) + 1) + profiles.codes["branch"]
-    tf_codes = np.unique(tf_codes, return_inverse=True)[1].reshape(-1)
-    # Counted over closed groups (registered companies, persons with an ID number): open groups may be
-    # the same entity not yet linked (a legacy registration number), which must not make a name common.
-    # Without any closed group (no identifiers at all, as in most data sets not from a registry), all count.
-    counted = closed_g if closed_g.any() else np.ones_like(closed_g)
-    g_by_code = pl.DataFrame({"c": tf_codes, "g": profiles.group}).filter(
-        pl.Series(counted[profiles.group])).unique()
-    counts = np.bincount(g_by_code["c"].to_numpy(), minlength=int(tf_codes.max()) + 1 if len(tf_codes) else 1).astype(np.float64)
-    n_groups = max(int(counted.sum()), 1)
-    tf = np.maximum(counts, 1.0) / n_groups
+    tf, tf_codes, n_counted = _name_frequency(profiles, type_, comparisons, closed_g)
     tf_pair = tf[tf_codes[l]] if len(l) else np.zeros(0)
 
     t2 = time.perf_counter()
-    ruled = cannot | related
-    top = (gamma[:, 0] == len(comparisons[0].levels) - 1) if len(l) else np.zeros(0, bool)
     fitted = model is None
-    if fitted:
-        u_prior = estimate_u(comparisons, _random_gamma(profiles, comparisons, RANDOM_PAIRS, seed=n))
-        # Labels for free: profiles that share an identifier are matches (they show what noise looks
-        # like); look-alikes with different identifiers are non-matches (what a near miss looks like).
-        use = ~ruled | (label >= 0)
-        pos = _silver_pairs(profiles, profile_of, np.where(detached, "", anchor.to_numpy()), SILVER_PAIRS, seed=n)
-        gpos = _gamma(pos, comparisons)
-        negs = Pairs(profiles, look["l"].to_numpy(), look["r"].to_numpy())
-        gneg = _gamma(negs, comparisons)
-        keep = np.zeros(len(negs), bool)
-        if len(negs):
-            nflags = {rule.name: rule(negs) for rule in rules}
-            keep = np.logical_or.reduce([nflags[x] for x in _IDENTIFIER_RULES if x in nflags])
-            for rule in rules:  # pairs another rule separates say nothing about u of the undecided
-                if rule.name not in _IDENTIFIER_RULES and rule.effect != "no_auto":
-                    keep &= ~nflags[rule.name]
-        tm = fit_type_model(
-            type_, comparisons,
-            np.concatenate([gamma[use], gpos, gneg[keep]]),
-            np.concatenate([label[use], np.ones(len(gpos), np.int64), np.zeros(int(keep.sum()), np.int64)]),
-            u_prior,
-            np.concatenate([np.where(label >= 0, judgement_weight, 1.0)[use], np.ones(len(gpos) + int(keep.sum()))]),
-            em_iterations,
-            anchor=em_anchor,
-        )
-        tm.info["silver_non_matches"] = int(keep.sum())
-        tm.info["silver_matches"] = int(len(gpos))
-        # u of the top name level was measured on look-alikes: the term-frequency adjustment is
-        # relative to their average name frequency (a name rarer than that counts for more).
-        top_neg = keep & (gneg[:, 0] == len(comparisons[0].levels) - 1) if len(negs) else np.zeros(0, bool)
-        if top_neg.any():
-            ref = float(tf[tf_codes[negs.left[top_neg]]].mean())
-        elif top.any():
-            ref = float(np.exp(np.log(tf_pair[top]).mean()))
-        else:
-            ref = 1.0 / n_groups
-        tm.tf_reference = {comparisons[0].name: ref}
-    else:
-        tm = model
-    ref = tm.tf_reference.get(comparisons[0].name, 1.0 / n_groups)
+    tm = (_fit(s, comparisons, rules, gamma, label, cannot | related, look, tf, tf_codes, tf_pair, n_counted,
+               judgement_weight, em_iterations, em_anchor) if fitted else model)
+    ref = tm.tf_reference.get(comparisons[0].name, 1.0 / n_counted)
     tf_adj = {comparisons[0].name: np.log2(ref / np.maximum(tf_pair, 1e-12))}
-    wk, prob = score(tm, comparisons, gamma, tf_adj) if len(l) else (np.zeros((0, len(comparisons)), np.float32), np.zeros(0))
+    wk, prob = score(tm, comparisons, gamma, tf_adj) if len(l) else (
+        np.zeros((0, len(comparisons)), np.float32), np.zeros(0))
     match_weight = (tm.prior_weight + wk.sum(axis=1, dtype=np.float64)) if len(l) else np.zeros(0)
     stats["time_model_s"] = round(time.perf_counter() - t2, 3)
 
-    band = np.full(len(l), "reject", dtype=object)
-    band[prob >= review] = "review"
-    band[(prob >= auto_merge) & ~no_auto] = "merge"
-    band[related] = "related"
-    band[cannot] = "constraint"
-    band[label == 0] = "judged_no_match"
-    band[label == 1] = "merge"
-
-    # Cluster the groups.
+    band = _bands(prob, no_auto, related, cannot, label, review, auto_merge)
     t3 = time.perf_counter()
-    gl, gr = profiles.group[l], profiles.group[r]
-    ambiguous = _ambiguous(gl, gr, match_weight, (band == "merge") & (label != 1), closed_g, ambiguity_margin)
-    band[ambiguous] = "review"
-    stats["pairs_ambiguous"] = int(ambiguous.sum())
-    is_merge = band == "merge"
-    link_idx = np.flatnonzero(is_merge)
-    stop = np.isin(band, ["constraint", "related", "judged_no_match"])
-    attr_cols = ["uscc_v", "org_v", "reg_v", "region"] if type_ == "legal" else ["id_full", "id_masked"]
-    attrs = m.select(attr_cols).with_columns(pl.Series("group", group))
-    if type_ == "legal":  # a mention without a name says nothing about branches
-        attrs = attrs.with_columns(
-            pl.when(m["core"] != "").then(m["branch"]).otherwise(None).alias("branch")
-        )
-    attrs = attrs.unique()
-    na, nb = nomatch_pairs
-    cla = np.concatenate([gl[stop], group[na]]) if len(na) else gl[stop]
-    clb = np.concatenate([gr[stop], group[nb]]) if len(nb) else gr[stop]
-    order_key = match_weight[link_idx] + 1e6 * (label[link_idx] == 1)  # judged matches first
-    labels_g, refused = constrained_clusters(
-        stats["groups"], gl[link_idx], gr[link_idx], order_key, attrs, cla, clb
-    )
-    band[link_idx[refused]] = "kept_apart"
+    labels_g = _cluster(m, s, l, r, band, label, match_weight, nomatch_pairs, ambiguity_margin, stats)
     cluster = labels_g[group] if n else np.zeros(0, np.int64)
     stats["clusters"] = int(cluster.max() + 1) if n else 0
     stats["time_cluster_s"] = round(time.perf_counter() - t3, 3)
@@ -562,45 +675,18 @@ def resolve_type(
         stats[f"pairs_{b}"] = int((band == b).sum())
 
     # Review: uncertain pairs between different entities.
+    gl, gr = profiles.group[l], profiles.group[r]
     cl_l, cl_r = labels_g[gl], labels_g[gr]
     is_review = (band == "review") & (cl_l != cl_r)
     band[(band == "review") & (cl_l == cl_r)] = "merged_by_others"
-
-    # Confidence of a mention: the best accepted link of its group (1 for a group alone),
-    # lowered by the strongest doubt towards another entity.
-    conf_g = np.ones(stats["groups"])
-    accepted = band == "merge"
-    if accepted.any():
-        best = np.zeros(stats["groups"])
-        np.maximum.at(best, gl[accepted], prob[accepted])
-        np.maximum.at(best, gr[accepted], prob[accepted])
-        conf_g = np.where(best > 0, best, 1.0)
-    doubt = np.zeros(stats["groups"])
-    if is_review.any():
-        np.maximum.at(doubt, gl[is_review], prob[is_review])
-        np.maximum.at(doubt, gr[is_review], prob[is_review])
-    conf_g = np.minimum(conf_g, 1.0 - doubt * 0.5)
+    conf_g = _confidence(n_groups, gl, gr, band, prob, is_review)
 
     rule_of = identity.group_by("mention_id").agg(pl.col("rule").first())
     mentions = pl.DataFrame({
-        "mention_id": ids, "group": group, "cluster": cluster, "confidence": conf_g[group],
+        "mention_id": m["mention_id"], "group": group, "cluster": cluster, "confidence": conf_g[group],
         "profile": profile_of,
     }).join(rule_of, on="mention_id", how="left", maintain_order="left")
-
-    keep = np.isin(band, ["merge", "review", "kept_apart", "related", "judged_no_match"]) | (
-        (band == "constraint") & (gamma[:, 0] >= 3 if len(l) else np.zeros(0, bool))
-    )
-    ev = {
-        "left": profiles.representative[l[keep]], "right": profiles.representative[r[keep]],
-        "left_group": gl[keep], "right_group": gr[keep],
-        "left_cluster": cl_l[keep], "right_cluster": cl_r[keep],
-        "score": prob[keep], "weight": match_weight[keep],
-        "band": band[keep].astype(str),
-    }
-    pf = pl.DataFrame(ev, schema_overrides={"left": pl.Utf8, "right": pl.Utf8, "band": pl.Utf8})
-    pf = pf.with_columns(_rule_text(flags, keep))
-    for k, c in enumerate(comparisons):
-        pf = pf.with_columns(pl.Series(f"level_{c.name}", gamma[keep, k]), pl.Series(f"weight_{c.name}", wk[keep, k]))
+    pf = _evidence_pairs(profiles, comparisons, l, r, gl, gr, cl_l, cl_r, prob, match_weight, band, gamma, wk, flags)
     cands = pl.DataFrame({"group_l": gl, "group_r": gr}).unique()
     stats["model_fitted"] = fitted
     stats["time_total_s"] = round(time.perf_counter() - t0, 3)

@@ -308,6 +308,7 @@ def person_address(p: Pairs) -> np.ndarray:
     lv[road] = 3
     lv[num] = 4
     lv[same] = 5
+    lv[p.differ("addr_district") & ~p.equal("addr_text")] = np.minimum(lv[p.differ("addr_district") & ~p.equal("addr_text")], 0)
     lv[miss] = -1
     return lv
 
@@ -367,8 +368,11 @@ def legal_identifier(p: Pairs) -> np.ndarray:
 
 
 def address(p: Pairs) -> np.ndarray:
-    """Address, normalised and split into district, road, number and building.
-    Levels: different; same road; same road and number; identical (building included)."""
+    """Address, parsed into division (province / city / district, from the official list), street (街道),
+    community (社区), road, number and building, and compared by the deepest level on which both agree;
+    a level one side leaves out (a 街道 or 社区 segment, the district) counts neither way, two districts
+    that differ mean different places. Levels: different; same road; same road and number; identical
+    (building included)."""
     lv = _levels(len(p))
     miss = p.missing("addr_text")
     road = p.equal("addr_road")
@@ -377,6 +381,7 @@ def address(p: Pairs) -> np.ndarray:
     lv[road] = 1
     lv[num] = 2
     lv[same] = 3
+    lv[p.differ("addr_district") & ~p.equal("addr_text")] = 0
     lv[miss] = -1
     return lv
 

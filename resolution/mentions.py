@@ -20,6 +20,7 @@ from credgraph import identifiers as ids
 from credgraph.records import FIELD_NAMES, PARTY_FIELDS
 from credgraph.resolution.errors import InputError
 from credgraph.resolution.normalise import (
+    english_company_name,
     looks_like_company,
     normalise_texts,
     parse_addresses,
@@ -227,7 +228,8 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     )
     # Type: as given, else from identifiers, else from the shape of the name.
     raw_names = m["name"].drop_nulls().unique().to_list()
-    name_map = dict(zip(raw_names, normalise_texts(raw_names)))
+    # A company name written in English is read the Chinese way (region + brand pinyin + industry + form).
+    name_map = dict(zip(raw_names, normalise_texts([english_company_name(x) or x for x in raw_names])))
     m = _with_mapped(m, "name", name_map, "_nt").with_columns(pl.col("_nt").fill_null(""))
     m = m.with_columns(pl.col("_nt").alias("name_text"))
     given = pl.col("type").str.strip_chars().str.to_lowercase()

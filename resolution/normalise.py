@@ -46,6 +46,10 @@ __all__ = [
     "normalise_phone",
     "pinyin_key",
     "pinyin_keys",
+    "pinyin_syllables",
+    "person_name_tokens",
+    "person_name_keys",
+    "postcode_of",
     "looks_like_company",
 ]
 
@@ -401,6 +405,12 @@ class Address:
     road: str
     number: str
     building: str
+    #: The sub-district (街道, 镇, 乡) and community (社区, 村): levels between district and road that
+    #: one source writes and another leaves out; they never decide a comparison by their absence.
+    street: str = ""
+    community: str = ""
+    #: ``province/city/district`` from the official division list ("" where unknown).
+    region: str = ""
 
     @property
     def key(self) -> str:
@@ -415,7 +425,8 @@ _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+(?=[�
 _ROAD = re.compile(r"(.{1,12}?(?:大道|公路|大街|路|街|巷|道))(?!办|路)")
 _NUMBER = re.compile(r"^(\d+)(?:号|之\d+)")
 _DISTRICT = re.compile(r"^(.{1,4}?)(?:区|县)")
-_SUBDISTRICT = re.compile(r"^.{1,5}?(?:街道|街道办|镇|乡)(?![路街])")
+_SUBDISTRICT = re.compile(r"^.{1,5}?(?:街道办事处|街道办|街道|镇|乡)(?![路街])")
+_COMMUNITY = re.compile(r"^.{1,6}?(?:社区居委会|社区|村委会|村)(?![路街道巷])")
 
 
 def _cn_to_int(s: str) -> str:
@@ -449,9 +460,13 @@ def _parse_normalised_address(t: str) -> Address:
         m = _DISTRICT.match(rest)
         if m and "路" not in m.group(1) and "街" not in m.group(1):
             district, rest = m.group(1), rest[m.end():]
+    street = community = ""
     m = _SUBDISTRICT.match(rest)
     if m:
-        rest = rest[m.end():]
+        street, rest = m.group(0), rest[m.end():]
+    m = _COMMUNITY.match(rest)
+    if m:
+        community, rest = m.group(0), rest[m.end():]
     road = number = ""
     m = _ROAD.search(rest)
     if m:
@@ -459,7 +474,7 @@ def _parse_normalised_address(t: str) -> Address:
         n = _NUMBER.match(rest)
         if n:
             number, rest = n.group(1).lstrip("0") or "0", rest[n.end():]
-    return Address(text, district, road, number, rest)
+    return Address(text, district, road, number, rest, street, community, _region_str(region))
 
 
 def parse_address(value: object) -> Address:
@@ -470,6 +485,9 @@ def parse_address(value: object) -> Address:
     ('南山', '深南大道', '1001', '华强大厦A座')
     >>> parse_address("深圳市南山区深南大道一千零一号华强大厦A座").key == a.key
     True
+    >>> b = parse_address("广东省深圳市南山区粤海街道科技园社区深南大道1001号华强大厦A座")
+    >>> (b.street, b.community, b.key == a.key, b.region)
+    ('粤海街道', '科技园社区', True, '广东/深圳/南山')
     """
     return _parse_normalised_address(normalise_text(value))
 
@@ -517,13 +535,63 @@ def _char_pinyin(ch: str) -> str:
     return ch.lower()
 
 
-def pinyin_key(text: str) -> str:
-    """Toneless pinyin, one default reading per character: homophones (华强, 华墙) share a key.
+@functools.lru_cache(maxsize=1)
+def _phrase_tables() -> tuple[dict, re.Pattern]:
+    """pypinyin's phrase readings, and the characters some phrase reads other than by their default
+    reading (only those need a phrase look-up: 行 in 银行, 重 in 重庆)."""
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
 
-    >>> pinyin_key("华强"), pinyin_key("华墙"), pinyin_key("张伟")
-    ('huaqiang', 'huaqiang', 'zhangwei')
+    default = {chr(k): _toneless(v.split(",")[0]) for k, v in pinyin_dict.items() if "," in v}
+    differs = set()
+    for phrase, readings in phrases_dict.items():
+        for ch, r in zip(phrase, readings):
+            d = default.get(ch)
+            if d is not None and ch not in differs and _toneless(r[0]) != d:
+                differs.add(ch)
+    return phrases_dict, re.compile("[" + "".join(sorted(differs)) + "]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _toneless(syllable: str) -> str:
+    s = syllable.replace("ü", "v")
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def pinyin_syllables(text: str) -> list[str]:
+    """Toneless pinyin per character, phrase-aware: a character with several readings takes the one
+    of the longest dictionary phrase (pypinyin's) around it, others their one reading. Characters
+    that are not Chinese are kept, lower-cased.
+
+    >>> pinyin_syllables("招商银行"), pinyin_syllables("重庆"), pinyin_syllables("长沙银行")
+    (['zhao', 'shang', 'yin', 'hang'], ['chong', 'qing'], ['chang', 'sha', 'yin', 'hang'])
     """
-    return "".join(_char_pinyin(c) for c in text)
+    syl = [_char_pinyin(c) for c in text]
+    phrases, poly = _phrase_tables()
+    n = len(text)
+    for m in poly.finditer(text):
+        i = m.start()
+        for size in (4, 3, 2):
+            hit = None
+            for start in range(max(0, i - size + 1), min(i, n - size) + 1):
+                reading = phrases.get(text[start:start + size])
+                if reading:
+                    hit = reading[i - start][0]
+                    break
+            if hit:
+                syl[i] = _toneless(hit)
+                break
+    return syl
+
+
+def pinyin_key(text: str) -> str:
+    """Toneless pinyin, phrase-aware (:func:`pinyin_syllables`): homophones (华强, 华墙) share a key,
+    and 招商银行 reads …yinhang, 重庆 chongqing.
+
+    >>> pinyin_key("华强"), pinyin_key("华墙"), pinyin_key("张伟"), pinyin_key("招商银行"), pinyin_key("重庆")
+    ('huaqiang', 'huaqiang', 'zhangwei', 'zhaoshangyinhang', 'chongqing')
+    """
+    return "".join(pinyin_syllables(text))
 
 
 def pinyin_keys(texts: Sequence[str]) -> list[str]:
@@ -599,3 +667,57 @@ def postcode_of(address: object) -> str:
         return ""
     m = re.search(r"(?<![\dA-Za-z-])(\d{4,6})\W*$", s)
     return m.group(1) if m else ""
+
+
+# ------------------------------------------------------------------ company names in English
+@functools.lru_cache(maxsize=1)
+def _region_by_pinyin() -> dict[str, str]:
+    """Toneless pinyin of province, prefecture and Shenzhen district names → the name (unambiguous ones)."""
+    seen: dict[str, set] = {}
+    for name, (prov, city, district) in REGIONS.items():
+        if len(name) >= 2 and all(_CJK.match(c) for c in name) and (not district or city == "深圳"):
+            seen.setdefault(pinyin_key(name), set()).add(name)
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+def english_company_name(name: object) -> str | None:
+    """A company name written in English, rewritten the Chinese way (region + brand in pinyin + industry +
+    form) so that it compares with the Chinese name, or None when it does not read as one.
+
+    >>> english_company_name("Shenzhen Huaqiang Electronics Co., Ltd.")
+    '深圳HUAQIANG电子有限公司'
+    >>> english_company_name("Huaqiang Technology (Zhoukou) Company Limited")
+    '周口HUAQIANG科技有限公司'
+    >>> english_company_name("Mitchell Green") is None, english_company_name("华强电子有限公司") is None
+    (True, True)
+    """
+    from credgraph.resolution.lexicon import ENGLISH_FORMS, ENGLISH_INDUSTRIES
+
+    if name is None:
+        return None
+    s = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    if not s or _CJK.search(s):
+        return None
+    s = re.sub(r"\s+", " ", s)
+    form = next((ENGLISH_FORMS[f] for f in sorted(ENGLISH_FORMS, key=len, reverse=True) if s.endswith(f)), None)
+    if form is None:
+        return None
+    s = s[: -len(next(f for f in sorted(ENGLISH_FORMS, key=len, reverse=True) if s.endswith(f)))].strip(" ,.")
+    regions = _region_by_pinyin()
+    region = ""
+    m = re.search(r"\(([a-z ]+)\)", s)
+    if m and m.group(1).replace(" ", "") in regions:
+        region, s = regions[m.group(1).replace(" ", "")], (s[: m.start()] + s[m.end():]).strip()
+    words = s.split()
+    if not region and len(words) > 1 and words[0] in regions:
+        region, words = regions[words[0]], words[1:]
+    s = " ".join(words)
+    industry = next((ENGLISH_INDUSTRIES[w] for w in sorted(ENGLISH_INDUSTRIES, key=len, reverse=True)
+                     if s == w or s.endswith(" " + w)), None)
+    if industry is None:
+        return None
+    key = next(w for w in sorted(ENGLISH_INDUSTRIES, key=len, reverse=True) if s == w or s.endswith(" " + w))
+    brand = re.sub(r"[^a-z]", "", s[: -len(key)]).upper()
+    if not brand:
+        return None
+    return f"{region}{brand}{industry}{form}"

@@ -35,7 +35,11 @@ OUTPUT_FILES = ("assignments.parquet", "entities.parquet", "evidence.parquet", "
 #: Mention columns kept with a run (``mentions.parquet``): lineage and the values explanations show.
 STATE_COLUMNS = ("mention_id", "record_id", "role", "type", "seq", "source_file", "source_row", "catalog",
                  "load_batch", "name", "norm_name", "core", "uscc", "org_code", "reg_no", "id_number", "address",
-                 "phone", "relation", "uscc_v", "id_full", "birth_date", "gender", "email", "identifiers", "user_id")
+                 "phone", "relation", "uscc_v", "id_full", "birth_date", "gender", "email", "identifiers", "user_id",
+                 # The compared features, so that a Matcher opens without normalising every mention again.
+                 "region", "brand", "industry", "form", "branch", "name_py", "name_sorted", "name_tok", "name_phon",
+                 "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "postcode", "phone_n",
+                 "org_v", "reg_v", "id_masked", "id_prefix", "id_suffix", "birth", "ident", "email_n")
 #: The raw fields of a mention: a re-run whose mentions agree on all of them has nothing new.
 _RAW_COLUMNS = ("mention_id", "type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
                 "relation", "birth_date", "gender", "email", "identifiers")

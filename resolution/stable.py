@@ -6,9 +6,9 @@ An entity keeps its id when records are added or the model changes:
   when several new entities claim one old id (a split), the one holding the oldest of
   those members keeps it and the others get new ids;
 * a new entity's id is **derived** from its strongest identifier: ``L`` + USCC (or
-  ``LO`` + organisation code, ``LR`` + registration number) for legal persons, ``N`` + a
-  keyed hash of the ID number for natural persons (an ID number is personal data: the id
-  must not reveal it), else a hash of its oldest mention.
+  ``LO`` + organisation code, ``LR`` + registration number) for legal persons; a person's
+  id is ``N`` + a hash of its oldest mention (a surrogate: never a function of the ID number,
+  which is personal data), as is a company's without identifiers.
 
 Every mention whose entity id changed produces an event ``old_id -> new_id``: ``split``
 when the old entity lives on, ``merge`` when it was absorbed.
@@ -67,10 +67,10 @@ def assign_entity_ids(m: pl.DataFrame, key: str, run: int, at: str) -> tuple[pl.
     taken = set(inherited.values()) | set(m["old_entity"].drop_nulls().unique().to_list())
     fresh = firsts.filter(~pl.col("cluster").is_in(pl.Series(list(inherited), dtype=pl.Int64).implode()))
     # Derived ids, vectorised; the hashes (persons' keyed hash, else the oldest mention) per row.
-    hashed = [
-        stable_person_id(i, key) if t == "natural" and i else _hash_id("L" if t == "legal" else "N", o)
-        for t, i, o in zip(fresh["type"].to_list(), fresh["id_full"].fill_null("").to_list(), fresh["oldest"].to_list())
-    ]
+    # a person's id is a surrogate from its oldest mention, never a function of the ID number: with the
+    # masked number in view, a hash of the full one (keyed or not) could be brute-forced (issue 13)
+    hashed = [_hash_id("L" if t == "legal" else "N", o)
+              for t, o in zip(fresh["type"].to_list(), fresh["oldest"].to_list())]
     fresh = fresh.with_columns(pl.Series("_h", hashed, dtype=pl.Utf8)).with_columns(
         pl.when((pl.col("type") == "legal") & pl.col("uscc_v").is_not_null()).then("L" + pl.col("uscc_v"))
         .when((pl.col("type") == "legal") & pl.col("org_v").is_not_null()).then("LO" + pl.col("org_v"))

@@ -57,6 +57,7 @@ class ShellParams:
     address_pool: int = 3
     nominee_pool: int = 4
     agent_phone: float = 0.0
+    officers: str = "nominee"
     doc: str = ""
 
 
@@ -148,7 +149,7 @@ def draw_regime(name: str, seed: int, path: str | Path = REGIMES_FILE) -> Regime
     shell = _draw(ShellParams, t["shell"][shell_kind], rng, f"shell.{shell_kind}")
     viol = _draw(ViolationParams, t["violation"][violation_kind], rng, f"violation.{violation_kind}")
     if shell.capital not in ("tiny", "city") or shell.reps not in ("nominee", "ordinary", "pool") \
-            or shell.holders not in ("rep", "nominee"):
+            or shell.holders not in ("rep", "nominee") or shell.officers not in ("nominee", "ordinary"):
         raise RegimeError(f"shell.{shell_kind}: capital must be tiny|city, reps nominee|ordinary|pool, "
-                          "holders rep|nominee")
+                          "holders rep|nominee, officers nominee|ordinary")
     return Regime(name=name, shell_kind=shell_kind, violation_kind=violation_kind, shell=shell, violation=viol)

@@ -701,7 +701,8 @@ def _from_holders(rng, companies: np.ndarray, holders: tuple[np.ndarray, np.ndar
     return out
 
 
-def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: list[np.ndarray]) -> None:
+def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: list[np.ndarray],
+              nominee_officers: bool = True) -> None:
     """Key personnel. Small firms: the representative is executive director; the supervisor and the
     manager are, as is usual in a small 有限公司, often a co-shareholder. Boards: directors and
     supervisors partly from the shareholders, the rest from the population."""
@@ -722,7 +723,7 @@ def _officers(rng, b, n_legal, persons, legal_rep, shell, rel: _Rel, sh_rows: li
     small = comp[~board]
     rel.add(legal_rep[small], small, "officer_of", role="执行董事")
     sup = people(small, 0.7)
-    sh = shell[small] >= 0
+    sh = (shell[small] >= 0) & nominee_officers
     sup[sh] = nominees[rng.integers(0, len(nominees), int(sh.sum()))]
     ok = sup != legal_rep[small]
     rel.add(sup[ok], small[ok], "officer_of", role="监事")
@@ -867,7 +868,7 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
                             shell_holders if sp.holders == "nominee" else None)
     rel.add(sh_rows[0], sh_rows[1], "shareholder_of", ratio=sh_rows[2], role=sh_rows[3])
     rel.add(legal_rep, np.arange(n_legal), "legal_rep_of", role=np.where(b["parent"] >= 0, "负责人", "法定代表人"))
-    _officers(rng, b, n_legal, persons, legal_rep, shell, rel, sh_rows)
+    _officers(rng, b, n_legal, persons, legal_rep, shell, rel, sh_rows, nominee_officers=sp.officers == "nominee")
     rel.add(br, b["parent"][br], "branch_of")
     agent = np.full(n_legal, -1, dtype=np.int64)
     clients = (b["klass"] == 1) & (b["parent"] < 0) & ~is_agent & (rng.random(n_legal) < 0.3)

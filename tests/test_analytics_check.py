@@ -36,3 +36,37 @@ def test_id_hash_equals_the_graph_builds_and_resolves_its_frames():
     # still find P2 by the fallback (P1 is excluded: its full number is known and differs).
     r = idx.resolve(["张三"], ["11010519491207002X"])
     assert r.select("node_id", "method").rows() == [("P2", "masked_id+name")]
+
+
+def test_check_uses_the_resolvers_matcher_and_never_resolves_an_ambiguous_row():
+    from credgraph.analytics.check import credit_check, match_rows
+    from credgraph.analytics.grading import grade_enterprises
+    from credgraph.analytics.propagation import compute_risk
+    from credgraph.config import AnalyticsConfig
+    from credgraph.analytics.network import resolve_as_of
+    from credgraph.resolution import Matcher, resolve
+    from credgraph.resolution.sample import records_frame
+
+    recs = records_frame([
+        {"subject_name": "深圳市华强电子有限公司", "subject_uscc": "914403001922038216", "kind": "entity"},
+        {"subject_name": "深圳市华强电子有限公司南山分公司", "kind": "entity"},
+        {"subject_name": "张三", "subject_type": "natural", "object_name": "深圳市华强电子有限公司",
+         "relation": "legal_rep_of", "kind": "relationship"},
+    ])
+    res = resolve(recs)
+    g = build_frames(recs, res.assignments, res.entities, hash_key="k")
+    net = CreditNetwork.from_frames(*g.contract())
+    rows = pl.DataFrame({"row": [1, 2, 3, 4, 5],
+                         "name": ["華強電子（深圳）有限公司", "华强电子有限公司南山分公司", "张三", "深圳市不存在的贸易有限公司", ""],
+                         "code": ["", "", "", "", "914403001922038216"]})
+    m = Matcher.from_resolution(res)
+    got = match_rows(m, net, rows)
+    firm, branch = res.entity_of("r000001:subject"), res.entity_of("r000002:subject")
+    assert got["node_id"].to_list()[:2] == [firm, branch] and got["node_id"][4] == firm
+    assert got["status"].to_list() == ["resolved", "resolved", "ambiguous", "unresolved", "resolved"]
+    assert got["node_id"][2] is None and res.entity_of("r000003:subject") in got["candidates"][2]  # listed, not chosen
+    cfg = AnalyticsConfig()
+    as_of = resolve_as_of(net, cfg.as_of)
+    rep = credit_check(net, rows, cfg, grade_enterprises(net, cfg, as_of, compute_risk(net, cfg, as_of)), matcher=m)
+    assert rep.filter(pl.col("status") == "ambiguous")["node_id"].null_count() == 1
+    assert "candidates" in rep.columns and rep.height == 5

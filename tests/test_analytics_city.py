@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 
 import numpy as np
 import polars as pl
@@ -16,12 +18,16 @@ from credgraph.config import AnalyticsConfig, GenerateConfig
 from credgraph.synth import generate_city
 
 
+HASH_KEY = "test-city-hash-key-0123456789abcdef"
+
+
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     d = tmp_path_factory.mktemp("city") / "city"
     gen = GenerateConfig()  # the documented default city: 2000 entities, seed 42
     generate_city(d, entities=gen.entities, seed=gen.seed)
-    net = CreditNetwork.from_frames(*frames_from_truth(d))
+    # The graph keeps ID numbers as keyed hashes; graph.hash_key has no default, so set one.
+    net = CreditNetwork.from_frames(*frames_from_truth(d, SimpleNamespace(graph=SimpleNamespace(hash_key=HASH_KEY))))
     cfg = AnalyticsConfig()
     grades = grade_enterprises(net, cfg)
     truth = {t: pl.read_parquet(d / "truth" / f"{t}.parquet") for t in ("violators", "shell_clusters", "relationships", "entities")}
@@ -166,11 +172,10 @@ def test_credit_check_matches_full_id_numbers_on_their_keyed_hash(city):
     number + name is only the fallback, and never matches a person whose full number is known
     and differs."""
     from credgraph.analytics.lookup import EntityIndex
-    from credgraph.config import GraphConfig
     from credgraph.identifiers import id_check_char, mask_id
 
     net, cfg, grades, truth = city
-    key = GraphConfig().hash_key
+    key = HASH_KEY
     people = truth["entities"].filter((pl.col("type") == "natural") & pl.col("id_number").is_not_null())
     # Same-name persons first (the hard case), then others: 30 in all.
     dup = people.filter(pl.col("name").is_duplicated())

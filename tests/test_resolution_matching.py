@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import opencc
+from pypinyin import lazy_pinyin
 import polars as pl
 import pytest
 
@@ -83,7 +84,13 @@ _S2T = opencc.OpenCC("s2t")
 _FULL = str.maketrans({"(": "（", ")": "）"})
 
 
-def _variants(name: str, brand: str) -> dict[str, str]:
+#: English industry words, written here from a dictionary (not from the resolver's table).
+ENGLISH = {"电子": "Electronics", "科技": "Technology", "贸易": "Trading", "软件": "Software", "物流": "Logistics",
+           "实业": "Industrial", "投资": "Investment", "广告": "Advertising", "医药": "Pharmaceutical",
+           "服装": "Apparel", "食品": "Food", "家具": "Furniture", "印刷": "Printing", "照明": "Lighting"}
+
+
+def _variants(name: str, brand: str, english: dict | None = None) -> dict[str, str]:
     """Every name form the generator writes, derived here independently of the resolver."""
     out = {"exact": name, "traditional": _S2T.convert(name)}
     if name.startswith("深圳市") and not name.startswith("深圳市深圳"):
@@ -98,6 +105,14 @@ def _variants(name: str, brand: str) -> dict[str, str]:
         out["form_variant"] = name[: -len("有限责任公司")] + "有限公司"
     elif name.endswith("有限公司") and not name.endswith("股份有限公司"):
         out["form_variant"] = name[: -len("有限公司")] + "有限责任公司"
+    # English, as a firm's own English name or a foreign list writes it: brand in pinyin, industry translated.
+    if english and name.startswith("深圳市") and name.endswith("有限公司") and "分公司" not in name \
+            and not name.endswith("股份有限公司"):
+        mid = name[3:-4]
+        if brand and mid.startswith(brand) and mid[len(brand):] in english:
+            py = "".join(lazy_pinyin(brand)).capitalize()
+            out["english"] = f"Shenzhen {py} {english[mid[len(brand):]]} Co., Ltd."
+            out["english_bracket"] = f"{py} {english[mid[len(brand):]]} (Shenzhen) Company Limited"
     homo = load_words().homophones
     if brand and brand in name:
         for i, ch in enumerate(brand):
@@ -128,7 +143,7 @@ def test_battery_of_listed_firm_name_variants(city):
     for row in firms.iter_rows(named=True):
         if row["uscc"] not in right:  # never written with its USCC: which entity is right is not known
             continue
-        for form, text in _variants(row["name"], row["brand"] or "").items():
+        for form, text in _variants(row["name"], row["brand"] or "", ENGLISH).items():
             queries.append({"name": text})
             expected.append(right[row["uscc"]])
             forms.append(form)
@@ -140,3 +155,5 @@ def test_battery_of_listed_firm_name_variants(city):
     assert wrong.height == 0, wrong
     share = table["ok"].mean()
     assert len(queries) >= 200 and share >= 0.95, table.group_by("form").agg(pl.col("ok").mean(), pl.len())
+    english = table.filter(pl.col("form").str.starts_with("english"))
+    assert english.height >= 10 and english["ok"].mean() >= 0.9, english

@@ -178,3 +178,41 @@ def test_mobile_formatting_does_not_matter(number, prefix, sep):
 @given(st.from_regex(r"[2-8][0-9]{7}", fullmatch=True), st.sampled_from(["0755-", "(0755)", "0755 ", ""]))
 def test_landline_area_code_does_not_matter(local, area):
     assert normalise_phone(area + local) == local
+
+
+def test_pinyin_is_phrase_aware():
+    # Readings as a dictionary gives them (行 in 银行 is hang, 重 in 重庆 is chong, 长 in 长沙 is chang).
+    assert pinyin_key("招商银行").endswith("yinhang")
+    assert pinyin_key("重庆") == "chongqing" and pinyin_key("长沙") == "changsha"
+    assert pinyin_key("行业") == "hangye" and pinyin_key("自行车") == "zixingche"
+
+
+def test_person_name_keys_meet_across_order_script_and_spelling():
+    from credgraph.resolution.normalise import person_name_keys, postcode_of
+
+    (t1, p1), (t2, p2), (t3, p3), (t4, p4) = person_name_keys(["王杰", "Jie WANG", "Wang  Jié", "王洁"])
+    assert t1 == t2 == t3 == "jie wang"  # 王杰 / Jie WANG / Wang Jié: one key
+    assert p1 == p4  # 杰 and 洁 sound alike
+    assert person_name_keys(["Mitchell Green"])[0][1] == person_name_keys(["Michell Grene"])[0][1]
+    assert postcode_of("12 Main Street, Springfield 2000") == "2000" and postcode_of("1234 Main Street") == ""
+
+
+def test_region_list_is_the_official_one():
+    # 周口 (a prefecture the hand list lacked) in prefix and in brackets; a county with its suffix.
+    assert normalise_company_name("周口市华强电子有限公司") == normalise_company_name("华强电子（周口）有限公司")
+    assert parse_company_name("商水县华强电子有限公司").region == "河南/周口/商水"
+    assert parse_company_name("华容电子有限公司").core == "华容电子"  # a county name without 县 stays a brand
+    from credgraph.resolution.lexicon import divisions
+
+    codes = dict(divisions())
+    assert codes["411600000000"] == "周口市" and codes["440309000000"] == "龙华区"  # Shenzhen's 2016 district
+    assert sum(1 for c in codes if c[4:] == "00000000" and c[2:4] != "00") >= 333  # every prefecture
+
+
+def test_address_levels_missing_street_or_community_is_neutral():
+    rows = [("深圳市南山区粤海街道科技园社区深南大道1001号华强大厦A座", "深圳市南山区深南大道1001号华强大厦A座"),
+            ("深圳市福田区建设路1号", "广州市越秀区建设路1号")]
+    recs = [{"subject_name": "深圳市华强电子有限公司", "subject_type": "legal", "subject_address": a}
+            for pair in rows for a in pair]
+    cmp = compare_mentions(extract_mentions(records_frame(recs)), [0, 2], [1, 3])
+    assert cmp["address"].to_list() == ["identical", "different"]  # 街道/社区 left out; two districts

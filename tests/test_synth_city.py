@@ -200,7 +200,9 @@ def test_noise_tags_describe_the_written_names(mentions):
 def test_every_noise_tag_is_used_and_known(city):
     _, truth, _ = city
     tags = Counter(t for s in truth["mentions"]["noise"] for t in s.split(",") if t)
-    assert set(tags) == set(NOISE_TAGS), tags
+    from credgraph.synth.catalogs import NAME_NOISE_KINDS
+
+    assert set(tags) == set(NOISE_TAGS) - set(NAME_NOISE_KINDS), tags  # name noise is off unless --name-noise
     hard = Counter(t for s in truth["mentions"]["hard_case"] for t in s.split(",") if t)
     assert set(hard) == {"branch", "same_brand_other_industry", "same_name_person"}, hard
 
@@ -339,7 +341,9 @@ def test_specs_use_the_briefing_format(city):
     for code, (spec, frame) in catalogs.items():
         assert spec["code"] == code and spec["kind"] in ("entity", "relationship", "event")
         assert set(spec) <= {"code", "name", "source_unit", "kind", "file", "format", "encoding", "sheet", "required",
-                             "columns", "constants", "values"}
+                             "columns", "constants", "values", "severity"}
+        if "severity" in spec:  # adverse event catalogs say how much one active record weighs
+            assert spec["kind"] == "event" and 0 < spec["severity"] <= 1
         assert set(spec["columns"]) | set(spec.get("constants", {})) <= set(FIELD_NAMES)
         assert set(spec["columns"].values()) <= set(frame.columns), code
         for field_name, mapping in spec.get("values", {}).items():

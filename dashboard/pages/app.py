@@ -52,6 +52,8 @@ pages = {
     for section, keys in _SECTIONS.items()
 }
 page = st.navigation({s: p for s, p in pages.items() if p})
+if page.url_path == "profile":  # recorded before the person is shown
+    _auth.audit_profile(_cfg, _user, (st.query_params.get("id") or "").strip())
 _t0 = time.perf_counter()
 _log = logging.getLogger("credgraph.dashboard")
 _log.info("page %s started", page.url_path or "overview")

@@ -15,7 +15,8 @@ from st_link_analysis import Event, st_link_analysis
 
 from credgraph.dashboard import ui
 from credgraph.dashboard.data import DashboardError
-from credgraph.dashboard.graphview import COLOUR_MODES, REL_TEXT, Canvas, edge_styles, node_styles, split_edge_id
+from credgraph.dashboard.graphview import (COLOUR_MODES, REL_TEXT, Canvas, edge_styles, legend_html, node_styles,
+                                          split_edge_id)
 from credgraph.graph import REL_TYPES
 
 GRAPH_KEY = "explorer_graph"
@@ -172,7 +173,9 @@ def _board() -> None:
     if msg:
         getattr(msg_box, msg[0])(msg[1])
     if not c.nodes:
-        st.info("load an entity (its id from Search), or open a shell cluster from its page")
+        st.info("load an entity (its name, USCC or ID number under settings), open a shell cluster from its page, "
+                "or a saved investigation")
+        _investigation_panel(w, c, w.analysis())
         return
 
     main, side = st.columns([3, 1])
@@ -190,8 +193,9 @@ def _board() -> None:
         st_link_analysis(elements, layout=layout, node_styles=node_styles(mode), edge_styles=edge_styles(),
                          height=620, key=GRAPH_KEY, on_change=on_graph_event, node_actions=["remove"],
                          events=[Event("pick", "tap", "node"), Event("open", "dbltap", "node")])
-        st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas · click a node to select it, "
-                   "double-click to expand it · risk bands: grey none, green low, orange medium, red high")
+        st.caption(f"{len(c.nodes)} nodes, {len(c.edges)} links on the canvas (parallel links drawn as one line "
+                   "listing every role) · click a node to select it, double-click to expand it")
+        st.html(legend_html(mode))
     with side:
         _side_panel(w, c, a)
 
@@ -324,6 +328,63 @@ def _side_panel(w, c: Canvas, a) -> None:
         # of what the browser draws when the explorer opens
         st.caption("click a node, then another: the path's ends")
     st.button("clear canvas 清空", key="btn_clear", on_click=_do_clear)
+    _investigation_panel(w, c, a)
+
+
+def _investigation_panel(w, c: Canvas, a) -> None:
+    """Save the canvas as a named investigation in the workspace, reopen one, download it as PNG."""
+    from credgraph.dashboard import investigations as inv
+
+    st.markdown("**investigation 调查**")
+    if c.nodes:
+        with st.form("inv_save", border=False):
+            st.text_input("name 名称", key="inv_name", placeholder="e.g. 太宁路231号 空壳群",
+                          label_visibility="collapsed")
+            st.form_submit_button("save 保存", on_click=_do_save)
+    saved = inv.listing(w.cfg.workspace_path)
+    if saved:
+        names = {r["stem"]: f"{r['name']} · {r['nodes']} nodes · {r['saved']}" for r in saved}
+        st.selectbox("saved 已保存", list(names), format_func=names.get, key="inv_pick", index=None,
+                     placeholder="open a saved one 打开", label_visibility="collapsed")
+        st.button("open saved 打开", key="inv_open", on_click=_do_open)
+    if not c.nodes:
+        return
+    title = st.session_state.get("inv_title") or (c.nodes.get(c.centre, {}).get("name") if c.centre else "") or ""
+    st.download_button("PNG", lambda: inv.canvas_png(c, a.risk_of, a.grade_of, st.session_state.get("ex_colour", "risk"),
+                                                     w.cfg.analytics.check_risky_related, title=title),
+                       file_name=f"{inv.safe_name(title) or 'investigation'}.png", mime="image/png", key="inv_png",
+                       icon=":material/download:", on_click="ignore")
+
+
+@_action
+def _do_save() -> None:
+    from credgraph.dashboard import investigations as inv
+
+    name = (st.session_state.get("inv_name") or "").strip()
+    try:
+        path = inv.save(ui.wb().cfg.workspace_path, name, canvas())
+    except inv.InvestigationError as exc:
+        raise DashboardError(str(exc)) from None
+    st.session_state.inv_title = name
+    say(f"saved as “{name}” ({path.name} in the workspace's investigations folder)", "success")
+
+
+@_action
+def _do_open() -> None:
+    from credgraph.dashboard import investigations as inv
+
+    stem = st.session_state.get("inv_pick")
+    if not stem:
+        return
+    try:
+        loaded = inv.load(ui.wb().cfg.workspace_path, stem)
+    except inv.InvestigationError as exc:
+        raise DashboardError(str(exc)) from None
+    loaded.version = canvas().version + 1  # a new drawing: the view is fitted again
+    st.session_state.canvas = loaded
+    st.session_state.explorer_sel = []
+    st.session_state.inv_title = next((r["name"] for r in inv.listing(ui.wb().cfg.workspace_path) if r["stem"] == stem), stem)
+    say(f"opened “{st.session_state.inv_title}”: {len(loaded.nodes)} nodes", "success")
 
 
 st.title("Network explorer 关系网络")
@@ -360,15 +421,9 @@ with ui.guard("explorer"):
         ss.ex_types = st.multiselect("relationship types 关系类型", list(REL_TYPES),
                                      default=ss.get("ex_types", DEFAULT_TYPES),
                                      format_func=lambda t: f"{REL_TEXT.get(t, t)} {t}")
-        with st.form("centre_form", border=False):
-            f1, f2 = st.columns([4, 1])
-            centre = f1.text_input("centre entity id 中心实体", value=c.centre or qid,
-                                   placeholder="entity id (search first to find one)")
-            if f2.form_submit_button("Load 载入", use_container_width=True):
-                if not centre.strip():
-                    raise DashboardError("type an entity id to put at the centre")
-                st.session_state.explorer_loaded_id = centre.strip()
-                st.query_params["id"] = centre.strip()
-                load_centre(centre.strip())
+        picked = ui.entity_box("ex_centre", "centre 中心: 名称 / 统一社会信用代码 / 身份证号 / entity id")
+        if picked and picked != ss.get("explorer_loaded_id"):
+            ss.explorer_loaded_id = picked
+            load_centre(picked)
 
     board()

@@ -1,5 +1,8 @@
 """Inspection lists (双随机、一公开): risk-graded random draw, reproducible from its seed,
-previewed with the reason each target was drawn, and downloadable as CSV and XLSX."""
+previewed with the reason each target was drawn and what an inspector needs in the field
+(address, district, legal representative), downloadable as CSV (UTF-8 with BOM, for Excel)
+and XLSX; past inspections and complaints are uploaded here. Assigned inspectors come from
+the analytics stage when it assigns them (HOOK(h15): an ``inspector`` column is shown as is)."""
 
 import polars as pl
 import streamlit as st
@@ -13,6 +16,29 @@ st.title("Inspection lists 双随机抽查名单")
 with ui.guard("inspection"):
     w = ui.wb()
     acfg = w.cfg.analytics
+    with st.expander("past inspections and complaints 已检查企业 / 投诉举报 (CSV or XLSX)",
+                     expanded=bool(st.session_state.get("insp_problems"))):
+        st.caption("a row per firm: 统一社会信用代码 (uscc), 实体编号 (node_id) or 名称 (name); past inspections with "
+                   "检查日期 (date) — firms inspected recently are left out; complaints with 原因 (reason) — "
+                   "drawn whatever their grade")
+        u1, u2 = st.columns(2)
+        up_past = u1.file_uploader("past inspections 已检查", type=["csv", "xlsx"], key="up_past")
+        up_comp = u2.file_uploader("complaints 投诉举报", type=["csv", "xlsx"], key="up_comp")
+        problems = []
+        past = complaints = None
+        if up_past is not None:
+            past, bad = w.lists.read_subjects(up_past.getvalue(), up_past.name, "past")
+            problems += bad
+            u1.caption(f"{past.height} firm(s) read")
+        if up_comp is not None:
+            complaints, bad = w.lists.read_subjects(up_comp.getvalue(), up_comp.name, "complaints")
+            problems += bad
+            u2.caption(f"{complaints.height} firm(s) read")
+        st.session_state.insp_problems = problems
+        for msg in problems[:20]:
+            st.warning(msg)
+        if len(problems) > 20:
+            st.caption(f"… and {len(problems) - 20} more rows that could not be used")
     with st.form("inspect_form"):
         c1, c2, c3 = st.columns(3)
         seed = c1.number_input("random seed 随机种子", min_value=0, value=int(acfg.inspection_seed), step=1)
@@ -25,7 +51,8 @@ with ui.guard("inspection"):
                                      key=f"ratio_{g}") for i, g in enumerate(GRADES)]
         go = st.form_submit_button("Draw 生成名单", type="primary")
     if go:
-        st.session_state.inspection = w.lists.inspection(int(seed), float(budget), tuple(ratios), live)
+        st.session_state.inspection = w.lists.inspection(int(seed), float(budget), tuple(ratios), live,
+                                                         past=past, complaints=complaints)
     listing = st.session_state.get("inspection")
     if listing is None:
         st.info("set the parameters and draw a list")
@@ -55,11 +82,13 @@ with ui.guard("inspection"):
                             title="targets drawn per grade"))
     with right:
         st.subheader("Preview 预览")
-        cols = [c for c in ("name", "uscc", "grade", "score", "selection", "reason", "indicators", "node_id")
-                if c in t.columns]
+        cols = {"name": "名称", "uscc": "统一社会信用代码", "legal_rep": "法定代表人", "address": "注册地址",
+                "district": "区", "inspector": "检查人员", "grade": "等级", "score": "得分", "selection": "抽取方式", "reason": "原因",
+                "node_id": "node_id"}
         # the first rows only, as a plain table (a grid of thousands of rows is slow to send
         # and draw); the downloads hold the whole list
-        ui.table(t.select(cols).head(PREVIEW_ROWS), height=560, static_rows=PREVIEW_ROWS)
+        ui.table(t.select([pl.col(c).alias(v) for c, v in cols.items() if c in t.columns]).head(PREVIEW_ROWS),
+                 height=560, static_rows=PREVIEW_ROWS, links={"名称": "node_id"})
         if t.height > PREVIEW_ROWS:
             st.caption(f"the first {PREVIEW_ROWS:,} of {t.height:,} targets; the CSV and XLSX hold them all")
     if go:  # the files (the XLSX takes a while) are made now, in the background, ready when asked for

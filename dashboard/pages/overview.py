@@ -38,3 +38,40 @@ with ui.guard("overview"):
                          height=260)
         else:
             st.caption("no candidate clusters")
+
+    st.subheader("Companies by district 按区统计")
+    GRADE_COLS = ["A+", "A", "B", "C", "D", "E"]
+
+    def mix_table(frame, key: str):
+        """Counts with the grade mix in per cent of the graded companies, D+E share highlighted."""
+        import polars as pl
+
+        graded = pl.col("graded").clip(1)
+        shown = frame.with_columns([(pl.col(g) / graded).map_elements(ui.pct, return_dtype=pl.Utf8).alias(g)
+                                    for g in GRADE_COLS]
+                                   + [pl.col("share_high").map_elements(ui.pct, return_dtype=pl.Utf8)])
+        return shown.rename({key: {"district": "区 district", "industry": "行业 industry"}[key],
+                             "companies": "企业数", "graded": "已评级", "share_high": "D+E 占比"})
+
+    with ui.guard("by district"):
+        ui.table(mix_table(w.lists.city_by("district"), "district"))
+    st.subheader("Companies by industry 按行业统计")
+    with ui.guard("by industry"):
+        ui.table(mix_table(w.lists.city_by("industry"), "industry"), height=420)
+    if hasattr(w.lists, "grade_trend"):  # HOOK(h15): the grade mix over analytics runs
+        st.subheader("Grade trend 等级变化趋势")
+        ui.table(w.lists.grade_trend())
+
+    st.subheader("Sources: coverage and freshness 数据来源：覆盖与时效")
+    with ui.guard("sources"):
+        import polars as pl
+
+        cov = w.lists.coverage()
+        shown = cov.with_columns(pl.col("quarantine_rate").map_elements(ui.pct, return_dtype=pl.Utf8))
+        names = {"source_unit": "来源单位", "catalog": "目录", "file": "文件", "read": "读取行数", "accepted": "入库",
+                 "quarantined": "隔离", "quarantine_rate": "隔离率", "loaded": "最近加载", "newest_record": "最新记录",
+                 "oldest_record": "最早记录"}
+        ui.table(shown.rename({k: v for k, v in names.items() if k in shown.columns}))
+        st.caption(f"{cov['accepted'].sum():,} rows loaded from {cov.height} catalog file(s) of "
+                   f"{cov['source_unit'].n_unique()} source unit(s); {cov['quarantined'].sum():,} quarantined "
+                   "(see workspace/quarantine: file, row, field and reason)")

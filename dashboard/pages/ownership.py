@@ -6,7 +6,7 @@ import streamlit as st
 from st_link_analysis import st_link_analysis
 
 from credgraph.dashboard import ui
-from credgraph.dashboard.graphview import Canvas, edge_styles, node_styles
+from credgraph.dashboard.graphview import Canvas, edge_styles, legend_html, node_styles
 
 
 def tree_markdown(chains: pl.DataFrame, direction: str, root: str) -> str:
@@ -37,18 +37,12 @@ def tree_markdown(chains: pl.DataFrame, direction: str, root: str) -> str:
 
 
 st.title("Ownership penetration 股权穿透")
-node_id = ui.query_id()
-with st.form("own_form", border=False):
-    c1, c2, c3 = st.columns([4, 2, 1])
-    typed = c1.text_input("entity id", value=node_id, label_visibility="collapsed", placeholder="entity id 实体编号")
-    depth = c2.slider("layers 层数", 1, 10, 5, label_visibility="collapsed")
-    if c3.form_submit_button("Show 显示", use_container_width=True):
-        node_id = typed.strip()
-        st.query_params["id"] = node_id
+node_id = ui.entity_box("own")
+depth = st.slider("layers 层数", 1, 10, 5, key="own_depth")
 
 with ui.guard("ownership"):
     if not node_id:
-        st.info("type an entity id, or open a company's ownership from Search or its profile")
+        st.info("type a company's name, USCC or entity id, or open its ownership from Search or its profile")
         st.stop()
     w = ui.wb()
     found = w.names([node_id])
@@ -77,7 +71,8 @@ with ui.guard("ownership"):
                        .sort("integrated", descending=True, nulls_last=True))
             st.caption("integrated share = sum over every chain of the product of the ratios along it")
             ui.table(holders.with_columns(pl.col("integrated").map_elements(ui.pct, return_dtype=pl.Utf8))
-                     .select("name", "integrated", "nearest layer", "chains", "label", "node_id"))
+                     .select("name", "integrated", "nearest layer", "chains", "label", "node_id"),
+                     links={"name": "node_id"})
             for row in chains.iter_rows(named=True):
                 path = row["path"]
                 nm = w.names(path)
@@ -90,7 +85,27 @@ with ui.guard("ownership"):
     if len(canvas.nodes) > 1:
         st.subheader("Ownership graph 股权结构图")
         a = w.analysis()
+        cycles = w.network.holding_cycles(list(canvas.nodes))
+        if cycles:
+            nm = w.names({x for cyc in cycles for x in cyc})
+            st.warning(f"{len(cycles)} circular or cross holding(s) 循环/交叉持股: " + "；".join(
+                " → ".join(nm.get(x, ("", x))[1] for x in cyc + cyc[:1]) for cyc in cycles[:5]))
+            for cyc in cycles:  # drawn in the path colour: the loop stands out
+                for k, src in enumerate(cyc):
+                    dst = cyc[(k + 1) % len(cyc)]
+                    eid = f"SHAREHOLDER_OF|{src}|{dst}"
+                    if eid not in canvas.edges and src in canvas.nodes and dst in canvas.nodes:
+                        canvas.add_edges([{"src": src, "dst": dst, "type": "SHAREHOLDER_OF", "edge_id": eid,
+                                           "ratio": None}])
+                    canvas.path_edges.add(eid)
+        else:
+            st.caption("no circular or cross holding among these holders 无循环/交叉持股")
+        canvas.centre = node_id
+        # top-down: the ultimate holders on top, the company below them, what it holds further down
+        held = {d["target"] for d in canvas.edges.values()}
+        roots = [n for n in canvas.nodes if n not in held] or [node_id]
         st_link_analysis(canvas.elements("grade", a.risk_of, a.grade_of), layout={
-            "name": "breadthfirst", "directed": True, "fit": True, "padding": 20, "animate": False,
-            "spacingFactor": 1.2}, node_styles=node_styles("grade"), edge_styles=edge_styles(), height=480,
+            "name": "breadthfirst", "directed": True, "roots": roots, "fit": True, "padding": 20, "animate": False,
+            "spacingFactor": 1.3}, node_styles=node_styles("grade"), edge_styles=edge_styles(), height=520,
             key=f"own_graph_{node_id}_{depth}")
+        st.html(legend_html("grade"))

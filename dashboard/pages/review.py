@@ -11,6 +11,39 @@ FIELDS = ("name", "catalog", "source_file", "source_row", "uscc", "org_code", "r
           "address", "relation", "entity_id", "mention_id")
 
 
+LABELS = {"name": "名称", "catalog": "目录", "source_file": "来源文件", "source_row": "行号", "uscc": "统一社会信用代码",
+          "org_code": "组织机构代码", "reg_no": "注册号", "id_number": "身份证号", "phone": "电话", "address": "地址",
+          "relation": "关系", "entity_id": "归属主体", "mention_id": "记录编号"}
+#: Fields that name where a record came from: they differ between any two records and are not evidence.
+PROVENANCE = ("catalog", "source_file", "source_row", "mention_id")
+
+
+def aligned_html(left: dict, right: dict) -> str:
+    """The two records field by field in one table (masked already): a row per field either
+    has; rows where both have a value and the values differ are marked ``cg-diff``, rows only
+    one has ``cg-one``."""
+    import html
+
+    def norm(v) -> str:
+        return "".join(str(v).split()).upper() if v not in (None, "") else ""
+
+    rows = []
+    for f in FIELDS:
+        a, b = left.get(f), right.get(f)
+        if a in (None, "") and b in (None, ""):
+            continue
+        cls = ""
+        if f not in PROVENANCE:
+            if (a in (None, "")) != (b in (None, "")):
+                cls = "cg-one"
+            elif norm(a) != norm(b):
+                cls = "cg-diff"
+        cells = "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in (a, b))
+        rows.append(f'<tr class="{cls}"><td>{html.escape(LABELS.get(f, f))} <small>{f}</small></td>{cells}</tr>')
+    return ('<table class="cg-table cg-fields cg-align"><thead><tr><th>field 字段</th><th>left 左</th>'
+            f'<th>right 右</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
 def decide(w, left: str, right: str, decision: str) -> None:
     """Store the decision (a judgement the next `credgraph resolve` applies) and say so."""
     who = (st.session_state.get("review_who") or "").strip()
@@ -47,12 +80,21 @@ with ui.guard("review"):
               help="Fellegi-Sunter probability that the two records name the same entity")
     if pair.get("decision"):
         st.info(f"decided: {pair['decision']} by {pair['who']} at {pair['when']}")
-    l, r = st.columns(2)
-    for col, m, side in ((l, left, "left 左"), (r, right, "right 右")):
+    st.subheader("The two records 两条记录")
+    st.html(aligned_html(left, right))
+    st.caption("yellow: the records differ · grey: only one record has the field")
+    st.subheader("Their entities now 当前归属主体")
+    ctx_cols = st.columns(2)
+    for col, m in zip(ctx_cols, (left, right)):
         with col:
-            st.subheader(side)
-            rows = [(f, m.get(f)) for f in FIELDS if m.get(f) not in (None, "")]
-            ui.field_table(rows)
+            eid = m.get("entity_id")
+            found = w.names([eid]) if eid else {}
+            if found:
+                ui.page_link("profile", found[eid][1], eid)
+                hits = w.find.describe(pl.DataFrame({"node_id": [eid], "label": [found[eid][0]], "name": [found[eid][1]]}))
+                st.caption(ui.describe_entity(hits.row(0, named=True)))
+            else:
+                st.caption("not in the graph (a mention of its own)")
     st.subheader("Evidence 证据")
     levels = [c[6:] for c in pair if c.startswith("level_") and pair[c] is not None]
     ev = pl.DataFrame({"field": levels,

@@ -1,10 +1,41 @@
 """Shell clusters (虚假登记): firms sharing an address, phone, agent or legal representative,
-ranked by how shell-like they look, with the evidence; each openable in the explorer."""
+ranked by how shell-like they look. Each flagged group shows its firms in a table — the
+evidence as columns (burst, no staff, tiny capital, legal rep of many firms, abnormal list),
+names linked to their profiles — downloadable as CSV (Excel-ready) and XLSX, and openable in
+the explorer."""
 
 import polars as pl
 import streamlit as st
 
 from credgraph.dashboard import ui
+from credgraph.dashboard.data import frame_bytes_csv, frame_bytes_xlsx
+from credgraph.dashboard.labels import fmt_capital
+
+EVIDENCE = {"burst": "集中注册", "no_staff": "无参保", "tiny_capital": "资本极少", "rep_many": "法人兼多家",
+            "abnormal": "经营异常"}
+
+
+def firm_table(firms: pl.DataFrame) -> pl.DataFrame:
+    """The per-firm table as shown and exported: Chinese headers, ✓ for each piece of evidence."""
+    out = firms.with_columns([pl.when(pl.col(c)).then(pl.lit("✓")).otherwise(pl.lit("")).alias(v)
+                              for c, v in EVIDENCE.items() if c in firms.columns])
+    out = out.with_columns(pl.col("shell_score").round(2),
+                           pl.col("registered_capital").map_elements(fmt_capital, return_dtype=pl.Utf8))
+    cols = {"group_id": "组", "name": "名称", "uscc": "统一社会信用代码", "shell_score": "空壳评分",
+            **{v: v for v in EVIDENCE.values()}, "legal_rep": "法定代表人", "address": "注册地址", "district": "区",
+            "est_date": "成立日期", "registered_capital": "注册资本", "node_id": "node_id"}
+    return out.select([pl.col(c).alias(v) for c, v in cols.items() if c in out.columns or c in EVIDENCE.values()])
+
+
+def downloads(table: pl.DataFrame, stem: str, key: str, cols=None) -> None:
+    """CSV (UTF-8 with BOM) and XLSX download buttons, in ``cols`` (two columns) or a new row."""
+    d1, d2 = cols if cols is not None else st.columns([1, 1, 4])[:2]
+    d1.download_button("CSV", lambda: frame_bytes_csv(table), file_name=f"{stem}.csv", mime="text/csv",
+                       key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    d2.download_button("XLSX", lambda: frame_bytes_xlsx(table, stem), file_name=f"{stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
+
 
 st.title("Shell clusters 疑似空壳企业")
 with ui.guard("shells"):
@@ -15,13 +46,19 @@ with ui.guard("shells"):
                f"(a firm in {w.cfg.analytics.shell_min_unusual}+ groups {w.cfg.analytics.shell_flag_z} MAD above the median group is flagged)")
     if groups.height == 0:
         st.info("no flagged shell groups in this graph")
+    else:
+        all_firms = firm_table(w.lists.shell_firms())
+        st.write(f"all flagged firms 全部疑似空壳企业: {all_firms.height}")
+        downloads(all_firms, "shell-groups", "all")
     for k, row in enumerate(groups.head(50).iter_rows(named=True)):
-        names = w.names(row["members"])
         with st.expander(f"{row['group_id']} · {row['size']} firms · score {row['score']:.2f} · "
                          f"{', '.join(row['kinds'] or [])}", expanded=k == 0):
-            st.write(row["evidence"])
-            st.write("、".join(names.get(m, ("", m))[1] for m in row["members"]))
-            if st.button("open in the explorer 在关系网络中打开", key=f"open_{row['group_id']}"):
+            st.caption("evidence 依据: " + (row["evidence"] or "").replace("; ", " · "))
+            table = firm_table(w.lists.shell_firms(row["group_id"]))
+            ui.table(table.drop("组"), links={"名称": "node_id"})
+            c1, c2, c3 = st.columns([1, 1, 3])
+            downloads(table, f"shell-group-{row['group_id']}", f"g{k}", (c1, c2))
+            if c3.button("open in the explorer 在关系网络中打开", key=f"open_{row['group_id']}"):
                 loaded = w.network.cluster_elements(row["members"])
                 loaded["message"] = f"shell group {row['group_id']}: {row['size']} firms and the hubs they share"
                 st.session_state.explorer_load = loaded

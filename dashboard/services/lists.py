@@ -8,6 +8,8 @@ what it returns.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
 import io
 import tempfile
 import threading
@@ -16,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from credgraph.dashboard.data import DashboardError, _remember, log
-from credgraph.dashboard.privacy import mask_frame
+from credgraph.dashboard.data import DashboardError, _remember, frame_bytes_csv, log
+from credgraph.dashboard.labels import EVENT_LABELS
+from credgraph.dashboard.privacy import mask_frame, mask_text
 
 if TYPE_CHECKING:
     from credgraph.dashboard.data import Workbench
@@ -32,9 +35,23 @@ class Lists:
         self._files: dict[int, dict] = {}
         self._files_lock = threading.Lock()
 
+    def field_columns(self) -> pl.DataFrame:
+        """Per company what an inspector needs in the field: node_id, uscc, legal_rep, address, district (made once)."""
+        if getattr(self, "_field", None) is None:
+            a = self.w.analysis()
+            firms = a.net.nodes.filter(pl.col("label") == "LegalPerson").select(
+                "node_id", *(c for c in ("uscc",) if c in a.net.nodes.columns))
+            ctx = self.w.find.context().select("node_id", pl.col("rep_name").alias("legal_rep"), "address", "district")
+            self._field = firms.join(ctx, on="node_id", how="left")
+        return self._field
+
     def inspection(self, seed: int, budget: float, ratios: tuple[float, ...] | None = None,
-                   live_only: bool | None = None):
-        """Draw an inspection list (analytics.draw_inspection) with these parameters."""
+                   live_only: bool | None = None, past: pl.DataFrame | None = None,
+                   complaints: pl.DataFrame | None = None):
+        """Draw an inspection list (analytics.draw_inspection) with these parameters; ``past``
+        (node_id, date of the last inspection) excludes the recently inspected, ``complaints``
+        (node_id, reason) are drawn whatever their grade. Targets carry uscc, legal
+        representative, address and district."""
         from credgraph.analytics import draw_inspection
 
         a = self.w.analysis()
@@ -47,23 +64,70 @@ class Lists:
             acfg.inspect_live_only = bool(live_only)
         if not 0 <= budget <= 1:
             raise DashboardError("the budget is a share of enterprises between 0 and 1")
-        extra = None
-        if "uscc" in a.net.nodes.columns:
-            extra = a.net.nodes.filter(pl.col("label") == "LegalPerson").select("node_id", "uscc")
-        key = (int(seed), float(budget), tuple(acfg.sample_ratios), bool(acfg.inspect_live_only))
+        digest = tuple(hashlib.sha1(f.write_csv().encode()).hexdigest() if f is not None and f.height else ""
+                       for f in (past, complaints))
+        key = (int(seed), float(budget), tuple(acfg.sample_ratios), bool(acfg.inspect_live_only), digest)
         if key in self._listings:  # the same parameters draw the same list: drawn once
             return self._listings[key]
         listing = draw_inspection(a.grades.grades, acfg, seed=int(seed), budget=float(budget), as_of=a.as_of,
-                                  extra=extra)
+                                  extra=self.field_columns(), past=past, complaints=complaints)
         listing = dataclasses.replace(listing, targets=mask_frame(listing.targets))
         _remember(self._listings, key, listing, 32)
         return listing
+
+    def read_subjects(self, data: bytes, filename: str, kind: str) -> tuple[pl.DataFrame, list[str]]:
+        """An uploaded list of past inspections (``kind="past"``: who and when) or complaints
+        (``"complaints"``: who and why), CSV (UTF-8 or GB18030) or XLSX, as (frame, problems).
+
+        A row names its firm by 统一社会信用代码/uscc, 实体编号/node_id or 名称/name (codes win);
+        past inspections need 检查日期/日期/date, complaints take 原因/事由/reason. The frame is
+        node_id + date (past) or node_id + reason; every row that cannot be used is named in
+        ``problems`` with its row number, field and why."""
+        frame = _read_table(data, filename)
+        cols = {c.strip().lower(): c for c in frame.columns}
+
+        def pick(*names):
+            return next((cols[n] for n in names if n in cols), None)
+
+        code_c, id_c, name_c = pick("统一社会信用代码", "uscc", "code"), pick("实体编号", "node_id"), pick("名称", "name", "企业名称")
+        if not (code_c or id_c or name_c):
+            raise DashboardError(f"{filename}: no column naming the firm (统一社会信用代码 / uscc, 实体编号 / node_id or 名称 / name)")
+        date_c, reason_c = pick("检查日期", "日期", "date"), pick("原因", "事由", "投诉事由", "reason")
+        if kind == "past" and not date_c:
+            raise DashboardError(f"{filename}: no date column (检查日期 / 日期 / date)")
+        index = self.w.find.entity_index()
+        n = frame.height
+        codes = frame[code_c].cast(pl.Utf8).to_list() if code_c else [None] * n
+        names = frame[name_c].cast(pl.Utf8).to_list() if name_c else [None] * n
+        ids = frame[id_c].cast(pl.Utf8).to_list() if id_c else [None] * n
+        known = set(self.w.names([i for i in ids if i]))
+        res = index.resolve([x or "" for x in names], [x or "" for x in codes], min_score=100)
+        out, problems = [], []
+        for i, (nid, r) in enumerate(zip(ids, res.iter_rows(named=True))):
+            row_no = i + 2  # the header is row 1
+            node = nid if nid in known else r["node_id"] if r["status"] == "resolved" else None
+            if node is None:
+                what = codes[i] or names[i] or nid or ""
+                problems.append(f"{filename} row {row_no}: {code_c or name_c or id_c} {what!r} names no company "
+                                f"in the graph ({r['note'] or 'not found'})")
+                continue
+            if kind == "past":
+                d = _parse_date(frame[date_c][i])
+                if d is None:
+                    problems.append(f"{filename} row {row_no}: {date_c} {frame[date_c][i]!r} is not a date (YYYY-MM-DD)")
+                    continue
+                out.append({"node_id": node, "date": d})
+            else:
+                reason = frame[reason_c][i] if reason_c else None
+                out.append({"node_id": node, "reason": str(reason) if reason not in (None, "") else "投诉举报"})
+        schema = {"node_id": pl.Utf8, "date": pl.Date} if kind == "past" else {"node_id": pl.Utf8, "reason": pl.Utf8}
+        return pl.DataFrame(out, schema=schema), [mask_text(p) for p in problems]
+
     def inspection_csv(self, listing) -> bytes:
-        """The list's CSV, byte for byte what :func:`credgraph.analytics.export_inspection`
-        writes (``targets.write_csv``), made in memory (no XLSX made on the way)."""
-        buf = io.BytesIO()
-        listing.targets.write_csv(buf)
-        return buf.getvalue()
+        """The list as CSV for Excel: UTF-8 with a byte-order mark (Excel then reads the Chinese),
+        the same rows and columns as the analytics stage's export."""
+        return frame_bytes_csv(listing.targets)
+
     def inspection_files(self, listing, wait: bool = True) -> dict[str, bytes] | None:
         """The list as the analytics stage exports it (CSV, XLSX, JSON), as bytes for download;
         made once per list. With ``wait=False`` the files are made in a background thread (call
@@ -97,6 +161,21 @@ class Lists:
     def shell_groups(self) -> pl.DataFrame:
         """Flagged shell-company groups, ranked, with evidence."""
         return mask_frame(self.w.analysis().shells.groups)
+    def shell_firms(self, group_id: str | None = None) -> pl.DataFrame:
+        """The firms of a flagged shell group (all groups when None), one row each, with the
+        evidence as columns: score, registered in a burst, no insured staff, tiny capital,
+        legal representative serving many firms, on the abnormal list; and uscc, legal
+        representative, address, district, established, capital; masked."""
+        a = self.w.analysis()
+        f = a.shells.firms.filter(pl.col("group_id").is_not_null())
+        if group_id is not None:
+            f = f.filter(pl.col("group_id") == group_id)
+        props = a.net.nodes.filter(pl.col("label") == "LegalPerson").select(
+            "node_id", *(c for c in ("est_date", "registered_capital") if c in a.net.nodes.columns))
+        out = (f.join(self.field_columns(), on="node_id", how="left").join(props, on="node_id", how="left")
+               .sort("group_id", "shell_score", "name", descending=[False, True, False]))
+        return mask_frame(out)
+
     def shell_candidates(self) -> pl.DataFrame:
         """Every candidate cluster (shared address, phone, agent or legal rep), ranked."""
         return mask_frame(self.w.analysis().shells.candidates)
@@ -118,5 +197,88 @@ class Lists:
         rec = a.net.records.filter(pl.col("date").is_not_null())
         per_year = (rec.group_by(pl.col("date").dt.year().alias("year"), "event_type").len()
                     .pivot(on="event_type", index="year", values="len").fill_null(0).sort("year"))
+        per_year = per_year.rename({c: EVENT_LABELS.get(c, c) for c in per_year.columns if c != "year"})
         sizes = a.shells.candidates.group_by("size").len().rename({"len": "clusters"}).sort("size")
         return {"grades": dist, "risk": hist, "records": per_year, "clusters": sizes}
+
+
+    def city_by(self, by: str) -> pl.DataFrame:
+        """Companies per ``by`` ("district" or "industry") with their grade mix: one row per
+        value, columns companies, graded, A+ … E (counts) and share_high (D and E among graded)."""
+        from credgraph.analytics import GRADES
+
+        a = self.w.analysis()
+        firms = a.net.nodes.filter(pl.col("label") == "LegalPerson").select("node_id", *(
+            c for c in ("industry",) if c in a.net.nodes.columns))
+        firms = firms.join(self.w.find.context().select("node_id", "district"), on="node_id", how="left")
+        if by not in firms.columns:
+            raise DashboardError(f"the graph has no {by} of companies")
+        g = a.grades.grades.select("node_id", "grade")
+        f = firms.join(g, on="node_id", how="left").with_columns(pl.col(by).fill_null("（未知）"))
+        counts = f.group_by(by).agg(pl.len().alias("companies"), pl.col("grade").is_not_null().sum().alias("graded"),
+                                    *[(pl.col("grade") == x).sum().alias(x) for x in GRADES])
+        return (counts.with_columns(((pl.col("D") + pl.col("E")) / pl.col("graded").clip(1)).alias("share_high"))
+                .sort("companies", descending=True))
+
+    def coverage(self) -> pl.DataFrame:
+        """Coverage and freshness per source unit and catalog, from the last load report and the
+        records: file, rows read / accepted / quarantined, quarantine rate, when it was loaded,
+        the newest record's date, and how many records reached the graph (entities covered)."""
+        import json as _json
+
+        rep = self.w.cfg.workspace_path / "records" / "load_report.json"
+        if not rep.is_file():
+            raise DashboardError(f"{rep}: no load report; run `credgraph load` first")
+        try:
+            report = _json.loads(rep.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise DashboardError(f"{rep}: not a load report ({exc})") from None
+        rows = [{"source_unit": f.get("source_unit"), "catalog": f.get("catalog"), "file": f.get("source_file"),
+                 "read": f.get("read", 0), "accepted": f.get("accepted", 0), "quarantined": f.get("quarantined", 0),
+                 "loaded": report.get("started", "")[:19].replace("T", " ")} for f in report.get("files", [])]
+        out = pl.DataFrame(rows, schema={"source_unit": pl.Utf8, "catalog": pl.Utf8, "file": pl.Utf8, "read": pl.Int64,
+                                         "accepted": pl.Int64, "quarantined": pl.Int64, "loaded": pl.Utf8})
+        out = out.with_columns((pl.col("quarantined") / pl.col("read").clip(1)).alias("quarantine_rate"))
+        recs = self.w.cfg.workspace_path / "records" / "records.parquet"
+        if recs.is_file():
+            fresh = (pl.scan_parquet(recs).group_by("catalog")
+                     .agg(pl.col("date").max().alias("newest_record"), pl.col("date").min().alias("oldest_record"))
+                     .collect())
+            out = out.join(fresh, on="catalog", how="left")
+        return out.sort("source_unit", "catalog")
+
+
+def _read_table(data: bytes, filename: str) -> pl.DataFrame:
+    """An uploaded CSV (UTF-8, with or without BOM, or GB18030) or XLSX, every column as text."""
+    name = filename.lower()
+    try:
+        if name.endswith((".xlsx", ".xlsm")):
+            return pl.read_excel(io.BytesIO(data), engine="openpyxl", infer_schema_length=0)
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise DashboardError(f"{filename}: neither UTF-8 nor GB18030 text")
+        return pl.read_csv(io.StringIO(text), infer_schema_length=0)
+    except DashboardError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user's file: say what is wrong with it
+        raise DashboardError(f"{filename}: cannot be read as {'XLSX' if name.endswith('.xlsx') else 'CSV'} ({exc})") from None
+
+
+def _parse_date(v) -> dt.date | None:
+    """A date cell: a date, or text as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (None when it is not a date)."""
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    text = str(v or "").strip().replace("/", "-").replace(".", "-")[:10]
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -149,3 +149,21 @@ class Network:
         frame = frame.with_columns([pl.col(c).map_elements(_mask_cell, return_dtype=pl.Utf8, skip_nulls=True)
                                     for c, t in frame.schema.items() if t == pl.Utf8])
         return dataclasses.replace(res, frame=mask_frame(_rename_masked(frame)))
+
+    def holding_cycles(self, ids: Iterable[str]) -> list[list[str]]:
+        """Circular and cross holdings among ``ids``: every cycle of shareholdings (A holds B
+        holds … holds A) between them, as lists of node ids (a cross holding is a cycle of
+        two), found by networkx over the stored SHAREHOLDER_OF links; at most 50."""
+        import networkx as nx
+
+        ids = list(set(ids))
+        e = self.w.analysis().edges.filter((pl.col("type") == "SHAREHOLDER_OF") & pl.col("src").is_in(ids)
+                                           & pl.col("dst").is_in(ids))
+        g = nx.DiGraph(list(zip(e["src"].to_list(), e["dst"].to_list())))
+        out = []
+        for cyc in nx.simple_cycles(g, length_bound=8):
+            out.append(cyc)
+            if len(out) >= 50:
+                break
+        return sorted(out, key=lambda c: (len(c), c))
+

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from credgraph.dashboard.data import (ENTITY_KINDS, PARTY_TYPES, DashboardError, Profile, _relation_text, _remember, log)
-from credgraph.dashboard.privacy import mask_frame
+from credgraph.dashboard.data import (ENTITY_KINDS, PARTY_TYPES, DashboardError, Profile, _remember, log)
+from credgraph.dashboard.labels import (DIMENSION_LABELS, EVENT_LABELS, INDICATOR_LABELS, LABEL_NAMES, RISK_EVENTS,
+                                        fmt_amount, fmt_capital, relation_text, status_label)
+from credgraph.dashboard.privacy import mask_frame, mask_record
 
 if TYPE_CHECKING:
     from credgraph.dashboard.data import Workbench
@@ -78,7 +80,101 @@ class Profiles:
         return Profile(node_id=node_id, kind=kind, identity=ident, grade=grade, contributions=contrib, risk=risk,
                        sources=sources, timeline=timeline, related=related, sharing=sharing, controller=controller,
                        owners=mask_frame(owners), controls=controls, shell=shell, as_of=a.as_of,
-                       sources_pending=pending)
+                       sources_pending=pending, header=self.header(node_id, ident),
+                       risk_scan=self.risk_scan(node_id), reasons=self.grade_reasons(node_id, sources))
+
+    def header(self, node_id: str, ident: dict | None = None) -> dict:
+        """The report's header (masked): type, code, legal representative (id, name), registered
+        address, district, phone, status, capital, industry, legal form, established."""
+        ident = ident or self.w.node(node_id) or {}
+        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        c = ctx.row(0, named=True) if ctx.height else {}
+        out = {"类型": LABEL_NAMES.get(ident.get("label", ""), ""),
+               "统一社会信用代码": ident.get("uscc"), "身份证号": ident.get("id_masked"),
+               "法定代表人": c.get("rep_name"), "_rep_id": c.get("rep_id"),
+               "角色": None if c.get("rep_name") else c.get("role"),
+               "注册地址": c.get("address"), "所在区": c.get("district"), "联系电话": c.get("phone"),
+               "登记状态": ident.get("status"), "注册资本": fmt_capital(ident.get("registered_capital")) or None,
+               "行业": ident.get("industry"), "企业类型": ident.get("legal_form"),
+               "成立日期": str(ident["est_date"]) if ident.get("est_date") else None}
+        return mask_record({k: v for k, v in out.items() if v not in (None, "")})
+
+    def risk_scan(self, node_id: str) -> pl.DataFrame:
+        """风险扫描 as credit sites show it: counts of risk records by category — 自身风险 (the
+        entity's current records), 关联风险 (current records of its shareholders, legal
+        representative, officers, branches, agents and the firms it holds or serves),
+        历史风险 (its expired, repaired or removed records) — and event type (Chinese)."""
+        a = self.w.analysis()
+        recs = a.net.records.filter(pl.col("event_type").is_in(list(RISK_EVENTS)))
+        current = pl.col("status").is_null() | (pl.col("status") == "active")
+        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
+                           & pl.col("type").is_in(list(PARTY_TYPES)))
+        others = list((set(e["src"].to_list()) | set(e["dst"].to_list())) - {node_id})
+        own = recs.filter(pl.col("owner_id") == node_id)
+        parts = [own.filter(current).with_columns(pl.lit("自身风险").alias("category")),
+                 recs.filter(pl.col("owner_id").is_in(others) & current).with_columns(pl.lit("关联风险").alias("category")),
+                 own.filter(~current).with_columns(pl.lit("历史风险").alias("category"))]
+        rows = pl.concat([x.select("category", "event_type", "owner_id") for x in parts])
+        schema = {"category": pl.Utf8, "event": pl.Utf8, "count": pl.UInt32, "subjects": pl.UInt32}
+        if rows.height == 0:
+            return pl.DataFrame(schema=schema)
+        order = {"自身风险": 0, "关联风险": 1, "历史风险": 2}
+        out = (rows.group_by("category", "event_type").agg(pl.len().alias("count"),
+                                                           pl.col("owner_id").n_unique().alias("subjects"))
+               .with_columns(pl.col("category").replace_strict(order).alias("_o"),
+                             pl.col("event_type").replace_strict(EVENT_LABELS, default=pl.col("event_type")).alias("event"))
+               .sort("_o", "count", descending=[False, True]).select("category", "event", "count", "subjects"))
+        return out.cast({"count": pl.UInt32, "subjects": pl.UInt32})
+
+    def grade_reasons(self, node_id: str, sources: pl.DataFrame | None = None) -> list[dict]:
+        """Why the grade: each indicator that cost (or gave) points, in Chinese, with the
+        records or facts behind it (case numbers, authorities, dates, amounts; the legal
+        representative and how many firms; the shared address; the riskiest related party)."""
+        a = self.w.analysis()
+        c = a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 0.05))
+        if c.height == 0:
+            return []
+        f = a.grades.features.filter(pl.col("node_id") == node_id)
+        feat = f.row(0, named=True) if f.height else {}
+        recs = a.net.records.filter(pl.col("owner_id") == node_id)
+        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        cx = ctx.row(0, named=True) if ctx.height else {}
+        by_event = {"abnormal": "abnormal_operations", "penalties": "penalty", "serious_illegal": "serious_illegal",
+                    "dishonest_debtor": "dishonest_debtor", "tax_violation": "tax_violation",
+                    "arrears": "social_insurance_arrears", "red_list": "red_list", "licences": "licence",
+                    "tax_rating": "tax_rating"}
+        out = []
+        for r in c.sort("points").iter_rows(named=True):
+            ind = r["indicator"]
+            detail = ""
+            if ind in by_event:
+                rs = recs.filter(pl.col("event_type") == by_event[ind]).sort("date", descending=True, nulls_last=True)
+                items = []
+                for x in rs.head(3).iter_rows(named=True):
+                    bits = [str(x["date"] or ""), x.get("authority") or "", x.get("case_no") or "",
+                            fmt_amount(x.get("amount")) if x.get("amount") else "",
+                            f"等级 {x['grade']}" if x.get("grade") else "", status_label(x.get("status"))]
+                    items.append(" ".join(b for b in bits if b))
+                detail = f"{rs.height} 条{EVENT_LABELS.get(by_event[ind], ind)}记录: " + "; ".join(items) + (
+                    " …" if rs.height > 3 else "") if rs.height else ""
+            elif ind == "rep_many_firms":
+                detail = f"法定代表人 {cx.get('rep_name') or ''} 担任 {int(feat.get('rep_firms') or 0)} 家企业的法定代表人"
+            elif ind == "shared_address":
+                detail = f"注册地址 {cx.get('address') or ''} 登记了 {int(feat.get('addr_firms') or 0)} 家企业"
+            elif ind == "no_staff":
+                detail = "社保记录中无参保人员"
+            elif ind == "young":
+                detail = f"成立于 {feat.get('est_date') or ''}"
+            elif ind == "tiny_capital":
+                detail = f"注册资本 {fmt_capital(feat.get('capital')) or '未登记'}"
+            elif ind == "bad_status":
+                detail = f"登记状态 {feat.get('reg_status') or ''}"
+            elif ind == "related_risk" and sources is not None and sources.height:
+                top = sources.row(0, named=True)
+                detail = f"主要来源 {top.get('source_name')}（{top.get('hops')} 层关系）"
+            out.append({"indicator": INDICATOR_LABELS.get(ind, ind), "dimension": DIMENSION_LABELS.get(r["dimension"], r["dimension"]),
+                        "points": f"{float(r['points']):+.1f}", "detail": detail})
+        return [mask_record(x) for x in out]
     def stored_sources(self) -> pl.DataFrame | None:
         """The risk sources written by the analytics stage (``analytics/risk_sources.parquet``)
         when they are newer than the graph, else None."""
@@ -156,7 +252,7 @@ class Profiles:
         rows = []
         for other, r in zip(others, e.iter_rows(named=True)):
             lab, name = names.get(other, ("", other))
-            rows.append({"relation": _relation_text(r["type"], r["src"] == node_id, r.get("role")), "node_id": other,
+            rows.append({"relation": relation_text(r["type"], r["src"] == node_id, r.get("role")), "node_id": other,
                          "name": name, "label": lab, "ratio": r.get("ratio"), "risk": a.risk_of.get(other),
                          "grade": a.grade_of.get(other)})
         order = {t: i for i, t in enumerate(PARTY_TYPES)}
