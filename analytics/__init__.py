@@ -72,6 +72,8 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[st
     }
     for p in export_inspection(listing, out):
         paths[f"inspection{p.suffix}"] = p
+    if hasattr(cfg, "workspace_path"):  # the whole configuration: keep the run in the grade history
+        paths["grade_history"] = record_run(cfg, grades, net)
     paths["_summary"] = {  # type: ignore[assignment]
         "entities": int(net.entity_mask.sum()), "at_risk": int((risk.seed > 0).sum()),
         "distribution": grades.distribution, "inspection": listing, "shell_groups": shells.groups.height,

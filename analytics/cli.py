@@ -172,6 +172,13 @@ def register(app: typer.Typer) -> None:
         ids = [ctx.resolve(q) for q in explain]
         with _err.status("propagating risk"):
             r = ctx._risk = compute_risk(ctx.net, ctx.acfg, ctx.as_of, explain_ids=ids)
+        from .propagation import _severity_table
+        from .severity import unweighted_event_types
+
+        silent = unweighted_event_types(ctx.net.records, _severity_table(ctx.acfg))
+        if silent:
+            _err.print(f"[yellow]note:[/yellow] records of {', '.join(silent)} weigh nothing as risk: give their "
+                       "catalog spec a severity (0-1) for them to count")
         for nid in ids:
             rows = r.sources.filter(r.sources["node_id"] == nid)
             print(f"{ctx.net.describe(int(ctx.net.index_of([nid])[0]))} ({nid}): "

@@ -345,8 +345,8 @@ def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int
         c = nodes[lo:lo + chunk]
         k = len(c)
         rows = np.arange(k)
-        X = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
-        E = sp.csr_matrix((np.ones(k), (rows, c)), shape=(k, n))
+        X = sp.csr_matrix((np.ones(k, dtype=M.dtype), (rows, c)), shape=(k, n))  # in M's precision
+        E = sp.csr_matrix((np.ones(k, dtype=M.dtype), (rows, c)), shape=(k, n))
         acc = np.zeros(k)
         spread = False
         for _ in range(max_hops):
@@ -360,7 +360,7 @@ def self_return(M: sp.csr_matrix, nodes: np.ndarray, decay: float, max_hops: int
             X.eliminate_zeros()
             if X.nnz == 0:
                 break
-            acc += np.asarray(X.multiply(E).sum(axis=1)).ravel()
+            acc += np.asarray(X.multiply(E).sum(axis=1), dtype=np.float64).ravel()
             # Rows of M sum to at most 1: what is left can return at most mass * decay / (1 - decay).
             if np.asarray(X.sum(axis=1)).max() * decay / (1 - decay) < floor:
                 break

@@ -235,6 +235,7 @@ def create_app(svc: Service) -> FastAPI:
         limits.flush()
         audit.close()
         pdfs.close()
+        svc.close_workers()  # uvicorn re-raises SIGTERM after this: nothing after run() would run
 
     # ---------------------------------------------------------------- errors
     @app.exception_handler(ApiProblem)

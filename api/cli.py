@@ -25,14 +25,14 @@ def _cfg():
     return config_or_exit()
 
 
-def _service(cfg, frames: Optional[Path] = None):
+def _service(cfg, frames: Optional[Path] = None, matcher_process: bool = False):
     from credgraph.analytics.measures import CatalogueError
     from credgraph.analytics.network import FrameError
 
     from .service import Service
 
     try:
-        return Service(cfg, frames)
+        return Service(cfg, frames, matcher_process=matcher_process)
     except (FileNotFoundError, FrameError, CatalogueError) as exc:
         _fail(str(exc))
 
@@ -53,15 +53,18 @@ def register(app: typer.Typer) -> None:
 
         cfg = _cfg()
         with _err.status("reading the graph and grading (a 100k city takes ~20 s)"):
-            svc = _service(cfg, frames)
+            svc = _service(cfg, frames, matcher_process=True)
             try:
-                svc.matcher  # open it now, not on the first match request
+                svc.matcher.wait()  # the worker's Matcher is open before we listen
             except FileNotFoundError as exc:
                 _fail(f"{exc} (the API matches with the resolver's model)")
         h, p = host or cfg.api.host, port or cfg.api.port
         _err.print(f"credgraph API on http://{h}:{p}/v1 (docs: http://{h}:{p}/docs), workspace {cfg.workspace_path}")
-        uvicorn.run(create_app(svc), host=h, port=p, log_level=log_level, access_log=False,
-                    timeout_graceful_shutdown=5)
+        try:
+            uvicorn.run(create_app(svc), host=h, port=p, log_level=log_level, access_log=False,
+                        timeout_graceful_shutdown=5)
+        finally:
+            svc.close()
 
     keys = typer.Typer(help="Institutions' API keys: create, revoke, list (with usage).", no_args_is_help=True)
     app.add_typer(keys, name="api-keys")

@@ -81,85 +81,175 @@ class ApiMatcher:
 _KEYS_TO_MATCH = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")
 
 
-def open_matcher(cfg) -> "CoalescingMatcher":
+_WORKER: ApiMatcher | None = None
+
+
+def _worker_open(cfg, threads: int) -> None:
+    global _WORKER
+    import os
+
+    if threads > 0:  # before polars is imported in this process
+        os.environ["POLARS_MAX_THREADS"] = str(threads)
+    _WORKER = ApiMatcher(cfg)
+
+
+def _worker_match(examples, limit, threshold) -> list[dict]:
+    return _WORKER.match_many(examples, limit=limit, threshold=threshold)
+
+
+def _worker_ready() -> bool:
+    return _WORKER is not None
+
+
+class ProcessMatcher:
+    """The Matcher in its own worker process.
+
+    A Matcher call is ~50-70 ms of CPU at 100k entities, much of it Python holding the
+    interpreter lock; in the server's process every other request (an entity look-up needs
+    under a millisecond) would wait behind it. In a worker process the two run side by side on
+    the machine's cores. The worker opens the Matcher while the server builds its analysis.
+    """
+
+    def __init__(self, cfg):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                                        initializer=_worker_open, initargs=(cfg, cfg.api.matcher_threads))
+        self.ready = self.pool.submit(_worker_ready)  # the worker starts opening the Matcher now
+
+    def wait(self) -> None:
+        """Block until the worker's Matcher is open (raises what opening it raised)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            self.ready.result()
+        except BrokenProcessPool:
+            # The initializer failed: open here to get its message (e.g. no resolution).
+            ApiMatcher(self._cfg_for_error)
+            raise
+
+    def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
+        return self.pool.submit(_worker_match, examples, limit, threshold).result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def open_matcher(cfg, process: bool = False) -> "CoalescingMatcher":
     """Resolution's Matcher over the workspace's last resolution (FileNotFoundError when there is
-    none), with concurrent small requests matched together (:class:`CoalescingMatcher`)."""
-    return CoalescingMatcher(ApiMatcher(cfg))
+    none), with concurrent small requests matched together (:class:`CoalescingMatcher`); with
+    ``process``, in a worker process (:class:`ProcessMatcher`, for the server)."""
+    if process:
+        pm = ProcessMatcher(cfg)
+        pm._cfg_for_error = cfg
+        inner = pm
+    else:
+        inner = ApiMatcher(cfg)
+    chunk = max(int(cfg.api.match_chunk), 4)
+    return CoalescingMatcher(inner, small=chunk // 4, chunk=chunk)
 
 
 class CoalescingMatcher:
-    """Serves many small match requests with few Matcher calls (dynamic batching).
+    """Serves many small match requests with few Matcher calls, and keeps big batches from
+    holding them up (dynamic batching with fair turns).
 
-    A Matcher call costs a fixed ~30-40 ms (building the query frame, extracting mentions,
-    blocking, scoring) plus under a millisecond per example, so one call for 50 waiting
-    single-name requests costs little more than one call for one. Requests of at most
-    ``small`` examples wait in a queue; one worker thread takes everything queued (what
-    arrived while the previous call ran), matches it in one call per (limit, threshold) and
-    hands each request its own results. Larger requests are matched directly. If a combined
-    call fails on one request's bad example, each request of that call is retried alone, so
-    only the bad one gets the error.
+    A Matcher call costs a fixed ~50-60 ms at 100k entities plus about a millisecond per
+    example, so one call for 50 waiting single-name requests costs little more than one call
+    for one. One worker thread makes the calls: each call takes every small request waiting
+    (at most ``small`` examples each; what arrived while the previous call ran) plus at most
+    one chunk of ``chunk`` examples of a big batch, so a single match waits for at most one
+    chunk, not a whole 1,000-name batch. Each request gets its own results, in order. If a
+    combined call fails on one request's bad example, each request of that call is retried
+    alone, so only the bad one gets the error.
     """
 
-    def __init__(self, inner, small: int = 50, max_examples: int = 2000):
+    def __init__(self, inner, small: int = 50, chunk: int = 200):
         import queue
 
         self.inner = inner
         self.small = small
-        self.max_examples = max_examples
+        self.chunk = chunk
         self.q: "queue.Queue" = queue.Queue()
         self.thread = threading.Thread(target=self._run, daemon=True, name="match-batcher")
         self.thread.start()
 
     def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
-        if len(examples) > self.small:
-            return self.inner.match_many(examples, limit=limit, threshold=threshold)
         from concurrent.futures import Future
 
-        fut: Future = Future()
-        self.q.put((list(examples), limit, threshold, fut))
-        return fut.result()
+        examples = list(examples)
+        if len(examples) <= self.small:
+            fut: Future = Future()
+            self.q.put(("small", examples, limit, threshold, fut))
+            return fut.result()
+        if not examples:
+            return []
+        futs = []
+        for lo in range(0, len(examples), self.chunk):
+            f: Future = Future()
+            futs.append(f)
+            self.q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f))
+        out: list[dict] = []
+        for k, f in enumerate(futs):
+            try:
+                out += f.result()
+            except MatchInputError as exc:  # number the example within the caller's batch
+                import re
+
+                m = re.match(r"example (\d+):(.*)", str(exc), re.S)
+                if m is None:
+                    raise
+                raise MatchInputError(f"example {int(m.group(1)) + k * self.chunk}:{m.group(2)}") from None
+        return out
 
     def _run(self) -> None:
         import queue
 
+        small, big = [], []
         while True:
-            first = self.q.get()
-            if first is None:
-                return
-            items, n = [first], len(first[0])
-            while n < self.max_examples:
+            if not small and not big:
+                it = self.q.get()
+                if it is None:
+                    return
+                (small if it[0] == "small" else big).append(it)
+            while True:  # everything that arrived meanwhile
                 try:
                     it = self.q.get_nowait()
                 except queue.Empty:
                     break
                 if it is None:
-                    self.q.put(None)
-                    break
-                items.append(it)
-                n += len(it[0])
+                    return
+                (small if it[0] == "small" else big).append(it)
+            take, small = small, []
+            if big:
+                take.append(big.pop(0))
             groups: dict = {}
-            for it in items:
-                groups.setdefault((it[1], it[2]), []).append(it)
+            for it in take:
+                groups.setdefault((it[2], it[3]), []).append(it)
             for (limit, threshold), its in groups.items():
                 self._serve(its, limit, threshold)
 
     def _serve(self, its, limit, threshold) -> None:
         try:
-            res = self.inner.match_many([e for it in its for e in it[0]], limit=limit, threshold=threshold)
-        except Exception:  # noqa: BLE001 - one request's bad example: serve each alone
+            res = self.inner.match_many([e for it in its for e in it[1]], limit=limit, threshold=threshold)
+        except Exception as exc:  # noqa: BLE001 - one request's bad example: serve each alone
             if len(its) == 1:
-                try:
-                    its[0][3].set_result(self.inner.match_many(its[0][0], limit=limit, threshold=threshold))
-                except Exception as exc:  # noqa: BLE001 - handed to the request that caused it
-                    its[0][3].set_exception(exc)
+                its[0][4].set_exception(exc)
                 return
             for it in its:
                 self._serve([it], limit, threshold)
             return
         at = 0
         for it in its:
-            it[3].set_result(res[at:at + len(it[0])])
-            at += len(it[0])
+            it[4].set_result(res[at:at + len(it[1])])
+            at += len(it[1])
+
+    def wait(self) -> None:
+        """Block until the matcher can answer (a worker process may still be opening it)."""
+        if hasattr(self.inner, "wait"):
+            self.inner.wait()
 
     def close(self) -> None:
         self.q.put(None)
+        if hasattr(self.inner, "close"):
+            self.inner.close()

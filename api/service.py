@@ -73,11 +73,17 @@ class _State:
 class Service:
     """The API's answers over one workspace (see the module docstring)."""
 
-    def __init__(self, cfg, frames_dir: str | Path | None = None, as_of: str | None = None):
+    def __init__(self, cfg, frames_dir: str | Path | None = None, as_of: str | None = None,
+                 matcher_process: bool = False):
         self.cfg = cfg
         self.acfg = cfg.analytics
         self.db = ApiDB(cfg.workspace_path / "api" / "api.sqlite")
         self.lock = threading.RLock()
+        self._matcher = None
+        if matcher_process:  # the worker opens the Matcher while this process analyses
+            from .matching import open_matcher as _open
+
+            self._matcher = _open(cfg, process=True)
         nodes, edges = load_frames(cfg, frames_dir)
         net = CreditNetwork.from_frames(nodes, edges)
         self.as_of = resolve_as_of(net, as_of or self.acfg.as_of)
@@ -90,7 +96,6 @@ class Service:
         self.links = PartyLinks(net)
         self.catalogue = load_catalogue(cfg.api.measures or None)
         self.state = self._analyse(net)
-        self._matcher = None
         self._warm_pdf()
 
     @property
@@ -340,7 +345,15 @@ class Service:
             t = t.replace(tzinfo=_dt.timezone.utc)
         return self.db.changes(since_time=t.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds"), limit=limit)
 
+    def close_workers(self) -> None:
+        """Stop the matcher's worker thread and process (if any)."""
+        with self.lock:
+            if self._matcher is not None:
+                self._matcher.close()
+                self._matcher = None
+
     def close(self) -> None:
+        self.close_workers()
         self.db.close()
 
 

@@ -85,7 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workspace", type=Path, default=None, help="A built city's workspace (default: build one).")
     ap.add_argument("--entities", type=int, default=100_000)
-    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--clients", default="50", help="Concurrent clients; several (e.g. 10,50) run one after another.")
     ap.add_argument("--duration", type=int, default=60, help="Seconds of locust load.")
     ap.add_argument("--wait", default="0.5,1.5", help="Think time of each client between calls, min,max seconds.")
     ap.add_argument("--batches", type=int, default=3, help="1,000-name batches timed idle and again under load.")
@@ -138,27 +138,38 @@ def main() -> None:
             for _ in range(a.batches):
                 loaded.append(_batch(base, key, samples["firms"], rng))
 
-        th = threading.Thread(target=under_load)
-        prefix = ws / "api" / "locust"
-        lenv = {**env, "CG_BENCH_SAMPLES": str(sfile), "CG_BENCH_KEY": key, "CG_BENCH_WAIT": a.wait}
-        th.start()
-        subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile_api.py"), "--headless",
-                        "-u", str(a.clients), "-r", str(a.clients), "-t", f"{a.duration}s", "--host", base,
-                        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], env=lenv, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        th.join()
-        rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
+        runs = []
+        for clients in [int(c) for c in str(a.clients).split(",")]:
+            loaded.clear()
+            th = threading.Thread(target=under_load)
+            prefix = ws / "api" / f"locust{clients}"
+            lenv = {**env, "CG_BENCH_SAMPLES": str(sfile), "CG_BENCH_KEY": key, "CG_BENCH_WAIT": a.wait}
+            th.start()
+            subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile_api.py"), "--headless",
+                            "-u", str(clients), "-r", str(clients), "-t", f"{a.duration}s", "--host", base,
+                            "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], env=lenv, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            th.join()
+            runs.append((clients, list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8"))), list(loaded)))
     finally:
         server.terminate()
         server.wait(30)
         log.close()
+    out = {"entities": health["entities"], "wait": a.wait, "duration": a.duration, "startup_s": round(startup, 1),
+           "batch_idle_s": [t for t, _ in idle], "runs": []}
+    for clients, rows, loaded_b in runs:
+        out["runs"].append(_report(clients, rows, loaded_b, idle, a, health))
+    if a.out:
+        a.out.write_text(json.dumps(out, indent=2), encoding="utf-8")
 
+
+def _report(clients, rows, loaded, idle, a, health) -> dict:
+    """Print one locust run's table against the targets; return it as data."""
     targets = {"GET /v1/entities/{id}": 50, "POST /v1/match (1, name)": 100, "POST /v1/match (1, code)": 100,
                "GET report.pdf": 1000}
-    print(f"\n{a.clients} clients, think time {a.wait} s, {a.duration} s, {health['entities']:,} entities")
+    print(f"\n{clients} clients, think time {a.wait} s, {a.duration} s, {health['entities']:,} entities")
     print(f"{'request':28} {'n':>7} {'fail':>5} {'rps':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  target p95")
-    out = {"entities": health["entities"], "clients": a.clients, "wait": a.wait, "duration": a.duration,
-           "startup_s": round(startup, 1), "requests": {}}
+    out = {"clients": clients, "requests": {}}
     for r in rows:
         name = r["Name"]
         t = targets.get(name)
@@ -172,9 +183,8 @@ def main() -> None:
     print(f"batch of 1,000 names: idle median {statistics.median(bt):.2f} s (min {min(bt):.2f}, max {max(bt):.2f}); "
           + (f"under load median {statistics.median(lt):.2f} s (min {min(lt):.2f}, max {max(lt):.2f})" if lt else "")
           + "  target <= 3 s")
-    out["batch_idle_s"], out["batch_loaded_s"] = bt, lt
-    if a.out:
-        a.out.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    out["batch_loaded_s"] = lt
+    return out
 
 
 if __name__ == "__main__":

@@ -324,6 +324,13 @@ class ApiConfig:
     measures: str = ""
     #: TrueType font embedded in PDF reports; empty: the first CJK font found (fonts-wqy-microhei).
     report_font: str = ""
+    #: Threads of the matcher's worker process (polars); 1 leaves the other core to the server's
+    #: own requests on a 2-core machine; 0: polars' default (all cores).
+    matcher_threads: int = 1
+    #: A big match batch goes to the matcher in chunks of this many examples, so single matches
+    #: arriving meanwhile wait for one chunk, not the whole batch; requests of at most a quarter
+    #: of it are combined with others into one matcher call.
+    match_chunk: int = 200
 
 
 @dataclass

@@ -216,7 +216,8 @@ def person_name(p: Pairs) -> np.ndarray:
     """Person's name in any script (Chinese simplified, Latin without accents, either order).
     Levels: different; weakly similar (Jaro-Winkler >= 0.8 over the name's tokens, or edit ratio
     >= 0.6); similar (Jaro-Winkler >= 0.92, or edit ratio >= 0.75: a typo, a dropped character);
-    the same tokens or characters in another order (Jie Wang / Wang Jie); the same sound (a homophone
+    the same tokens or characters in another order, nicknames read as the name (Jie Wang / Wang Jie,
+    Bill Green / William Green); the same sound (a homophone
     such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
     scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name)."""
     lv = _levels(len(p))
@@ -471,11 +472,14 @@ def id_conflict(p: Pairs) -> np.ndarray:
 
 def no_strong_context(p: Pairs) -> np.ndarray:
     """A name alone never merges two people. A person is merged automatically only on an ID number
-    (full, legacy or a compatible masked one), or on a name that is at least weakly similar plus one
+    (full or legacy; a compatible masked one with a name not altogether different), or on a name that is at least weakly similar plus one
     corroborating field (the same company relationship, phone, e-mail, a similar street address, a
     birth date or another identifier at most one typo apart), or on two corroborating fields."""
-    ids = p.memo(id_number) >= 1
     name = p.memo(person_name)
+    idl = p.memo(id_number)
+    # A masked number fits many people (only region and last digits show): it needs a name that is not
+    # altogether different (罗波 / 何斌 with 430124********8076 are two people).
+    ids = (idl == 2) | ((idl == 1) & (name != 0))
     ctx = ((p.memo(company) == 1).astype(np.int8) + (p.memo(phone) == 1) + (p.memo(email) == 1)
            + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1))
     ok = ids | ((name >= 1) & (ctx >= 1)) | (ctx >= 2)

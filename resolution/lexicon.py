@@ -274,3 +274,29 @@ ENGLISH_FORMS: dict[str, str] = {
     "llc": "有限公司", "joint stock co., ltd.": "股份有限公司", "joint stock company limited": "股份有限公司",
     "company": "公司", "co.": "公司", "corporation": "公司", "corp.": "公司", "corp": "公司", "inc.": "公司",
 }
+
+#: English nicknames → the given name they stand for (Bill Green is William Green). Used for the name
+#: keys of Latin-script person names only.
+NICKNAMES: dict[str, str] = {
+    "bill": "william", "billy": "william", "will": "william", "willy": "william", "liam": "william",
+    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert", "bert": "robert",
+    "dick": "richard", "rick": "richard", "ricky": "richard", "rich": "richard",
+    "jim": "james", "jimmy": "james", "jamie": "james", "mike": "michael", "mick": "michael", "mikey": "michael",
+    "tom": "thomas", "tommy": "thomas", "dave": "david", "davy": "david", "joe": "joseph", "joey": "joseph",
+    "jack": "john", "johnny": "john", "jon": "john", "chris": "christopher", "kit": "christopher",
+    "dan": "daniel", "danny": "daniel", "matt": "matthew", "andy": "andrew", "drew": "andrew",
+    "tony": "anthony", "ed": "edward", "eddie": "edward", "ted": "edward", "ned": "edward",
+    "sam": "samuel", "ben": "benjamin", "benny": "benjamin", "alex": "alexander", "sandy": "alexander",
+    "nick": "nicholas", "steve": "steven", "stephen": "steven", "pete": "peter", "charlie": "charles",
+    "chuck": "charles", "harry": "henry", "hank": "henry", "larry": "lawrence", "jerry": "gerald",
+    "greg": "gregory", "fred": "frederick", "freddie": "frederick", "ron": "ronald", "don": "donald",
+    "ken": "kenneth", "tim": "timothy", "pat": "patrick", "phil": "philip", "frank": "francis",
+    "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth", "lizzie": "elizabeth", "eliza": "elizabeth",
+    "kate": "katherine", "katie": "katherine", "kathy": "katherine", "catherine": "katherine",
+    "maggie": "margaret", "meg": "margaret", "peggy": "margaret", "jenny": "jennifer", "jen": "jennifer",
+    "sue": "susan", "susie": "susan", "becky": "rebecca", "vicky": "victoria", "abby": "abigail",
+    "mandy": "amanda", "cindy": "cynthia", "debbie": "deborah", "annie": "anne", "ann": "anne",
+    "polly": "mary", "molly": "mary", "sally": "sarah", "jess": "jessica", "jessie": "jessica",
+    "ellie": "eleanor", "nell": "eleanor", "tina": "christina", "chrissy": "christina", "dot": "dorothy",
+    "dottie": "dorothy", "trish": "patricia", "patty": "patricia", "sophie": "sophia", "nat": "natalie",
+}

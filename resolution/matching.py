@@ -337,7 +337,10 @@ class Matcher:
             rows = grp.head(max(limit, 2)).to_dicts()
             cands = [self._candidate(ix, r) for r in rows]
             top = cands[0]
-            second = cands[1] if len(cands) > 1 else None
+            # A rival is a candidate that could itself be merged automatically: an entity known by a
+            # name alone (a rule keeps it from auto-merging) does not make an identified match ambiguous.
+            rivals = [c for c, r in zip(cands[1:], rows[1:]) if not r["no_auto"]]
+            second = rivals[0] if rivals else None
             if top.probability >= thr and not rows[0]["no_auto"]:
                 if second is not None and (second.score >= top.score - self.ambiguity_margin
                                            or second.probability >= thr):

@@ -637,17 +637,23 @@ def person_name_tokens(value: object) -> list[str]:
 
 def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
     """(sorted tokens, sorted phonetic codes) per name: the keys that find a name written in another
-    order (Jie Wang / Wang Jie), in another script (王杰 / Wang Jie) or spelled alike (Mitchell /
-    Michell share the metaphone MXL). Each distinct value is computed once.
+    order (Jie Wang / Wang Jie), in another script (王杰 / Wang Jie), spelled alike (Mitchell /
+    Michell share the metaphone MXL) or by a nickname (Bill / William). Each distinct value is computed once.
 
     >>> person_name_keys(["王杰", "Jie  Wang", "Mitchell Green"])
     [('jie wang', 'J WNK'), ('jie wang', 'J WNK'), ('green mitchell', 'KRN MXL')]
+    >>> person_name_keys(["Bill GREEN"]) == person_name_keys(["William Green"])  # a nickname
+    True
     """
+    from credgraph.resolution.lexicon import NICKNAMES
+
     cache: dict = {}
     out = []
     for v in values:
         if v not in cache:
             toks = person_name_tokens(v)
+            if not _CJK.search(str(v or "")):  # Bill Green is William Green
+                toks = [NICKNAMES.get(t, t) for t in toks]
             cache[v] = (" ".join(sorted(toks)), " ".join(sorted(_metaphone(t) for t in toks)))
         out.append(cache[v])
     return out

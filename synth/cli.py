@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
                                          "(either order) at this rate per person mention (default 0: off)."),
         regime: str = typer.Option("burst", "--regime", help="How shells are planted and violations arise: a "
                                    "regime of synth/regimes.toml (burst, spread, nominee_holders, agent_factory, "
-                                   "spread_weak, burst_isolated, spread_isolated_weak) or SHELL+VIOLATION."),
+                                   "lone_address, spread_weak, burst_isolated, spread_isolated_weak) or "
+                                   "SHELL+VIOLATION."),
     ) -> None:
         """Write a synthetic Shenzhen-like city: catalogs as government files hold them (CSV in UTF-8, GBK and
         GB18030, XLSX, JSON lines) with one loader spec each in OUT/specs/, and the ground truth in OUT/truth/."""

@@ -51,6 +51,9 @@ NOISE_TAGS = (
     "shape_char", "dropped_char", "romanised",
 )
 
+#: Noise kinds that are off by default: they draw no random numbers unless asked for.
+_OPTIONAL = frozenset({"shape_char", "dropped_char", "romanised"})
+
 #: Characters commonly mistaken for one another by shape (形近字) in person names.
 SHAPE_SIMILAR: dict[str, str] = {
     "王": "玉", "玉": "王", "杨": "扬", "扬": "杨", "陈": "阵", "候": "侯", "侯": "候", "己": "已", "已": "己",
@@ -210,6 +213,8 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
     bits = np.zeros(n, dtype=np.int64)
 
     def draw(kind: str, mask: np.ndarray) -> np.ndarray:
+        if kind in _OPTIONAL and rate(kind) <= 0:  # off: no random draws, the city stays byte for byte
+            return np.zeros(n, dtype=bool)
         hit = mask & (rng.random(n) < rate(kind))
         bits[hit] |= _BIT[kind]
         return hit

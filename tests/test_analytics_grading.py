@@ -72,10 +72,15 @@ def _tiny(severity=None):
 
 
 def test_a_new_catalog_counts_through_its_spec_severity(tmp_path):
-    # Without a severity the new event type weighs nothing ...
+    from credgraph.analytics.propagation import _severity_table
+    from credgraph.analytics.severity import unweighted_event_types
+
+    # Without a severity the new event type weighs nothing (and `credgraph risk` says so) ...
     net = _tiny()
     r = compute_risk(net, AnalyticsConfig(), AS_OF)
     assert r.seed[net.index_of(["c0"])[0]] == 0.0
+    assert unweighted_event_types(net.records, _severity_table(AnalyticsConfig())) == ["epidemic_prevention"]
+    assert unweighted_event_types(_tiny(0.5).records, _severity_table(AnalyticsConfig())) == []
     # ... with its spec's severity it seeds risk and costs points in "other adverse records".
     net = _tiny(0.5)
     r = compute_risk(net, AnalyticsConfig(), AS_OF)

@@ -34,7 +34,8 @@ def city(tmp_path_factory):
     root = tmp_path_factory.mktemp("api")
     ws = root / "workspace"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDGRAPH_")}
-    env.update(CREDGRAPH_WORKSPACE__PATH=str(ws), CREDGRAPH_API__MAX_BATCH="50")
+    # Small batch and chunk sizes, so the tests reach the batch limit and the chunked path.
+    env.update(CREDGRAPH_WORKSPACE__PATH=str(ws), CREDGRAPH_API__MAX_BATCH="50", CREDGRAPH_API__MATCH_CHUNK="20")
     _run(env, root, "demo", "--entities", "600", "--seed", "7", "--workspace", str(ws))
     return root, ws, env
 
@@ -181,6 +182,11 @@ def test_bad_requests_get_clear_4xx(server):
     assert "51 queries" in p["detail"] and "at most 50" in p["detail"]
     p = _problem(requests.post(f"{b}/v1/match", headers=h, json={"queries": {"a": {"name": "甲", "colour": "red"}}}), 422)
     assert "colour" in p["detail"]
+    # A bad example deep in a batch is named by its place in the caller's batch.
+    q = {f"q{i}": {"type": "legal", "name": "甲"} for i in range(45)}
+    q["q44"] = {"type": "legal", "name": "甲", "colour": "red"}
+    p = _problem(requests.post(f"{b}/v1/match", headers=h, json={"queries": q}), 422)
+    assert p["detail"].startswith("example 45:") and "colour" in p["detail"]
     p = _problem(requests.post(f"{b}/v1/checks", headers=h, json={
         "subjects": [{"name": "甲"}], "measures": [{"id": "X1", "name": "n", "kind": "punishment", "legal_basis": "b",
                                                   "bodies": ["x"], "trigger_types": ["penalty"], "reach": ["entity"],

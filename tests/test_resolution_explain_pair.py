@@ -48,6 +48,8 @@ def test_explain_a_merged_pair_by_user_ids(ws, run):
     assert "name" in r.output and "same sound" in r.output  # Green/GREEN, Mitchell/Michell: one metaphone
     assert "birth_date   identical" in r.output and "running" in r.output and "match probability" in r.output
     assert "blocked together on key(s)" in r.output
+    one = run("explain", "HR:p-2")  # one key given by the user's id: the entity holding that row
+    assert one.exit_code == 0 and "entity N" in one.output and "2 mention(s)" in one.output, one.output
 
 
 def test_explain_a_pair_never_compared(ws, run):
