@@ -512,7 +512,7 @@ def test_profile_is_a_credit_report_with_links(page, site):
     no_full_ids(page, site)
     shot(page, "16-profile-report")
     # the legal representative's name is a link to their profile
-    page.locator("table.cg-fields a").first.click()
+    page.get_by_role("link", name=re.compile("^法定代表人 ")).first.click()
     page.wait_for_url(re.compile(r".*/profile\?id=" + re.escape(site["rep_of_company"]) + "$"))
     settle(page)
     see(page, "Identity 基本信息")

@@ -46,15 +46,18 @@ with ui.guard("shells"):
                f"(score ≥ {w.cfg.analytics.shell_flag_score} flags a firm)")
     if groups.height == 0:
         st.info("no flagged shell groups in this graph")
-    else:
-        all_firms = firm_table(w.lists.shell_firms())
+    all_firms = firm_table(w.lists.shell_firms()) if groups.height else None
+    if all_firms is not None:
         st.write(f"all flagged firms 全部疑似空壳企业: {all_firms.height}")
         downloads(all_firms, "shell-groups", "all")
-    for k, row in enumerate(groups.head(50).iter_rows(named=True)):
+    shown = 20
+    if groups.height > shown:
+        st.caption(f"the {shown} strongest of {groups.height} groups below; the downloads above hold every group")
+    for k, row in enumerate(groups.head(shown).iter_rows(named=True)):
         with st.expander(f"{row['group_id']} · {row['size']} firms · score {row['score']:.2f} · "
                          f"{', '.join(row['kinds'] or [])}", expanded=k == 0):
             st.caption("evidence 依据: " + (row["evidence"] or "").replace("; ", " · "))
-            table = firm_table(w.lists.shell_firms(row["group_id"]))
+            table = all_firms.filter(pl.col("组") == row["group_id"])
             ui.table(table.drop("组"), links={"名称": "node_id"})
             c1, c2, c3 = st.columns([1, 1, 3])
             downloads(table, f"shell-group-{row['group_id']}", f"g{k}", (c1, c2))
