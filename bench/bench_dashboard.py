@@ -273,8 +273,9 @@ def main() -> int:
                           lambda: (see(page, "Risk scan 风险扫描"), see(page, "Records 信用记录"), settled(page)))
                 idle(page, 300)
                 timer.run("profile: legal rep link → profile",
-                          lambda: page.get_by_role("link", name=re.compile("^法定代表人 ")).first.click(),
-                          lambda: (page.wait_for_url(re.compile(r".*/profile\?id=N.*")), see(page, "Identity 基本信息"),
+                          lambda: page.get_by_role("button", name=re.compile("法定代表人 ")).first.click(),
+                          lambda: (page.wait_for_function("() => location.href.includes('/profile?id=N')", polling=20),
+                                   see(page, "Identity 基本信息"),
                                    see(page, "Records 信用记录"), settled(page)))
                 idle(page, 300)
             page.goto(base + "/search")

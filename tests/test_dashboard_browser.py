@@ -512,8 +512,18 @@ def test_profile_is_a_credit_report_with_links(page, site):
     no_full_ids(page, site)
     shot(page, "16-profile-report")
     # the legal representative's name is a link to their profile
-    page.get_by_role("link", name=re.compile("^法定代表人 ")).first.click()
-    page.wait_for_url(re.compile(r".*/profile\?id=" + re.escape(site["rep_of_company"]) + "$"))
+    settle(page)
+    want = f"profile?id={site['rep_of_company']}"
+    page.get_by_role("button", name=re.compile("法定代表人 ")).first.click()
+    deadline = time.monotonic() + 20  # opened within the page (no load event): read the address bar itself
+
+    def here() -> str:
+        return page.evaluate("() => window.location.href")
+
+    while not here().endswith(want) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert here().endswith(want)
+    assert page.url.endswith(f"profile?id={site['rep_of_company']}")
     settle(page)
     see(page, "Identity 基本信息")
     clean(page)

@@ -29,7 +29,7 @@ def header_block(p) -> None:
                                  schema={"field": pl.Utf8, "value": pl.Utf8})
             ui.table(frame, css_class="cg-table cg-fields")
     if h.get("_rep_id"):  # in the page, not a reload: the representative's profile opens at once
-        ui.page_link("profile", f"法定代表人 {h['法定代表人']} →", h["_rep_id"], icon=":material/person:")
+        ui.open_here(f"法定代表人 {h['法定代表人']} →", h["_rep_id"], "open_rep", icon=":material/person:")
 
 
 def risk_scan_block(p) -> None:
@@ -203,7 +203,7 @@ with ui.guard("profile"):
             st.subheader("Ultimate controller 实际控制人")
             c = p.controller
             if c and c.get("controller_id"):
-                ui.page_link("profile", c["controller_name"], c["controller_id"])
+                ui.open_here(c["controller_name"], c["controller_id"], "open_controller")
                 st.caption(f"votes {ui.pct(c['control_votes'])}, integrated ownership {ui.pct(c['integrated_ratio'])}; "
                            "chain: " + " → ".join(c.get("chain_names") or []))
             else:
