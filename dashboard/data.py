@@ -236,9 +236,6 @@ class Workbench:
             self.find.entity_index()
             self.find.context()  # what tells namesakes apart: search results, headers, lists
             self.lists.field_columns()
-            self.lists.shell_firms()
-            for by in ("district", "industry"):
-                self.lists.city_by(by)
             self._warm_explain()
             self._warm_search()
             if (self.review.entities_dir / "run.json").is_file():
