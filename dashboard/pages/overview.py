@@ -39,6 +39,9 @@ with ui.guard("overview"):
         else:
             st.caption("no candidate clusters")
 
+    if not w.warm_done.is_set():  # the tables below come once the warm-up is done (reload the page)
+        st.caption("companies by district and industry, and the sources' coverage, appear when all analytics are ready")
+        st.stop()
     st.subheader("Companies by district 按区统计")
     GRADE_COLS = ["A+", "A", "B", "C", "D", "E"]
 
