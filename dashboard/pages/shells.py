@@ -50,7 +50,7 @@ with ui.guard("shells"):
     if all_firms is not None:
         st.write(f"all flagged firms 全部疑似空壳企业: {all_firms.height}")
         downloads(all_firms, "shell-groups", "all")
-    shown = 20
+    shown = 10
     if groups.height > shown:
         st.caption(f"the {shown} strongest of {groups.height} groups below; the downloads above hold every group")
     for k, row in enumerate(groups.head(shown).iter_rows(named=True)):
@@ -69,7 +69,7 @@ with ui.guard("shells"):
     st.subheader("All candidate clusters 全部候选簇")
     if cands.height:
         show = cands.select("cluster_id", "kind", "key_name", "size", "score", "evidence")
-        ui.table(show.head(500), height=400)
+        ui.table(show.head(200), height=400, static_rows=200)
         pick = st.selectbox("open a cluster", cands["cluster_id"].head(500).to_list(), index=None,
                             placeholder="cluster id")
         if pick and st.button("open cluster in the explorer", key="open_cluster"):
