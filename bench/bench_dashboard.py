@@ -10,7 +10,10 @@ waits check every 500 ms after the first few tries, which would add up to half a
     risk sources explained) → open the network explorer → double-click to expand a node
     → click two nodes and find the paths between them → draw an inspection list and
     download it as CSV → record a review decision → the Cypher console refusing a write;
-    plus the next page of a supernode (selective expansion).
+    plus the next page of a supernode (selective expansion); and (second edition) a search
+    for the commonest person name (namesakes told apart), a USCC typed into the profile's
+    entry box, the legal representative's link in the profile, the shell groups' page and
+    the city overview.
 
 Target (the issue): each interaction <= 1 s on a 100,000-entity city.
 
@@ -128,12 +131,15 @@ def pick_cases(cfg: Config, n: int) -> list[dict]:
             name = a.net.names[a.net.index_of([c])[0]]
             if (w.network.expand(c, 1, TYPES, limit=25)["total"] <= 25 and w.network.expand(person, 1, TYPES, limit=25)["total"] <= 25
                     and w.find.quick_match(name).height):  # a name of its own: the search shows a best match
-                cases.append({"company": c, "name": name, "person": person, "other": companies[1]})
+                cases.append({"company": c, "name": name, "person": person, "other": companies[1],
+                              "uscc": a.net.nodes["uscc"][int(a.net.index_of([c])[0])] if "uscc" in a.net.nodes.columns else None})
             if len(cases) >= n:
                 break
         hub = (e.filter(pl.col("type") == "LOCATED_AT").group_by("dst").len().sort("len", descending=True)).row(0)
         queue = w.review.review_queue().height
-        return cases, hub, queue
+        persons = a.net.nodes.filter(pl.col("label") == "NaturalPerson")
+        namesake = persons.group_by("name").len().sort("len", "name", descending=[True, False])["name"][0]
+        return cases, hub, queue, namesake
     finally:
         w.close()
 
@@ -164,7 +170,7 @@ def main() -> int:
     saved = judgements.read_bytes() if judgements.exists() else None
 
     t0 = time.perf_counter()
-    cases, hub, queue = pick_cases(cfg, args.repeat)
+    cases, hub, queue, namesake = pick_cases(cfg, args.repeat)
     print(f"chose {len(cases)} companies and the supernode {hub[0]} ({hub[1]:,} firms) "
           f"in {time.perf_counter() - t0:.1f} s; review queue {queue:,} pairs", flush=True)
     counts = Workbench(cfg).counts()
@@ -204,7 +210,7 @@ def main() -> int:
             for k, case in enumerate(cases):
                 page.goto(base + "/search")
                 idle(page, 800)
-                box = page.get_by_placeholder("名称 / 代码 / 拼音")
+                box = page.get_by_placeholder("名称 / 代码 / 身份证号 / 拼音")
                 box.fill(case["name"])
                 timer.mark()
                 t0 = time.perf_counter()
@@ -219,10 +225,10 @@ def main() -> int:
                 timer.mark()
                 t0 = time.perf_counter()
                 link.click()
-                see(page, "Timeline of records")
+                see(page, "Records 信用记录")
                 see(page, "Related parties")
                 timer.add("search → profile shown", time.perf_counter() - t0)
-                visible(page.get_by_text(re.compile("top sources|no risk received")).first)
+                visible(page.get_by_text(re.compile("占传入风险|no risk received")).first)
                 settled(page)
                 timer.add("profile with risk sources", time.perf_counter() - t0)
                 idle(page, 300)
@@ -250,6 +256,36 @@ def main() -> int:
                 idle(page, 300)
                 if k == 0:
                     page.screenshot(path=str(args.shots / "explorer-path.png"))
+
+            # second edition: namesakes, an ID number typed in an entry box, a link in a table,
+            # the shell groups' tables and the city overview
+            for k, case in enumerate(cases):
+                page.goto(base + "/search")
+                idle(page, 800)
+                page.get_by_placeholder("名称 / 代码 / 身份证号 / 拼音").fill(namesake)
+                timer.run("search: namesakes told apart", lambda: page.get_by_role("button", name="Search 搜索").click(),
+                          lambda: (see(page, "result(s)"), visible(page.locator("table.cg-table").first), settled(page)))
+                idle(page, 300)
+                page.goto(base + "/profile")
+                idle(page, 800)
+                page.get_by_placeholder("名称 / 统一社会信用代码 / 身份证号 / entity id").fill(case["uscc"] or case["name"])
+                timer.run("entry box: USCC → profile", lambda: page.get_by_role("button", name="Open 打开").click(),
+                          lambda: (see(page, "Risk scan 风险扫描"), see(page, "Records 信用记录"), settled(page)))
+                idle(page, 300)
+                timer.run("profile: legal rep link → profile",
+                          lambda: page.get_by_role("button", name=re.compile("法定代表人 ")).first.click(),
+                          lambda: (page.wait_for_function("() => location.href.includes('/profile?id=N')", polling=20),
+                                   see(page, "Identity 基本信息"),
+                                   see(page, "Records 信用记录"), settled(page)))
+                idle(page, 300)
+            page.goto(base + "/search")
+            idle(page, 800)
+            timer.run("open shell groups page", lambda: page.get_by_role("link", name="Shell clusters 疑似空壳").click(),
+                      lambda: (see(page, "candidate cluster"), settled(page)))
+            idle(page, 300)
+            timer.run("open city overview", lambda: page.get_by_role("link", name="Overview 概览").click(),
+                      lambda: (see(page, "Sources: coverage and freshness"), see(page, "隔离率"), settled(page)))
+            idle(page, 300)
 
             # a supernode: one page, then the next
             step = cfg.dashboard.expand_page

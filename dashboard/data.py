@@ -234,6 +234,8 @@ class Workbench:
             self._index_of([""])  # builds the id index once
             self.counts()
             self.find.entity_index()
+            self.find.context()  # what tells namesakes apart: search results, headers, lists
+            self.lists.field_columns()
             self._warm_explain()
             self._warm_search()
             if (self.review.entities_dir / "run.json").is_file():

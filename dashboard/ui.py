@@ -275,3 +275,11 @@ def entity_box(key: str, placeholder: str = "名称 / 统一社会信用代码 /
                 st.query_params["id"] = rows[i]["node_id"]
                 st.rerun()
     return node_id
+
+
+def open_here(label: str, node_id: str, key: str, icon: str | None = None) -> None:
+    """A button opening another entity on this same page (``?id=`` replaced, the page run again):
+    a page link to the page one is on does not navigate."""
+    if st.button(label, key=key, icon=icon, type="tertiary"):
+        st.query_params["id"] = node_id
+        st.rerun()

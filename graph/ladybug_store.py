@@ -19,8 +19,9 @@ differences from Neo4j stay in this module:
   pattern's left node in an undirected pattern, not the source); analysts' Cypher gets it
   on every relationship it returns.
 * ``label(x)`` gives a node's label and a relationship's type; paths are read with
-  ``properties(nodes(p), 'node_id')`` and ``list_transform``; variable-length patterns use
-  ``ACYCLIC`` (no node twice; the shared code drops the remaining cycles back to the start).
+  ``properties(nodes(p), key)`` only (``list_transform`` over a path mixes up the rows of a
+  result in 0.22); variable-length patterns use ``ACYCLIC`` and ``is_acyclic(p)`` (the keyword
+  alone lets repeated nodes through).
 * Loading is a bulk ``COPY ... FROM`` of each polars frame into a fresh database built
   beside the old one and swapped in whole, so a failed or killed load leaves the previous
   graph as it was, and loading twice gives the same graph.

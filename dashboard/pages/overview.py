@@ -39,6 +39,9 @@ with ui.guard("overview"):
         else:
             st.caption("no candidate clusters")
 
+    if not w.warm_done.is_set():  # the tables below come once the warm-up is done (reload the page)
+        st.caption("companies by district and industry, and the sources' coverage, appear when all analytics are ready")
+        st.stop()
     st.subheader("Companies by district 按区统计")
     GRADE_COLS = ["A+", "A", "B", "C", "D", "E"]
 
@@ -47,9 +50,12 @@ with ui.guard("overview"):
         import polars as pl
 
         graded = pl.col("graded").clip(1)
-        shown = frame.with_columns([(pl.col(g) / graded).map_elements(ui.pct, return_dtype=pl.Utf8).alias(g)
-                                    for g in GRADE_COLS]
-                                   + [pl.col("share_high").map_elements(ui.pct, return_dtype=pl.Utf8)])
+
+        def pct(e):  # an expression, not a Python function per cell (no UDF while the warm-up runs)
+            return (e * 100).round(1).cast(pl.Utf8) + "%"
+
+        shown = frame.with_columns([pct(pl.col(g) / graded).alias(g) for g in GRADE_COLS]
+                                   + [pct(pl.col("share_high")).alias("share_high")])
         return shown.rename({key: {"district": "区 district", "industry": "行业 industry"}[key],
                              "companies": "企业数", "graded": "已评级", "share_high": "D+E 占比"})
 
@@ -67,7 +73,7 @@ with ui.guard("overview"):
         import polars as pl
 
         cov = w.lists.coverage()
-        shown = cov.with_columns(pl.col("quarantine_rate").map_elements(ui.pct, return_dtype=pl.Utf8))
+        shown = cov.with_columns(((pl.col("quarantine_rate") * 100).round(2).cast(pl.Utf8) + "%").alias("quarantine_rate"))
         names = {"source_unit": "来源单位", "catalog": "目录", "file": "文件", "read": "读取行数", "accepted": "入库",
                  "quarantined": "隔离", "quarantine_rate": "隔离率", "loaded": "最近加载", "newest_record": "最新记录",
                  "oldest_record": "最早记录"}

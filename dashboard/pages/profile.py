@@ -25,10 +25,11 @@ def header_block(p) -> None:
     half = (len(fields) + 1) // 2
     for col, part in zip(st.columns(2), (fields[:half], fields[half:])):
         with col:
-            frame = pl.DataFrame({"field": [k for k, _ in part], "value": [str(v) for _, v in part],
-                                  "_id": [h.get("_rep_id") if k == "法定代表人" else None for k, _ in part]},
-                                 schema={"field": pl.Utf8, "value": pl.Utf8, "_id": pl.Utf8})
-            ui.table(frame, css_class="cg-table cg-fields", links={"value": "_id"})
+            frame = pl.DataFrame({"field": [k for k, _ in part], "value": [str(v) for _, v in part]},
+                                 schema={"field": pl.Utf8, "value": pl.Utf8})
+            ui.table(frame, css_class="cg-table cg-fields")
+    if h.get("_rep_id"):  # in the page, not a reload: the representative's profile opens at once
+        ui.open_here(f"法定代表人 {h['法定代表人']} →", h["_rep_id"], "open_rep", icon=":material/person:")
 
 
 def risk_scan_block(p) -> None:
@@ -192,15 +193,17 @@ with ui.guard("profile"):
         else:
             st.caption("no shareholders, representatives, officers, branches or agents on record")
         if p.sharing.height:
-            st.write("sharing an address or phone 共用地址/电话")
-            ui.table(p.sharing.select(pl.col("name").alias("名称"), pl.col("via_kind").alias("共用"),
-                                      pl.col("via_name").alias("内容"), "node_id"), links={"名称": "node_id"})
+            st.write(f"sharing an address or phone 共用地址/电话: {p.sharing.height}")
+            ui.table(p.sharing.head(30).select(pl.col("name").alias("名称"), pl.col("via_kind").alias("共用"),
+                                               pl.col("via_name").alias("内容"), "node_id"), links={"名称": "node_id"})
+            if p.sharing.height > 30:
+                st.caption(f"the first 30 of {p.sharing.height}: the network explorer pages through them all")
     with c2:
         if p.kind == "LegalPerson":
             st.subheader("Ultimate controller 实际控制人")
             c = p.controller
             if c and c.get("controller_id"):
-                ui.page_link("profile", c["controller_name"], c["controller_id"])
+                ui.open_here(c["controller_name"], c["controller_id"], "open_controller")
                 st.caption(f"votes {ui.pct(c['control_votes'])}, integrated ownership {ui.pct(c['integrated_ratio'])}; "
                            "chain: " + " → ".join(c.get("chain_names") or []))
             else:

@@ -46,15 +46,18 @@ with ui.guard("shells"):
                f"(a firm in {w.cfg.analytics.shell_min_unusual}+ groups {w.cfg.analytics.shell_flag_z} MAD above the median group is flagged)")
     if groups.height == 0:
         st.info("no flagged shell groups in this graph")
-    else:
-        all_firms = firm_table(w.lists.shell_firms())
+    all_firms = firm_table(w.lists.shell_firms()) if groups.height else None
+    if all_firms is not None:
         st.write(f"all flagged firms 全部疑似空壳企业: {all_firms.height}")
         downloads(all_firms, "shell-groups", "all")
-    for k, row in enumerate(groups.head(50).iter_rows(named=True)):
+    shown = 10
+    if groups.height > shown:
+        st.caption(f"the {shown} strongest of {groups.height} groups below; the downloads above hold every group")
+    for k, row in enumerate(groups.head(shown).iter_rows(named=True)):
         with st.expander(f"{row['group_id']} · {row['size']} firms · score {row['score']:.2f} · "
                          f"{', '.join(row['kinds'] or [])}", expanded=k == 0):
             st.caption("evidence 依据: " + (row["evidence"] or "").replace("; ", " · "))
-            table = firm_table(w.lists.shell_firms(row["group_id"]))
+            table = all_firms.filter(pl.col("组") == row["group_id"])
             ui.table(table.drop("组"), links={"名称": "node_id"})
             c1, c2, c3 = st.columns([1, 1, 3])
             downloads(table, f"shell-group-{row['group_id']}", f"g{k}", (c1, c2))
@@ -66,7 +69,7 @@ with ui.guard("shells"):
     st.subheader("All candidate clusters 全部候选簇")
     if cands.height:
         show = cands.select("cluster_id", "kind", "key_name", "size", "score", "evidence")
-        ui.table(show.head(500), height=400)
+        ui.table(show.head(200), height=400, static_rows=200)
         pick = st.selectbox("open a cluster", cands["cluster_id"].head(500).to_list(), index=None,
                             placeholder="cluster id")
         if pick and st.button("open cluster in the explorer", key="open_cluster"):

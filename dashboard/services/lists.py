@@ -166,15 +166,16 @@ class Lists:
         evidence as columns: score, registered in a burst, no insured staff, tiny capital,
         legal representative serving many firms, on the abnormal list; and uscc, legal
         representative, address, district, established, capital; masked."""
-        a = self.w.analysis()
-        f = a.shells.firms.filter(pl.col("group_id").is_not_null())
-        if group_id is not None:
-            f = f.filter(pl.col("group_id") == group_id)
-        props = a.net.nodes.filter(pl.col("label") == "LegalPerson").select(
-            "node_id", *(c for c in ("est_date", "registered_capital") if c in a.net.nodes.columns))
-        out = (f.join(self.field_columns(), on="node_id", how="left").join(props, on="node_id", how="left")
-               .sort("group_id", "shell_score", "name", descending=[False, True, False]))
-        return mask_frame(out)
+        if getattr(self, "_shell_table", None) is None:  # every group's firms, made once
+            a = self.w.analysis()
+            f = a.shells.firms.filter(pl.col("group_id").is_not_null())
+            props = a.net.nodes.filter(pl.col("label") == "LegalPerson").select(
+                "node_id", *(c for c in ("est_date", "registered_capital") if c in a.net.nodes.columns))
+            self._shell_table = mask_frame(
+                f.join(self.field_columns(), on="node_id", how="left").join(props, on="node_id", how="left")
+                .sort("group_id", "shell_score", "name", descending=[False, True, False]))
+        t = self._shell_table
+        return t if group_id is None else t.filter(pl.col("group_id") == group_id)
 
     def shell_candidates(self) -> pl.DataFrame:
         """Every candidate cluster (shared address, phone, agent or legal rep), ranked."""
@@ -204,7 +205,14 @@ class Lists:
 
     def city_by(self, by: str) -> pl.DataFrame:
         """Companies per ``by`` ("district" or "industry") with their grade mix: one row per
-        value, columns companies, graded, A+ … E (counts) and share_high (D and E among graded)."""
+        value, columns companies, graded, A+ … E (counts) and share_high (D and E among graded);
+        made once per server."""
+        cache = self.__dict__.setdefault("_city", {})
+        if by not in cache:
+            cache[by] = self._city_by(by)
+        return cache[by]
+
+    def _city_by(self, by: str) -> pl.DataFrame:
         from credgraph.analytics import GRADES
 
         a = self.w.analysis()
@@ -227,6 +235,10 @@ class Lists:
         import json as _json
 
         rep = self.w.cfg.workspace_path / "records" / "load_report.json"
+        stamp = rep.stat().st_mtime if rep.is_file() else None
+        kept = getattr(self, "_coverage", None)
+        if kept is not None and kept[0] == stamp:  # the same load report: the same answer
+            return kept[1]
         if not rep.is_file():
             raise DashboardError(f"{rep}: no load report; run `credgraph load` first")
         try:
@@ -245,7 +257,9 @@ class Lists:
                      .agg(pl.col("date").max().alias("newest_record"), pl.col("date").min().alias("oldest_record"))
                      .collect())
             out = out.join(fresh, on="catalog", how="left")
-        return out.sort("source_unit", "catalog")
+        out = out.sort("source_unit", "catalog")
+        self._coverage = (stamp, out)
+        return out
 
 
 def _read_table(data: bytes, filename: str) -> pl.DataFrame:

@@ -97,7 +97,10 @@ class Find:
                    .with_columns(pl.coalesce("role", "records").alias("role")).drop("records"))
             if "district" not in ctx.columns:
                 ctx = ctx.with_columns(pl.lit(None, pl.Utf8).alias("district"))
-            self._ctx = mask_frame(ctx)
+            # names, addresses and the phone nodes' names (stored masked) only: no per-cell masking
+            # here — a Python function per cell in this warm-up thread, while a page masks its
+            # table, can stall both (polars runs both on one pool)
+            self._ctx = ctx
             log.info("search context made in %.2f s", time.perf_counter() - t0)
             return self._ctx
 
