@@ -157,3 +157,33 @@ def test_battery_of_listed_firm_name_variants(city):
     assert len(queries) >= 200 and share >= 0.95, table.group_by("form").agg(pl.col("ok").mean(), pl.len())
     english = table.filter(pl.col("form").str.starts_with("english"))
     assert english.height >= 10 and english["ok"].mean() >= 0.9, english
+
+
+# ------------------------------------------------------------------------------ mixed batches
+def _same(a: MatchResult, b: MatchResult) -> bool:
+    """Same decision, same candidates in the same order, scores equal to 1e-9."""
+    return (a.decision == b.decision and [c.entity_id for c in a.candidates] == [c.entity_id for c in b.candidates]
+            and all(abs(x.score - y.score) <= 1e-9 for x, y in zip(a.candidates, b.candidates)))
+
+
+def test_a_batch_mixing_persons_companies_and_an_empty_example_answers_each_as_alone(city):
+    """A batch is answered example by example as one-at-a-time ``match`` answers it (the batch used
+    to index each type's rows by the example's place in the whole batch: OutOfBoundsError)."""
+    root, res, m = city
+    truth = pl.read_parquet(root / "city" / "truth" / "entities.parquet")
+    persons = truth.filter(pl.col("type") == "natural").head(8)
+    firms = truth.filter(pl.col("type") == "legal").head(8)
+    batch: list[dict] = [{"type": "natural", "name": persons["name"][0]}, {}]
+    for p, f in zip(persons.iter_rows(named=True), firms.iter_rows(named=True)):
+        batch.append({"type": "natural", "name": p["name"]})
+        batch.append({"name": f["name"]})
+        if f.get("uscc"):
+            batch.append({"uscc": f["uscc"]})
+    batch += [{"name": UNKNOWN_FIRM}, {"type": "legal"}, {"name": persons["name"][1]}]
+    together = m.match_many(batch)
+    alone = [m.match(ex) for ex in batch]
+    assert len(together) == len(batch)
+    bad = [(k, ex, t, a) for k, (ex, t, a) in enumerate(zip(batch, together, alone)) if not _same(t, a)]
+    assert not bad, bad[:3]
+    decisions = {r.decision for r in alone}
+    assert alone[1].decision == "no_match" and "match" in decisions  # the batch holds real matches
