@@ -372,8 +372,9 @@ class Matcher:
                 return out
         return self._match_batch(examples, limit, thr)
 
-    #: Batches up to this size take the fast path.
-    fast_max = 64
+    #: Batches up to this size take the fast path (~2 ms an example; the pipeline costs ~45 ms plus
+    #: ~0.6 ms an example at 20k entities: they cross near 40).
+    fast_max = 32
 
     def _threshold(self, threshold: float | None) -> float:
         thr = self.auto_merge if threshold is None else float(threshold)
