@@ -7,7 +7,10 @@ interface's ``POST /v1/match`` and the joint-punishment list ``check`` both call
 :meth:`Matcher.open` loads the last resolution and its model from the workspace and indexes
 every distinct profile of every entity under its blocking keys once; :meth:`Matcher.match_many`
 then only joins the queries' keys against that index and scores the few candidates each
-query meets. A query ends in one of three decisions:
+query meets. A few examples (up to :attr:`Matcher.fast_max`) take a fast path: their features
+and keys are computed in plain Python (:mod:`credgraph.resolution.quickmatch`) and looked up in
+dicts built at opening, ~2 ms a query instead of ~50 ms of dataframe steps, with the same answers.
+A query ends in one of three decisions:
 
 * ``match``: the best entity scores at least ``threshold`` (the resolution's ``auto_merge``
   by default), no hard rule stands against it, the pair would be merged automatically (a
