@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     m = Matcher.open(cfg)
     report: dict = {"open_s": round(time.perf_counter() - t0, 2), "open_cpu_s": round(time.process_time() - c0, 2),
-                    "profiles": {t: ix.profiles.height for t, ix in m.index.items()}}
+                    "profiles": {t: ix.profiles.height for t, ix in m.index.items()},
+                    "max_rss_mb_after_open": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
     qs = queries(args.truth, args.queries, args.seed)
     thr = m.auto_merge
     for q in qs[:5]:  # warm caches (pinyin, OpenCC) for both paths

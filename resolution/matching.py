@@ -250,22 +250,17 @@ class _TypeIndex:
                .explode("key").filter(pl.col("key").is_not_null()).unique())
         grouped = (raw.group_by("key").agg(pl.col("pidx").sort())
                    .filter(pl.col("pidx").list.len() <= _KEY_CAP))
-        self.key_index = {k: np.asarray(v, np.int64) for k, v in zip(grouped["key"].to_list(),
-                                                                      grouped["pidx"].to_list())}
-        self.code_index = {}
-        for c in self.code_cols:
-            g = (self.profiles.filter(pl.col(c) != "").group_by(c).agg(pl.col("pidx").sort()))
-            self.code_index[c] = {k: np.asarray(v, np.int64) for k, v in zip(g[c].to_list(), g["pidx"].to_list())}
+        self.key_index = _Postings(grouped, "key")
+        self.code_index = {c: _Postings(self.profiles.filter(pl.col(c) != "").group_by(c).agg(pl.col("pidx").sort()),
+                                        c) for c in self.code_cols}
 
     def fast_candidates(self, f: Mapping[str, str]) -> np.ndarray:
         """Index profiles (sorted) that share a blocking key or an exact code with the query features ``f``."""
         from credgraph.resolution.quickmatch import blocking_keys
 
-        hits = [self.key_index[k] for k in blocking_keys(f, self.type) if k in self.key_index]
-        for c in self.code_cols:
-            v = f[c]
-            if v != "" and v in self.code_index[c]:
-                hits.append(self.code_index[c][v])
+        hits = [self.key_index.get(k) for k in blocking_keys(f, self.type)]
+        hits += [self.code_index[c].get(f[c]) for c in self.code_cols if f[c] != ""]
+        hits = [h for h in hits if h is not None]
         if not hits:
             return np.zeros(0, np.int64)
         return np.unique(np.concatenate(hits))
@@ -293,6 +288,20 @@ class _TypeIndex:
         profs = Profiles(self.type, codes, vocab, np.arange(m), np.ones(m, bool), np.arange(m).astype(object),
                          np.ones(m, np.int64), self.workers)
         return Pairs(profs, np.zeros(n, np.int64), np.arange(1, m))
+
+
+class _Postings:
+    """Sorted profile indexes per value (a blocking key or a code): one flat array and offsets."""
+
+    def __init__(self, grouped: pl.DataFrame, col: str):
+        self.at = dict(zip(grouped[col].to_list(), range(grouped.height)))
+        lens = grouped["pidx"].list.len().to_numpy()
+        self.offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        self.flat = grouped["pidx"].explode().to_numpy().astype(np.int64) if grouped.height else np.zeros(0, np.int64)
+
+    def get(self, value: str) -> np.ndarray | None:
+        j = self.at.get(value)
+        return None if j is None else self.flat[self.offsets[j]:self.offsets[j + 1]]
 
 
 def _keys(frame: pl.DataFrame, type_: str) -> pl.DataFrame:
