@@ -50,35 +50,15 @@ class ApiMatcher:
             raise FileNotFoundError(f"cannot open the matcher: {exc}") from None
 
     def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
-        """Results in the examples' order.
-
-        Examples go to the Matcher in groups of one declared type with something to match on
-        (the others one by one): ``Matcher.match_many`` currently indexes each type's queries by
-        their position in the whole batch, which fails (OutOfBoundsError) on a batch that mixes
-        persons and companies or holds an empty example. Remove the grouping once that is fixed.
-        """
-        groups: dict[str, list[int]] = {}
+        """Results in the examples' order (a batch may mix persons, companies and empty examples)."""
         for k, ex in enumerate(examples):
             if not isinstance(ex, dict):
                 raise MatchInputError(f"example {k + 1}: expected an object with fields, got {type(ex).__name__}")
-            t = ex.get("type")
-            solid = t in ("legal", "natural") and any(ex.get(c) for c in _KEYS_TO_MATCH)
-            groups.setdefault(t if solid else f"single:{k}", []).append(k)
-        out: list[dict | None] = [None] * len(examples)
-        for ks in groups.values():
-            try:
-                res = self.m.match_many([examples[k] for k in ks], limit=limit, threshold=threshold)
-            except self._err as exc:
-                msg = str(exc)
-                if len(ks) == 1 and msg.startswith("example 1:"):  # name the caller's example, not ours
-                    msg = f"example {ks[0] + 1}:" + msg[len("example 1:"):]
-                raise MatchInputError(msg) from None
-            for k, r in zip(ks, res):
-                out[k] = result_dict(r)
-        return out  # type: ignore[return-value]
-
-
-_KEYS_TO_MATCH = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")
+        try:
+            res = self.m.match_many(list(examples), limit=limit, threshold=threshold)
+        except self._err as exc:
+            raise MatchInputError(str(exc)) from None
+        return [result_dict(r) for r in res]
 
 
 _WORKER: ApiMatcher | None = None

@@ -157,3 +157,112 @@ def test_battery_of_listed_firm_name_variants(city):
     assert len(queries) >= 200 and share >= 0.95, table.group_by("form").agg(pl.col("ok").mean(), pl.len())
     english = table.filter(pl.col("form").str.starts_with("english"))
     assert english.height >= 10 and english["ok"].mean() >= 0.9, english
+
+
+# ------------------------------------------------------------------------------ mixed batches
+def _same(a: MatchResult, b: MatchResult) -> bool:
+    """Same decision, same candidates in the same order, scores equal to 1e-9."""
+    return (a.decision == b.decision and [c.entity_id for c in a.candidates] == [c.entity_id for c in b.candidates]
+            and all(abs(x.score - y.score) <= 1e-9 for x, y in zip(a.candidates, b.candidates)))
+
+
+def test_a_batch_mixing_persons_companies_and_an_empty_example_answers_each_as_alone(city):
+    """A batch is answered example by example as one-at-a-time ``match`` answers it (the batch used
+    to index each type's rows by the example's place in the whole batch: OutOfBoundsError)."""
+    root, res, m = city
+    truth = pl.read_parquet(root / "city" / "truth" / "entities.parquet")
+    persons = truth.filter(pl.col("type") == "natural").head(8)
+    firms = truth.filter(pl.col("type") == "legal").head(8)
+    batch: list[dict] = [{"type": "natural", "name": persons["name"][0]}, {}]
+    for p, f in zip(persons.iter_rows(named=True), firms.iter_rows(named=True)):
+        batch.append({"type": "natural", "name": p["name"]})
+        batch.append({"name": f["name"]})
+        if f.get("uscc"):
+            batch.append({"uscc": f["uscc"]})
+    batch += [{"name": UNKNOWN_FIRM}, {"type": "legal"}, {"name": persons["name"][1]}]
+    alone = [m.match(ex) for ex in batch]
+    # The public call (a batch this small takes the fast path) and the dataframe pipeline.
+    for together in (m.match_many(batch), m._match_batch(batch, 5, m.auto_merge)):
+        assert len(together) == len(batch)
+        bad = [(k, ex, t, a) for k, (ex, t, a) in enumerate(zip(batch, together, alone)) if not _same(t, a)]
+        assert not bad, bad[:3]
+    decisions = {r.decision for r in alone}
+    assert alone[1].decision == "no_match" and "match" in decisions  # the batch holds real matches
+
+
+# ------------------------------------------------------------------------------ fast path = batch path
+def _examples_of_every_kind(truth: pl.DataFrame, seed: int = 5) -> list[dict]:
+    """Queries as institutions write them: exact codes, name variants of firms, persons with a full,
+    masked or no ID (names in pinyin or with a homophone), look-ups that should find nothing, and
+    input the fast path hands to the pipeline (surrounding spaces) or answers without looking."""
+    import random
+
+    rnd = random.Random(seed)
+    homo = load_words().homophones
+    out: list[dict] = []
+    firms = truth.filter(pl.col("type") == "legal").sample(n=min(40, truth.height), seed=seed)
+    for f in firms.iter_rows(named=True):
+        for text in list(_variants(f["name"], f["brand"] or "", ENGLISH).values())[:5]:
+            out.append({"name": text})
+        brand = f["brand"] or ""
+        if len(brand) >= 2 and brand in f["name"]:  # two characters of the brand swapped
+            out.append({"name": f["name"].replace(brand, brand[1] + brand[0] + brand[2:], 1)})
+        if f["uscc"]:
+            out.append({"uscc": f["uscc"]})
+            out.append({"name": f["name"], "uscc": f["uscc"][:-1] + ("0" if f["uscc"][-1] != "0" else "1")})
+        if f["org_code"]:
+            out.append({"org_code": f["org_code"]})
+        if f["reg_no"]:
+            out.append({"reg_no": f["reg_no"], "type": "legal"})
+        if f["address"]:
+            out.append({"name": f["name"], "address": f["address"], "phone": f["phone"]})
+    persons = truth.filter(pl.col("type") == "natural").sample(n=min(60, truth.height), seed=seed)
+    for p in persons.iter_rows(named=True):
+        name, idn, bd = p["name"], p["id_number"], p["birth_date"]
+        out.append({"type": "natural", "name": name})
+        if idn:
+            out.append({"type": "natural", "name": name, "id_number": idn})
+            out.append({"name": name, "id_number": idn[:6] + "********" + idn[-4:]})
+        if bd:
+            out.append({"type": "natural", "name": name, "birth_date": bd.isoformat(), "phone": p["phone"]})
+            out.append({"type": "natural", "name": " ".join(lazy_pinyin(name[1:])).title() + " "
+                        + lazy_pinyin(name[0])[0].title(), "birth_date": str(bd)})
+        for i, ch in enumerate(name):
+            if homo.get(ch):
+                out.append({"type": "natural", "name": name[:i] + homo[ch][0] + name[i + 1:],
+                            "birth_date": str(bd) if bd else None, "address": p["address"]})
+                break
+    out += [{"name": UNKNOWN_FIRM}, {"type": "natural", "name": "欧阳不存在", "birth_date": "1901-02-03"},
+            {"uscc": "123"}, {"identifiers": [{"scheme": "passport", "value": "E12345678"}], "name": "Jane Doe"},
+            {"type": "natural", "name": "Jane Doe", "email": "jane@example.org"}, {}, {"address": "深圳市南山区"},
+            {"name": " " + truth["name"][0]}]
+    rnd.shuffle(out)
+    return [{k: v for k, v in ex.items() if v is not None} for ex in out]
+
+
+def test_the_fast_path_answers_exactly_as_the_batch_path(city):
+    """Small batches are answered one example at a time without the dataframe pipeline: the same
+    decisions, candidates, scores (1e-9), levels and rules as the pipeline gives the whole batch."""
+    root, res, m = city
+    truth = pl.read_parquet(root / "city" / "truth" / "entities.parquet")
+    examples = _examples_of_every_kind(truth)
+    assert len(examples) >= 300
+    thr = m.auto_merge
+    batch = m._match_batch(examples, 5, thr)
+    fast = [m._match_fast([ex], 5, thr) for ex in examples]
+    assert sum(f is None for f in fast) == 1  # the name with a leading space goes to the pipeline
+    diffs = []
+    for ex, b, f in zip(examples, batch, fast):
+        if f is None:
+            continue
+        f = f[0]
+        same = (b.decision == f.decision and b.reason == f.reason
+                and [c.entity_id for c in b.candidates] == [c.entity_id for c in f.candidates]
+                and all(abs(x.score - y.score) <= 1e-9 and abs(x.probability - y.probability) <= 1e-9
+                        and x.features == y.features and x.rules == y.rules
+                        for x, y in zip(b.candidates, f.candidates)))
+        if not same:
+            diffs.append((ex, b, f))
+    assert not diffs, diffs[:2]
+    decisions = pl.Series([r.decision for r in batch]).value_counts()
+    assert set(decisions[decisions.columns[0]].to_list()) == {"match", "ambiguous", "no_match"}
