@@ -84,8 +84,8 @@ def _worker_ready() -> bool:
 class ProcessMatcher:
     """The Matcher in its own worker process.
 
-    A Matcher call is ~50-70 ms of CPU at 100k entities, much of it Python holding the
-    interpreter lock; in the server's process every other request (an entity look-up needs
+    A Matcher call is a few ms on its fast path and ~50-70 ms of CPU through its pipeline at 100k
+    entities, much of it Python holding the interpreter lock; in the server's process every other request (an entity look-up needs
     under a millisecond) would wait behind it. In a worker process the two run side by side on
     the machine's cores. The worker opens the Matcher while the server builds its analysis.
     """
@@ -126,28 +126,30 @@ def open_matcher(cfg, process: bool = False) -> "CoalescingMatcher":
         inner = pm
     else:
         inner = ApiMatcher(cfg)
+    from credgraph.resolution import Matcher
+
     chunk = max(int(cfg.api.match_chunk), 4)
-    return CoalescingMatcher(inner, small=chunk // 4, chunk=chunk)
+    return CoalescingMatcher(inner, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max)
 
 
 class CoalescingMatcher:
-    """Serves many small match requests with few Matcher calls, and keeps big batches from
-    holding them up (dynamic batching with fair turns).
+    """Serves many small match requests and keeps big batches from holding them up (fair turns).
 
-    A Matcher call costs a fixed ~50-60 ms at 100k entities plus about a millisecond per
-    example, so one call for 50 waiting single-name requests costs little more than one call
-    for one. One worker thread makes the calls: each call takes every small request waiting
-    (at most ``small`` examples each; what arrived while the previous call ran) plus at most
-    one chunk of ``chunk`` examples of a big batch, so a single match waits for at most one
-    chunk, not a whole 1,000-name batch. Each request gets its own results, in order. If a
-    combined call fails on one request's bad example, each request of that call is retried
-    alone, so only the bad one gets the error.
+    The Matcher answers up to ``Matcher.fast_max`` examples on a fast path (a few ms at 100k
+    entities) and bigger batches through its dataframe pipeline (~50 ms plus about a millisecond
+    per example). One worker thread makes the calls: each turn serves every small request
+    waiting, packed into calls of at most ``pack`` examples so that they stay on the fast path
+    and never ride along with a big chunk, then at most one chunk of ``chunk`` examples of a big
+    batch; so a single match waits for at most one chunk, not a whole 1,000-name batch. Each
+    request gets its own results, in order. If a combined call fails on one request's bad
+    example, each request of that call is retried alone, so only the bad one gets the error.
     """
 
-    def __init__(self, inner, small: int = 50, chunk: int = 200):
+    def __init__(self, inner, small: int = 50, chunk: int = 200, pack: int = 32):
         import queue
 
         self.inner = inner
+        self.pack = pack
         self.small = small
         self.chunk = chunk
         self.q: "queue.Queue" = queue.Queue()
@@ -201,13 +203,28 @@ class CoalescingMatcher:
                     return
                 (small if it[0] == "small" else big).append(it)
             take, small = small, []
-            if big:
-                take.append(big.pop(0))
             groups: dict = {}
             for it in take:
                 groups.setdefault((it[2], it[3]), []).append(it)
             for (limit, threshold), its in groups.items():
-                self._serve(its, limit, threshold)
+                for call in self._packed(its):
+                    self._serve(call, limit, threshold)
+            if big:
+                it = big.pop(0)
+                self._serve([it], it[2], it[3])
+
+    def _packed(self, its: list) -> list[list]:
+        """Small requests in calls of at most ``pack`` examples (a request larger than that alone)."""
+        calls, cur, n = [], [], 0
+        for it in its:
+            if cur and n + len(it[1]) > self.pack:
+                calls.append(cur)
+                cur, n = [], 0
+            cur.append(it)
+            n += len(it[1])
+        if cur:
+            calls.append(cur)
+        return calls
 
     def _serve(self, its, limit, threshold) -> None:
         try:

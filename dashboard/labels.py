@@ -13,26 +13,16 @@ words a Chinese credit report uses; amounts as money, never in scientific notati
 
 from __future__ import annotations
 
+from credgraph.records import EVENT_TYPES
+
 __all__ = [
     "EVENT_LABELS", "RISK_EVENTS", "GOOD_EVENTS", "INDICATOR_LABELS", "DIMENSION_LABELS", "STATUS_LABELS",
     "REL_LABELS", "LABEL_NAMES", "event_label", "status_label", "fmt_amount", "fmt_capital", "fmt_num",
     "relation_text",
 ]
 
-#: Event type (records.event_type) -> the catalog's Chinese name.
-EVENT_LABELS = {
-    "registration": "企业登记",
-    "abnormal_operations": "经营异常名录",
-    "serious_illegal": "严重违法失信名单",
-    "dishonest_debtor": "失信被执行人",
-    "tax_rating": "纳税信用等级",
-    "tax_violation": "重大税收违法",
-    "penalty": "行政处罚",
-    "licence": "行政许可",
-    "social_insurance": "社保参保",
-    "social_insurance_arrears": "社保欠缴",
-    "red_list": "守信红名单",
-}
+#: Event type (records.event_type) -> the catalog's Chinese name (the record model's own list).
+EVENT_LABELS = dict(EVENT_TYPES)
 #: Event types that count against a subject (风险): the risk scan counts them.
 RISK_EVENTS = ("dishonest_debtor", "serious_illegal", "abnormal_operations", "tax_violation", "penalty",
                "social_insurance_arrears")

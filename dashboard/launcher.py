@@ -96,5 +96,6 @@ def wait_until_up(port: int, timeout: float = 60.0, proc: subprocess.Popen | Non
 
 def demo_hint(cfg: Config) -> str:
     """How to open the dashboard on what the demo built."""
-    return (f"open the dashboard: credgraph dashboard   (then browse {url(cfg.dashboard.port)} ; "
+    return (f"open the dashboard: credgraph users add me --role admin   (once: a user to sign in as), then "
+            f"credgraph dashboard   (then browse {url(cfg.dashboard.port)} ; "
             f"workspace {cfg.workspace_path}, {cfg.graph.backend} backend)")
