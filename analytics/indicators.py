@@ -55,6 +55,7 @@ class Indicator:
     param: object = None
     bonus: bool = False
     doc: str = ""
+    label: str = ""
 
     @property
     def kind(self) -> str:
@@ -102,7 +103,7 @@ def load_indicators(path: str | Path | None = None) -> list[Indicator]:
             raise IndicatorError(f"{where}: weight {r['weight']!r} is not a number") from None
         out.append(Indicator(name=r["name"], dimension=r["dimension"], source=str(r["source"]), formula=r["formula"],
                              weight=weight, param=r.get("param"), bonus=bool(r.get("bonus", False)),
-                             doc=str(r.get("doc", ""))))
+                             doc=str(r.get("doc", "")), label=str(r.get("label", "") or r["name"])))
     return out
 
 

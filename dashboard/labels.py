@@ -29,13 +29,27 @@ RISK_EVENTS = ("dishonest_debtor", "serious_illegal", "abnormal_operations", "ta
 #: Event types that speak for a subject.
 GOOD_EVENTS = ("red_list", "licence")
 
-INDICATOR_LABELS = {
+_OLD_INDICATOR_LABELS = {
     "young": "成立时间短", "tiny_capital": "注册资本极少", "bad_status": "已注销或吊销",
     "no_staff": "无参保人员", "arrears": "社保欠缴", "abnormal": "列入经营异常名录", "tax_rating": "纳税信用等级低",
     "penalties": "行政处罚", "serious_illegal": "列入严重违法失信名单", "dishonest_debtor": "失信被执行人",
     "tax_violation": "重大税收违法", "related_risk": "关联方风险", "rep_many_firms": "法定代表人兼任多家企业",
     "shared_address": "多家企业共用地址", "red_list": "守信红名单", "licences": "有效行政许可",
 }
+
+
+def _indicator_labels() -> dict[str, str]:
+    """Indicator name -> its Chinese label, from the indicator system's own file (analytics/indicators.toml)."""
+    from credgraph.analytics.indicators import IndicatorError, load_indicators
+
+    try:
+        return {**_OLD_INDICATOR_LABELS, **{i.name: i.label for i in load_indicators()}}
+    except IndicatorError:
+        return dict(_OLD_INDICATOR_LABELS)
+
+
+#: Indicator (grade contribution) -> Chinese label.
+INDICATOR_LABELS = _indicator_labels()
 DIMENSION_LABELS = {"basic": "基础信息", "operating": "经营状况", "regulatory": "监管记录", "related": "关联关系",
                     "social": "社会评价"}
 STATUS_LABELS = {"active": "有效", "expired": "已过期", "repaired": "已修复", "removed": "已移出"}

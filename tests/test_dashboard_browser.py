@@ -510,6 +510,12 @@ def test_profile_is_a_credit_report_with_links(page, site):
     body = page.inner_text("body")
     assert "e+0" not in body and "dishonest_debtor" not in body and "no_staff" not in body
     no_full_ids(page, site)
+    see(page, "Joint reward and punishment 联合奖惩措施")
+    see(page, "Grade history 等级变化")
+    with page.expect_download(timeout=120_000) as dl:
+        page.get_by_role("button", name="PDF").first.click()
+    pdf = Path(dl.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf  # a PDF with an embedded TrueType (CJK) font
     shot(page, "16-profile-report")
     # the legal representative's name is a link to their profile
     settle(page)

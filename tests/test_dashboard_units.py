@@ -693,3 +693,45 @@ def test_saved_investigation_round_trip_and_png(wb, tmp_path):
         inv.save(tmp_path, "  /// ", c)
     with pytest.raises(inv.InvestigationError):
         inv.load(tmp_path, "nope")
+
+
+def test_profile_lists_measures_reaching_the_firm_and_its_legal_rep(wb, city):
+    """A firm on the dishonest-debtor list (read from the loaded records, not from analytics) gets
+    the entity measure with that case number; its legal representative gets the measure that
+    reaches legal representatives, through that firm."""
+    recs = pl.read_parquet(city / "records" / "records.parquet")
+    asg = pl.read_parquet(city / "entities" / "assignments.parquet").filter(pl.col("role") == "subject")
+    as_of = wb.analysis().as_of
+    listed = (recs.filter((pl.col("event_type") == "dishonest_debtor") & (pl.col("subject_type") == "legal")
+                          & (pl.col("status").is_null() | (pl.col("status") == "active"))
+                          & (pl.col("end_date").is_null() | (pl.col("end_date") > as_of))
+                          & (pl.col("date") <= as_of) & pl.col("case_no").is_not_null())
+              .join(asg.select("record_id", "entity_id"), on="record_id").sort("entity_id"))
+    assert listed.height > 0, "the test city has no firm on the dishonest-debtor list"
+    firm, case_no = listed["entity_id"][0], listed["case_no"][0]
+    m = wb.profiles.measures(firm)
+    rows = [r for r in m.iter_rows(named=True) if r["措施 measure"].startswith("P-DD-01")]
+    assert any(case_no in r["触发记录 record"] for r in rows), (case_no, m)
+    reps = (recs.filter(pl.col("relation") == "legal_rep_of").join(asg.select("record_id", "entity_id"), on="record_id")
+            .filter(pl.col("entity_id") == firm))
+    rep_ids = set(pl.read_parquet(city / "entities" / "assignments.parquet")
+                  .filter((pl.col("role") == "object") & pl.col("record_id").is_in(reps["record_id"].to_list()))["entity_id"])
+    assert rep_ids, "the listed firm has no legal representative in the records"
+    rep_rows = [r for r in wb.profiles.measures(sorted(rep_ids)[0]).iter_rows(named=True)
+                if r["措施 measure"].startswith("P-DD-03")]
+    assert any(case_no in r["触发记录 record"] for r in rep_rows)
+    assert wb.profiles.grade_history(firm).columns[:3] == ["运行 run", "日期 as of", "等级 grade"]
+
+
+def test_every_indicator_reads_in_chinese_on_the_profile():
+    """Grade reasons name each indicator in Chinese: the label comes from the indicator file, so a
+    new indicator without a label would show its code."""
+    import re as _re
+
+    from credgraph.analytics.indicators import load_indicators
+    from credgraph.dashboard.labels import INDICATOR_LABELS
+
+    names = [i.name for i in load_indicators()]
+    assert len(names) >= 40
+    missing = [n for n in names if not _re.search(r"[\u4e00-\u9fff]", INDICATOR_LABELS.get(n, n))]
+    assert missing == []

@@ -83,20 +83,21 @@ def chinese_path(text: str) -> str:
 
 
 def extension_hooks(p) -> None:
-    """HOOKS for other helpers' work (not built here; each shows only when its API exists):
-
-    * h14 (data interface): the joint-punishment measures that apply now
-      (``w.profiles.measures(node_id)`` → frame of measure, basis, trigger record) and the
-      PDF credit report (``w.profiles.report_pdf(node_id)`` → bytes);
-    * h15 (analytics): the grade history over runs (``w.profiles.grade_history(node_id)``).
-    """
+    """What other stages add to a profile: the joint reward and punishment measures that apply
+    now (analytics.measures) and the grade over analytics runs (analytics.history)."""
     w = ui.wb()
-    if hasattr(w.profiles, "measures"):  # HOOK(h14): joint punishment measures
-        st.subheader("Joint punishment measures 联合惩戒措施")
-        ui.table(w.profiles.measures(p.node_id))
-    if hasattr(w.profiles, "grade_history"):  # HOOK(h15): grade history
-        st.subheader("Grade history 等级变化")
-        ui.table(w.profiles.grade_history(p.node_id))
+    st.subheader("Joint reward and punishment 联合奖惩措施")
+    m = w.profiles.measures(p.node_id)
+    if m.height:
+        ui.table(m)
+    else:
+        st.caption("no measure of the catalogue applies now 当前无适用措施")
+    st.subheader("Grade history 等级变化")
+    h = w.profiles.grade_history(p.node_id)
+    if h.height:
+        ui.table(h)
+    else:
+        st.caption("no recorded analytics run grades this entity yet (`credgraph grade` records one)")
 
 
 st.title("Entity profile 主体画像")
@@ -127,9 +128,8 @@ with ui.guard("profile"):
 
     links[2].download_button(f"{title} (HTML)", report, file_name=f"credit-report-{node_id}.html",
                              mime="text/html", key="report_dl", icon=":material/download:", on_click="ignore")
-    if hasattr(w.profiles, "report_pdf"):  # HOOK(h14): the PDF credit report
-        links[3].download_button("PDF", lambda: w.profiles.report_pdf(node_id), file_name=f"credit-report-{node_id}.pdf",
-                                 mime="application/pdf", key="report_pdf", on_click="ignore")
+    links[3].download_button("PDF", lambda: w.profiles.report_pdf(node_id), file_name=f"credit-report-{node_id}.pdf",
+                             mime="application/pdf", key="report_pdf", on_click="ignore")
 
     st.subheader("Identity 基本信息")
     header_block(p)

@@ -7,6 +7,7 @@ what it returns.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -20,6 +21,17 @@ from credgraph.dashboard.privacy import mask_frame, mask_record
 
 if TYPE_CHECKING:
     from credgraph.dashboard.data import Workbench
+
+
+@functools.lru_cache(maxsize=1)
+def _indicator_events() -> dict[str, str]:
+    """Indicator name -> the event type whose records it counts (the indicator file's ``event:`` sources)."""
+    from credgraph.analytics.indicators import IndicatorError, load_indicators
+
+    try:
+        return {i.name: i.key for i in load_indicators() if i.kind == "event"}
+    except IndicatorError:
+        return {}
 
 
 class Profiles:
@@ -139,10 +151,7 @@ class Profiles:
         recs = a.net.records.filter(pl.col("owner_id") == node_id)
         ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
         cx = ctx.row(0, named=True) if ctx.height else {}
-        by_event = {"abnormal": "abnormal_operations", "penalties": "penalty", "serious_illegal": "serious_illegal",
-                    "dishonest_debtor": "dishonest_debtor", "tax_violation": "tax_violation",
-                    "arrears": "social_insurance_arrears", "red_list": "red_list", "licences": "licence",
-                    "tax_rating": "tax_rating"}
+        by_event = _indicator_events()
         out = []
         for r in c.sort("points").iter_rows(named=True):
             ind = r["indicator"]
@@ -259,3 +268,56 @@ class Profiles:
         out = pl.DataFrame(rows, schema=schema)
         return mask_frame(out.with_columns(pl.Series("_t", [order.get(t, 9) for t in e["type"].to_list()]))
                           .sort(["_t", "ratio", "name"], descending=[False, True, False], nulls_last=True).drop("_t"))
+
+    def measures(self, node_id: str) -> pl.DataFrame:
+        """The joint reward and punishment measures that apply now to ``node_id`` (the configured
+        catalogue, else the sample one), one row per measure and triggering record."""
+        from credgraph.analytics.measures import CatalogueError, load_catalogue, measures_for
+        from credgraph.analytics.propagation import active_records
+
+        a = self.w.analysis()
+        i = int(a.net.index_of([node_id])[0])
+        if i < 0:
+            raise DashboardError(f"no entity with id {node_id!r} in the graph")
+        try:
+            catalogue = load_catalogue(self.w.cfg.api.measures or None)
+        except CatalogueError as exc:
+            raise DashboardError(str(exc)) from None
+        with self._sources_lock:
+            recs = getattr(self, "_active", None)
+            if recs is None:
+                recs = self._active = active_records(a.net, self.w.cfg.analytics, a.as_of)
+        rows = []
+        for m in measures_for(a.net, catalogue, recs, [i], a.as_of)[0]:
+            for r in m["records"]:
+                rows.append({"措施 measure": f"{m['id']} {m['name']}", "类别 kind": "惩戒" if m["kind"] == "punishment" else "激励",
+                             "依据 basis": m["legal_basis"], "经由 via": "; ".join(r["relation"]),
+                             "触发记录 record": f"{EVENT_LABELS.get(r['event_type'], r['event_type'])} {r['case_no'] or ''} "
+                                               f"{r['date'] or ''}".strip(),
+                             "至 until": r["until"] or ""})
+        return pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("措施 measure", "类别 kind", "依据 basis", "经由 via",
+                                                                 "触发记录 record", "至 until")})
+
+    def grade_history(self, node_id: str) -> pl.DataFrame:
+        """The entity's grade in each recorded analytics run, with what moved it (``credgraph grade --diff``)."""
+        from credgraph.analytics.history import grade_history
+
+        rows = [{"运行 run": h["run"], "日期 as of": str(h["as_of"] or ""), "等级 grade": h["grade"],
+                 "上次 before": h["prev_grade"] or "", "原因 because": h["because"] or ""}
+                for h in grade_history(self.w.cfg, node_id)]
+        return pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("运行 run", "日期 as of", "等级 grade", "上次 before",
+                                                                 "原因 because")})
+
+    def report_pdf(self, node_id: str) -> bytes:
+        """The numbered, verifiable PDF credit report (the data interface's renderer); logged as a download."""
+        from credgraph.analytics.report import ReportError, render_report_pdf
+        from credgraph.dashboard.auth import current_actor, record_event
+
+        actor = current_actor()
+        label = self.w.node(node_id).get("label") if self.w.node(node_id) else None
+        try:
+            pdf = render_report_pdf(self.w.cfg, node_id, personal=label == "NaturalPerson", actor=f"dashboard:{actor}")
+        except (ReportError, LookupError, PermissionError) as exc:
+            raise DashboardError(str(exc)) from None
+        record_event(self.w.cfg, actor, "download", target=node_id, what="credit report PDF")
+        return pdf
