@@ -631,7 +631,9 @@ def test_shell_groups_per_firm_table_and_exports(wb):
     g = wb.lists.shell_groups().row(0, named=True)
     firms = wb.lists.shell_firms(g["group_id"])
     assert sorted(firms["node_id"].to_list()) == sorted(g["members"])
-    assert {"burst", "no_staff", "tiny_capital", "rep_many", "abnormal", "legal_rep", "address"} <= set(firms.columns)
+    from credgraph.analytics.shells import FIRM_FEATURES
+
+    assert {*FIRM_FEATURES, "legal_rep", "address"} <= set(firms.columns)
     csv = frame_bytes_csv(firms)
     assert csv.startswith(b"\xef\xbb\xbf") and pl.read_csv(io.BytesIO(csv[3:])).height == firms.height
     x = frame_bytes_xlsx(firms)

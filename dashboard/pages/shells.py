@@ -11,20 +11,24 @@ from credgraph.dashboard import ui
 from credgraph.dashboard.data import frame_bytes_csv, frame_bytes_xlsx
 from credgraph.dashboard.labels import fmt_capital
 
-EVIDENCE = {"burst": "集中注册", "no_staff": "无参保", "tiny_capital": "资本极少", "rep_many": "法人兼多家",
-            "abnormal": "经营异常"}
+#: The shell model's firm features (analytics.shells.FIRM_FEATURES) with their Chinese headers. Each
+#: is the firm's distance from the city's average firm in standard deviations (0 = average, up to 5):
+#: the higher, the more unusual in the shell-like direction.
+EVIDENCE = {"no_staff": "无参保", "low_capital": "资本偏低", "young": "成立偏新", "abnormal": "经营异常",
+            "bad_status": "吊销注销", "person_load": "人员兼多家", "multiplex": "多重关联"}
 
 
 def firm_table(firms: pl.DataFrame) -> pl.DataFrame:
-    """The per-firm table as shown and exported: Chinese headers, ✓ for each piece of evidence."""
-    out = firms.with_columns([pl.when(pl.col(c)).then(pl.lit("✓")).otherwise(pl.lit("")).alias(v)
+    """The per-firm table as shown and exported: Chinese headers; each piece of evidence as the
+    firm's distance from the city's average firm (standard deviations, one decimal)."""
+    out = firms.with_columns([pl.col(c).cast(pl.Float64).round(1).alias(v)
                               for c, v in EVIDENCE.items() if c in firms.columns])
     out = out.with_columns(pl.col("shell_score").round(2),
                            pl.col("registered_capital").map_elements(fmt_capital, return_dtype=pl.Utf8))
     cols = {"group_id": "组", "name": "名称", "uscc": "统一社会信用代码", "shell_score": "空壳评分",
-            **{v: v for v in EVIDENCE.values()}, "legal_rep": "法定代表人", "address": "注册地址", "district": "区",
+            **{v: v for c, v in EVIDENCE.items() if c in firms.columns}, "legal_rep": "法定代表人", "address": "注册地址", "district": "区",
             "est_date": "成立日期", "registered_capital": "注册资本", "node_id": "node_id"}
-    return out.select([pl.col(c).alias(v) for c, v in cols.items() if c in out.columns or c in EVIDENCE.values()])
+    return out.select([pl.col(c).alias(v) for c, v in cols.items() if c in out.columns])
 
 
 def downloads(table: pl.DataFrame, stem: str, key: str, cols=None) -> None:
@@ -56,7 +60,8 @@ with ui.guard("shells"):
     for k, row in enumerate(groups.head(shown).iter_rows(named=True)):
         with st.expander(f"{row['group_id']} · {row['size']} firms · score {row['score']:.2f} · "
                          f"{', '.join(row['kinds'] or [])}", expanded=k == 0):
-            st.caption("evidence 依据: " + (row["evidence"] or "").replace("; ", " · "))
+            st.caption("evidence 依据: " + (row["evidence"] or "").replace("; ", " · ")
+                       + " — firm columns: distance from the city's average firm, in standard deviations")
             table = all_firms.filter(pl.col("组") == row["group_id"])
             ui.table(table.drop("组"), links={"名称": "node_id"})
             c1, c2, c3 = st.columns([1, 1, 3])

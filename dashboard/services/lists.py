@@ -163,9 +163,9 @@ class Lists:
         return mask_frame(self.w.analysis().shells.groups)
     def shell_firms(self, group_id: str | None = None) -> pl.DataFrame:
         """The firms of a flagged shell group (all groups when None), one row each, with the
-        evidence as columns: score, registered in a burst, no insured staff, tiny capital,
-        legal representative serving many firms, on the abnormal list; and uscc, legal
-        representative, address, district, established, capital; masked."""
+        evidence as columns: score and the shell model's firm features
+        (:data:`credgraph.analytics.shells.FIRM_FEATURES`); and uscc, legal representative,
+        address, district, established, capital; masked."""
         if getattr(self, "_shell_table", None) is None:  # every group's firms, made once
             a = self.w.analysis()
             f = a.shells.firms.filter(pl.col("group_id").is_not_null())
