@@ -82,22 +82,23 @@ def chinese_path(text: str) -> str:
     return re.sub(r"\[([A-Z_]+)\]", lambda m: "[" + REL_LABELS.get(m.group(1), (m.group(1), m.group(1)))[1] + "]", text or "")
 
 
+def table_or_caption(title: str, frame, empty: str) -> None:
+    """A section: its title, then the table, or a line saying why there is none."""
+    st.subheader(title)
+    if frame.height:
+        ui.table(frame)
+    else:
+        st.caption(empty)
+
+
 def extension_hooks(p) -> None:
     """What other stages add to a profile: the joint reward and punishment measures that apply
     now (analytics.measures) and the grade over analytics runs (analytics.history)."""
     w = ui.wb()
-    st.subheader("Joint reward and punishment 联合奖惩措施")
-    m = w.profiles.measures(p.node_id)
-    if m.height:
-        ui.table(m)
-    else:
-        st.caption("no measure of the catalogue applies now 当前无适用措施")
-    st.subheader("Grade history 等级变化")
-    h = w.profiles.grade_history(p.node_id)
-    if h.height:
-        ui.table(h)
-    else:
-        st.caption("no recorded analytics run grades this entity yet (`credgraph grade` records one)")
+    table_or_caption("Joint reward and punishment 联合奖惩措施", w.profiles.measures(p.node_id),
+                     "no measure of the catalogue applies now 当前无适用措施")
+    table_or_caption("Grade history 等级变化", w.profiles.grade_history(p.node_id),
+                     "no recorded analytics run grades this entity yet (`credgraph grade` records one)")
 
 
 st.title("Entity profile 主体画像")
