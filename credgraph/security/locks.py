@@ -85,6 +85,11 @@ def path_lock(path: Path, name: str, *, command: str | None = None, wait: float 
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     who = _holder(path)
+                    for _ in range(20):  # the holder may have the lock but not yet have written its name
+                        if who.get("pid"):
+                            break
+                        time.sleep(0.05)
+                        who = _holder(path)
                     what = who.get("command") or f"credgraph {name}"
                     raise LockBusy(
                         f"another `{what}` is running (pid {who.get('pid', '?')}, since {who.get('since', '?')}); "
