@@ -14,9 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from credgraph.console import fail as _fail, warn as _warn
+
 __all__ = ["register"]
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)  # data in messages is not markup
 
 FramesOpt = typer.Option(None, "--frames", help="Folder with nodes.parquet and edges.parquet (default: the graph store).")
 CityOpt = typer.Option(None, "--city", help="A generated city's folder (with truth/): build frames from its truth files.")
@@ -33,11 +35,6 @@ def _workspace_key(cfg) -> str:
         return hash_key(cfg)
     except SecretError as exc:
         _fail(str(exc))
-
-
-def _fail(message: str) -> None:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 class _Ctx:
@@ -177,8 +174,8 @@ def register(app: typer.Typer) -> None:
 
         silent = unweighted_event_types(ctx.net.records, _severity_table(ctx.acfg))
         if silent:
-            _err.print(f"[yellow]note:[/yellow] records of {', '.join(silent)} weigh nothing as risk: give their "
-                       "catalog spec a severity (0-1) for them to count")
+            _warn(f"records of {', '.join(silent)} weigh nothing as risk: give their "
+                  "catalog spec a severity (0-1) for them to count")
         for nid in ids:
             rows = r.sources.filter(r.sources["node_id"] == nid)
             print(f"{ctx.net.describe(int(ctx.net.index_of([nid])[0]))} ({nid}): "
@@ -276,7 +273,7 @@ def register(app: typer.Typer) -> None:
         print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded as recently inspected")
         _print_table("allocation per grade", lst.allocation, ["grade", "pool", "ratio", "drawn"])
         for note in lst.notes:
-            _err.print(f"[yellow]note:[/yellow] {note}")
+            _warn(note)
         v = ctx.truth("violators", truth)
         if v is not None:
             ev = evaluate_inspection(lst, v, seed=lst.seed)
@@ -452,7 +449,7 @@ def _read_ref_csv(ctx: _Ctx, path: Path, extra: str):
     res = EntityIndex(ctx.net, hash_key=_workspace_key(ctx.cfg)).resolve(rows["name"].to_list(), rows["code"].to_list(), ctx.acfg.check_min_score)
     bad = res.with_row_index("r").filter(pl.col("node_id").is_null())
     for r in bad.iter_rows(named=True):
-        _err.print(f"[yellow]{path} row {r['r'] + 1}: not resolved ({r['note']}); row ignored[/yellow]")
+        _warn(f"{path} row {r['r'] + 1}: not resolved ({r['note']}); row ignored", label="skipped")
     out = res.select("node_id").with_columns(
         raw[cols[extra]].alias(extra) if extra in cols else pl.lit(None, pl.Utf8).alias(extra))
     if extra == "date":

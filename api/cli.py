@@ -9,20 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from credgraph.console import fail as _fail, config as _cfg
+
 __all__ = ["register"]
 
-_err = Console(stderr=True)
-
-
-def _fail(message: str) -> None:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _cfg():
-    from credgraph.cli import config_or_exit
-
-    return config_or_exit()
+_err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)  # data in messages is not markup
 
 
 def _service(cfg, frames: Optional[Path] = None, matcher_process: bool = False):

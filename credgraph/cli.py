@@ -26,8 +26,9 @@ def config_or_exit():
     try:
         cfg = load_config()
     except ConfigError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        from credgraph.console import fail
+
+        fail(str(exc), label="configuration error")
     from credgraph.atomic import clean_stale_temps, harden_workspace, use_private_tempdir
 
     os.umask(0o077)  # what this run creates is the owner's only: outputs hold clear identifiers

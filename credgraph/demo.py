@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import typer
+from rich.markup import escape as _esc
 
 #: Stage outputs the demo rebuilds from scratch on every run.
 STAGE_DIRS = ("raw", "records", "quarantine", "entities", "graph", "analytics")
@@ -39,7 +40,7 @@ def _clear_demo_workspace(ws: Path, console) -> None:
     """Remove the previous demo's outputs; refuse to touch a workspace holding other data."""
     present = [d for d in STAGE_DIRS if (ws / d).exists()]
     if present and not (ws / "raw" / "generator.json").is_file():
-        console.print(f"[red]error:[/red] {ws} holds data that the demo did not generate; "
+        console.print(f"[red]error:[/red] {_esc(str(ws))} holds data that the demo did not generate; "
                       "use another folder with --workspace")
         raise typer.Exit(2)
     for d in present:
@@ -67,7 +68,7 @@ def run_demo(cfg, entities: int, seed: int, console) -> None:
     try:
         report = load_specs(sorted((raw / "specs").glob("*.toml")), ws)
     except LoadError as exc:
-        console.print(f"[red]load failed:[/red] {exc}")
+        console.print(f"[red]load failed:[/red] {_esc(str(exc))}")
         raise typer.Exit(2) from None
     console.print(f"records: {report.accepted:,} accepted, {report.quarantined:,} quarantined "
                   f"(of {report.read:,} read) → {ws / 'records'}")
@@ -79,7 +80,7 @@ def run_demo(cfg, entities: int, seed: int, console) -> None:
         res = resolve(pl.read_parquet(ws / "records" / "records.parquet"), config=cfg.resolution)
         write_resolution(res, ws / "entities")
     except ResolutionError as exc:
-        console.print(f"[red]resolution failed:[/red] {exc}")
+        console.print(f"[red]resolution failed:[/red] {_esc(str(exc))}")
         raise typer.Exit(2) from None
     run = res.run
     console.print(f"{run['mentions']:,} mentions → {run['entities']:,} entities "
@@ -96,7 +97,7 @@ def run_demo(cfg, entities: int, seed: int, console) -> None:
         finally:
             store.close()
     except StoreError as exc:
-        console.print(f"[red]graph load failed:[/red] {exc}")
+        console.print(f"[red]graph load failed:[/red] {_esc(str(exc))}")
         raise typer.Exit(2) from None
     console.print(f"{frames.n_nodes:,} nodes, {frames.n_edges:,} relationships "
                   f"({sum(counts.values()):,} elements) → {ws / 'graph'}")

@@ -8,14 +8,11 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from credgraph.console import fail as _fail
+
 __all__ = ["register"]
 
-_err = Console(stderr=True)
-
-
-def _fail(msg: str) -> None:
-    _err.print(f"[red]error:[/red] {msg}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+_err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)  # data in messages is not markup
 
 
 def check_ready(cfg) -> str | None:

@@ -9,22 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from credgraph.console import fail as _fail, config as _config
+
 __all__ = ["register"]
 
-_err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(msg: str) -> None:
-    from rich.markup import escape
-
-    _err.print(f"[red]error:[/red] {escape(msg)}", highlight=False)
-    raise typer.Exit(2)
-
-
-def _config():
-    from credgraph.cli import config_or_exit
-
-    return config_or_exit()
+_err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)  # data in messages is not markup
 
 
 def _store(cfg, read_only: bool = False):

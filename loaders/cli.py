@@ -13,15 +13,9 @@ from rich.table import Table
 
 from .errors import LoadError
 from .load import LoadReport, findings_path, load_specs, quarantine_path, records_path, report_path
+from credgraph.console import config as _config
 
 __all__ = ["register", "summary_table"]
-
-
-def _config():
-    # imported here: credgraph.cli imports this module to register the command
-    from credgraph.cli import config_or_exit
-
-    return config_or_exit()
 
 
 def summary_table(report: LoadReport) -> Table:

@@ -10,18 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from credgraph.console import fail as _fail, config as _config
+
 __all__ = ["register"]
-
-
-def _config():
-    from credgraph.cli import config_or_exit  # imported here: credgraph.cli imports this module
-
-    return config_or_exit()
-
-
-def _fail(msg: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _entities_dir(cfg, out: Optional[Path]) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape as _esc
 
 __all__ = ["register"]
 
@@ -58,13 +59,13 @@ def register(app: typer.Typer) -> None:
         try:
             rates = parse_rates(",".join([g.rates, *(rate or [])]))
         except ValueError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {_esc(str(exc))}")
             raise typer.Exit(2) from None
 
         try:
             draw_regime(regime, s)
         except RegimeError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {_esc(str(exc))}")
             raise typer.Exit(2) from None
 
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -79,10 +80,10 @@ def register(app: typer.Typer) -> None:
                                         progress=progress, legal_share=g.legal_share, rates=rates,
                                         name_noise=name_noise, regime=regime)
             except (OutputDirError, ValueError) as exc:
-                console.print(f"[red]error:[/red] {exc}")
+                console.print(f"[red]error:[/red] {_esc(str(exc))}")
                 raise typer.Exit(2) from None
             except OSError as exc:
-                console.print(f"[red]error:[/red] cannot write {target}: {exc.strerror or exc}")
+                console.print(f"[red]error:[/red] cannot write {_esc(str(target))}: {_esc(str(exc.strerror or exc))}")
                 raise typer.Exit(2) from None
 
         table = Table(title=f"synthetic city: {n:,} entities, seed {s}, noise {scale:g}, regime {regime}")

@@ -58,7 +58,10 @@ def make(folder: Path, csv: str | bytes = GOOD_CSV, name: str = "mr_reg", extra:
 
 
 def outputs(ws: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(ws.rglob("*")) if p.is_file()} if ws.exists() else {}
+    """Every file a load writes (not its lock: each run stamps that with its own pid and time)."""
+    if not ws.exists():
+        return {}
+    return {p: p.read_bytes() for p in sorted(ws.rglob("*")) if p.is_file() and "locks" not in p.relative_to(ws).parts}
 
 
 def plain(text: str) -> str:

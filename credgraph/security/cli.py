@@ -10,20 +10,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from credgraph.console import fail as _fail, config as _config
+
 __all__ = ["register"]
 
 _err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(msg: str) -> None:
-    _err.print(f"[red]error:[/red] {escape(msg)}", highlight=False)
-    raise typer.Exit(2)
-
-
-def _config():
-    from credgraph.cli import config_or_exit
-
-    return config_or_exit()
 
 
 def _audit(cfg, action: str, target: str | None = None, **detail) -> None:
