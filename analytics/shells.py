@@ -211,10 +211,12 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
     best = order[first]
     frow = firm[best]
     n_unusual = np.bincount(firm[unusual[cluster]], minlength=f.height)[frow]
-    flagged = (n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)
+    single_cut = float(np.quantile(own, cfg.shell_single_own_quantile)) if len(own) else 0.0
+    single = (cfg.shell_single_z > 0) & (member_z[best] >= cfg.shell_single_z) & (own[frow] >= single_cut)
+    flagged = ((n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)) | single
     firms = pl.DataFrame({
         "row": frow, "shell_score": np.round(member_z[best], 3), "own_score": np.round(own[frow], 3),
-        "best_cluster": cluster[best], "flagged": flagged,
+        "best_cluster": cluster[best], "flagged": flagged, "unusual_groups": n_unusual,
         **{k_: np.round(X[frow, j], 3) for j, k_ in enumerate(FIRM_FEATURES)},
     })
 
@@ -252,8 +254,8 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
              .join(cand.select("cluster", "cluster_id", "kind", "key_name"), left_on="best_cluster", right_on="cluster")
              .join(groups.select("group", "group_id"), on="group", how="left")
              .sort(["flagged", "shell_score", "own_score", "node_id"], descending=[True, True, True, False])
-             .select("node_id", "name", "shell_score", "own_score", "flagged", "group_id", "cluster_id", "kind",
-                     "key_name", *FIRM_FEATURES))
+             .select("node_id", "name", "shell_score", "own_score", "flagged", "unusual_groups", "group_id",
+                     "cluster_id", "kind", "key_name", *FIRM_FEATURES))
     return ShellResult(candidates=cand.drop("cluster"), firms=firms, groups=groups.drop("group"))
 
 
