@@ -239,7 +239,7 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option("inspection", help="File name stem of the outputs."),
         truth: Optional[Path] = TruthOpt,
     ) -> None:
-        """Double-random inspections: draw a list (ratio per grade, random within grade, random inspectors),
+        """Double-random inspections: draw a list (ratio per risk class or grade, random within it, random inspectors),
         record results, re-fit the weights from them."""
         from .inspection import draw_inspection, evaluate_inspection, export_inspection
 
@@ -274,7 +274,8 @@ def register(app: typer.Typer) -> None:
                 lst.notes.append(f"{short} target(s) have fewer than {ctx.acfg.inspectors_per_target} unlinked inspectors")
         paths = export_inspection(lst, ctx.out, name)
         print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded as recently inspected")
-        _print_table("allocation per grade", lst.allocation, ["grade", "pool", "ratio", "drawn"])
+        _print_table(f"allocation per {'risk class' if ctx.acfg.inspection_strata == 'risk' else 'grade'}",
+                     lst.allocation, ["stratum", "grade", "pool", "ratio", "drawn"])
         for note in lst.notes:
             _err.print(f"[yellow]note:[/yellow] {note}")
         v = ctx.truth("violators", truth)
