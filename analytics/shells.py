@@ -28,7 +28,11 @@ deviations (MAD) above the median group's.
 unusual groups (default two: one shared attribute may be chance or a family's, two unusual
 groups corroborate each other) and its own features put it among the city's more suspicious
 firms (own score at least the ``shell_own_quantile`` quantile of all firms'): an ordinary
-firm that happens to use the same agent as a ring is not. Its
+firm that happens to use the same agent as a ring is not. One group suffices when it is far
+out (robust z at least ``shell_single_z``, 4.5), of a kind that can stand alone
+(``shell_single_kinds``: premises, phone, agent; not a person, who links a ring to his
+ordinary firms too) and the firm's own score is at least the ``shell_single_own_quantile``
+quantile: a ring that shares only its premises has no second tie to corroborate it. Its
 ``shell_score`` is its best group's robust z. Flagged firms tied by an unusual address
 group (a firm without one: by its best group) are merged into one reported group with the
 evidence; a shared person, phone or agent does not merge groups (a nominee, the nominee's
@@ -212,7 +216,12 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
     frow = firm[best]
     n_unusual = np.bincount(firm[unusual[cluster]], minlength=f.height)[frow]
     single_cut = float(np.quantile(own, cfg.shell_single_own_quantile)) if len(own) else 0.0
-    single = (cfg.shell_single_z > 0) & (member_z[best] >= cfg.shell_single_z) & (own[frow] >= single_cut)
+    # The one-group path: the firm's strongest group of a kind that may stand alone is far out.
+    alone = np.isin(np.array(kinds_of, dtype=object), list(cfg.shell_single_kinds))[cluster]
+    z_alone = np.full(f.height, -np.inf)
+    if alone.any():
+        np.maximum.at(z_alone, firm[alone], rz[cluster[alone]])
+    single = (cfg.shell_single_z > 0) & (z_alone[frow] >= cfg.shell_single_z) & (own[frow] >= single_cut)
     flagged = ((n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)) | single
     firms = pl.DataFrame({
         "row": frow, "shell_score": np.round(member_z[best], 3), "own_score": np.round(own[frow], 3),

@@ -276,6 +276,10 @@ class AnalyticsConfig:
     #: ... provided the firm's own score is at least this quantile of the city's firms' (the one-group
     #: path's own cut, lower than ``shell_own_quantile`` since its group is further out).
     shell_single_own_quantile: float = 0.3
+    #: Group kinds that can flag on their own: premises, phone and agent. Not a shared person: a nominee
+    #: or a busy entrepreneur links a ring to his ordinary firms too (measured: the one-group path through
+    #: persons flagged 38 ordinary firms on a burst city).
+    shell_single_kinds: tuple = ("address", "phone", "agent")
     #: ... and its own score is at least this quantile of the
     #: city's firms' (an ordinary firm that shares an agent with a ring is not flagged).
     shell_own_quantile: float = 0.5
