@@ -253,9 +253,13 @@ def register(app: typer.Typer) -> None:
         past_df = _read_ref_csv(ctx, past, "date") if past else None
         comp_df = _read_ref_csv(ctx, complaints, "reason") if complaints else None
         extra = _extra_columns(ctx)
+        from .shells import detect_shells, directed_checks
+
+        # Firms on the directed-check list (flagged shells) are checked there, not drawn again at random.
+        directed = directed_checks(detect_shells(ctx.net, ctx.acfg, g.as_of, features=g.features))["node_id"].to_list()
         try:
             lst = draw_inspection(g.grades, ctx.acfg, seed=seed, budget=budget, past=past_df, complaints=comp_df,
-                                  as_of=g.as_of, extra=extra)
+                                  as_of=g.as_of, extra=extra, directed=directed)
         except ValueError as exc:
             _fail(str(exc))
         if inspectors is not None:
