@@ -165,6 +165,31 @@ def _ci(values) -> str:
     return f"{v.mean():.2f} [{lo:.2f}, {hi:.2f}]"
 
 
+def verdict(held: list[float], ceiling: list, target: float = 3.0) -> str:
+    """What the last round's held-out lift says, in words: no better than random (its interval
+    reaches 1), the target met (mean at least ``target``), or missed, and whether any weighting of
+    the indicators could reach it (the ceiling's mean).
+
+    >>> verdict([0.8, 1.3, 1.1], [1.2, 1.3])
+    'not distinguishable from random'
+    >>> verdict([3.2, 3.4], [4.0, 4.1])
+    'met'
+    >>> verdict([1.8, 2.2], [2.0, 2.3])
+    'missed; the indicators cannot reach it (ceiling 2.15)'
+    """
+    v = np.asarray([x for x in held if x is not None and not np.isnan(x)], float)
+    c = np.asarray([x for x in ceiling if x is not None and not np.isnan(x)], float)
+    if len(v) == 0:
+        return "n/a"
+    if np.percentile(v, 2.5) <= 1.0:
+        return "not distinguishable from random"
+    if v.mean() >= target:
+        return "met"
+    if len(c) and c.mean() < target:
+        return f"missed; the indicators cannot reach it (ceiling {c.mean():.2f})"
+    return "missed"
+
+
 def summarise(rows: list[dict], target_mix: dict[str, float]) -> str:
     """The Markdown tables of the run."""
     by: dict[str, list[dict]] = {}
@@ -202,12 +227,14 @@ def summarise(rows: list[dict], target_mix: dict[str, float]) -> str:
                   "outcomes of the inspected half after each round", "",
                   "| regime | " + " | ".join(f"round {i}" for i in range(k)) + f" | round {k - 1}: round-0 weights "
                   f"| round {k - 1}: ranked by score | round {k - 1}: random within grade | list moved by the re-fit "
-                  f"| inspected half, round {k - 1} | ceiling: indicators fitted on every label |",
-                  "|---|" + "---|" * (k + 6)]
+                  f"| inspected half, round {k - 1} | ceiling: indicators fitted on every label | verdict (target 3x) |",
+                  "|---|" + "---|" * (k + 7)]
         for reg, rs in by.items():
             cells = [cell(rs, i, "held_ns") for i in range(k)]
             cells += [cell(rs, k - 1, x) for x in ("held_static_ns", "held_ranked_ns", "held_grade_ns", "moved", "lift_ns")]
             cells.append(_ci([r.get("ceiling_ns") for r in rs]))
+            cells.append(verdict([r["loop"][k - 1]["held_ns"] for r in rs if len(r.get("loop", [])) >= k],
+                                 [r.get("ceiling_ns") for r in rs]))
             lines.append(f"| {reg} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
