@@ -166,7 +166,7 @@ def _ci(values) -> str:
 
 
 def verdict(held: list[float], ceiling: list, target: float = 3.0) -> str:
-    """What the last round's held-out lift says, in words: no better than random (its interval
+    """What the last round's held-out lift says, in words: not distinguishable from random (its interval
     reaches 1), the target met (mean at least ``target``), or missed, and whether any weighting of
     the indicators could reach it (the ceiling's mean).
 
