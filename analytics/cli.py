@@ -277,7 +277,7 @@ def register(app: typer.Typer) -> None:
             if short:
                 lst.notes.append(f"{short} target(s) have fewer than {ctx.acfg.inspectors_per_target} unlinked inspectors")
         paths = export_inspection(lst, ctx.out, name)
-        print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded as recently inspected")
+        print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded (recently inspected or on the directed-check list)")
         _print_table(f"allocation per {'risk class' if ctx.acfg.inspection_strata == 'risk' else 'grade'}",
                      lst.allocation, ["stratum", "grade", "pool", "ratio", "drawn"])
         for note in lst.notes:
