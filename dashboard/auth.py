@@ -2,10 +2,10 @@
 
 Called from ``pages/app.py`` before any page runs:
 
-* :func:`login_gate` shows a login form until the visitor has signed in (argon2-checked
-  password, rate-limited per user name: :mod:`credgraph.security.users`), then returns
-  ``(name, role)``. A signed-in browser keeps a session cookie (``credgraph_session``: a random
-  token whose hash the workspace keeps for 8 hours), so reloading a page does not ask again.
+* :func:`login_gate` returns ``(name, role)`` of the signed-in visitor. Signing in happens on the
+  server's own form (:mod:`credgraph.dashboard.signin`: argon2-checked password, rate-limited per
+  user name), which sets an HttpOnly session cookie (``credgraph_session``: a random token whose
+  hash the workspace keeps for 8 hours), so reloading a page does not ask again.
 * :func:`allowed_pages` gives the pages of a role; the navigation holds only those.
 * :func:`audit_page_view` records every opened profile (``view_person`` for a natural person);
   :func:`audit_downloads` makes every download button record an ``export`` when clicked;
@@ -49,70 +49,30 @@ def allowed_pages(role: str) -> tuple[str, ...]:
     return ROLE_PAGES.get(role, ())
 
 
-def _set_cookie(token: str | None) -> None:
-    import streamlit.components.v1 as components
-
-    if token:
-        js = (f"window.parent.document.cookie = '{COOKIE}={token}; path=/; max-age=28800; SameSite=Strict';")
-    else:
-        js = f"window.parent.document.cookie = '{COOKIE}=; path=/; max-age=0; SameSite=Strict';"
-    components.html(f"<script>{js}</script>", height=0)
-
-
 def login_gate(cfg) -> tuple[str, str]:
-    """(name, role) of the signed-in visitor; otherwise show the login form and stop the page."""
+    """(name, role) of the signed-in visitor; otherwise a link to the sign-in form, and the page stops.
+
+    The session cookie is set and cleared by the server (:mod:`credgraph.dashboard.signin`), so no
+    page script can read it; this only checks it again for each session (a removed user or an ended
+    session is signed out at once)."""
     import streamlit as st
 
-    from credgraph.security.users import LoginRefused, UserError, authenticate, end_session, new_session, session_user
+    from credgraph.dashboard.signin import SIGNIN_PATH, SIGNOUT_PATH
+    from credgraph.security.users import session_user
 
     state = st.session_state
-    if "credgraph_user" not in state:
-        token = st.context.cookies.get(COOKIE)
-        found = session_user(cfg, token)
-        if found:
-            state["credgraph_user"], state["credgraph_token"] = found, token
-    user = state.get("credgraph_user")
+    token = state.get("credgraph_token") or st.context.cookies.get(COOKIE)
+    user = session_user(cfg, token)
     if user:
-        # a removed user or an ended session is signed out at once
-        if session_user(cfg, state.get("credgraph_token")) is None:
-            state.pop("credgraph_user", None)
-            user = None
-    if user:
+        state["credgraph_user"], state["credgraph_token"] = user, token
         with st.sidebar:
             st.caption(f"signed in: {user[0]} ({user[1]})")
-            if st.button("Sign out 退出", key="credgraph_logout"):
-                end_session(cfg, state.pop("credgraph_token", None))
-                state.pop("credgraph_user", None)
-                record_event(cfg, user[0], "logout")
-                _set_cookie(None)
-                st.rerun()
+            st.markdown(f'<a href="{SIGNOUT_PATH}" target="_self">Sign out 退出</a>', unsafe_allow_html=True)
         return user
+    state.pop("credgraph_user", None)
+    state.pop("credgraph_token", None)
     st.title("credgraph · sign in 登录")
-    with st.form("credgraph_login"):
-        name = st.text_input("user 用户名")
-        password = st.text_input("password 密码", type="password")
-        go = st.form_submit_button("Sign in 登录")
-    if go:
-        try:
-            role = authenticate(cfg, name, password)
-        except LoginRefused as exc:
-            record_event(cfg, f"user:{(name or '').strip()[:64]}", "login_failed", reason=str(exc))
-            st.error(str(exc))
-            st.stop()
-        except UserError as exc:
-            st.error(str(exc))
-            st.stop()
-        token = new_session(cfg, name.strip())
-        state["credgraph_user"], state["credgraph_token"] = (name.strip(), role), token
-        record_event(cfg, name.strip(), "login", role=role)
-        _set_cookie(token)
-        st.rerun()
-    from credgraph.security.users import list_users
-
-    if not list_users(cfg):
-        st.warning("no users yet: an administrator adds one with `credgraph users add NAME --role admin`")
-    else:
-        st.caption("ask an administrator for an account: `credgraph users add NAME --role investigator`")
+    st.markdown(f'Signed out. <a href="{SIGNIN_PATH}" target="_self">Sign in 登录</a>', unsafe_allow_html=True)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() ends the run
 

@@ -27,6 +27,7 @@ gives a session token (random, kept only as its SHA-256 in ``sessions.json``) va
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -107,6 +108,13 @@ def _hasher():
     return PasswordHasher()
 
 
+@functools.lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A hash of a random password, checked for unknown names so that a wrong name takes as
+    long as a wrong password (the time of a refusal does not tell which names exist)."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
 def add_user(cfg, name: str, role: str, password: str) -> None:
     """Add (or replace the password and role of) a user."""
     name = (name or "").strip()
@@ -157,12 +165,10 @@ def authenticate(cfg, name: str, password: str, now: float | None = None) -> str
             wait = int(WINDOW_S - (now - recent[0])) + 1
             raise LoginRefused(f"too many failed logins for {name!r}: try again in {wait} s")
         user = _read(users_path(cfg)).get(name)
-        ok = False
-        if user is not None:
-            try:
-                ok = _hasher().verify(user["hash"], password or "")
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                ok = False
+        try:
+            ok = _hasher().verify(user["hash"] if user else _decoy_hash(), password or "") and user is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
         if ok:
             fails.pop(name, None)
             _write(path, fails)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
 from credgraph.config import Config
+from credgraph.dashboard.auth import COOKIE
 from credgraph.dashboard.browser import chromium, clean, see, serve, settle
 
 pytestmark = pytest.mark.browser
@@ -36,10 +38,11 @@ def site(city, tmp_path_factory):
 
 
 def _sign_in(page, name: str, password: str) -> None:
+    """Fill the server's sign-in form (a plain HTML page) and submit it."""
     page.get_by_label("user 用户名").fill(name)
     page.get_by_label("password 密码").fill(password)
-    page.get_by_role("button", name="Sign in 登录").click()
-    settle(page, 300)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in 登录").click()
 
 
 def test_login_gate_roles_rate_limit_and_audit(site):
@@ -48,7 +51,7 @@ def test_login_gate_roles_rate_limit_and_audit(site):
         page = ctx.new_page()
         page.set_default_timeout(60_000)
         page.goto(site["url"] + "/overview")
-        settle(page)
+        assert urlsplit(page.url).path == "/signin"  # sent to the form by the server, before any page runs
         see(page, "sign in 登录")
         body = page.inner_text("body")
         assert "Overview" not in body and "Search 搜索" not in body  # no page, no navigation
@@ -57,17 +60,24 @@ def test_login_gate_roles_rate_limit_and_audit(site):
             see(page, "wrong user name or password")
         _sign_in(page, "wang", "analyst password 1")
         see(page, "too many failed logins for 'wang'")
-        clean(page)
-        # another user signs in: only the pages of the role
+        assert "Traceback" not in page.inner_text("body")
+        assert not [c for c in ctx.cookies() if c["name"] == COOKIE]  # refused: no session
+        # another user signs in and lands on the page first asked for, with the pages of the role only
         page.goto(site["url"] + "/overview")
-        settle(page)
         _sign_in(page, "li", "investigator password 1")
+        assert urlsplit(page.url).path == "/overview"
+        settle(page)
         try:  # the first signed-in run builds the analytics: slow on a busy machine
             _body_has(page, "signed in: li (investigator)")
         finally:
             page.screenshot(path=str(site["ws"].parent / "li.png"), full_page=True)
+        clean(page)
         nav = page.inner_text('[data-testid="stSidebarNav"]')
         assert "Entity profile" in nav and "Cypher console" not in nav
+        # the session cookie is the server's: no script on the page can read it, no other site send it
+        (cookie,) = [c for c in ctx.cookies() if c["name"] == COOKIE]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert COOKIE not in page.evaluate("document.cookie")
         person = _a_person(site)
         page.goto(f"{site['url']}/profile?id={person}")
         settle(page)
@@ -79,20 +89,36 @@ def test_login_gate_roles_rate_limit_and_audit(site):
         settle(page)
         page.wait_for_function("() => !location.search.includes('q=')", timeout=30_000)
         assert full not in page.url
-        ctx.close()
-        # an analyst: no profile page at all
-        ctx = browser._b.new_context()
-        page = ctx.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(site["url"] + "/overview")
-        settle(page)
-        from credgraph.security.users import authenticate  # noqa: F401  (the rate limit has a window)
-
+        # signing out ends the session on the server: the old cookie no longer opens a page
+        with page.expect_navigation():
+            page.get_by_text("Sign out 退出").click()
+        assert urlsplit(page.url).path == "/signin"
+        ctx.add_cookies([cookie])  # the old cookie, put back by hand
+        page.goto(f"{site['url']}/profile?id={person}")
+        assert urlsplit(page.url).path == "/signin"
         ctx.close()
     events = [json.loads(x) for x in (site["ws"] / "audit" / "audit.jsonl").read_text().splitlines()]
     assert sum(e["action"] == "login_failed" for e in events) >= 6
     assert any(e["action"] == "login" and e["actor"] == "li" for e in events)
     assert any(e["action"] == "view_person" and e["target"] == person and e["actor"] == "li" for e in events)
+    assert any(e["action"] == "logout" and e["actor"] == "li" for e in events)
+
+
+def test_signin_form_refuses_a_post_from_elsewhere_and_an_offsite_next(site):
+    """Through the real server, without a browser: a form post without the form's own token (what
+    another site would send) signs nobody in; ``next`` never leads off the dashboard."""
+    import requests
+
+    s = requests.Session()
+    r = s.post(site["url"] + "/signin", data={"user": "li", "password": "investigator password 1"},
+               allow_redirects=False)
+    assert r.status_code == 400 and "expired" in r.text and COOKIE not in s.cookies
+    form = s.get(site["url"] + "/signin?next=//evil.example/x")
+    token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+    r = s.post(site["url"] + "/signin?next=//evil.example/x",
+               data={"user": "li", "password": "investigator password 1", "form_token": token}, allow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=Strict" in r.headers["set-cookie"]
 
 
 def _body_has(page, text: str, timeout: float = 180_000) -> None:
