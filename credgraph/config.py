@@ -235,8 +235,8 @@ class AnalyticsConfig:
     sample_ratios: tuple = (0.005, 0.01, 0.02, 0.10, 0.40, 0.90)
     #: How the list is stratified (分类监管): ``"risk"`` = risk classes by score rank (below), random within
     #: each class; ``"grade"`` = the credit grades A+..E with ``sample_ratios``. Measured in
-    #: bench/bench_eval.py: random within grade reached 1.1-1.6x the random rate on non-shell violators at a
-    #: 5% budget, the risk classes about twice that (README, "Analytics: how well it works").
+    #: bench/bench_eval.py at a 5% budget on non-shell violators: random within grade 1.6-1.7x the random
+    #: rate, risk classes 2.6-3.2x before any re-fit (README, "Analytics: how well it works").
     inspection_strata: str = "risk"
     #: Risk classes (企业信用风险分类: 高风险, 较高风险, 一般风险, 低风险) as shares of the enterprises that can
     #: be drawn, lowest score (riskiest) first; a class is every firm of its rank band.
