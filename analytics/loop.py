@@ -16,7 +16,8 @@
   ``n / (n + refit_prior)`` (``n`` = problems found so far). It returns the old and new weight
   of every indicator, so the change is shown before :func:`write_indicators` applies it.
 * :func:`simulate_rounds` (used by bench/bench_eval.py) runs rounds of lists whose outcomes
-  come from a known truth, re-fitting after each round.
+  come from a known truth in one half of the enterprises, re-fitting after each round, and
+  measures each round's weights on the other half, which is never inspected.
 """
 
 from __future__ import annotations
