@@ -120,10 +120,8 @@ def test_simulated_rounds_find_violators_that_records_predict():
     rounds = simulate_rounds(net, cfg, g, risk, violators, set(), rounds=2, budget=0.05, seed=3)
     assert [r["round"] for r in rounds] == [0, 1, 2]
     assert rounds[0]["moved"] == 0.0 and rounds[0]["held_static_ns"] == rounds[0]["held_ns"]
-    penalised_rate = np.mean([truth[x] for x in truth if net.records["owner_id"].to_list().count(x)])
-    base = np.mean(list(truth.values()))
     for r in rounds:
         # ~30 targets a round from the top class (all penalised firms): rate near 0.6 against a base near 0.16.
         assert r["held_ns"] >= 2.5 and r["held_ranked_ns"] >= 2.5, r
-        assert r["held_grade_ns"] <= penalised_rate / base + 1e-9
+        assert r["found"] >= 5  # the inspected half's lists find violators too
     assert rounds[0]["targets"] == pytest.approx(0.05 * 600, abs=6)
