@@ -58,8 +58,10 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[st
     out = Path(out_dir)
     risk = compute_risk(net, acfg, as_of)
     grades = grade_enterprises(net, acfg, as_of, risk)
-    listing = draw_inspection(grades.grades, acfg, as_of=grades.as_of)
     shells = detect_shells(net, acfg, grades.as_of, features=grades.features)
+    directed = directed_checks(shells)
+    # Firms on the directed-check list are checked there, not drawn again at random.
+    listing = draw_inspection(grades.grades, acfg, as_of=grades.as_of, directed=directed["node_id"].to_list())
     paths = {
         "risk": write_parquet(risk.scores, out / "risk.parquet"),
         "risk_sources": write_parquet(risk.sources, out / "risk_sources.parquet"),
@@ -68,7 +70,7 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[st
         "grade_distribution": write_parquet(grades.distribution, out / "grade_distribution.parquet"),
         "shell_firms": write_parquet(shells.firms, out / "shell_firms.parquet"),
         "shell_groups": write_parquet(shells.groups, out / "shell_groups.parquet"),
-        "directed_checks": write_parquet(directed_checks(shells), out / "directed_checks.parquet"),
+        "directed_checks": write_parquet(directed, out / "directed_checks.parquet"),
     }
     for p in export_inspection(listing, out):
         paths[f"inspection{p.suffix}"] = p

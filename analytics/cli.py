@@ -236,7 +236,7 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option("inspection", help="File name stem of the outputs."),
         truth: Optional[Path] = TruthOpt,
     ) -> None:
-        """Double-random inspections: draw a list (ratio per grade, random within grade, random inspectors),
+        """Double-random inspections: draw a list (ratio per risk class or grade, random within it, random inspectors),
         record results, re-fit the weights from them."""
         from .inspection import draw_inspection, evaluate_inspection, export_inspection
 
@@ -250,9 +250,13 @@ def register(app: typer.Typer) -> None:
         past_df = _read_ref_csv(ctx, past, "date") if past else None
         comp_df = _read_ref_csv(ctx, complaints, "reason") if complaints else None
         extra = _extra_columns(ctx)
+        from .shells import detect_shells, directed_checks
+
+        # Firms on the directed-check list (flagged shells) are checked there, not drawn again at random.
+        directed = directed_checks(detect_shells(ctx.net, ctx.acfg, g.as_of, features=g.features))["node_id"].to_list()
         try:
             lst = draw_inspection(g.grades, ctx.acfg, seed=seed, budget=budget, past=past_df, complaints=comp_df,
-                                  as_of=g.as_of, extra=extra)
+                                  as_of=g.as_of, extra=extra, directed=directed)
         except ValueError as exc:
             _fail(str(exc))
         if inspectors is not None:
@@ -270,8 +274,9 @@ def register(app: typer.Typer) -> None:
             if short:
                 lst.notes.append(f"{short} target(s) have fewer than {ctx.acfg.inspectors_per_target} unlinked inspectors")
         paths = export_inspection(lst, ctx.out, name)
-        print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded as recently inspected")
-        _print_table("allocation per grade", lst.allocation, ["grade", "pool", "ratio", "drawn"])
+        print(f"inspection list: {lst.targets.height} targets, seed {lst.seed}, {lst.excluded} excluded (recently inspected or on the directed-check list)")
+        _print_table(f"allocation per {'risk class' if ctx.acfg.inspection_strata == 'risk' else 'grade'}",
+                     lst.allocation, ["stratum", "grade", "pool", "ratio", "drawn"])
         for note in lst.notes:
             _warn(note)
         v = ctx.truth("violators", truth)

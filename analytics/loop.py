@@ -16,7 +16,8 @@
   ``n / (n + refit_prior)`` (``n`` = problems found so far). It returns the old and new weight
   of every indicator, so the change is shown before :func:`write_indicators` applies it.
 * :func:`simulate_rounds` (used by bench/bench_eval.py) runs rounds of lists whose outcomes
-  come from a known truth, re-fitting after each round.
+  come from a known truth in one half of the enterprises, re-fitting after each round, and
+  measures each round's weights on the other half, which is never inspected.
 """
 
 from __future__ import annotations
@@ -229,37 +230,77 @@ def write_indicators(indicators: list[Indicator], path: str | Path) -> Path:
 
 
 def simulate_rounds(net: CreditNetwork, cfg: AnalyticsConfig, grades: GradeResult, risk, violators: set[str],
-                    shells: set[str], rounds: int = 3, budget: float = 0.05, seed: int = 0) -> list[dict]:
-    """Rounds of double-random lists whose outcomes come from ``violators``; weights re-fitted after each.
+                    shells: set[str], rounds: int = 3, budget: float = 0.05, seed: int = 0,
+                    directed: set[str] | None = None) -> list[dict]:
+    """Rounds of inspection lists whose outcomes come from ``violators``; weights re-fitted after each.
 
-    Per round: lift of the list on non-shell violators (``lift_ns``; shells are left to the
-    directed checks), the lift a list ranked by score would reach (``lift_ranked_ns``), and the
-    discovery rate of the round's list. Firms inspected in earlier rounds are not drawn again.
+    The enterprises are split at random (``seed``) into two halves. Rounds inspect the first
+    half: each round draws the list of ``cfg`` (risk classes by default) from the current grades,
+    firms inspected in earlier rounds are not drawn again (the truth does not change between
+    rounds), ``directed`` firms (flagged shells) are left to the directed checks, and the
+    outcomes of all rounds so far re-fit the indicator weights (from the round-0 weights)
+    before the next round. The second half is never inspected: lists drawn there with each
+    round's weights show what the re-fit does on firms it did not learn from, without the
+    depletion of the first half (whose riskiest firms are used up by earlier rounds).
+
+    Per round, lift = violator rate of a list / that of the pool it was drawn from, on
+    non-shell violators (shells are left to the directed checks):
+
+    * ``lift_ns``: the round's list in the inspected half (what the platform would find);
+    * ``held_ns``: the same design with this round's weights in the held-out half;
+    * ``held_static_ns``: the held-out half with the round-0 weights (same seed): what the re-fit adds;
+    * ``held_ranked_ns``: the held-out half, the same number of firms ranked by score (no randomness);
+    * ``held_grade_ns``: the held-out half, random within credit grade (``inspection_strata = "grade"``);
+    * ``moved``: share of the held-out list that the re-fitted weights changed.
     """
+    import dataclasses
+    import hashlib
+
     from .inspection import draw_inspection
 
+    gcfg = dataclasses.replace(cfg, inspection_strata="grade")
+    directed = set(directed or ())
+    ids_all = grades.grades["node_id"].to_list()
+    half = [int(hashlib.blake2b(f"{seed}:{x}".encode(), digest_size=4).hexdigest(), 16) % 2 for x in ids_all]
+    train = {x for x, h in zip(ids_all, half) if h == 0}
     out, results = [], pl.DataFrame(schema={"node_id": pl.Utf8, "found": pl.Boolean})
-    g = grades
+    g0 = g = grades
     past = pl.DataFrame(schema={"node_id": pl.Utf8, "date": pl.Date})
-    for r in range(rounds + 1):
-        lst = draw_inspection(g.grades, cfg, seed=seed * 1000 + r, budget=budget, past=past, as_of=g.as_of)
+
+    def part(frame: pl.DataFrame, inside: bool) -> pl.DataFrame:
+        return frame.filter(pl.col("node_id").is_in(list(train)) == inside)
+
+    def lift(lst) -> float:
         pool = [x for x in lst.eligible if x not in shells]
-        base = np.mean([x in violators for x in pool]) if pool else float("nan")
-        ids = [x for x in lst.targets["node_id"].to_list() if x not in shells]
-        rate = np.mean([x in violators for x in ids]) if ids else 0.0
-        ranked = (g.grades.filter(pl.col("node_id").is_in(pool)).sort(["score", "node_id"])
-                  .head(max(len(ids), 1))["node_id"].to_list())
-        rrate = np.mean([x in violators for x in ranked]) if ranked else 0.0
-        out.append({"round": r, "targets": len(ids), "discovery": float(rate), "lift_ns": float(rate / base),
-                    "lift_ranked_ns": float(rrate / base)})
+        base = float(np.mean([x in violators for x in pool])) if pool else float("nan")
+        kept = [x for x in lst.targets["node_id"].to_list() if x not in shells]
+        return (float(np.mean([x in violators for x in kept])) if kept else 0.0) / base
+
+    for r in range(rounds + 1):
+        kw = dict(seed=seed * 1000 + r, budget=budget, as_of=g.as_of, directed=directed)
+        lst = draw_inspection(part(g.grades, True), cfg, past=past, **kw)
+        held = draw_inspection(part(g.grades, False), cfg, **kw)
+        static = draw_inspection(part(g0.grades, False), cfg, **kw)
+        by_grade = draw_inspection(part(g.grades, False), gcfg, **kw)
+        hpool = [x for x in held.eligible if x not in shells]
+        hkept = [x for x in held.targets["node_id"].to_list() if x not in shells]
+        ranked = (g.grades.filter(pl.col("node_id").is_in(hpool)).sort(["score", "node_id"])
+                  .head(max(len(hkept), 1))["node_id"].to_list())
+        hbase = float(np.mean([x in violators for x in hpool]))
+        hids = held.targets["node_id"].to_list()
+        out.append({"round": r, "targets": lst.targets.height, "found": int(sum(x in violators for x in lst.targets["node_id"])),
+                    "lift_ns": lift(lst), "held_ns": lift(held), "held_static_ns": lift(static),
+                    "held_ranked_ns": float(np.mean([x in violators for x in ranked])) / hbase,
+                    "held_grade_ns": lift(by_grade),
+                    "moved": 1.0 - len(set(hids) & set(static.targets["node_id"].to_list())) / max(len(hids), 1)})
         if r == rounds:
             break
         found = lst.targets.select("node_id", pl.col("node_id").is_in(list(violators)).alias("found"))
         results = pl.concat([results, found])
         past = pl.concat([past, lst.targets.select("node_id", pl.lit(g.as_of).cast(pl.Date).alias("date"))])
         try:
-            table = refit_weights(g, results, cfg)
+            table = refit_weights(g0, results, cfg)
         except LoopError:
             continue
-        g = grade_enterprises(net, cfg, g.as_of, risk, indicators=reweighted(g.indicators, table))
+        g = grade_enterprises(net, cfg, g0.as_of, risk, indicators=reweighted(g0.indicators, table))
     return out

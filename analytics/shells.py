@@ -28,7 +28,11 @@ deviations (MAD) above the median group's.
 unusual groups (default two: one shared attribute may be chance or a family's, two unusual
 groups corroborate each other) and its own features put it among the city's more suspicious
 firms (own score at least the ``shell_own_quantile`` quantile of all firms'): an ordinary
-firm that happens to use the same agent as a ring is not. Its
+firm that happens to use the same agent as a ring is not. One group suffices when it is far
+out (robust z at least ``shell_single_z``, 4.5), of a kind that can stand alone
+(``shell_single_kinds``: premises, phone, agent; not a person, who links a ring to his
+ordinary firms too) and the firm's own score is at least the ``shell_single_own_quantile``
+quantile: a ring that shares only its premises has no second tie to corroborate it. Its
 ``shell_score`` is its best group's robust z. Flagged firms tied by an unusual address
 group (a firm without one: by its best group) are merged into one reported group with the
 evidence; a shared person, phone or agent does not merge groups (a nominee, the nominee's
@@ -211,10 +215,17 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
     best = order[first]
     frow = firm[best]
     n_unusual = np.bincount(firm[unusual[cluster]], minlength=f.height)[frow]
-    flagged = (n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)
+    single_cut = float(np.quantile(own, cfg.shell_single_own_quantile)) if len(own) else 0.0
+    # The one-group path: the firm's strongest group of a kind that may stand alone is far out.
+    alone = np.isin(np.array(kinds_of, dtype=object), list(cfg.shell_single_kinds))[cluster]
+    z_alone = np.full(f.height, -np.inf)
+    if alone.any():
+        np.maximum.at(z_alone, firm[alone], rz[cluster[alone]])
+    single = (cfg.shell_single_z > 0) & (z_alone[frow] >= cfg.shell_single_z) & (own[frow] >= single_cut)
+    flagged = ((n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)) | single
     firms = pl.DataFrame({
         "row": frow, "shell_score": np.round(member_z[best], 3), "own_score": np.round(own[frow], 3),
-        "best_cluster": cluster[best], "flagged": flagged,
+        "best_cluster": cluster[best], "flagged": flagged, "unusual_groups": n_unusual,
         **{k_: np.round(X[frow, j], 3) for j, k_ in enumerate(FIRM_FEATURES)},
     })
 
@@ -252,8 +263,8 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
              .join(cand.select("cluster", "cluster_id", "kind", "key_name"), left_on="best_cluster", right_on="cluster")
              .join(groups.select("group", "group_id"), on="group", how="left")
              .sort(["flagged", "shell_score", "own_score", "node_id"], descending=[True, True, True, False])
-             .select("node_id", "name", "shell_score", "own_score", "flagged", "group_id", "cluster_id", "kind",
-                     "key_name", *FIRM_FEATURES))
+             .select("node_id", "name", "shell_score", "own_score", "flagged", "unusual_groups", "group_id",
+                     "cluster_id", "kind", "key_name", *FIRM_FEATURES))
     return ShellResult(candidates=cand.drop("cluster"), firms=firms, groups=groups.drop("group"))
 
 

@@ -233,6 +233,17 @@ class AnalyticsConfig:
     inspection_seed: int = 2026
     #: Sampling ratio per grade A+, A, B, C, D, E (higher for riskier grades).
     sample_ratios: tuple = (0.005, 0.01, 0.02, 0.10, 0.40, 0.90)
+    #: How the list is stratified (分类监管): ``"risk"`` = risk classes by score rank (below), random within
+    #: each class; ``"grade"`` = the credit grades A+..E with ``sample_ratios``. Measured in
+    #: bench/bench_eval.py at a 5% budget on non-shell violators: random within grade 1.6-1.7x the random
+    #: rate, risk classes 2.6-3.2x before any re-fit (README, "Analytics: how well it works").
+    inspection_strata: str = "risk"
+    #: Risk classes (企业信用风险分类: 高风险, 较高风险, 一般风险, 低风险) as shares of the enterprises that can
+    #: be drawn, lowest score (riskiest) first; a class is every firm of its rank band.
+    risk_class_shares: tuple = (0.04, 0.06, 0.40, 0.50)
+    #: Sampling ratio per risk class, scaled together to fill the budget: at a 5% budget about 80% of the
+    #: list comes from the top class (drawn at random within it), the rest from the others.
+    risk_class_ratios: tuple = (1.0, 0.10, 0.01, 0.002)
     #: Inspection budget as a share of enterprises; 0 = draw exactly the sampling ratios.
     #: Otherwise the ratios are scaled (riskiest grades filled first) so the list has this size.
     inspection_budget: float = 0.05
@@ -258,6 +269,17 @@ class AnalyticsConfig:
     shell_flag_z: float = 3.5
     #: A firm is flagged when it belongs to at least this many unusual groups ...
     shell_min_unusual: int = 2
+    #: ... or to one group this many robust deviations above the median group (a group far out on
+    #: its own needs no second one to corroborate it; 0 turns this off; 4.5 chosen on the development
+    #: seed 100 of bench/bench_eval.py, the same for every regime) ...
+    shell_single_z: float = 4.5
+    #: ... provided the firm's own score is at least this quantile of the city's firms' (the one-group
+    #: path's own cut, lower than ``shell_own_quantile`` since its group is further out).
+    shell_single_own_quantile: float = 0.3
+    #: Group kinds that can flag on their own: premises, phone and agent. Not a shared person: a nominee
+    #: or a busy entrepreneur links a ring to his ordinary firms too (measured: the one-group path through
+    #: persons flagged 38 ordinary firms on a burst city).
+    shell_single_kinds: tuple = ("address", "phone", "agent")
     #: ... and its own score is at least this quantile of the
     #: city's firms' (an ordinary firm that shares an agent with a ring is not flagged).
     shell_own_quantile: float = 0.5

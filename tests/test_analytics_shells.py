@@ -12,11 +12,12 @@ from credgraph.config import AnalyticsConfig
 AS_OF = "2024-01-01"
 
 
-def _city(ring_days: int = 8, ring_capital: float = 5.0):
+def _city(ring_days: int = 8, ring_capital: float = 5.0, nominee: bool = True):
     """300 ordinary firms (founded 1995-2022, capital 50-5000, 3-80 staff) of which 20 office
     towers hold 5 firms each and 25 families of 3 share a representative and a phone; plus a
     hand-planted ring r0..r5: one address, one nominee representative, founded within
-    ``ring_days`` days of 2022-03-01, no insured staff, capital ``ring_capital``."""
+    ``ring_days`` days of 2022-03-01, no insured staff, capital ``ring_capital``. ``nominee=False``:
+    each ring firm has its own representative, used nowhere else (the ring shares only the address)."""
     rng = np.random.default_rng(5)
     nodes, edges, k = [], [], 0
 
@@ -41,7 +42,7 @@ def _city(ring_days: int = 8, ring_capital: float = 5.0):
                       "est_date": str(np.datetime64("2022-03-01") + np.timedelta64(j * ring_days // 5, "D")),
                       "registered_capital": ring_capital})
         edges += [{"src": f"r{j}", "dst": "addr:ring", "type": "LOCATED_AT"},
-                  {"src": "pn", "dst": f"r{j}", "type": "LEGAL_REP_OF"}]
+                  {"src": "pn" if nominee else f"pr{j}", "dst": f"r{j}", "type": "LEGAL_REP_OF"}]
         rec(f"r{j}", "social_insurance", count=0.0)
     return CreditNetwork.from_frames(*make_frames(nodes, edges))
 
@@ -79,3 +80,18 @@ def test_no_groups_no_flags():
     res = detect_shells(CreditNetwork.from_frames(nodes, edges), AnalyticsConfig(), AS_OF)
     assert res.firms.height == 0 and res.groups.height == 0 and directed_checks(res).height == 0
     assert isinstance(res.candidates, pl.DataFrame)
+
+
+def test_a_ring_sharing_only_an_address_is_flagged_by_one_far_out_group():
+    # No nominee: the ring's one tie is its address. One unusual group is not enough by default
+    # corroboration (two groups), but a group this far out (shell_single_z) is flagged on its own;
+    # towers (5 ordinary firms at one address) are not.
+    net = _city(nominee=False)
+    res = detect_shells(net, AnalyticsConfig(), AS_OF)
+    ring = {f"r{j}" for j in range(6)}
+    assert set(res.firms.filter("flagged")["node_id"].to_list()) == ring
+    z = res.candidates.filter(pl.col("key_id") == "addr:ring")["robust_z"].item()
+    assert z >= AnalyticsConfig().shell_single_z
+    assert (res.firms.filter(pl.col("node_id").is_in(list(ring)))["unusual_groups"] == 1).all()
+    off = detect_shells(net, AnalyticsConfig(shell_single_z=0.0), AS_OF)
+    assert off.firms.filter("flagged").height == 0  # without the one-group path nothing is flagged

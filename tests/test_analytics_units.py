@@ -105,7 +105,8 @@ def test_allocation_fills_budget_riskiest_first():
 
 def test_inspection_is_reproducible_excludes_and_includes(graded, tmp_path):
     net, g = graded
-    cfg = dataclasses.replace(AnalyticsConfig(), sample_ratios=(0.2, 0.2, 0.3, 0.5, 0.8, 1.0), inspection_budget=0.0)
+    cfg = dataclasses.replace(AnalyticsConfig(), sample_ratios=(0.2, 0.2, 0.3, 0.5, 0.8, 1.0), inspection_budget=0.0,
+                              inspection_strata="grade")
     past = pl.DataFrame({"node_id": ["c1", "b0"], "date": [dt.date(2023, 10, 1), dt.date(2020, 1, 1)]})
     complaints = pl.DataFrame({"node_id": ["c0"], "reason": ["投诉: 虚假宣传"]})
     a = draw_inspection(g.grades, cfg, seed=11, past=past, complaints=complaints, as_of=AS_OF)

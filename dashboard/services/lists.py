@@ -60,6 +60,7 @@ class Lists:
             if len(ratios) != 6 or any(not 0 <= r <= 1 for r in ratios):
                 raise DashboardError("sampling ratios: six shares between 0 and 1 (A+, A, B, C, D, E)")
             acfg.sample_ratios = tuple(float(r) for r in ratios)
+            acfg.inspection_strata = "grade"  # ratios per grade asked for: strata are the grades
         if live_only is not None:
             acfg.inspect_live_only = bool(live_only)
         if not 0 <= budget <= 1:
