@@ -236,6 +236,7 @@ class Workbench:
             self.find.entity_index()
             self.find.context()  # what tells namesakes apart: search results, headers, lists
             self.lists.field_columns()
+            self._warm_report()
             self._warm_explain()
             self._warm_search()
             if (self.review.entities_dir / "run.json").is_file():
@@ -261,6 +262,17 @@ class Workbench:
         if got.height:
             with self.profiles._sources_lock:
                 explain_risk(a.risk, a.net, got["node_id"][0])
+
+    def _warm_report(self) -> None:
+        """The PDF report's CJK font (about 1 s) and the data interface's database, now
+        rather than on the first download."""
+        from credgraph.analytics.report import ReportError, warm_font
+
+        try:
+            warm_font(self.cfg.api.report_font)
+            self.profiles._api_db()
+        except (ReportError, OSError) as exc:  # said again when a PDF is asked for
+            log.warning("credit report not warmed: %s", exc)
 
     def _warm_search(self) -> None:
         """One search of each kind (a company's name, its pinyin, a near miss) and one
@@ -305,6 +317,11 @@ class Workbench:
         t: dict[str, float] = {}
         t0 = time.perf_counter()
         nodes, edges = self._call("export_frames")
+        from credgraph.analytics.severity import attach_severity, spec_severities, workspace_spec_paths
+
+        # each record weighs what its catalog's spec says, as in every other stage's analytics
+        # (credgraph.analytics.frames.load_frames): the profile and the data interface agree
+        nodes = attach_severity(nodes, spec_severities(workspace_spec_paths(self.cfg.workspace_path)))
         t["frames"] = time.perf_counter() - t0
         if nodes.height == 0:
             raise DashboardError("the graph is empty: run `credgraph graph load` first")
@@ -328,7 +345,7 @@ class Workbench:
         risk_of = dict(zip(risk.scores["node_id"].to_list(), risk.scores["risk"].to_list()))
         grade_of = dict(zip(grades.grades["node_id"].to_list(), grades.grades["grade"].to_list()))
         log.info("analytics ready: %s", {k: round(v, 2) for k, v in t.items()})
-        keep = [c for c in ("src", "dst", "type", "ratio", "role", "edge_id") if c in edges.columns]
+        keep = [c for c in ("src", "dst", "type", "ratio", "capital", "role", "edge_id") if c in edges.columns]
         return Analysis(net=net, edges=edges.select(keep), risk=risk, grades=grades, shells=shells, as_of=risk.as_of, seconds=t,
                         risk_of=risk_of, grade_of=grade_of)
 
