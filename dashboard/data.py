@@ -150,6 +150,24 @@ class Profile:
     reasons: list = field(default_factory=list)
 
 
+class RowIndex:
+    """Row numbers of a frame sorted by one column's values: the rows holding a value are one
+    binary search away (nulls left out)."""
+
+    def __init__(self, frame: pl.DataFrame, column: str) -> None:
+        self.frame = frame  # kept: the index is valid for this very frame
+        s = frame.select(pl.col(column).alias("k"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("i")) \
+            .drop_nulls("k").sort("k", "i")
+        self.keys: pl.Series = s["k"]
+        self.order: pl.Series = s["i"]
+
+    def rows(self, value) -> pl.Series:
+        """Row numbers (ascending) where the column equals ``value``."""
+        lo = int(self.keys.search_sorted(value, side="left"))
+        hi = int(self.keys.search_sorted(value, side="right"))
+        return self.order.slice(lo, hi - lo)
+
+
 # ------------------------------------------------------------------------------ workbench
 class Workbench:
     """The dashboard's access to one workspace (see the module docstring)."""
@@ -167,6 +185,7 @@ class Workbench:
         self.warm_done = threading.Event()
         # what is computed lazily once is computed by one thread; the others wait for it
         self._lazy_lock = threading.Lock()
+        self._row_indexes: dict[tuple[int, str], RowIndex] = {}
         from credgraph.dashboard.services import Find, Lists, Network, Profiles, Review
 
         #: The concerns, one small object each (each keeps its own answers).
@@ -237,6 +256,7 @@ class Workbench:
             self.find.context()  # what tells namesakes apart: search results, headers, lists
             self.lists.field_columns()
             self._warm_report()
+            self._warm_rows()
             self._warm_explain()
             self._warm_search()
             if (self.review.entities_dir / "run.json").is_file():
@@ -262,6 +282,24 @@ class Workbench:
         if got.height:
             with self.profiles._sources_lock:
                 explain_risk(a.risk, a.net, got["node_id"][0])
+
+    def _warm_rows(self) -> None:
+        """The row indexes a profile reads through (:meth:`rows`), built now: about 0.5 s per
+        million rows, once."""
+        a = self.analysis()
+        for frame, cols in ((a.grades.grades, ("node_id",)), (a.grades.contributions, ("node_id",)),
+                            (a.grades.features, ("node_id",)), (a.risk.scores, ("node_id",)),
+                            (a.risk.sources, ("node_id",)), (a.risk.records, ("owner",)),
+                            (a.shells.firms, ("node_id",)), (a.net.records, ("owner_id",)), (a.edges, ("src", "dst")),
+                            (self.controllers(), ("company_id", "controller_id")),
+                            (self.beneficial_owners(), ("company_id", "owner_id")),
+                            (self.find.context(), ("node_id",))):
+            for c in cols:
+                if frame is not None and c in frame.columns:
+                    self._row_index(frame, c)
+        stored = self.profiles.stored_sources()
+        if stored is not None and "node_id" in stored.columns:
+            self._row_index(stored, "node_id")
 
     def _warm_report(self) -> None:
         """The PDF report's CJK font (about 1 s) and the data interface's database, now
@@ -381,6 +419,25 @@ class Workbench:
                 a.net.index_of([""])
                 self._ids_indexed = True
         return a.net.index_of(ids)
+
+    def rows(self, frame: pl.DataFrame, column: str, value, *more: str) -> pl.DataFrame:
+        """The rows of ``frame`` whose ``column`` (or any of ``more`` columns too) equals
+        ``value``, found by binary search in an index built once per frame and column (the
+        analysis' frames live as long as the server): a profile reads a few rows of frames of
+        millions without scanning them. Row order follows ``frame``."""
+        parts = [self._row_index(frame, c).rows(value) for c in (column, *more)]
+        idx = parts[0] if len(parts) == 1 else pl.concat(parts).unique().sort()
+        return frame[idx]
+
+    def _row_index(self, frame: pl.DataFrame, column: str) -> "RowIndex":
+        key = (id(frame), column)
+        got = self._row_indexes.get(key)
+        if got is None or got.frame is not frame:
+            with self._lazy_lock:
+                got = self._row_indexes.get(key)
+                if got is None or got.frame is not frame:
+                    got = self._row_indexes[key] = RowIndex(frame, column)
+        return got
 
     def node(self, node_id: str) -> dict | None:
         """The stored properties of a node (personal data masked), or None when unknown."""

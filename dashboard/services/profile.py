@@ -59,12 +59,12 @@ class Profiles:
         if kind not in ENTITY_KINDS:
             raise DashboardError(f"{node_id!r} is a {kind} node, not a company or person")
         grade, contrib = None, pl.DataFrame()
-        g = a.grades.grades.filter(pl.col("node_id") == node_id)
+        g = self.w.rows(a.grades.grades, "node_id", node_id)
         if g.height:
             grade = g.drop("idx", strict=False).row(0, named=True)
-            contrib = (a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 1e-9))
+            contrib = (self.w.rows(a.grades.contributions, "node_id", node_id).filter(pl.col("points").abs() > 1e-9)
                        .sort("points").drop("node_id"))
-        r = a.risk.scores.filter(pl.col("node_id") == node_id)
+        r = self.w.rows(a.risk.scores, "node_id", node_id)
         risk = r.row(0, named=True) if r.height else {}
         risk["entities"] = a.risk.scores.height
         sources = self.risk_sources(node_id, risk, compute=explain)
@@ -74,19 +74,19 @@ class Profiles:
         sharing = mask_frame(self.w._call("sharing", node_id))
         controller, owners, controls = None, pl.DataFrame(), pl.DataFrame()
         if kind == "LegalPerson":
-            c = self.w.controllers().filter(pl.col("company_id") == node_id)
+            c = self.w.rows(self.w.controllers(), "company_id", node_id)
             if c.height:
                 controller = c.row(0, named=True)
                 controller["chain_names"] = [self.w.names([x]).get(x, ("", x))[1] for x in controller["chain"] or []]
-            owners = self.w.beneficial_owners().filter(pl.col("company_id") == node_id).sort(
+            owners = self.w.rows(self.w.beneficial_owners(), "company_id", node_id).sort(
                 "integrated_ratio", descending=True)
         else:
-            controls = self.w.controllers().filter(pl.col("controller_id") == node_id).select(
+            controls = self.w.rows(self.w.controllers(), "controller_id", node_id).select(
                 "company_id", "company_name", "control_votes", "integrated_ratio")
-            owners = self.w.beneficial_owners().filter(pl.col("owner_id") == node_id).sort(
+            owners = self.w.rows(self.w.beneficial_owners(), "owner_id", node_id).sort(
                 "integrated_ratio", descending=True)
         shell = None
-        sf = a.shells.firms.filter(pl.col("node_id") == node_id)
+        sf = self.w.rows(a.shells.firms, "node_id", node_id)
         if sf.height:
             shell = sf.row(0, named=True)
         return Profile(node_id=node_id, kind=kind, identity=ident, grade=grade, contributions=contrib, risk=risk,
@@ -99,7 +99,7 @@ class Profiles:
         """The report's header (masked): type, code, legal representative (id, name), registered
         address, district, phone, status, capital, industry, legal form, established."""
         ident = ident or self.w.node(node_id) or {}
-        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        ctx = self.w.rows(self.w.find.context(), "node_id", node_id)
         c = ctx.row(0, named=True) if ctx.height else {}
         out = {"类型": LABEL_NAMES.get(ident.get("label", ""), ""),
                "统一社会信用代码": ident.get("uscc"), "身份证号": ident.get("id_masked"),
@@ -117,14 +117,14 @@ class Profiles:
         representative, officers, branches, agents and the firms it holds or serves),
         历史风险 (its expired, repaired or removed records) — and event type (Chinese)."""
         a = self.w.analysis()
-        recs = a.net.records.filter(pl.col("event_type").is_in(list(RISK_EVENTS)))
+        risky = pl.col("event_type").is_in(list(RISK_EVENTS))
         current = pl.col("status").is_null() | (pl.col("status") == "active")
-        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
-                           & pl.col("type").is_in(list(PARTY_TYPES)))
-        others = list((set(e["src"].to_list()) | set(e["dst"].to_list())) - {node_id})
-        own = recs.filter(pl.col("owner_id") == node_id)
+        e = self.w.rows(a.edges, "src", node_id, "dst").filter(pl.col("type").is_in(list(PARTY_TYPES)))
+        others = sorted((set(e["src"].to_list()) | set(e["dst"].to_list())) - {node_id})
+        own = self.w.rows(a.net.records, "owner_id", node_id).filter(risky)
+        theirs = pl.concat([self.w.rows(a.net.records, "owner_id", x) for x in others]) if others else own.clear()
         parts = [own.filter(current).with_columns(pl.lit("自身风险").alias("category")),
-                 recs.filter(pl.col("owner_id").is_in(others) & current).with_columns(pl.lit("关联风险").alias("category")),
+                 theirs.filter(risky & current).with_columns(pl.lit("关联风险").alias("category")),
                  own.filter(~current).with_columns(pl.lit("历史风险").alias("category"))]
         rows = pl.concat([x.select("category", "event_type", "owner_id") for x in parts])
         schema = {"category": pl.Utf8, "event": pl.Utf8, "count": pl.UInt32, "subjects": pl.UInt32}
@@ -143,13 +143,13 @@ class Profiles:
         records or facts behind it (case numbers, authorities, dates, amounts; the legal
         representative and how many firms; the shared address; the riskiest related party)."""
         a = self.w.analysis()
-        c = a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 0.05))
+        c = self.w.rows(a.grades.contributions, "node_id", node_id).filter(pl.col("points").abs() > 0.05)
         if c.height == 0:
             return []
-        f = a.grades.features.filter(pl.col("node_id") == node_id)
+        f = self.w.rows(a.grades.features, "node_id", node_id)
         feat = f.row(0, named=True) if f.height else {}
-        recs = a.net.records.filter(pl.col("owner_id") == node_id)
-        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        recs = self.w.rows(a.net.records, "owner_id", node_id)
+        ctx = self.w.rows(self.w.find.context(), "node_id", node_id)
         cx = ctx.row(0, named=True) if ctx.height else {}
         by_event = _indicator_events()
         out = []
@@ -210,10 +210,10 @@ class Profiles:
         if node_id in self._sources:
             return self._sources[node_id]
         a = self.w.analysis()
-        src = a.risk.sources.filter(pl.col("node_id") == node_id)
+        src = self.w.rows(a.risk.sources, "node_id", node_id)
         stored = self.stored_sources()
         if src.height == 0 and stored is not None and {"node_id", "source_id"} <= set(stored.columns):
-            src = stored.filter(pl.col("node_id") == node_id)
+            src = self.w.rows(stored, "node_id", node_id)
         if src.height == 0 and risk and (risk.get("received") or 0) > 0:
             if not compute:
                 return mask_frame(src.drop("node_id"))  # not kept: explained when asked with compute
@@ -234,7 +234,7 @@ class Profiles:
     def timeline(self, node_id: str) -> pl.DataFrame:
         """The entity's credit records, newest first, with where each came from."""
         a = self.w.analysis()
-        rec = a.net.records.filter(pl.col("owner_id") == node_id)
+        rec = self.w.rows(a.net.records, "owner_id", node_id)
         if rec.height == 0:
             return pl.DataFrame(schema={"date": pl.Date, "event_type": pl.Utf8, "status": pl.Utf8})
         extra = [c for c in ("catalog", "source_unit") if c in a.net.nodes.columns]
@@ -250,8 +250,7 @@ class Profiles:
         """Related parties: who holds, represents, serves, registered or branches off this
         entity, and what it holds, represents or serves (every link, not one per party)."""
         a = self.w.analysis()
-        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
-                           & pl.col("type").is_in(list(PARTY_TYPES)))
+        e = self.w.rows(a.edges, "src", node_id, "dst").filter(pl.col("type").is_in(list(PARTY_TYPES)))
         schema = {"relation": pl.Utf8, "node_id": pl.Utf8, "name": pl.Utf8, "label": pl.Utf8, "ratio": pl.Float64,
                   "risk": pl.Float64, "grade": pl.Utf8}
         if e.height == 0:
@@ -340,12 +339,12 @@ class Profiles:
         i = int(net.index_of([node_id])[0])
         if i < 0 or not net.entity_mask[i]:
             raise DashboardError(f"no entity {node_id!r}")
-        g = a.grades.grades.filter(pl.col("node_id") == node_id).select("grade", "score", "reasons")
+        g = self.w.rows(a.grades.grades, "node_id", node_id).select("grade", "score", "reasons")
         grade = None
         if g.height:
             grade = g.row(0, named=True) | {"as_of": a.as_of.isoformat()}
-        records = a.risk.records.filter(pl.col("owner") == i)
-        e = a.edges.filter((pl.col("dst") == node_id) & pl.col("type").is_in(["SHAREHOLDER_OF", "OFFICER_OF",
+        records = self.w.rows(a.risk.records, "owner", i)
+        e = self.w.rows(a.edges, "dst", node_id).filter(pl.col("type").is_in(["SHAREHOLDER_OF", "OFFICER_OF",
                                                                                 "LEGAL_REP_OF"]))
         parties: dict[str, list[dict]] = {"shareholders": [], "officers": [], "legal_rep": []}
         idx = net.index_of(e["src"].to_list())
