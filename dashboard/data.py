@@ -429,6 +429,15 @@ class Workbench:
         idx = parts[0] if len(parts) == 1 else pl.concat(parts).unique().sort()
         return frame[idx]
 
+    def rows_in(self, frame: pl.DataFrame, column: str, values: Iterable, *more: str) -> pl.DataFrame:
+        """The rows of ``frame`` whose ``column`` (or any of ``more``) is one of ``values``
+        (each found as in :meth:`rows`); row order follows ``frame``."""
+        values = list(dict.fromkeys(values))
+        parts = [self._row_index(frame, c).rows(v) for c in (column, *more) for v in values]
+        if not parts:
+            return frame.clear()
+        return frame[pl.concat(parts).unique().sort()]
+
     def _row_index(self, frame: pl.DataFrame, column: str) -> "RowIndex":
         key = (id(frame), column)
         got = self._row_indexes.get(key)

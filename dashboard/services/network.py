@@ -30,8 +30,7 @@ class Network:
         a = self.w.analysis()
         new = list(set(new))
         every = list(set(new) | set(existing))
-        e = a.edges.filter((pl.col("src").is_in(new) & pl.col("dst").is_in(every))
-                           | (pl.col("dst").is_in(new) & pl.col("src").is_in(every)))
+        e = self.w.rows_in(a.edges, "src", new, "dst").filter(pl.col("src").is_in(every) & pl.col("dst").is_in(every))
         return e.to_dicts()
     def neighbours(self, node_id: str, hops: int = 1, rel_types: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, int]:
         """Every neighbour of a node (up to ``dashboard.max_scan_rows`` read), ranked by the store, with
@@ -158,8 +157,8 @@ class Network:
         import networkx as nx
 
         ids = list(set(ids))
-        e = (self.w.analysis().edges.filter((pl.col("type") == "SHAREHOLDER_OF") & pl.col("src").is_in(ids)
-                                            & pl.col("dst").is_in(ids)))
+        e = self.w.rows_in(self.w.analysis().edges, "src", ids).filter(
+            (pl.col("type") == "SHAREHOLDER_OF") & pl.col("dst").is_in(ids))
         ratio = {}
         for src, dst, r in e.select("src", "dst", pl.col("ratio") if "ratio" in e.columns else pl.lit(None)).iter_rows():
             ratio.setdefault((src, dst), r)
