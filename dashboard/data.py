@@ -257,6 +257,7 @@ class Workbench:
             self.lists.field_columns()
             self._warm_report()
             self._warm_rows()
+            self._warm_lists()
             self._warm_explain()
             self._warm_search()
             if (self.review.entities_dir / "run.json").is_file():
@@ -300,6 +301,23 @@ class Workbench:
         stored = self.profiles.stored_sources()
         if stored is not None and "node_id" in stored.columns:
             self._row_index(stored, "node_id")
+
+    def _warm_lists(self) -> None:
+        """The overview's pictures and tables and the shell groups' tables, made now: each reads
+        every entity or record (seconds at a million entities), once per server."""
+        self.lists.overview()
+        for by in ("district", "industry"):
+            try:
+                self.lists.city_by(by)
+            except DashboardError:
+                pass  # the page says so
+        try:
+            self.lists.coverage()
+        except DashboardError:
+            pass
+        self.lists.shell_groups()
+        self.lists.shell_candidates()
+        self.lists.shell_firms()
 
     def _warm_report(self) -> None:
         """The PDF report's CJK font (about 1 s) and the data interface's database, now
