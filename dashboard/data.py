@@ -298,6 +298,10 @@ class Workbench:
             for c in cols:
                 if frame is not None and c in frame.columns:
                     self._row_index(frame, c)
+        try:
+            self._row_index(self.profiles.measure_inputs()[2], "owner")
+        except DashboardError:
+            pass  # a bad measure catalogue: the profile says so
         stored = self.profiles.stored_sources()
         if stored is not None and "node_id" in stored.columns:
             self._row_index(stored, "node_id")

@@ -90,3 +90,23 @@ def test_pdf_reads_back_and_needs_no_service(wb, cfg):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert name in text.replace("\n", "")
+
+
+def test_profile_measures_equal_the_batch_over_every_record(wb, cfg):
+    """The profile reads only the records of the entities a measure can come from; the
+    analytics' batch function over every record of the city must give the same measures."""
+    from credgraph.analytics.measures import measures_for
+    from credgraph.analytics.propagation import active_records
+
+    a = wb.analysis()
+    catalogue, links, _ = wb.profiles.measure_inputs()
+    every = active_records(a.net, cfg.analytics, a.as_of)
+    reached = [x for x in _chosen(wb)]
+    # and entities that a measure does reach (the legal representatives' firms of flagged persons)
+    idx = [int(i) for i in a.net.index_of(reached)]
+    batch = measures_for(a.net, catalogue, every, idx, a.as_of)
+    assert any(batch), "no chosen entity has a measure: the comparison would be empty"
+    for node_id, want in zip(reached, batch):
+        got = wb.profiles.measures(node_id)
+        expected = sorted((f"{m['id']} {m['name']}", "; ".join(r["relation"])) for m in want for r in m["records"])
+        assert sorted(zip(got["措施 measure"].to_list(), got["经由 via"].to_list())) == expected, node_id

@@ -271,23 +271,21 @@ class Profiles:
     def measures(self, node_id: str) -> pl.DataFrame:
         """The joint reward and punishment measures that apply now to ``node_id`` (the configured
         catalogue, else the sample one), one row per measure and triggering record."""
-        from credgraph.analytics.measures import CatalogueError, load_catalogue, measures_for
-        from credgraph.analytics.propagation import active_records
+        from credgraph.analytics.measures import measures_for
 
         a = self.w.analysis()
         i = int(a.net.index_of([node_id])[0])
         if i < 0:
             raise DashboardError(f"no entity with id {node_id!r} in the graph")
-        try:
-            catalogue = load_catalogue(self.w.cfg.api.measures or None)
-        except CatalogueError as exc:
-            raise DashboardError(str(exc)) from None
-        with self._sources_lock:
-            recs = getattr(self, "_active", None)
-            if recs is None:
-                recs = self._active = active_records(a.net, self.w.cfg.analytics, a.as_of)
+        catalogue, links, recs = self.measure_inputs()
+        # only the records of the entities a measure can reach this one from (itself, its legal
+        # representative, shareholders, officers, ...): measures_for then splits a few rows,
+        # not every record of the city
+        owners = {i} | {src for m in catalogue for reach in m.reach
+                        for src in links.sources(i, reach, m.shareholder_min_ratio)}
+        recs = self.w.rows_in(recs, "owner", sorted(owners))
         rows = []
-        for m in measures_for(a.net, catalogue, recs, [i], a.as_of)[0]:
+        for m in measures_for(a.net, catalogue, recs, [i], a.as_of, links=links)[0]:
             for r in m["records"]:
                 rows.append({"措施 measure": f"{m['id']} {m['name']}", "类别 kind": "惩戒" if m["kind"] == "punishment" else "激励",
                              "依据 basis": m["legal_basis"], "经由 via": "; ".join(r["relation"]),
@@ -296,6 +294,24 @@ class Profiles:
                              "至 until": r["until"] or ""})
         return pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("措施 measure", "类别 kind", "依据 basis", "经由 via",
                                                                  "触发记录 record", "至 until")})
+
+    def measure_inputs(self):
+        """The measure catalogue (the configured one, else the sample), the party links and the
+        active records, made once per server."""
+        from credgraph.analytics.measures import CatalogueError, PartyLinks, load_catalogue
+        from credgraph.analytics.propagation import active_records
+
+        a = self.w.analysis()
+        with self._sources_lock:
+            got = getattr(self, "_measure_inputs", None)
+            if got is None or got[0] is not a:
+                try:
+                    catalogue = load_catalogue(self.w.cfg.api.measures or None)
+                except CatalogueError as exc:
+                    raise DashboardError(str(exc)) from None
+                got = self._measure_inputs = (a, catalogue, PartyLinks(a.net),
+                                              active_records(a.net, self.w.cfg.analytics, a.as_of))
+        return got[1:]
 
     def grade_history(self, node_id: str) -> pl.DataFrame:
         """The entity's grade in each recorded analytics run, with what moved it (``credgraph grade --diff``)."""
