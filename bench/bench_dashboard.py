@@ -287,33 +287,28 @@ def main() -> int:
                                    see(page, "Identity 基本信息"),
                                    see(page, "Records 信用记录"), settled(page)))
                 idle(page, 300)
-            page.goto(base + "/search")
-            idle(page, 800)
-            timer.run("open shell groups page", lambda: page.get_by_role("link", name="Shell clusters 疑似空壳").click(),
-                      lambda: (see(page, "candidate cluster"), settled(page)))
-            idle(page, 300)
-            timer.run("open city overview", lambda: page.get_by_role("link", name="Overview 概览").click(),
-                      lambda: (see(page, "Sources: coverage and freshness"), see(page, "隔离率"), settled(page)))
-            idle(page, 300)
+            for k in range(args.repeat):  # each page-wide interaction as often as the others
+                page.goto(base + "/search")
+                idle(page, 800)
+                timer.run("open shell groups page", lambda: page.get_by_role("link", name="Shell clusters 疑似空壳").click(),
+                          lambda: (see(page, "candidate cluster"), settled(page)))
+                idle(page, 300)
+                timer.run("open city overview", lambda: page.get_by_role("link", name="Overview 概览").click(),
+                          lambda: (see(page, "Sources: coverage and freshness"), see(page, "隔离率"), settled(page)))
+                idle(page, 300)
 
             # a supernode: one page, then the next
             step = cfg.dashboard.expand_page
             if hub[1] > step:
-                page.goto(base + f"/explorer?id={hub[0]}")
-                see(page, "of " + f"{hub[1]:,}")
-                idle(page, 800)
-                timer.run("supernode: next page", lambda: page.get_by_role("button", name="▶").click(),
-                          lambda: see(page, f"{step + 1}–{min(2 * step, hub[1])} of {hub[1]:,}"))
+                for k in range(args.repeat):
+                    page.goto(base + f"/explorer?id={hub[0]}")
+                    see(page, "of " + f"{hub[1]:,}")
+                    idle(page, 800)
+                    timer.run("supernode: next page", lambda: page.get_by_role("button", name="▶").click(),
+                              lambda: see(page, f"{step + 1}–{min(2 * step, hub[1])} of {hub[1]:,}"))
                 page.screenshot(path=str(args.shots / "supernode.png"))
             else:
                 print(f"  (no supernode: the largest address holds {hub[1]} firms)")
-
-            page.goto(base + "/inspection")
-            idle(page, 1500)
-            timer.run("draw inspection list", lambda: page.get_by_role("button", name="Draw 生成名单").click(),
-                      lambda: (see(page, "enterprises drawn"), see(page, "Preview"),
-                               visible(page.get_by_role("button", name="CSV", exact=True))))
-            idle(page, 300)
 
             def download():
                 for attempt in range(2):  # a click landing during a redraw can be lost: once more
@@ -325,6 +320,16 @@ def main() -> int:
                     except Exception:  # noqa: BLE001
                         print("  (download did not start; clicking again)", flush=True)
                 raise RuntimeError("the CSV download did not start")
+
+            for k in range(args.repeat):
+                page.goto(base + "/inspection")
+                idle(page, 1500)
+                timer.run("draw inspection list", lambda: page.get_by_role("button", name="Draw 生成名单").click(),
+                          lambda: (see(page, "enterprises drawn"), see(page, "Preview"),
+                                   visible(page.get_by_role("button", name="CSV", exact=True))))
+                idle(page, 300)
+                if k < args.repeat - 1:
+                    timer.run("download inspection CSV", lambda: download(), lambda: None)
 
             timer.run("download inspection CSV", download, lambda: None)
             page.screenshot(path=str(args.shots / "inspection.png"))
