@@ -446,7 +446,8 @@ class Workbench:
         """The rows of ``frame`` whose ``column`` (or any of ``more`` columns too) equals
         ``value``, found by binary search in an index built once per frame and column (the
         analysis' frames live as long as the server): a profile reads a few rows of frames of
-        millions without scanning them. Row order follows ``frame``."""
+        millions without scanning them. Row order follows ``frame``. Only for frames that live as
+        long as the server (the index keeps the frame): a passing frame is filtered instead."""
         parts = [self._row_index(frame, c).rows(value) for c in (column, *more)]
         idx = parts[0] if len(parts) == 1 else pl.concat(parts).unique().sort()
         return frame[idx]
