@@ -35,7 +35,7 @@ from credgraph.identifiers import (
 )
 
 __all__ = ["ID_COLUMNS", "PHONE_COLUMNS", "HIDDEN_COLUMNS", "mask_text", "mask_value", "mask_frame", "mask_record",
-           "mask_json_text", "looks_like_id"]
+           "mask_json_text", "looks_like_id", "mask_id_expr", "mask_phone_expr"]
 
 #: Column names holding ID numbers (masked whatever their content).
 ID_COLUMNS = ("id_number", "id_masked", "id_full", "subject_id_number", "object_id_number", "left_id", "right_id")
@@ -114,9 +114,88 @@ def mask_record(row: dict) -> dict:
     return out
 
 
+# --------------------------------------------------------------- whole columns at once
+#: Full-width digits and letters (and the full-width star, ×) to their half-width forms, as
+#: :func:`credgraph.identifiers.normalise_code` translates them.
+_WIDE = {chr(0xFF10 + i): str(i) for i in range(10)} | {chr(0xFF21 + i): chr(0x41 + i) for i in range(26)} \
+    | {chr(0xFF41 + i): chr(0x41 + i) for i in range(26)} | {"＊": "*", "×": "*"}
+#: What Python's ``\s`` matches in text (Unicode white space and the separators \x1c-\x1f).
+_SPACE = r"[\s\x1c-\x1f]"
+
+
+def _stars(n: pl.Expr, most: int) -> pl.Expr:
+    """``n`` stars (``n`` at most ``most``; never negative)."""
+    return pl.lit("*" * max(most, 1)).str.slice(0, n.clip(lower_bound=0))
+
+
+def mask_id_expr(col: str | pl.Expr, most: int = 64) -> pl.Expr:
+    """:func:`credgraph.identifiers.mask_id` over a whole column, in polars (nulls stay null);
+    ``most``: the longest value's length (longer values would show too few stars).
+
+    >>> pl.DataFrame({"id": ["44030119850101123X", "４４０３０１１９８５０１０１１２３ｘ", "12345", "", None]}).select(
+    ...     mask_id_expr("id"))["id"].to_list()
+    ['440301********123X', '440301********123X', '*****', '', None]
+    """
+    e = pl.col(col) if isinstance(col, str) else col
+    s = e.str.replace_many(list(_WIDE), list(_WIDE.values())).str.to_uppercase().str.replace_all(
+        _SPACE[:-1] + r"\-—_]", "")
+    n = s.str.len_chars()
+    out = (pl.when(n <= 10).then(_stars(n, most))
+           .otherwise(pl.concat_str([s.str.slice(0, 6), _stars(n - 10, most), s.str.slice(-4)])))
+    return out.alias(col) if isinstance(col, str) else out
+
+
+def mask_phone_expr(col: str | pl.Expr, most: int = 64) -> pl.Expr:
+    """:func:`credgraph.identifiers.mask_phone` over a whole column, in polars (nulls stay null);
+    ``most``: the longest value's length.
+
+    >>> pl.DataFrame({"p": ["13812345678", "0755-83421234", "138 1234 5678", "12345", None]}).select(
+    ...     mask_phone_expr("p"))["p"].to_list()
+    ['138****5678', '0755-****1234', '138****5678', '*****', None]
+    """
+    e = pl.col(col) if isinstance(col, str) else col
+    s = e.str.replace_all(_SPACE, "")
+    n = s.str.len_chars()
+    parts = s.str.splitn("-", 2)
+    area, rest = parts.struct.field("field_0"), parts.struct.field("field_1")
+    dashed = pl.concat_str([area, pl.lit("-"), _stars(rest.str.len_chars() - 4, most), rest.str.slice(-4)])
+    plain = pl.concat_str([s.str.slice(0, 3), _stars(n - 7, most), s.str.slice(-4)])
+    out = (pl.when(s.str.count_matches(r"\d") < 7).then(_stars(n, most))
+           .when(s.str.contains("-", literal=True)).then(dashed)
+           .otherwise(plain))
+    return out.alias(col) if isinstance(col, str) else out
+
+
+def _mask_distinct(values: pl.Series, make) -> tuple[pl.Series, pl.Series]:
+    """The column's distinct values and each masked by the expression ``make(column, most)``:
+    a column repeats its numbers (one per record of an entity), so each is masked once."""
+    u = values.drop_nulls().unique()
+    most = int(u.str.len_chars().max() or 0)
+    out = u.to_frame("v").lazy().select(make("v", most)).collect().to_series()
+    return u, out
+
+
+def _mask_suspects(values: pl.Series) -> tuple[list[str], list[str]]:
+    """The distinct values that could hold a number, and each as :func:`mask_text` writes it
+    (only the cells that changed). Distinct values only: a large frame has few of them."""
+    sus = values.filter(values.str.contains(_SUSPECT)).unique()
+    old, new = [], []
+    for v in sus.to_list():
+        m = mask_text(v)
+        if m != v:
+            old.append(v)
+            new.append(m)
+    return old, new
+
+
 def mask_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame as a person may see it: ID and phone columns masked, hashes dropped,
-    and ID or mobile numbers inside any other text column masked."""
+    and ID or mobile numbers inside any other text column masked.
+
+    ID and phone columns are masked by polars expressions over their distinct values (no
+    Python per cell), then mapped back; in other text columns only the distinct cells that look like they hold a
+    number (11+ digits) are passed to :func:`mask_text`, then replaced all at once.
+    """
     if frame.width == 0:
         return frame
     drop = [c for c in frame.columns if c in HIDDEN_COLUMNS]
@@ -125,20 +204,17 @@ def mask_frame(frame: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for c, dtype in frame.schema.items():
         if dtype == pl.Utf8:
-            if c in ID_COLUMNS:
-                exprs.append(pl.col(c).map_elements(mask_id, return_dtype=pl.Utf8, skip_nulls=True))
-            elif c in PHONE_COLUMNS:
-                exprs.append(pl.col(c).map_elements(mask_phone, return_dtype=pl.Utf8, skip_nulls=True))
+            if c in ID_COLUMNS or c in PHONE_COLUMNS:
+                old, new = _mask_distinct(frame[c], mask_id_expr if c in ID_COLUMNS else mask_phone_expr)
+                exprs.append(pl.col(c).replace_strict(old, new, default=None, return_dtype=pl.Utf8).alias(c))
             else:
-                # only the cells that could hold a number are looked at (fast on large frames)
-                exprs.append(pl.when(pl.col(c).str.contains(_SUSPECT))
-                             .then(pl.col(c).map_elements(mask_text, return_dtype=pl.Utf8, skip_nulls=True))
-                             .otherwise(pl.col(c)).alias(c))
+                old, new = _mask_suspects(frame[c])
+                if old:
+                    exprs.append(pl.col(c).replace(old, new).alias(c))
         elif dtype == pl.List(pl.Utf8):
-            exprs.append(pl.col(c).list.eval(
-                pl.when(pl.element().str.contains(_SUSPECT))
-                .then(pl.element().map_elements(mask_text, return_dtype=pl.Utf8, skip_nulls=True))
-                .otherwise(pl.element())).alias(c))
+            old, new = _mask_suspects(frame[c].explode().drop_nulls())
+            if old:
+                exprs.append(pl.col(c).list.eval(pl.element().replace(old, new)).alias(c))
     return frame.with_columns(exprs) if exprs else frame
 
 

@@ -13,17 +13,12 @@ from pathlib import Path
 
 from credgraph.config import Config
 
-__all__ = ["build_city_workspace", "cached_city"]
+__all__ = ["build_city_workspace", "build_workspace_from_raw", "cached_city"]
 
 
 def build_city_workspace(cfg: Config, entities: int, seed: int = 7, analytics: bool = True,
                          log=print) -> dict[str, float]:
     """Build ``cfg.workspace_path`` from a generated city of ``entities`` entities (replacing it)."""
-    import polars as pl
-
-    from credgraph.graph import build_from_workspace, open_store
-    from credgraph.loaders import load_specs
-    from credgraph.resolution import resolve, write_resolution
     from credgraph.synth import generate_city
 
     ws = Path(cfg.workspace_path)
@@ -36,7 +31,20 @@ def build_city_workspace(cfg: Config, entities: int, seed: int = 7, analytics: b
     generate_city(ws / "raw", entities=entities, seed=seed, noise=cfg.generate.noise)
     t["generate"] = time.perf_counter() - t0
     log(f"generated {entities:,} entities in {t['generate']:.1f} s")
+    return t | build_workspace_from_raw(cfg, analytics, log)
 
+
+def build_workspace_from_raw(cfg: Config, analytics: bool = True, log=print) -> dict[str, float]:
+    """Load every spec in ``<workspace>/raw/specs``, resolve, build and load the graph (and the
+    analytics outputs): a workspace from catalog files, generated or written by hand."""
+    import polars as pl
+
+    from credgraph.graph import build_from_workspace, open_store
+    from credgraph.loaders import load_specs
+    from credgraph.resolution import resolve, write_resolution
+
+    ws = Path(cfg.workspace_path)
+    t: dict[str, float] = {}
     t0 = time.perf_counter()
     report = load_specs(sorted((ws / "raw" / "specs").glob("*.toml")), ws, config=cfg.load)
     t["load"] = time.perf_counter() - t0

@@ -85,18 +85,21 @@ with ui.guard("ownership"):
     if len(canvas.nodes) > 1:
         st.subheader("Ownership graph 股权结构图")
         a = w.analysis()
-        cycles = w.network.holding_cycles(list(canvas.nodes))
-        if cycles:
-            nm = w.names({x for cyc in cycles for x in cyc})
-            st.warning(f"{len(cycles)} circular or cross holding(s) 循环/交叉持股: " + "；".join(
-                " → ".join(nm.get(x, ("", x))[1] for x in cyc + cyc[:1]) for cyc in cycles[:5]))
-            for cyc in cycles:  # drawn in the path colour: the loop stands out
-                for k, src in enumerate(cyc):
-                    dst = cyc[(k + 1) % len(cyc)]
+        loops = w.network.holding_loops(list(canvas.nodes))
+        if loops:
+            nm = w.names({x for loop in loops for x in loop.ids})
+            st.warning(f"{len(loops)} circular or cross holding(s) 循环/交叉持股")
+            st.markdown("\n".join(
+                f"- **{loop.label}**: " + " → ".join(
+                    f"{nm.get(x, ('', x))[1]} ({ui.pct(r) or '?'})" for x, r in zip(loop.ids, loop.ratios))
+                + f" → {nm.get(loop.ids[0], ('', loop.ids[0]))[1]}" for loop in loops[:10]))
+            for loop in loops:  # drawn in the path colour: the loop stands out
+                for k, src in enumerate(loop.ids):
+                    dst = loop.ids[(k + 1) % len(loop.ids)]
                     eid = f"SHAREHOLDER_OF|{src}|{dst}"
                     if eid not in canvas.edges and src in canvas.nodes and dst in canvas.nodes:
                         canvas.add_edges([{"src": src, "dst": dst, "type": "SHAREHOLDER_OF", "edge_id": eid,
-                                           "ratio": None}])
+                                           "ratio": loop.ratios[k]}])
                     canvas.path_edges.add(eid)
         else:
             st.caption("no circular or cross holding among these holders 无循环/交叉持股")

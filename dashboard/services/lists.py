@@ -159,9 +159,18 @@ class Lists:
             entry["error"] = f"{type(exc).__name__}: {exc}"
         finally:
             entry["done"].set()
+    def _once(self, name: str, make):
+        """``make()`` computed once per analysis (the analysis is fixed for the server's life)."""
+        a = self.w.analysis()
+        cache = self.__dict__.setdefault("_made", {})
+        got = cache.get(name)
+        if got is None or got[0] is not a:
+            got = cache[name] = (a, make())
+        return got[1]
+
     def shell_groups(self) -> pl.DataFrame:
-        """Flagged shell-company groups, ranked, with evidence."""
-        return mask_frame(self.w.analysis().shells.groups)
+        """Flagged shell-company groups, ranked, with evidence (masked once)."""
+        return self._once("shell_groups", lambda: mask_frame(self.w.analysis().shells.groups))
     def shell_firms(self, group_id: str | None = None) -> pl.DataFrame:
         """The firms of a flagged shell group (all groups when None), one row each, with the
         evidence as columns: score and the shell model's firm features
@@ -179,11 +188,14 @@ class Lists:
         return t if group_id is None else t.filter(pl.col("group_id") == group_id)
 
     def shell_candidates(self) -> pl.DataFrame:
-        """Every candidate cluster (shared address, phone, agent or legal rep), ranked."""
-        return mask_frame(self.w.analysis().shells.candidates)
+        """Every candidate cluster (shared address, phone, agent or legal rep), ranked (masked once)."""
+        return self._once("shell_candidates", lambda: mask_frame(self.w.analysis().shells.candidates))
     def overview(self) -> dict[str, pl.DataFrame]:
         """The pictures of the home page: grade distribution, risk histogram, records per year
-        and type, shell-cluster sizes."""
+        and type, shell-cluster sizes (made once: they read every entity and record)."""
+        return self._once("overview", self._overview)
+
+    def _overview(self) -> dict[str, pl.DataFrame]:
         a = self.w.analysis()
         dist = a.grades.distribution.select("grade", "enterprises")
         r = a.risk.scores.filter(pl.col("risk") > 0)["risk"].to_numpy()

@@ -30,8 +30,7 @@ class Network:
         a = self.w.analysis()
         new = list(set(new))
         every = list(set(new) | set(existing))
-        e = a.edges.filter((pl.col("src").is_in(new) & pl.col("dst").is_in(every))
-                           | (pl.col("dst").is_in(new) & pl.col("src").is_in(every)))
+        e = self.w.rows_in(a.edges, "src", new, "dst").filter(pl.col("src").is_in(every) & pl.col("dst").is_in(every))
         return e.to_dicts()
     def neighbours(self, node_id: str, hops: int = 1, rel_types: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, int]:
         """Every neighbour of a node (up to ``dashboard.max_scan_rows`` read), ranked by the store, with
@@ -150,20 +149,50 @@ class Network:
                                     for c, t in frame.schema.items() if t == pl.Utf8])
         return dataclasses.replace(res, frame=mask_frame(_rename_masked(frame)))
 
-    def holding_cycles(self, ids: Iterable[str]) -> list[list[str]]:
-        """Circular and cross holdings among ``ids``: every cycle of shareholdings (A holds B
-        holds … holds A) between them, as lists of node ids (a cross holding is a cycle of
-        two), found by networkx over the stored SHAREHOLDER_OF links; at most 50."""
+    def holding_loops(self, ids: Iterable[str]) -> list["HoldingLoop"]:
+        """Circular and cross holdings among ``ids``: every loop of shareholdings between them
+        (A holds B holds … holds A), found by networkx over the stored SHAREHOLDER_OF links;
+        a loop of two firms is a cross holding (交叉持股), a longer one a circular holding
+        (循环持股). Loops of up to 8 firms, at most 50, shortest first."""
         import networkx as nx
 
         ids = list(set(ids))
-        e = self.w.analysis().edges.filter((pl.col("type") == "SHAREHOLDER_OF") & pl.col("src").is_in(ids)
-                                           & pl.col("dst").is_in(ids))
-        g = nx.DiGraph(list(zip(e["src"].to_list(), e["dst"].to_list())))
+        e = self.w.rows_in(self.w.analysis().edges, "src", ids).filter(
+            (pl.col("type") == "SHAREHOLDER_OF") & pl.col("dst").is_in(ids))
+        ratio = {}
+        for src, dst, r in e.select("src", "dst", pl.col("ratio") if "ratio" in e.columns else pl.lit(None)).iter_rows():
+            ratio.setdefault((src, dst), r)
+        g = nx.DiGraph(list(ratio))
         out = []
         for cyc in nx.simple_cycles(g, length_bound=8):
-            out.append(cyc)
+            k = cyc.index(min(cyc))  # the same loop always starts at the same firm
+            cyc = cyc[k:] + cyc[:k]
+            out.append(HoldingLoop("cross" if len(cyc) == 2 else "circular", cyc,
+                                   [ratio[(x, cyc[(j + 1) % len(cyc)])] for j, x in enumerate(cyc)]))
             if len(out) >= 50:
                 break
-        return sorted(out, key=lambda c: (len(c), c))
+        return sorted(out, key=lambda c: (len(c.ids), c.ids))
 
+    def ownership_loops(self, node_id: str, depth: int | None = None) -> list["HoldingLoop"]:
+        """The loops among a company, its holders (up) and its holdings (down) to ``depth``
+        layers: what its ownership page flags."""
+        ids = {node_id}
+        for direction in ("up", "down"):
+            chains = self.ownership(node_id, direction, depth)
+            if chains.height:
+                ids.update(chains["path"].explode().to_list())
+        return self.holding_loops(ids)
+
+
+@dataclasses.dataclass
+class HoldingLoop:
+    """A loop of shareholdings: ``ids[k]`` holds ``ratios[k]`` of ``ids[k + 1]``, the last holds the first."""
+
+    kind: str  # "cross" (two firms hold each other) or "circular" (three or more)
+    ids: list[str]
+    ratios: list[float | None]
+
+    @property
+    def label(self) -> str:
+        """交叉持股 or 循环持股."""
+        return "交叉持股 cross holding" if self.kind == "cross" else "循环持股 circular holding"

@@ -59,12 +59,12 @@ class Profiles:
         if kind not in ENTITY_KINDS:
             raise DashboardError(f"{node_id!r} is a {kind} node, not a company or person")
         grade, contrib = None, pl.DataFrame()
-        g = a.grades.grades.filter(pl.col("node_id") == node_id)
+        g = self.w.rows(a.grades.grades, "node_id", node_id)
         if g.height:
             grade = g.drop("idx", strict=False).row(0, named=True)
-            contrib = (a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 1e-9))
+            contrib = (self.w.rows(a.grades.contributions, "node_id", node_id).filter(pl.col("points").abs() > 1e-9)
                        .sort("points").drop("node_id"))
-        r = a.risk.scores.filter(pl.col("node_id") == node_id)
+        r = self.w.rows(a.risk.scores, "node_id", node_id)
         risk = r.row(0, named=True) if r.height else {}
         risk["entities"] = a.risk.scores.height
         sources = self.risk_sources(node_id, risk, compute=explain)
@@ -74,19 +74,19 @@ class Profiles:
         sharing = mask_frame(self.w._call("sharing", node_id))
         controller, owners, controls = None, pl.DataFrame(), pl.DataFrame()
         if kind == "LegalPerson":
-            c = self.w.controllers().filter(pl.col("company_id") == node_id)
+            c = self.w.rows(self.w.controllers(), "company_id", node_id)
             if c.height:
                 controller = c.row(0, named=True)
                 controller["chain_names"] = [self.w.names([x]).get(x, ("", x))[1] for x in controller["chain"] or []]
-            owners = self.w.beneficial_owners().filter(pl.col("company_id") == node_id).sort(
+            owners = self.w.rows(self.w.beneficial_owners(), "company_id", node_id).sort(
                 "integrated_ratio", descending=True)
         else:
-            controls = self.w.controllers().filter(pl.col("controller_id") == node_id).select(
+            controls = self.w.rows(self.w.controllers(), "controller_id", node_id).select(
                 "company_id", "company_name", "control_votes", "integrated_ratio")
-            owners = self.w.beneficial_owners().filter(pl.col("owner_id") == node_id).sort(
+            owners = self.w.rows(self.w.beneficial_owners(), "owner_id", node_id).sort(
                 "integrated_ratio", descending=True)
         shell = None
-        sf = a.shells.firms.filter(pl.col("node_id") == node_id)
+        sf = self.w.rows(a.shells.firms, "node_id", node_id)
         if sf.height:
             shell = sf.row(0, named=True)
         return Profile(node_id=node_id, kind=kind, identity=ident, grade=grade, contributions=contrib, risk=risk,
@@ -99,7 +99,7 @@ class Profiles:
         """The report's header (masked): type, code, legal representative (id, name), registered
         address, district, phone, status, capital, industry, legal form, established."""
         ident = ident or self.w.node(node_id) or {}
-        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        ctx = self.w.rows(self.w.find.context(), "node_id", node_id)
         c = ctx.row(0, named=True) if ctx.height else {}
         out = {"类型": LABEL_NAMES.get(ident.get("label", ""), ""),
                "统一社会信用代码": ident.get("uscc"), "身份证号": ident.get("id_masked"),
@@ -117,14 +117,14 @@ class Profiles:
         representative, officers, branches, agents and the firms it holds or serves),
         历史风险 (its expired, repaired or removed records) — and event type (Chinese)."""
         a = self.w.analysis()
-        recs = a.net.records.filter(pl.col("event_type").is_in(list(RISK_EVENTS)))
+        risky = pl.col("event_type").is_in(list(RISK_EVENTS))
         current = pl.col("status").is_null() | (pl.col("status") == "active")
-        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
-                           & pl.col("type").is_in(list(PARTY_TYPES)))
-        others = list((set(e["src"].to_list()) | set(e["dst"].to_list())) - {node_id})
-        own = recs.filter(pl.col("owner_id") == node_id)
+        e = self.w.rows(a.edges, "src", node_id, "dst").filter(pl.col("type").is_in(list(PARTY_TYPES)))
+        others = sorted((set(e["src"].to_list()) | set(e["dst"].to_list())) - {node_id})
+        own = self.w.rows(a.net.records, "owner_id", node_id).filter(risky)
+        theirs = pl.concat([self.w.rows(a.net.records, "owner_id", x) for x in others]) if others else own.clear()
         parts = [own.filter(current).with_columns(pl.lit("自身风险").alias("category")),
-                 recs.filter(pl.col("owner_id").is_in(others) & current).with_columns(pl.lit("关联风险").alias("category")),
+                 theirs.filter(risky & current).with_columns(pl.lit("关联风险").alias("category")),
                  own.filter(~current).with_columns(pl.lit("历史风险").alias("category"))]
         rows = pl.concat([x.select("category", "event_type", "owner_id") for x in parts])
         schema = {"category": pl.Utf8, "event": pl.Utf8, "count": pl.UInt32, "subjects": pl.UInt32}
@@ -143,13 +143,13 @@ class Profiles:
         records or facts behind it (case numbers, authorities, dates, amounts; the legal
         representative and how many firms; the shared address; the riskiest related party)."""
         a = self.w.analysis()
-        c = a.grades.contributions.filter((pl.col("node_id") == node_id) & (pl.col("points").abs() > 0.05))
+        c = self.w.rows(a.grades.contributions, "node_id", node_id).filter(pl.col("points").abs() > 0.05)
         if c.height == 0:
             return []
-        f = a.grades.features.filter(pl.col("node_id") == node_id)
+        f = self.w.rows(a.grades.features, "node_id", node_id)
         feat = f.row(0, named=True) if f.height else {}
-        recs = a.net.records.filter(pl.col("owner_id") == node_id)
-        ctx = self.w.find.context().filter(pl.col("node_id") == node_id)
+        recs = self.w.rows(a.net.records, "owner_id", node_id)
+        ctx = self.w.rows(self.w.find.context(), "node_id", node_id)
         cx = ctx.row(0, named=True) if ctx.height else {}
         by_event = _indicator_events()
         out = []
@@ -210,10 +210,10 @@ class Profiles:
         if node_id in self._sources:
             return self._sources[node_id]
         a = self.w.analysis()
-        src = a.risk.sources.filter(pl.col("node_id") == node_id)
+        src = self.w.rows(a.risk.sources, "node_id", node_id)
         stored = self.stored_sources()
         if src.height == 0 and stored is not None and {"node_id", "source_id"} <= set(stored.columns):
-            src = stored.filter(pl.col("node_id") == node_id)
+            src = self.w.rows(stored, "node_id", node_id)
         if src.height == 0 and risk and (risk.get("received") or 0) > 0:
             if not compute:
                 return mask_frame(src.drop("node_id"))  # not kept: explained when asked with compute
@@ -234,7 +234,7 @@ class Profiles:
     def timeline(self, node_id: str) -> pl.DataFrame:
         """The entity's credit records, newest first, with where each came from."""
         a = self.w.analysis()
-        rec = a.net.records.filter(pl.col("owner_id") == node_id)
+        rec = self.w.rows(a.net.records, "owner_id", node_id)
         if rec.height == 0:
             return pl.DataFrame(schema={"date": pl.Date, "event_type": pl.Utf8, "status": pl.Utf8})
         extra = [c for c in ("catalog", "source_unit") if c in a.net.nodes.columns]
@@ -250,8 +250,7 @@ class Profiles:
         """Related parties: who holds, represents, serves, registered or branches off this
         entity, and what it holds, represents or serves (every link, not one per party)."""
         a = self.w.analysis()
-        e = a.edges.filter(((pl.col("src") == node_id) | (pl.col("dst") == node_id))
-                           & pl.col("type").is_in(list(PARTY_TYPES)))
+        e = self.w.rows(a.edges, "src", node_id, "dst").filter(pl.col("type").is_in(list(PARTY_TYPES)))
         schema = {"relation": pl.Utf8, "node_id": pl.Utf8, "name": pl.Utf8, "label": pl.Utf8, "ratio": pl.Float64,
                   "risk": pl.Float64, "grade": pl.Utf8}
         if e.height == 0:
@@ -272,23 +271,21 @@ class Profiles:
     def measures(self, node_id: str) -> pl.DataFrame:
         """The joint reward and punishment measures that apply now to ``node_id`` (the configured
         catalogue, else the sample one), one row per measure and triggering record."""
-        from credgraph.analytics.measures import CatalogueError, load_catalogue, measures_for
-        from credgraph.analytics.propagation import active_records
+        from credgraph.analytics.measures import measures_for
 
         a = self.w.analysis()
         i = int(a.net.index_of([node_id])[0])
         if i < 0:
             raise DashboardError(f"no entity with id {node_id!r} in the graph")
-        try:
-            catalogue = load_catalogue(self.w.cfg.api.measures or None)
-        except CatalogueError as exc:
-            raise DashboardError(str(exc)) from None
-        with self._sources_lock:
-            recs = getattr(self, "_active", None)
-            if recs is None:
-                recs = self._active = active_records(a.net, self.w.cfg.analytics, a.as_of)
+        catalogue, links, recs = self.measure_inputs()
+        # only the records of the entities a measure can reach this one from (itself, its legal
+        # representative, shareholders, officers, ...): measures_for then splits a few rows,
+        # not every record of the city
+        owners = {i} | {src for m in catalogue for reach in m.reach
+                        for src in links.sources(i, reach, m.shareholder_min_ratio)}
+        recs = self.w.rows_in(recs, "owner", sorted(owners))
         rows = []
-        for m in measures_for(a.net, catalogue, recs, [i], a.as_of)[0]:
+        for m in measures_for(a.net, catalogue, recs, [i], a.as_of, links=links)[0]:
             for r in m["records"]:
                 rows.append({"措施 measure": f"{m['id']} {m['name']}", "类别 kind": "惩戒" if m["kind"] == "punishment" else "激励",
                              "依据 basis": m["legal_basis"], "经由 via": "; ".join(r["relation"]),
@@ -297,6 +294,24 @@ class Profiles:
                              "至 until": r["until"] or ""})
         return pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("措施 measure", "类别 kind", "依据 basis", "经由 via",
                                                                  "触发记录 record", "至 until")})
+
+    def measure_inputs(self):
+        """The measure catalogue (the configured one, else the sample), the party links and the
+        active records, made once per server."""
+        from credgraph.analytics.measures import CatalogueError, PartyLinks, load_catalogue
+        from credgraph.analytics.propagation import active_records
+
+        a = self.w.analysis()
+        with self._sources_lock:
+            got = getattr(self, "_measure_inputs", None)
+            if got is None or got[0] is not a:
+                try:
+                    catalogue = load_catalogue(self.w.cfg.api.measures or None)
+                except CatalogueError as exc:
+                    raise DashboardError(str(exc)) from None
+                got = self._measure_inputs = (a, catalogue, PartyLinks(a.net),
+                                              active_records(a.net, self.w.cfg.analytics, a.as_of))
+        return got[1:]
 
     def grade_history(self, node_id: str) -> pl.DataFrame:
         """The entity's grade in each recorded analytics run, with what moved it (``credgraph grade --diff``)."""
@@ -308,16 +323,89 @@ class Profiles:
         return pl.DataFrame(rows, schema={k: pl.Utf8 for k in ("运行 run", "日期 as of", "等级 grade", "上次 before",
                                                                  "原因 because")})
 
+    def _api_db(self):
+        """The data interface's own database (reports are registered there), opened once."""
+        with self._sources_lock:
+            if getattr(self, "_db", None) is None:
+                from credgraph.api.db import ApiDB
+
+                self._db = ApiDB(self.w.cfg.workspace_path / "api" / "api.sqlite")
+            return self._db
+
+    def report_content(self, node_id: str, actor: str = "dashboard") -> dict:
+        """The credit report's content, numbered, hashed and registered in the data interface's
+        database (so ``GET /v1/reports/{number}/verify`` knows it), built from the dashboard's
+        own analysis: the same content the data interface's service builds (the same network,
+        risk, grades, records and parties), without loading that service (1–3 minutes at
+        100k entities). When a credit repair has been approved, the service's state differs
+        from the stored graph's (repairs change risk and grades), so the service builds it."""
+        import secrets
+
+        from credgraph.analytics.report import build_report, report_hash
+        from credgraph.api.db import utc_now
+
+        a = self.w.analysis()
+        db = self._api_db()
+        if db.repairs(status="approved"):
+            from credgraph.api.service import shared_service
+
+            scopes = ("public", "reports", "personal")
+            return shared_service(self.w.cfg).report(node_id, scopes, actor)
+        net = a.net
+        i = int(net.index_of([node_id])[0])
+        if i < 0 or not net.entity_mask[i]:
+            raise DashboardError(f"no entity {node_id!r}")
+        g = self.w.rows(a.grades.grades, "node_id", node_id).select("grade", "score", "reasons")
+        grade = None
+        if g.height:
+            grade = g.row(0, named=True) | {"as_of": a.as_of.isoformat()}
+        records = self.w.rows(a.risk.records, "owner", i)
+        e = self.w.rows(a.edges, "dst", node_id).filter(pl.col("type").is_in(["SHAREHOLDER_OF", "OFFICER_OF",
+                                                                                "LEGAL_REP_OF"]))
+        parties: dict[str, list[dict]] = {"shareholders": [], "officers": [], "legal_rep": []}
+        idx = net.index_of(e["src"].to_list())
+        for r, j in zip(e.iter_rows(named=True), idx):
+            if j < 0:
+                continue
+            who = {"id": str(net.ids[j]), "name": net.describe(int(j))}
+            if r["type"] == "SHAREHOLDER_OF":
+                parties["shareholders"].append(who | {"label": "legal" if net.labels[j] == "LegalPerson" else "natural",
+                                                      "ratio": _float(r.get("ratio")), "capital": _float(r.get("capital"))})
+            elif r["type"] == "OFFICER_OF":
+                parties["officers"].append(who | {"role": r.get("role")})
+            else:
+                parties["legal_rep"].append(who)
+        repairs = [{"id": r["id"], "record_id": r["record_id"], "status": r["status"], "updated": r["updated"]}
+                   for r in db.repairs(entity_id=str(net.ids[i]))]
+        generated = utc_now()
+        number = "CGR-" + generated[:10].replace("-", "") + "-" + secrets.token_hex(4).upper()
+        content = build_report(net, i, grade=grade, records=records, repairs=repairs, number=number,
+                               generated=generated, parties=parties)
+        content["verification_hash"] = report_hash(content)
+        db.add_report(number, content["entity_id"], actor, generated, content["verification_hash"])
+        return content
+
     def report_pdf(self, node_id: str) -> bytes:
-        """The numbered, verifiable PDF credit report (the data interface's renderer); logged as a download."""
-        from credgraph.analytics.report import ReportError, render_report_pdf
+        """The numbered, verifiable PDF credit report (the data interface's renderer, from the
+        dashboard's own analysis: :meth:`report_content`); logged as a download."""
+        from credgraph.analytics.report import ReportError, render_pdf
         from credgraph.dashboard.auth import current_actor, record_event
 
         actor = current_actor()
-        label = self.w.node(node_id).get("label") if self.w.node(node_id) else None
+        if self.w.node(node_id) is None:
+            raise DashboardError(f"no entity with id {node_id!r} in the graph")
         try:
-            pdf = render_report_pdf(self.w.cfg, node_id, personal=label == "NaturalPerson", actor=f"dashboard:{actor}")
+            pdf = render_pdf(self.report_content(node_id, actor=f"dashboard:{actor}"), self.w.cfg.api.report_font)
         except (ReportError, LookupError, PermissionError) as exc:
             raise DashboardError(str(exc)) from None
         record_event(self.w.cfg, actor, "download", target=node_id, what="credit report PDF")
         return pdf
+
+
+def _float(v) -> float | None:
+    """A number as the data interface writes it (None for missing or NaN)."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if v != v else v

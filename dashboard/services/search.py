@@ -115,7 +115,7 @@ class Find:
         props = (a.net.nodes.select(cols)[[int(i) for i in idx]] if ids and all(int(i) >= 0 for i in idx)
                  else pl.DataFrame({c: [None] * len(ids) for c in cols}, schema={c: pl.Utf8 for c in cols}))
         props = props.with_columns([pl.col(c).cast(pl.Utf8) for c in cols])
-        ctx = self.context()
+        ctx = self.w.rows_in(self.context(), "node_id", ids)  # the hits' rows only: no join over every entity
         out = pl.concat([hits, props], how="horizontal").join(ctx, on="node_id", how="left")
         return mask_frame(out.with_columns(
             pl.col("label").replace_strict(LABEL_NAMES, default="").alias("type"),
