@@ -214,12 +214,17 @@ def _name_similarity(va: np.ndarray, vb: np.ndarray, workers: int = 1) -> np.nda
     return process.cpdist(list(va), list(vb), scorer=JaroWinkler.normalized_similarity, workers=workers)
 
 
-def _syllable_ratio(va: np.ndarray, vb: np.ndarray, workers: int = 1) -> np.ndarray:
-    """Edit ratio over syllables (each pinyin syllable one symbol) of space-separated token strings."""
-    table: dict[str, str] = {}
+def _syllable_ratio(va: np.ndarray, vb: np.ndarray, cache: dict, workers: int = 1) -> np.ndarray:
+    """Edit ratio over syllables (each pinyin syllable one symbol) of space-separated token strings;
+    ``cache`` keeps each name's symbols (and the symbol of each syllable) between calls."""
+    names = cache.setdefault("names", {})
+    table = cache.setdefault("syllables", {})
 
     def enc(v: str) -> str:
-        return "".join(table.setdefault(t, chr(0xE000 + len(table))) for t in v.split())
+        out = names.get(v)
+        if out is None:
+            out = names[v] = "".join(table.setdefault(t, chr(0xE000 + len(table))) for t in v.split())
+        return out
 
     return process.cpdist([enc(x) for x in va], [enc(x) for x in vb], scorer=fuzz.ratio, workers=workers) / 100.0
 
@@ -254,7 +259,8 @@ def person_name(p: Pairs) -> np.ndarray:
     tokens = rest & (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
     cn = _pinyin_names(p)
     chinese = tokens & cn[p.l("name_tok")] & cn[p.r("name_tok")]
-    syl = p.on_distinct("name_tok", lambda a, b: _syllable_ratio(a, b, p.profiles.workers), chinese, fill=0.0)
+    cache = p.profiles.derived.setdefault("syllable_symbols", {})
+    syl = p.on_distinct("name_tok", lambda a, b: _syllable_ratio(a, b, cache, p.profiles.workers), chinese, fill=0.0)
     ratio = np.where(chinese, syl, ratio)  # letters of pinyin are not characters: HU Fang / LIN Huang
     tokens &= ~chinese
     jw = p.on_distinct("name_tok", lambda a, b: _name_similarity(a, b, p.profiles.workers), tokens, fill=0.0)
