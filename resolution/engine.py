@@ -380,10 +380,10 @@ def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str],
     else:
         solo = np.zeros(n, dtype=bool)
     detached = np.zeros(n, dtype=bool)
+    base = m.select(pl.concat_str([*[pl.col(c) for c in cols], anchor], separator=_SEP).alias("k"))["k"]
     for _ in range(4):
-        own = solo | detached
-        base = m.select(pl.concat_str([pl.col(c) for c in cols], separator=_SEP).alias("k"))["k"]
-        pkey = pl.Series("pkey", np.where(own, ids.to_numpy(), (base + _SEP + anchor).to_numpy()), dtype=pl.Utf8)
+        own = pl.Series(solo | detached)
+        pkey = pl.select(pl.when(own).then(ids).otherwise(base).alias("pkey"))["pkey"]
         group, identity = _groups(m, anchor, pkey, detached, match_pairs)
         na, nb = nomatch_pairs
         clash = group[na] == group[nb] if len(na) else np.zeros(0, dtype=bool)
