@@ -211,19 +211,22 @@ def _candidates(prof: pl.DataFrame, type_: str, cap: int, incremental: bool,
     keys = prof.select(
         "profile", "group", "new", "count", "closed", pl.concat_list([e for e in exprs]).alias("key")
     ).explode("key").filter(pl.col("key").is_not_null()).with_columns(pl.col("key").hash(seed=7))
+    # A block's size counts groups, which the per-group limit below never changes: the keys of one
+    # group only (most of them: a name with a birth date, ...) are dropped before the costlier steps.
+    sizes = keys.group_by("key").agg(pl.col("group").n_unique().alias("size"))
+    largest = int(sizes["size"].max() or 0)
+    keys = keys.join(sizes.filter(pl.col("size") >= 2), on="key")
     # Each group sends at most a few profiles (its most frequent ones) into a block.
     keys = (keys.sort(["count", "profile"], descending=[True, False])
             .group_by(["key", "group"], maintain_order=True).head(PER_GROUP_IN_BLOCK))
-    sizes = keys.group_by("key").agg(pl.col("group").n_unique().alias("size"),
-                                     (~pl.col("closed")).sum().alias("n_open"),
-                                     pl.col("new").any().alias("touched"))
-    keys = keys.join(sizes, on="key")
-    n_blocks = keys.filter(pl.col("size") >= 2)["key"].n_unique()
+    per_key = keys.group_by("key").agg((~pl.col("closed")).sum().alias("n_open"), pl.col("new").any().alias("touched"))
+    keys = keys.join(per_key, on="key")
+    n_blocks = keys["key"].n_unique()
     over = keys.filter(pl.col("size") > cap)
     stats = {"blocks": int(n_blocks), "blocks_over_cap": int(over["key"].n_unique()),
              "mentions_in_dropped_blocks": int(over.select(pl.col("count").sum()).item() or 0),
-             "largest_block": int(keys["size"].max() or 0)}
-    keys = keys.filter((pl.col("size") >= 2) & (pl.col("size") <= cap))
+             "largest_block": largest}
+    keys = keys.filter(pl.col("size") <= cap)
     if incremental:  # score only the blocks a new profile touches
         keys = keys.filter(pl.col("touched"))
     k = keys.select("key", "profile", "group", "new", "closed", "n_open")
@@ -377,10 +380,10 @@ def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str],
     else:
         solo = np.zeros(n, dtype=bool)
     detached = np.zeros(n, dtype=bool)
+    base = m.select(pl.concat_str([*[pl.col(c) for c in cols], anchor], separator=_SEP).alias("k"))["k"]
     for _ in range(4):
-        own = solo | detached
-        base = m.select(pl.concat_str([pl.col(c) for c in cols], separator=_SEP).alias("k"))["k"]
-        pkey = pl.Series("pkey", np.where(own, ids.to_numpy(), (base + _SEP + anchor).to_numpy()), dtype=pl.Utf8)
+        own = pl.Series(solo | detached)
+        pkey = pl.select(pl.when(own).then(ids).otherwise(base).alias("pkey"))["pkey"]
         group, identity = _groups(m, anchor, pkey, detached, match_pairs)
         na, nb = nomatch_pairs
         clash = group[na] == group[nb] if len(na) else np.zeros(0, dtype=bool)

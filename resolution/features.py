@@ -17,7 +17,7 @@ is integer comparison and string similarity is computed once per distinct pair o
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -58,6 +58,8 @@ class Profiles:
     representative: np.ndarray  # one mention id per profile, for evidence
     mentions: np.ndarray  # number of mentions per profile
     workers: int = 1
+    #: Values computed once per profile set by the comparisons (e.g. which names read as pinyin).
+    derived: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -212,14 +214,41 @@ def _name_similarity(va: np.ndarray, vb: np.ndarray, workers: int = 1) -> np.nda
     return process.cpdist(list(va), list(vb), scorer=JaroWinkler.normalized_similarity, workers=workers)
 
 
+def _syllable_ratio(va: np.ndarray, vb: np.ndarray, cache: dict, workers: int = 1) -> np.ndarray:
+    """Edit ratio over syllables (each pinyin syllable one symbol) of space-separated token strings;
+    ``cache`` keeps each name's symbols (and the symbol of each syllable) between calls."""
+    names = cache.setdefault("names", {})
+    table = cache.setdefault("syllables", {})
+
+    def enc(v: str) -> str:
+        out = names.get(v)
+        if out is None:
+            out = names[v] = "".join(table.setdefault(t, chr(0xE000 + len(table))) for t in v.split())
+        return out
+
+    return process.cpdist([enc(x) for x in va], [enc(x) for x in vb], scorer=fuzz.ratio, workers=workers) / 100.0
+
+
+def _pinyin_names(p: Pairs) -> np.ndarray:
+    """Per code of ``name_tok``: whether the name reads as pinyin (a Chinese name in either script)."""
+    from credgraph.resolution.normalise import reads_as_pinyin
+
+    key = "pinyin_names"
+    if key not in p.profiles.derived:
+        p.profiles.derived[key] = np.array([reads_as_pinyin(str(v)) for v in p.profiles.vocab["name_tok"]], bool)
+    return p.profiles.derived[key]
+
+
 def person_name(p: Pairs) -> np.ndarray:
     """Person's name in any script (Chinese simplified, Latin without accents, either order).
-    Levels: different; weakly similar (Jaro-Winkler >= 0.8 over the name's tokens, or edit ratio
-    >= 0.6); similar (Jaro-Winkler >= 0.92, or edit ratio >= 0.75: a typo, a dropped character);
-    the same tokens or characters in another order, nicknames read as the name (Jie Wang / Wang Jie,
-    Bill Green / William Green); the same sound (a homophone
-    such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
-    scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name)."""
+    Levels: different; weakly similar (edit ratio >= 0.6; for names that are not Chinese also
+    Jaro-Winkler >= 0.8 over the name's tokens); similar (edit ratio >= 0.75: a typo, a dropped
+    character; not Chinese: Jaro-Winkler >= 0.92); the same tokens or characters in another order,
+    nicknames read as the name (Jie Wang / Wang Jie, Bill Green / William Green); the same sound (a
+    homophone such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
+    scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name).
+    Two Chinese names, in characters or pinyin, are compared by character or syllable: zhang / zhao
+    are two surnames, however alike their letters."""
     lv = _levels(len(p))
     miss = p.missing("core")
     same = p.equal("core")
@@ -228,6 +257,12 @@ def person_name(p: Pairs) -> np.ndarray:
     rest = ~(miss | same | homo | reord)
     ratio = p.similarity("core", rest)
     tokens = rest & (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
+    cn = _pinyin_names(p)
+    chinese = tokens & cn[p.l("name_tok")] & cn[p.r("name_tok")]
+    cache = p.profiles.derived.setdefault("syllable_symbols", {})
+    syl = p.on_distinct("name_tok", lambda a, b: _syllable_ratio(a, b, cache, p.profiles.workers), chinese, fill=0.0)
+    ratio = np.where(chinese, syl, ratio)  # letters of pinyin are not characters: HU Fang / LIN Huang
+    tokens &= ~chinese
     jw = p.on_distinct("name_tok", lambda a, b: _name_similarity(a, b, p.profiles.workers), tokens, fill=0.0)
     lv[rest & ((jw >= 0.80) | (ratio >= 0.6))] = 1
     lv[rest & ((jw >= 0.92) | (ratio >= 0.75))] = 2
@@ -472,17 +507,21 @@ def id_conflict(p: Pairs) -> np.ndarray:
 
 def no_strong_context(p: Pairs) -> np.ndarray:
     """A name alone never merges two people. A person is merged automatically only on an ID number
-    (full or legacy; a compatible masked one with a name not altogether different), or on a name that is at least weakly similar plus one
-    corroborating field (the same company relationship, phone, e-mail, a similar street address, a
-    birth date or another identifier at most one typo apart), or on two corroborating fields."""
+    (full or legacy; a compatible masked one with a name not altogether different), or on a name that
+    is at least weakly similar plus one corroborating field (phone, e-mail, a similar street address, a
+    birth date or another identifier at most one typo apart), or on two corroborating fields. The same
+    company corroborates only the same name (in any order, script or homophone): a firm's few people
+    often share a surname or a character (王燕 and 王晓燕 at one firm may be sisters), so a name merely
+    similar there needs one more field, or a reviewer."""
     name = p.memo(person_name)
     idl = p.memo(id_number)
     # A masked number fits many people (only region and last digits show): it needs a name that is not
     # altogether different (罗波 / 何斌 with 430124********8076 are two people).
     ids = (idl == 2) | ((idl == 1) & (name != 0))
-    ctx = ((p.memo(company) == 1).astype(np.int8) + (p.memo(phone) == 1) + (p.memo(email) == 1)
+    firm = p.memo(company) == 1
+    ctx = ((p.memo(phone) == 1).astype(np.int8) + (p.memo(email) == 1)
            + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1))
-    ok = ids | ((name >= 1) & (ctx >= 1)) | (ctx >= 2)
+    ok = ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | (ctx + firm >= 2)
     return ~ok
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "pinyin_syllables",
     "person_name_tokens",
     "person_name_keys",
+    "reads_as_pinyin",
     "postcode_of",
     "looks_like_company",
 ]
@@ -616,23 +617,84 @@ def _metaphone(token: str) -> str:
     return jellyfish.metaphone(token) or token
 
 
+@functools.lru_cache(maxsize=1)
+def _pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable with a vowel (pypinyin's readings; the bare interjections
+    n, ng, m, hm are left out so that no consonant is read as a syllable)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out = set()
+    for readings in pinyin_dict.values():
+        for r in readings.split(","):
+            # ü with a tone mark is one character (ǚ): spell it v, as the readings of names do (lv, nv).
+            t = _toneless(unicodedata.normalize("NFD", r).replace("u\u0308", "v"))
+            if t.isascii() and t.isalpha() and re.search("[aeiouv]", t):
+                out.add(t)
+    return frozenset(out)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _segment_pinyin(token: str) -> tuple[str, ...] | None:
+    """A Latin token read as pinyin syllables, fewest syllables first (the way a romanised given name is
+    written: zhiwei → zhi wei, siqi → si qi), or None when it does not read as pinyin (smith)."""
+    syl = _pinyin_syllables()
+    n = len(token)
+    best: list[tuple[str, ...] | None] = [()] + [None] * n
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 6), end):
+            head = best[start]
+            if head is not None and token[start:end] in syl:
+                cand = head + (token[start:end],)
+                if best[end] is None or len(cand) < len(best[end]):
+                    best[end] = cand
+    return best[n]
+
+
+def reads_as_pinyin(tokens: str) -> bool:
+    """Whether a name's tokens (space-separated, as :func:`person_name_keys` gives them) are all pinyin
+    syllables: a Chinese name, in characters or romanised. Such names are compared by syllable,
+    not by letters (zhang / zhao are two surnames, not a typo).
+
+    >>> reads_as_pinyin("jie wang"), reads_as_pinyin("green mitchell"), reads_as_pinyin("")
+    (True, False, False)
+    """
+    syl = _pinyin_syllables()
+    parts = tokens.split()
+    return bool(parts) and all(t in syl for t in parts)
+
+
 def person_name_tokens(value: object) -> list[str]:
     """A person's name as lower-case Latin tokens, whatever its script.
 
     Latin names lose their accents and split on spaces, hyphens and dots; Chinese characters
     (traditional folded to simplified) become one toneless pinyin syllable each, so a name and
-    its romanisation share tokens.
+    its romanisation share tokens. A Latin name whose every word reads as pinyin is a romanised
+    Chinese name, with the given name written as one word (Zhiwei Dong, GB/T 28039): its words
+    are split into syllables, like the characters they stand for.
 
     >>> person_name_tokens("José  María-Núñez"), person_name_tokens("王杰"), person_name_tokens("JIE WANG")
     (['jose', 'maria', 'nunez'], ['wang', 'jie'], ['jie', 'wang'])
+    >>> person_name_tokens("Zhiwei DONG"), person_name_tokens("董志伟"), person_name_tokens("Mitchell Li")
+    (['zhi', 'wei', 'dong'], ['dong', 'zhi', 'wei'], ['mitchell', 'li'])
     """
     if value is None:
         return []
     s = to_simplified(unicodedata.normalize("NFKC", str(value)))
     out = []
+    latin = []
     for part in _NAME_PART.findall(s):
-        out.append(_char_pinyin(part) if _CJK.match(part) else _strip_accents(part).lower())
-    return [t for t in out if t]
+        if _CJK.match(part):
+            out.append(_char_pinyin(part))
+        else:
+            t = _strip_accents(part).lower()
+            out.append(t)
+            latin.append(t)
+    out = [t for t in out if t]
+    if latin:
+        segs = [_segment_pinyin(t) for t in out]
+        if all(x is not None for x in segs):
+            out = [x for seg in segs for x in seg]
+    return out
 
 
 def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
@@ -640,10 +702,16 @@ def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
     order (Jie Wang / Wang Jie), in another script (王杰 / Wang Jie), spelled alike (Mitchell /
     Michell share the metaphone MXL) or by a nickname (Bill / William). Each distinct value is computed once.
 
+    A name that reads as pinyin (a Chinese name in characters or romanised) is its own phonetic code:
+    pinyin already spells the sound, and the English rules of metaphone would make 周勇 (zhou yong) and
+    赵颖 (zhao ying) one name.
+
     >>> person_name_keys(["王杰", "Jie  Wang", "Mitchell Green"])
-    [('jie wang', 'J WNK'), ('jie wang', 'J WNK'), ('green mitchell', 'KRN MXL')]
+    [('jie wang', 'jie wang'), ('jie wang', 'jie wang'), ('green mitchell', 'KRN MXL')]
     >>> person_name_keys(["Bill GREEN"]) == person_name_keys(["William Green"])  # a nickname
     True
+    >>> person_name_keys(["周勇"])[0][1] == person_name_keys(["赵颖"])[0][1]
+    False
     """
     from credgraph.resolution.lexicon import NICKNAMES
 
@@ -652,9 +720,13 @@ def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
     for v in values:
         if v not in cache:
             toks = person_name_tokens(v)
-            if not _CJK.search(str(v or "")):  # Bill Green is William Green
-                toks = [NICKNAMES.get(t, t) for t in toks]
-            cache[v] = (" ".join(sorted(toks)), " ".join(sorted(_metaphone(t) for t in toks)))
+            tok = " ".join(sorted(toks))
+            if reads_as_pinyin(tok):
+                cache[v] = (tok, tok)
+            else:
+                if not _CJK.search(str(v or "")):  # Bill Green is William Green
+                    toks = [NICKNAMES.get(t, t) for t in toks]
+                cache[v] = (" ".join(sorted(toks)), " ".join(sorted(_metaphone(t) for t in toks)))
         out.append(cache[v])
     return out
 

@@ -280,7 +280,9 @@ def _mode(col: str) -> pl.Expr:
 
 
 def _entities(m: pl.DataFrame) -> pl.DataFrame:
-    frame = m.sort("seq").with_columns(
+    cols = ["entity_id", "seq", "type", "name_text", "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "birth",
+            "addr_text", "phone_n", "branch"]
+    frame = m.select(cols).sort("seq").with_columns(
         pl.when(pl.col("id_full") != "").then(pl.col("id_full")).otherwise(pl.col("id_masked")).alias("_id")
     )
     best_name = (

@@ -1,0 +1,102 @@
+"""Hand-written person cases, written the way real filings read (not by the generator).
+
+A registration names the legal representative with an ID number; the shareholder list gives ID
+numbers; older key-personnel filings list officers by name and role only, and English-language or
+passport-based filings romanise a Chinese name with the surname first or last and the given name as
+one word (DONG Zhiwei, Zhiwei Dong). Expected outcomes are decided by hand from what the records say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from credgraph.resolution import resolve
+from credgraph.resolution.normalise import person_name_keys
+from credgraph.resolution.sample import records_frame
+from tests.valid_codes import local_uscc, make_id
+
+FIRM_A = ("深圳市恒通达贸易有限公司", local_uscc("7A3C5E21"))
+FIRM_B = ("深圳市新锐思科技有限公司", local_uscc("5B8D2F47"))
+FIRM_C = ("深圳市金禾园餐饮管理有限公司", local_uscc("3C6E9A15"))
+
+
+def _reg(firm, rep, rep_id):
+    return {"catalog": "MR_REG", "subject_name": firm[0], "subject_uscc": firm[1], "subject_type": "legal",
+            "object_name": rep, "object_id_number": rep_id, "object_type": "natural", "relation": "legal_rep_of"}
+
+
+def _person(catalog, firm, name, relation, id_number=None, role=None):
+    return {"catalog": catalog, "kind": "relationship", "subject_name": firm[0], "subject_uscc": firm[1],
+            "subject_type": "legal", "object_name": name, "object_id_number": id_number, "object_type": "natural",
+            "relation": relation, "role": role}
+
+
+ZHOU = make_id("440305", dt.date(1971, 3, 17), 503)
+ZHAO = make_id("440303", dt.date(1984, 6, 13), 536)
+DONG = make_id("510104", dt.date(1976, 11, 19), 377)
+WANG = make_id("440304", dt.date(1969, 11, 8), 510)
+ZHANG = make_id("440306", dt.date(1990, 2, 2), 21)
+
+
+@pytest.fixture(scope="module")
+def cases():
+    rows = [
+        # Firm A: 周勇 represents it and holds shares; the old personnel filing lists 周勇 and 赵颖 by name.
+        # 赵颖 (zhao ying) is another person: her name shares no character with 周勇 (zhou yong), only
+        # letters of its pinyin.
+        _reg(FIRM_A, "周勇", ZHOU),
+        _person("MR_SHAREHOLDER", FIRM_A, "周勇", "shareholder_of", ZHOU),
+        _person("MR_PERSONNEL", FIRM_A, "周勇", "officer_of", role="执行董事"),
+        _person("MR_PERSONNEL", FIRM_A, "赵颖", "officer_of", role="监事"),
+        _person("MR_SHAREHOLDER", FIRM_A, "赵颖", "shareholder_of", ZHAO),
+        # Firm B: 董志伟 represents it; an English filing writes him DONG Zhiwei, another Zhiwei Dong.
+        _reg(FIRM_B, "董志伟", DONG),
+        _person("MR_PERSONNEL", FIRM_B, "DONG Zhiwei", "officer_of", role="董事长"),
+        _person("MR_PERSONNEL", FIRM_B, "Zhiwei Dong", "officer_of", role="经理"),
+        # Firm C: 王晓燕 represents it; 王燕 is listed by name only as supervisor. One character apart at
+        # one small firm: a sister as likely as a dropped character — never merged on the firm alone.
+        # ZHANG Wei (an officer by name only) is not 赵伟 (zhao wei), the shareholder.
+        _reg(FIRM_C, "王晓燕", WANG),
+        _person("MR_PERSONNEL", FIRM_C, "王燕", "officer_of", role="监事"),
+        _person("MR_SHAREHOLDER", FIRM_C, "赵伟", "shareholder_of", ZHANG),
+        _person("MR_PERSONNEL", FIRM_C, "ZHANG Wei", "officer_of", role="经理"),
+    ]
+    frame = records_frame(rows)
+    res = resolve(frame)
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    return lambda i: ent[f"r{i:06d}:object"]
+
+
+def test_a_name_only_officer_joins_the_same_name_at_the_same_firm(cases):
+    e = cases
+    assert e(1) == e(2) == e(3)  # 周勇 with ID (registration, shares) and 周勇 listed by name
+
+
+def test_names_that_share_only_pinyin_letters_stay_apart(cases):
+    e = cases
+    assert e(4) != e(1)  # 赵颖 is not 周勇
+    assert e(4) == e(5)  # 赵颖 by name and 赵颖 with her ID, at one firm
+
+
+def test_romanised_name_with_the_given_name_as_one_word(cases):
+    e = cases
+    assert e(7) == e(6) and e(8) == e(6)  # DONG Zhiwei, Zhiwei Dong = 董志伟
+
+
+def test_similar_names_at_one_firm_are_not_merged_on_the_firm_alone(cases):
+    e = cases
+    assert e(10) != e(9)  # 王燕 / 王晓燕
+    assert e(12) != e(11)  # ZHANG Wei / 赵伟
+
+
+def test_name_keys_read_pinyin_as_pinyin():
+    (t1, p1), (t2, p2) = person_name_keys(["周勇", "赵颖"])
+    assert p1 != p2 and t1 == "yong zhou" and t2 == "ying zhao"
+    keys = person_name_keys(["董志伟", "DONG Zhiwei", "Zhiwei  Dong", "吕磊", "Lei LV"])
+    assert keys[0] == keys[1] == keys[2] == ("dong wei zhi", "dong wei zhi")
+    assert keys[3] == keys[4] == ("lei lv", "lei lv")
+    # A Western name keeps its metaphone codes (Mitchell / Michell alike).
+    assert person_name_keys(["Mitchell Green"])[0][1] == person_name_keys(["Michell Green"])[0][1]
