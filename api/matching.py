@@ -5,10 +5,11 @@ JSON-ready dicts. There is no second matcher: a workspace without a resolution c
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
-__all__ = ["open_matcher", "result_dict", "MatchInputError", "ApiMatcher", "CoalescingMatcher"]
+__all__ = ["open_matcher", "result_dict", "MatchInputError", "ApiMatcher", "ProcessMatcher", "CoalescingMatcher"]
 
 
 class MatchInputError(ValueError):
@@ -60,6 +61,10 @@ class ApiMatcher:
             raise MatchInputError(str(exc)) from None
         return [result_dict(r) for r in res]
 
+    def match_json(self, examples, limit: int = 5, threshold: float | None = None) -> list[str]:
+        """:meth:`match_many` with each result as JSON text."""
+        return [json.dumps(r, ensure_ascii=False) for r in self.match_many(examples, limit=limit, threshold=threshold)]
+
 
 _WORKER: ApiMatcher | None = None
 
@@ -71,10 +76,22 @@ def _worker_open(cfg, threads: int) -> None:
     if threads > 0:  # before polars is imported in this process
         os.environ["POLARS_MAX_THREADS"] = str(threads)
     _WORKER = ApiMatcher(cfg)
+    _freeze()
 
 
-def _worker_match(examples, limit, threshold) -> list[dict]:
-    return _WORKER.match_many(examples, limit=limit, threshold=threshold)
+def _freeze() -> None:
+    """Move everything built so far out of the garbage collector's sight: the Matcher's indexes are
+    long-lived, and a full collection walking them stalls every call for tens of milliseconds."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+def _worker_match(examples, limit, threshold) -> list[str]:
+    # JSON text made here, in the worker: the server only joins strings (no unpickling of nested
+    # dicts, no encoding of a 1,000-example answer while it holds its interpreter lock).
+    return [json.dumps(r, ensure_ascii=False) for r in _WORKER.match_many(examples, limit=limit, threshold=threshold)]
 
 
 def _worker_ready() -> bool:
@@ -85,15 +102,17 @@ class ProcessMatcher:
     """The Matcher in its own worker process.
 
     A Matcher call is a few ms on its fast path and ~50-70 ms of CPU through its pipeline at 100k
-    entities, much of it Python holding the interpreter lock; in the server's process every other request (an entity look-up needs
-    under a millisecond) would wait behind it. In a worker process the two run side by side on
-    the machine's cores. The worker opens the Matcher while the server builds its analysis.
+    entities, much of it Python holding the interpreter lock; in the server's process every other
+    request (an entity look-up needs under a millisecond) would wait behind it. In a worker
+    process the two run side by side on the machine's cores. The worker opens the Matcher while
+    the server builds its analysis, and answers with JSON text (see :func:`_worker_match`).
     """
 
     def __init__(self, cfg):
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        self._cfg_for_error = cfg
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
                                         initializer=_worker_open, initargs=(cfg, cfg.api.matcher_threads))
         self.ready = self.pool.submit(_worker_ready)  # the worker starts opening the Matcher now
@@ -109,7 +128,7 @@ class ProcessMatcher:
             ApiMatcher(self._cfg_for_error)
             raise
 
-    def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
+    def match_json(self, examples, limit: int = 5, threshold: float | None = None) -> list[str]:
         return self.pool.submit(_worker_match, examples, limit, threshold).result()
 
     def close(self) -> None:
@@ -118,71 +137,34 @@ class ProcessMatcher:
 
 def open_matcher(cfg, process: bool = False) -> "CoalescingMatcher":
     """Resolution's Matcher over the workspace's last resolution (FileNotFoundError when there is
-    none), with concurrent small requests matched together (:class:`CoalescingMatcher`); with
-    ``process``, in a worker process (:class:`ProcessMatcher`, for the server)."""
-    if process:
-        pm = ProcessMatcher(cfg)
-        pm._cfg_for_error = cfg
-        inner = pm
-    else:
-        inner = ApiMatcher(cfg)
+    none), with concurrent small requests matched together (:class:`CoalescingMatcher`).
+
+    With ``process`` (the server), the Matcher runs in worker processes (:class:`ProcessMatcher`):
+    with ``api.match_lanes`` = 2, one for small requests and one for the chunks of big batches,
+    so a single match never waits behind a batch; with 1, one worker whose calls take turns.
+    Both workers open the same resolution with the same Matcher class: one matcher, two copies."""
     from credgraph.resolution import Matcher
 
+    if process:
+        small = ProcessMatcher(cfg)
+        big = ProcessMatcher(cfg) if int(cfg.api.match_lanes) >= 2 else None
+    else:
+        small, big = ApiMatcher(cfg), None
     chunk = max(int(cfg.api.match_chunk), 4)
-    return CoalescingMatcher(inner, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max)
+    return CoalescingMatcher(small, big, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max)
 
 
-class CoalescingMatcher:
-    """Serves many small match requests and keeps big batches from holding them up (fair turns).
+class _Lane:
+    """One thread making Matcher calls on one inner matcher, in turns (see :class:`CoalescingMatcher`)."""
 
-    The Matcher answers up to ``Matcher.fast_max`` examples on a fast path (a few ms at 100k
-    entities) and bigger batches through its dataframe pipeline (~50 ms plus about a millisecond
-    per example). One worker thread makes the calls: each turn serves every small request
-    waiting, packed into calls of at most ``pack`` examples so that they stay on the fast path
-    and never ride along with a big chunk, then at most one chunk of ``chunk`` examples of a big
-    batch; so a single match waits for at most one chunk, not a whole 1,000-name batch. Each
-    request gets its own results, in order. If a combined call fails on one request's bad
-    example, each request of that call is retried alone, so only the bad one gets the error.
-    """
-
-    def __init__(self, inner, small: int = 50, chunk: int = 200, pack: int = 32):
+    def __init__(self, inner, pack: int, name: str):
         import queue
 
         self.inner = inner
         self.pack = pack
-        self.small = small
-        self.chunk = chunk
         self.q: "queue.Queue" = queue.Queue()
-        self.thread = threading.Thread(target=self._run, daemon=True, name="match-batcher")
+        self.thread = threading.Thread(target=self._run, daemon=True, name=name)
         self.thread.start()
-
-    def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
-        from concurrent.futures import Future
-
-        examples = list(examples)
-        if len(examples) <= self.small:
-            fut: Future = Future()
-            self.q.put(("small", examples, limit, threshold, fut))
-            return fut.result()
-        if not examples:
-            return []
-        futs = []
-        for lo in range(0, len(examples), self.chunk):
-            f: Future = Future()
-            futs.append(f)
-            self.q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f))
-        out: list[dict] = []
-        for k, f in enumerate(futs):
-            try:
-                out += f.result()
-            except MatchInputError as exc:  # number the example within the caller's batch
-                import re
-
-                m = re.match(r"example (\d+):(.*)", str(exc), re.S)
-                if m is None:
-                    raise
-                raise MatchInputError(f"example {int(m.group(1)) + k * self.chunk}:{m.group(2)}") from None
-        return out
 
     def _run(self) -> None:
         import queue
@@ -227,26 +209,130 @@ class CoalescingMatcher:
         return calls
 
     def _serve(self, its, limit, threshold) -> None:
+        futs = [it[4] for it in its if it[4].set_running_or_notify_cancel()]
+        its = [it for it in its if it[4] in futs]
+        if not its:
+            return
         try:
-            res = self.inner.match_many([e for it in its for e in it[1]], limit=limit, threshold=threshold)
+            res = self.inner.match_json([e for it in its for e in it[1]], limit=limit, threshold=threshold)
         except Exception as exc:  # noqa: BLE001 - one request's bad example: serve each alone
             if len(its) == 1:
                 its[0][4].set_exception(exc)
                 return
             for it in its:
-                self._serve([it], limit, threshold)
+                self._serve_again(it, limit, threshold)
             return
         at = 0
         for it in its:
             it[4].set_result(res[at:at + len(it[1])])
             at += len(it[1])
 
-    def wait(self) -> None:
-        """Block until the matcher can answer (a worker process may still be opening it)."""
-        if hasattr(self.inner, "wait"):
-            self.inner.wait()
+    def _serve_again(self, it, limit, threshold) -> None:
+        try:
+            it[4].set_result(self.inner.match_json(it[1], limit=limit, threshold=threshold))
+        except Exception as exc:  # noqa: BLE001
+            it[4].set_exception(exc)
 
     def close(self) -> None:
         self.q.put(None)
-        if hasattr(self.inner, "close"):
-            self.inner.close()
+
+
+class CoalescingMatcher:
+    """Serves many small match requests and keeps big batches from holding them up.
+
+    The Matcher answers up to ``Matcher.fast_max`` examples on a fast path (a few ms at 100k
+    entities) and bigger batches through its dataframe pipeline (~50 ms plus about a millisecond
+    per example). A request of at most ``small`` examples is *small*: small requests waiting
+    together are packed into calls of at most ``pack`` examples, so they stay on the fast path;
+    a big batch goes in chunks of ``chunk`` examples.
+
+    With two inner matchers (``big`` given: the server's two worker processes), small requests
+    and chunks of big batches run in separate lanes, each its own thread and worker: a single
+    match never waits for a batch. With one, one thread takes turns: every small request waiting,
+    then at most one chunk, so a single match waits for at most one chunk. Each request gets its
+    own results, in order. If a combined call fails on one request's bad example, each request of
+    that call is retried alone, so only the bad one gets the error.
+    """
+
+    def __init__(self, inner, big=None, small: int = 50, chunk: int = 200, pack: int = 32):
+        self.inner = inner
+        self.big = big
+        self.small = small
+        self.chunk = chunk
+        self.lanes = [_Lane(inner, pack, "match-small")]
+        if big is not None:
+            self.lanes.append(_Lane(big, pack, "match-big"))
+
+    def _submit(self, examples, limit, threshold) -> list:
+        """Queue a request; the futures of its parts (one for a small request, one per chunk)."""
+        from concurrent.futures import Future
+
+        if len(examples) <= self.small:
+            fut: Future = Future()
+            self.lanes[0].q.put(("small", examples, limit, threshold, fut))
+            return [fut]
+        futs = []
+        for lo in range(0, len(examples), self.chunk):
+            f: Future = Future()
+            futs.append(f)
+            self.lanes[-1].q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f))
+        return futs
+
+    def _numbered(self, exc: MatchInputError, k: int) -> MatchInputError:
+        """The error of chunk ``k`` with its example numbered within the caller's batch."""
+        import re
+
+        m = re.match(r"example (\d+):(.*)", str(exc), re.S)
+        if m is None or k == 0:
+            return exc
+        return MatchInputError(f"example {int(m.group(1)) + k * self.chunk}:{m.group(2)}")
+
+    def match_json(self, examples, limit: int = 5, threshold: float | None = None) -> list[str]:
+        """Each example's result as JSON text, in order (blocks until answered)."""
+        examples = list(examples)
+        if not examples:
+            return []
+        out: list[str] = []
+        for k, f in enumerate(self._submit(examples, limit, threshold)):
+            try:
+                out += f.result()
+            except MatchInputError as exc:
+                raise self._numbered(exc, k) from None
+        return out
+
+    async def amatch_json(self, examples, limit: int = 5, threshold: float | None = None) -> list[str]:
+        """:meth:`match_json` for an event loop: waits without holding a thread."""
+        import asyncio
+
+        examples = list(examples)
+        if not examples:
+            return []
+        out: list[str] = []
+        futs = self._submit(examples, limit, threshold)
+        try:
+            for k, f in enumerate(futs):
+                try:
+                    out += await asyncio.wrap_future(f)
+                except MatchInputError as exc:
+                    raise self._numbered(exc, k) from None
+        finally:
+            for f in futs:  # a client gone or an error: the rest of its chunks need not run
+                f.cancel()
+        return out
+
+    def match_many(self, examples, limit: int = 5, threshold: float | None = None) -> list[dict]:
+        """Results as dicts, in the examples' order."""
+        return [json.loads(x) for x in self.match_json(examples, limit=limit, threshold=threshold)]
+
+    def wait(self) -> None:
+        """Block until the matcher can answer (worker processes may still be opening it)."""
+        for inner in (self.inner, self.big):
+            if inner is not None and hasattr(inner, "wait"):
+                inner.wait()
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.close()
+        for inner in (self.inner, self.big):
+            if inner is not None and hasattr(inner, "close"):
+                inner.close()

@@ -331,6 +331,10 @@ class ApiConfig:
     #: arriving meanwhile wait for one chunk, not the whole batch; requests of at most a quarter
     #: of it are combined with others into one matcher call.
     match_chunk: int = 200
+    #: Matcher worker processes of the server: 2 = one for small requests (single matches) and one
+    #: for the chunks of big batches, so a single match never waits behind a batch (each worker
+    #: holds a copy of the Matcher's indexes); 1 = one worker taking turns.
+    match_lanes: int = 2
 
 
 @dataclass
