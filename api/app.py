@@ -340,8 +340,24 @@ def create_app(svc: Service) -> FastAPI:
     audit = AuditWriter(svc.cfg)
     pdfs = PdfRenderer(svc.cfg.api.report_font)
 
+    lag: list[float] = []
+
+    if svc.cfg.api.timings:
+        @app.on_event("startup")
+        async def _loop_lag() -> None:
+            """How late a 10 ms sleep wakes: the time the event loop (or the process) was busy."""
+            async def probe() -> None:
+                while True:
+                    t = time.perf_counter()
+                    await asyncio.sleep(0.01)
+                    lag.append(time.perf_counter() - t - 0.01)
+
+            app.state.lag_probe = asyncio.get_running_loop().create_task(probe())
+
     @app.on_event("shutdown")
     def _shutdown() -> None:
+        if svc.cfg.api.timings:
+            _print_timings(svc, lag)
         stop.set()
         limits.flush()
         audit.close()
@@ -390,7 +406,7 @@ def create_app(svc: Service) -> FastAPI:
                 raise ApiProblem(401, "Unauthorized", "an API key is required: send `Authorization: Bearer <key>` "
                                  "(ask the platform operator for one: `credgraph api-keys create`)",
                                  {"WWW-Authenticate": "Bearer"})
-            key, why = svc.db.authenticate(token)
+            key, why = svc.db.authenticate(token, svc.cfg.api.key_cache_seconds)
             if key is None:
                 raise ApiProblem(401, "Unauthorized", why, {"WWW-Authenticate": "Bearer"})
             request.state.key_id = key.key_id
@@ -471,7 +487,11 @@ def create_app(svc: Service) -> FastAPI:
         from credgraph.analytics.report import ReportError
 
         request.state.target = entity_id
-        c = run(svc.report, entity_id, key.scopes, key.key_id)  # ~1 ms; the drawing is in the PDF worker
+        import anyio
+
+        # In a thread: it registers the report's number (a write to the API's file, which may wait
+        # for another write); the drawing is in the PDF worker.
+        c = await anyio.to_thread.run_sync(lambda: run(svc.report, entity_id, key.scopes, key.key_id))
         try:
             pdf = await pdfs.arender(c)
         except ReportError as exc:
@@ -548,6 +568,19 @@ def create_app(svc: Service) -> FastAPI:
     app.openapi_tags = [{"name": t} for t in ("match", "entities", "reports", "checks", "repair", "changes", "meta")]
     app.state.scopes = SCOPES
     return app
+
+
+def _print_timings(svc: Service, lag: list[float]) -> None:
+    """With ``api.timings``, at shutdown: event-loop lag and the matcher lanes' waits and calls (stderr)."""
+    import sys
+
+    from .matching import _percentiles
+
+    lines = [_percentiles("event loop lag", lag)] if lag else []
+    if svc._matcher is not None:
+        lines += svc._matcher.timing_lines()
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _dumps(v) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 __all__ = ["open_matcher", "result_dict", "MatchInputError", "ApiMatcher", "ProcessMatcher", "CoalescingMatcher"]
@@ -151,17 +152,21 @@ def open_matcher(cfg, process: bool = False) -> "CoalescingMatcher":
     else:
         small, big = ApiMatcher(cfg), None
     chunk = max(int(cfg.api.match_chunk), 4)
-    return CoalescingMatcher(small, big, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max)
+    return CoalescingMatcher(small, big, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max,
+                             timings=bool(cfg.api.timings))
 
 
 class _Lane:
     """One thread making Matcher calls on one inner matcher, in turns (see :class:`CoalescingMatcher`)."""
 
-    def __init__(self, inner, pack: int, name: str):
+    def __init__(self, inner, pack: int, name: str, timings: list | None = None):
         import queue
 
         self.inner = inner
         self.pack = pack
+        self.name = name
+        #: With ``api.timings``: (seconds queued, seconds of the Matcher call) per call.
+        self.timings = timings
         self.q: "queue.Queue" = queue.Queue()
         self.thread = threading.Thread(target=self._run, daemon=True, name=name)
         self.thread.start()
@@ -213,8 +218,11 @@ class _Lane:
         its = [it for it in its if it[4] in futs]
         if not its:
             return
+        t0 = time.perf_counter()
         try:
             res = self.inner.match_json([e for it in its for e in it[1]], limit=limit, threshold=threshold)
+            if self.timings is not None:
+                self.timings.append((t0 - min(it[5] for it in its), time.perf_counter() - t0))
         except Exception as exc:  # noqa: BLE001 - one request's bad example: serve each alone
             if len(its) == 1:
                 its[0][4].set_exception(exc)
@@ -254,14 +262,14 @@ class CoalescingMatcher:
     that call is retried alone, so only the bad one gets the error.
     """
 
-    def __init__(self, inner, big=None, small: int = 50, chunk: int = 200, pack: int = 32):
+    def __init__(self, inner, big=None, small: int = 50, chunk: int = 200, pack: int = 32, timings: bool = False):
         self.inner = inner
         self.big = big
         self.small = small
         self.chunk = chunk
-        self.lanes = [_Lane(inner, pack, "match-small")]
+        self.lanes = [_Lane(inner, pack, "match-small" if big is not None else "match", [] if timings else None)]
         if big is not None:
-            self.lanes.append(_Lane(big, pack, "match-big"))
+            self.lanes.append(_Lane(big, pack, "match-big", [] if timings else None))
 
     def _submit(self, examples, limit, threshold) -> list:
         """Queue a request; the futures of its parts (one for a small request, one per chunk)."""
@@ -269,13 +277,13 @@ class CoalescingMatcher:
 
         if len(examples) <= self.small:
             fut: Future = Future()
-            self.lanes[0].q.put(("small", examples, limit, threshold, fut))
+            self.lanes[0].q.put(("small", examples, limit, threshold, fut, time.perf_counter()))
             return [fut]
         futs = []
         for lo in range(0, len(examples), self.chunk):
             f: Future = Future()
             futs.append(f)
-            self.lanes[-1].q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f))
+            self.lanes[-1].q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f, time.perf_counter()))
         return futs
 
     def _numbered(self, exc: MatchInputError, k: int) -> MatchInputError:
@@ -324,6 +332,15 @@ class CoalescingMatcher:
         """Results as dicts, in the examples' order."""
         return [json.loads(x) for x in self.match_json(examples, limit=limit, threshold=threshold)]
 
+    def timing_lines(self) -> list[str]:
+        """With ``api.timings``: per lane, percentiles of the time calls waited and took."""
+        out = []
+        for lane in self.lanes:
+            if lane.timings:
+                out.append(_percentiles(f"{lane.name} queued", [w for w, _ in lane.timings]))
+                out.append(_percentiles(f"{lane.name} call", [c for _, c in lane.timings]))
+        return out
+
     def wait(self) -> None:
         """Block until the matcher can answer (worker processes may still be opening it)."""
         for inner in (self.inner, self.big):
@@ -336,3 +353,12 @@ class CoalescingMatcher:
         for inner in (self.inner, self.big):
             if inner is not None and hasattr(inner, "close"):
                 inner.close()
+
+
+def _percentiles(what: str, seconds: list[float]) -> str:
+    """``TIMING what: n=.. p50=.. p95=.. p99=.. max=.. ms`` (the line ``bench/bench_api.py`` reads)."""
+    import numpy as np
+
+    x = np.asarray(seconds, dtype=float) * 1000
+    p50, p95, p99 = np.percentile(x, [50, 95, 99])
+    return f"TIMING {what}: n={len(x)} p50={p50:.1f} p95={p95:.1f} p99={p99:.1f} max={x.max():.1f} ms"

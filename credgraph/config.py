@@ -335,6 +335,13 @@ class ApiConfig:
     #: for the chunks of big batches, so a single match never waits behind a batch (each worker
     #: holds a copy of the Matcher's indexes); 1 = one worker taking turns.
     match_lanes: int = 2
+    #: Seconds the server reuses a key's look-up (its scopes, limits, revocation) before reading the
+    #: key file again: a key revoked with ``credgraph api-keys revoke`` is refused at most this much
+    #: later; 0 reads the file on every call.
+    key_cache_seconds: float = 1.0
+    #: Diagnostics: at shutdown the server prints the event loop's lag and the matcher lanes' queue
+    #: waits and call times (percentiles, lines starting ``TIMING``; ``bench/bench_api.py`` sets it).
+    timings: bool = False
 
 
 @dataclass
