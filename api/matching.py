@@ -6,6 +6,7 @@ JSON-ready dicts. There is no second matcher: a workspace without a resolution c
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from typing import Any
@@ -64,7 +65,8 @@ class ApiMatcher:
 
     def match_json(self, examples, limit: int = 5, threshold: float | None = None) -> list[str]:
         """:meth:`match_many` with each result as JSON text."""
-        return [json.dumps(r, ensure_ascii=False) for r in self.match_many(examples, limit=limit, threshold=threshold)]
+        return [json.dumps(r, ensure_ascii=False, separators=(",", ":"))
+                for r in self.match_many(examples, limit=limit, threshold=threshold)]
 
 
 _WORKER: ApiMatcher | None = None
@@ -92,7 +94,8 @@ def _freeze() -> None:
 def _worker_match(examples, limit, threshold) -> list[str]:
     # JSON text made here, in the worker: the server only joins strings (no unpickling of nested
     # dicts, no encoding of a 1,000-example answer while it holds its interpreter lock).
-    return [json.dumps(r, ensure_ascii=False) for r in _WORKER.match_many(examples, limit=limit, threshold=threshold)]
+    return [json.dumps(r, ensure_ascii=False, separators=(",", ":"))
+            for r in _WORKER.match_many(examples, limit=limit, threshold=threshold)]
 
 
 def _worker_ready() -> bool:
@@ -140,20 +143,168 @@ def open_matcher(cfg, process: bool = False) -> "CoalescingMatcher":
     """Resolution's Matcher over the workspace's last resolution (FileNotFoundError when there is
     none), with concurrent small requests matched together (:class:`CoalescingMatcher`).
 
-    With ``process`` (the server), the Matcher runs in worker processes (:class:`ProcessMatcher`):
-    with ``api.match_lanes`` = 2, one for small requests and one for the chunks of big batches,
-    so a single match never waits behind a batch; with 1, one worker whose calls take turns.
-    Both workers open the same resolution with the same Matcher class: one matcher, two copies."""
+    With ``process`` (the server), the Matcher runs in worker processes: one for big batches (and
+    for small requests made from threads), :class:`ProcessMatcher`; with ``api.match_lanes`` = 2
+    a second one for the small requests of the event loop, :class:`PipeMatcher`, so a single
+    match never waits behind a batch. Both open the same resolution with the same Matcher class:
+    one matcher, two copies of its indexes."""
     from credgraph.resolution import Matcher
 
-    if process:
-        small = ProcessMatcher(cfg)
-        big = ProcessMatcher(cfg) if int(cfg.api.match_lanes) >= 2 else None
-    else:
-        small, big = ApiMatcher(cfg), None
     chunk = max(int(cfg.api.match_chunk), 4)
-    return CoalescingMatcher(small, big, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max,
+    if process:
+        inner = ProcessMatcher(cfg)
+        fast = PipeMatcher(cfg, Matcher.fast_max) if int(cfg.api.match_lanes) >= 2 else None
+    else:
+        inner, fast = ApiMatcher(cfg), None
+    return CoalescingMatcher(inner, small=chunk // 4, chunk=chunk, pack=Matcher.fast_max, fast=fast,
                              timings=bool(cfg.api.timings))
+
+
+def _pipe_worker(conn, cfg, threads: int) -> None:
+    """The small-request worker: opens the Matcher, says so, then answers ``(examples, limit,
+    threshold)`` with ``(True, [JSON text])`` or ``(False, exception)`` until told ``None``."""
+    try:
+        _worker_open(cfg, threads)
+        conn.send((True, None))
+    except BaseException as exc:  # noqa: BLE001 - the server raises it
+        conn.send((False, _sendable(exc)))
+        return
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        try:
+            conn.send((True, _worker_match(*msg)))
+        except Exception as exc:  # noqa: BLE001 - a bad example: the request that sent it gets it
+            conn.send((False, _sendable(exc)))
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    import pickle
+
+    try:
+        pickle.dumps(exc)
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+class PipeMatcher:
+    """A Matcher worker process for small requests, driven from the server's event loop.
+
+    Requests go down a pipe and answers come back on it; the event loop watches the pipe itself
+    (``add_reader``), so a single match wakes only the worker and then the loop — no thread or
+    executor in between, each of which waits for a turn on the CPU when the machine is busy.
+    Small requests arriving while the worker is busy are packed (same limit and threshold, at
+    most ``pack`` examples: the Matcher's fast path) into its next call; if a packed call fails
+    on one request's bad example, each request is retried alone.
+    """
+
+    def __init__(self, cfg, pack: int = 32):
+        import collections
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_pipe_worker, args=(child, cfg, cfg.api.matcher_threads), daemon=True,
+                                name="credgraph-matcher-small")
+        self.proc.start()
+        child.close()
+        self.pack = pack
+        self.pending: "collections.deque" = collections.deque()
+        self.inflight = None
+        self.loop = None
+        self.broken: Exception | None = None
+        self.timings: list | None = None
+        self._opened = False
+
+    def wait(self) -> None:
+        """Block until the worker's Matcher is open (raises what opening it raised)."""
+        if not self._opened:
+            ok, exc = self.conn.recv()
+            if not ok:
+                raise exc
+            self._opened = True
+
+    async def call(self, examples: list, limit: int, threshold: float | None) -> list[str]:
+        """Each example's result as JSON text (awaited on the running event loop)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self.loop is None:
+            self.loop = loop
+            loop.add_reader(self.conn.fileno(), self._answered)
+            # uvloop makes a watched descriptor non-blocking; an answer bigger than the pipe's buffer
+            # must then be read whole once it starts arriving, so put it back to blocking.
+            os.set_blocking(self.conn.fileno(), True)
+        if self.broken is not None:
+            raise self.broken
+        fut = loop.create_future()
+        self.pending.append((examples, limit, threshold, fut, time.perf_counter(), False))
+        self._send()
+        return await fut
+
+    def _send(self) -> None:
+        while self.inflight is None and self.pending:
+            first = self.pending.popleft()
+            if first[3].done():  # its client went away
+                continue
+            pack, n = [first], len(first[0])
+            while (not first[5] and self.pending and not self.pending[0][5] and self.pending[0][1:3] == first[1:3]
+                   and n + len(self.pending[0][0]) <= self.pack):
+                it = self.pending.popleft()
+                if not it[3].done():
+                    pack.append(it)
+                    n += len(it[0])
+            t = time.perf_counter()
+            self.inflight = (pack, t)
+            if self.timings is not None:
+                self.timings.append((t - min(it[4] for it in pack), None))
+            self.conn.send(([e for it in pack for e in it[0]], first[1], first[2]))
+
+    def _answered(self) -> None:
+        pack, t0 = self.inflight if self.inflight is not None else ([], 0.0)
+        try:
+            ok, payload = self.conn.recv()
+        except (EOFError, OSError):
+            self.broken = RuntimeError("the matcher's worker process stopped; restart the server")
+            self.loop.remove_reader(self.conn.fileno())
+            for it in list(pack) + list(self.pending):
+                if not it[3].done():
+                    it[3].set_exception(self.broken)
+            self.inflight, self.pending = None, type(self.pending)()
+            return
+        self.inflight = None
+        if self.timings is not None and self.timings and self.timings[-1][1] is None:
+            self.timings[-1] = (self.timings[-1][0], time.perf_counter() - t0)
+        if ok:
+            at = 0
+            for it in pack:
+                if not it[3].done():
+                    it[3].set_result(payload[at:at + len(it[0])])
+                at += len(it[0])
+        elif len(pack) == 1:
+            if not pack[0][3].done():
+                pack[0][3].set_exception(payload)
+        else:
+            for it in reversed(pack):  # serve each alone: only the bad one gets the error
+                self.pending.appendleft(it[:5] + (True,))
+        self._send()
+
+    def close(self) -> None:
+        try:
+            if self.loop is not None and not self.loop.is_closed():
+                self.loop.remove_reader(self.conn.fileno())
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.conn.close()
 
 
 class _Lane:
@@ -254,22 +405,22 @@ class CoalescingMatcher:
     together are packed into calls of at most ``pack`` examples, so they stay on the fast path;
     a big batch goes in chunks of ``chunk`` examples.
 
-    With two inner matchers (``big`` given: the server's two worker processes), small requests
-    and chunks of big batches run in separate lanes, each its own thread and worker: a single
-    match never waits for a batch. With one, one thread takes turns: every small request waiting,
-    then at most one chunk, so a single match waits for at most one chunk. Each request gets its
-    own results, in order. If a combined call fails on one request's bad example, each request of
+    One thread makes the calls of ``inner`` in turns: every small request waiting, then at most
+    one chunk, so a small request waits for at most one chunk. With ``fast`` (the server's
+    :class:`PipeMatcher`), small requests awaited on the event loop go to that worker instead and
+    never wait for a batch. Each request gets its own results, in order. If a combined call fails on one request's bad example, each request of
     that call is retried alone, so only the bad one gets the error.
     """
 
-    def __init__(self, inner, big=None, small: int = 50, chunk: int = 200, pack: int = 32, timings: bool = False):
+    def __init__(self, inner, small: int = 50, chunk: int = 200, pack: int = 32, fast: "PipeMatcher | None" = None,
+                 timings: bool = False):
         self.inner = inner
-        self.big = big
+        self.fast = fast
         self.small = small
         self.chunk = chunk
-        self.lanes = [_Lane(inner, pack, "match-small" if big is not None else "match", [] if timings else None)]
-        if big is not None:
-            self.lanes.append(_Lane(big, pack, "match-big", [] if timings else None))
+        self.lanes = [_Lane(inner, pack, "match-turns", [] if timings else None)]
+        if fast is not None and timings:
+            fast.timings = []
 
     def _submit(self, examples, limit, threshold) -> list:
         """Queue a request; the futures of its parts (one for a small request, one per chunk)."""
@@ -283,7 +434,7 @@ class CoalescingMatcher:
         for lo in range(0, len(examples), self.chunk):
             f: Future = Future()
             futs.append(f)
-            self.lanes[-1].q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f, time.perf_counter()))
+            self.lanes[0].q.put(("big", examples[lo:lo + self.chunk], limit, threshold, f, time.perf_counter()))
         return futs
 
     def _numbered(self, exc: MatchInputError, k: int) -> MatchInputError:
@@ -315,6 +466,8 @@ class CoalescingMatcher:
         examples = list(examples)
         if not examples:
             return []
+        if self.fast is not None and len(examples) <= self.small:
+            return await self.fast.call(examples, limit, threshold)
         out: list[str] = []
         futs = self._submit(examples, limit, threshold)
         try:
@@ -335,22 +488,25 @@ class CoalescingMatcher:
     def timing_lines(self) -> list[str]:
         """With ``api.timings``: per lane, percentiles of the time calls waited and took."""
         out = []
-        for lane in self.lanes:
-            if lane.timings:
-                out.append(_percentiles(f"{lane.name} queued", [w for w, _ in lane.timings]))
-                out.append(_percentiles(f"{lane.name} call", [c for _, c in lane.timings]))
+        lanes = [(lane.name, lane.timings) for lane in self.lanes]
+        if self.fast is not None:
+            lanes.insert(0, ("match-small (pipe)", [t for t in (self.fast.timings or []) if t[1] is not None]))
+        for name, timings in lanes:
+            if timings:
+                out.append(_percentiles(f"{name} queued", [w for w, _ in timings]))
+                out.append(_percentiles(f"{name} call", [c for _, c in timings]))
         return out
 
     def wait(self) -> None:
         """Block until the matcher can answer (worker processes may still be opening it)."""
-        for inner in (self.inner, self.big):
+        for inner in (self.inner, self.fast):
             if inner is not None and hasattr(inner, "wait"):
                 inner.wait()
 
     def close(self) -> None:
         for lane in self.lanes:
             lane.close()
-        for inner in (self.inner, self.big):
+        for inner in (self.inner, self.fast):
             if inner is not None and hasattr(inner, "close"):
                 inner.close()
 

@@ -500,8 +500,9 @@ def test_single_matches_are_answered_while_a_1000_name_batch_runs(big_server, se
     import threading
 
     b, h = big_server, _h(server["keys"]["all"])
-    firms = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_not_null()
-                                     & pl.col("name").is_not_null())
+    listed = truth["records"].filter(pl.col("subject_type") == "legal")["subject_uscc"].drop_nulls().unique()
+    firms = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_in(listed.implode())
+                                     & pl.col("name").is_not_null())  # firms the catalogs name: resolved
     rows = list(firms.iter_rows(named=True))
     queries = {f"q{i}": {"type": "legal", "name": rows[i % len(rows)]["name"]} for i in range(1000)}
     batch: dict = {}
@@ -534,5 +535,7 @@ def test_single_matches_are_answered_while_a_1000_name_batch_runs(big_server, se
     assert sorted(s[1] for s in during)[len(during) // 2] < batch_s / 4
     for _, _, firm, r in singles:
         assert r.status_code == 200, r.text
-        best = r.json()["responses"]["x"]["candidates"][0]["entity_id"]
+        got = r.json()["responses"]["x"]
+        assert got["decision"] == "match", (firm["uscc"], got)
+        best = got["candidates"][0]["entity_id"]
         assert requests.get(f"{b}/v1/entities/{best}", headers=h).json()["identity"]["uscc"] == firm["uscc"]
