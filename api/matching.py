@@ -408,8 +408,9 @@ class CoalescingMatcher:
     One thread makes the calls of ``inner`` in turns: every small request waiting, then at most
     one chunk, so a small request waits for at most one chunk. With ``fast`` (the server's
     :class:`PipeMatcher`), small requests awaited on the event loop go to that worker instead and
-    never wait for a batch. Each request gets its own results, in order. If a combined call fails on one request's bad example, each request of
-    that call is retried alone, so only the bad one gets the error.
+    never wait for a batch. Each request gets its own results, in order. If a combined call fails
+    on one request's bad example, each request of that call is retried alone, so only the bad one
+    gets the error.
     """
 
     def __init__(self, inner, small: int = 50, chunk: int = 200, pack: int = 32, fast: "PipeMatcher | None" = None,
