@@ -80,7 +80,9 @@ def _expectations(cfg: Config) -> dict:
         paths = w.network.paths(company, other, 4)
         shortest = int(paths["length"][0])
         shortest_edges = {e for ids in paths.filter(pl.col("length") == shortest)["edge_ids"].to_list() for e in ids}
-        listing = w.lists.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget)
+        # the page draws per grade with the configured ratios (its default inputs)
+        listing = w.lists.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget,
+                                     tuple(cfg.analytics.sample_ratios))
         up = w.network.ownership(company, "up", 5)
         down = w.network.ownership(company, "down", 5)
         holders = [(r["name"], r["ratios"][0]) for r in up.filter(pl.col("depth") == 1).iter_rows(named=True)]
