@@ -464,19 +464,34 @@ def one_typo_apart(a: str, b: str) -> bool:
     >>> one_typo_apart("440305198503121234", "440305198503121234"), one_typo_apart("440305198503121234", "440305198603121234")
     (False, False)
     """
-    if len(a) != len(b) or a == b or a[6:14] != b[6:14]:
-        return False
+    return typo_place(a, b) == 2
+
+
+def typo_place(a: str, b: str) -> int:
+    """Where two ID numbers of one length are one typo (a substituted character, or two swapped
+    neighbours) apart: 2 outside the birth-date digits (positions 7-14), 1 inside them, 0 when they
+    are equal or further apart.
+
+    >>> typo_place("440305198503121234", "440305198503122134"), typo_place("440305198503121234", "440305198603121234")
+    (2, 1)
+    >>> typo_place("440305198503121234", "440305198530121234"), typo_place("440305198503121234", "440305198603121233")
+    (1, 0)
+    """
+    if len(a) != len(b) or a == b:
+        return 0
     diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-    if len(diff) == 1:
-        return True
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    one = len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                             and a[diff[1]] == b[diff[0]])
+    if not one:
+        return 0
+    return 1 if a[6:14] != b[6:14] else 2
 
 
 def unchecked_id(p: Pairs) -> np.ndarray:
     """An ID number that failed its check (set aside by the loader as a likely typo) against the other
     record's ID number, full or unchecked: strong evidence, never an identifier (it merges nothing by
-    itself and is no conflict). Levels: different; one typo apart (one mistyped digit or two swapped
-    neighbours, the birth date the same); identical."""
+    itself and is no conflict). Levels: different; one typo apart in the birth date; one typo apart
+    elsewhere (one mistyped digit or two swapped neighbours, the birth date the same); identical."""
     lv = np.full(len(p), -1, dtype=np.int8)
     lu, ru = p.l("id_unchecked"), p.r("id_unchecked")
     lf, rf = p.l("id_full"), p.r("id_full")
@@ -489,8 +504,7 @@ def unchecked_id(p: Pairs) -> np.ndarray:
     b = np.where(ru[idx] != 0, vu[ru[idx]], vf[rf[idx]]).astype(str)
     key = np.char.add(a, np.char.add("|", b))
     uniq, inv = np.unique(key, return_inverse=True)
-    codes = np.array([2 if x == y else int(one_typo_apart(x, y)) for x, y in (u.split("|") for u in uniq)],
-                     dtype=np.int8)
+    codes = np.array([3 if x == y else typo_place(x, y) for x, y in (u.split("|") for u in uniq)], dtype=np.int8)
     lv[idx] = codes[inv]
     return lv
 
@@ -581,7 +595,8 @@ NATURAL_COMPARISONS: tuple[Comparison, ...] = (
                person_name, "core"),
     Comparison("id_number", ("incompatible", "compatible", "identical"), id_number),
     Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date),
-    Comparison("unchecked_id", ("different", "one typo apart", "identical"), unchecked_id),
+    Comparison("unchecked_id", ("different", "one typo in the birth date", "one typo apart", "identical"),
+               unchecked_id),
     Comparison("identifier", ("different", "near", "identical"), identifier),
     Comparison("company", ("different", "same company"), company),
     Comparison("address", ("different", "same postcode or district", "similar", "same road",
