@@ -78,32 +78,56 @@ def test_a_spec_cannot_map_the_unchecked_column(tmp_path):
     assert "object_id_number_unchecked" not in MAPPABLE_FIELDS
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周"
+GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "军", "涛")
+
+
+def population(extra: list[dict]) -> pl.DataFrame:
+    """A small town for the model to learn from: 240 people (common names repeat), each with a valid
+    ID (python-stdnum) on two or three records, one of them with a phone; then the ``extra`` rows,
+    numbered from r900001."""
+    rows = []
+    for i in range(240):
+        born = f"{1984 + i % 20}{1 + i % 12:02d}{1 + i % 28:02d}"  # Nanshan (440305) exists from 1983
+        pid = valid(f"440305{born}{100 + 2 * i:03d}"[:17])
+        name = SURNAMES[i % 10] + GIVEN[(i * 7) % 12]
+        for k in range(2 + i % 2):
+            row = {"subject_name": name, "subject_type": "natural", "subject_id_number": pid}
+            if k == 0:
+                row["subject_phone"] = f"138{i:08d}"
+            rows.append(row)
+    frame = records_frame(rows)
+    tail = records_frame(extra).with_columns(
+        pl.format("r9{}", pl.col("record_id").str.slice(2)).alias("record_id"))
+    return pl.concat([frame, tail])
+
+
 def same(res, a: int, b: int) -> bool:
-    return res.entity_of(f"r{a:06d}:subject") == res.entity_of(f"r{b:06d}:subject")
+    return res.entity_of(f"r9{a:05d}:subject") == res.entity_of(f"r9{b:05d}:subject")
 
 
 def test_a_transposed_id_links_to_the_valid_one():
-    res = resolve(records_frame([
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number": X},
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number_unchecked": MISTYPED_BIRTH},
+    res = resolve(population([
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": X},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number_unchecked": MISTYPED_BIRTH},
         # the same name and nothing else: a name alone never merges
-        {"subject_name": "张伟", "subject_type": "natural", "subject_phone": "13812345678"},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_phone": "13912345678"},
         # the same typo'd number under an altogether different name: not enough on its own
-        {"subject_name": "欧阳娜娜", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
+        {"subject_name": "司马娜娜", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
     ]))
     assert same(res, 1, 2) and same(res, 1, 3)
     assert not same(res, 1, 4) and not same(res, 1, 5)
-    ent = res.entities.filter(pl.col("member_count") == 3).row(0, named=True)
-    assert ent["id_number"] == X  # the entity carries the valid number, never the typo
+    ent = res.entities.filter(pl.col("id_number") == X).row(0, named=True)
+    assert ent["member_count"] == 3  # the entity carries the valid number, never the typo
 
 
 def test_an_unchecked_id_never_joins_two_people_with_conflicting_valid_ids():
-    res = resolve(records_frame([
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number": X},
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number": Y},
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number_unchecked": BETWEEN},
-        {"subject_name": "张伟", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
+    res = resolve(population([
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": X},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": Y},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number_unchecked": BETWEEN},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
     ]))
     assert not same(res, 1, 2)  # two valid numbers: two people
     assert not (same(res, 3, 1) and same(res, 3, 2))  # near both: joins at most one
