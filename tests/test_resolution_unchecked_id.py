@@ -145,8 +145,13 @@ def test_the_unchecked_id_never_reaches_the_graph_unmasked(tmp_path):
     text = " ".join(str(v) for f in graph for col in f.columns for v in f[col].to_list())
     for secret in (X, TRANSPOSED, MISTYPED_BIRTH):
         assert secret not in text and secret[6:14] + secret[14:17] not in text
-    # resolution's outputs hold the valid number (as before) but never the typo
-    outputs = [res.entities, res.assignments, res.mentions]
+    # resolution's entities hold the valid number (as before) but never the typo; only the workspace's
+    # mention state keeps it, in its own column, like the valid number in id_full
+    outputs = [res.entities, res.assignments, res.evidence, res.review]
     text = " ".join(str(v) for f in outputs for col in f.columns for v in f[col].to_list())
     assert TRANSPOSED not in text and MISTYPED_BIRTH not in text
-    assert not any("unchecked" in c for f in graph + outputs for c in f.columns)
+    # evidence has the comparison's level and weight (level_unchecked_id), never the value's column
+    assert not any(c.endswith(("id_unchecked", "id_number_unchecked")) for f in graph + outputs for c in f.columns)
+    assert "level_unchecked_id" in res.evidence.columns
+    assert sorted(res.mentions.filter(pl.col("id_unchecked") != "")["id_unchecked"].to_list()) == sorted(
+        [TRANSPOSED, MISTYPED_BIRTH])
