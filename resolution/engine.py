@@ -676,6 +676,11 @@ def resolve_type(
     tf_pair = tf[tf_codes[l]] if len(l) else np.zeros(0)
 
     t2 = time.perf_counter()
+    # A model saved by an older version may lack a comparison added since: estimate anew, and say so.
+    lacking = [c.name for c in comparisons if model is not None and (c.name not in model.m or c.name not in model.u)]
+    if lacking:
+        stats["model_refit_reason"] = f"the given model lacks comparison(s) {', '.join(lacking)}: estimated anew"
+        model = None
     fitted = model is None
     tm = (_fit(s, comparisons, rules, gamma, label, cannot | related, look, tf, tf_codes, tf_pair, n_counted,
                judgement_weight, em_iterations, em_anchor) if fitted else model)

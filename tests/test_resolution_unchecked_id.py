@@ -155,3 +155,22 @@ def test_the_unchecked_id_never_reaches_the_graph_unmasked(tmp_path):
     assert "level_unchecked_id" in res.evidence.columns
     assert sorted(res.mentions.filter(pl.col("id_unchecked") != "")["id_unchecked"].to_list()) == sorted(
         [TRANSPOSED, MISTYPED_BIRTH])
+
+
+def test_a_model_saved_before_the_comparison_existed_is_estimated_anew():
+    import json
+
+    from credgraph.resolution.model import Model
+
+    rows = population([
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": X},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number_unchecked": TRANSPOSED},
+    ])
+    data = json.loads(resolve(rows).model.to_json())
+    for table in ("m", "u"):
+        del data["types"]["natural"][table]["unchecked_id"]  # as an older version wrote it
+    res = resolve(rows, model=Model.from_json(json.dumps(data)))
+    nat = res.run["stats"]["natural"]
+    assert nat["model_fitted"] and "unchecked_id" in nat["model_refit_reason"]
+    assert not res.run["stats"]["legal"]["model_fitted"]  # the legal model was complete: used as given
+    assert same(res, 1, 2)
