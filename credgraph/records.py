@@ -79,6 +79,9 @@ _PARTY = [
     ("org_code", "str", "9-character organisation code (older records), validated"),
     ("reg_no", "str", "15-digit business registration number (older records)"),
     ("id_number", "str", "resident ID: 18 characters, validated; 15-digit converted; may be masked with *"),
+    ("id_number_unchecked", "str", "an 18-character resident ID that failed its check (a typo: a mistyped or "
+                                   "two swapped digits), set aside from id_number with a finding; personal data "
+                                   "like id_number, used only as evidence by resolution, never shown unmasked"),
     ("address", "str", "address as written"),
     ("phone", "str", "phone as written"),
     ("birth_date", "date", "date of birth (natural persons)"),

@@ -38,7 +38,8 @@ __all__ = ["ID_COLUMNS", "PHONE_COLUMNS", "HIDDEN_COLUMNS", "mask_text", "mask_v
            "mask_json_text", "looks_like_id", "mask_id_expr", "mask_phone_expr"]
 
 #: Column names holding ID numbers (masked whatever their content).
-ID_COLUMNS = ("id_number", "id_masked", "id_full", "subject_id_number", "object_id_number", "left_id", "right_id")
+ID_COLUMNS = ("id_number", "id_masked", "id_full", "subject_id_number", "object_id_number", "left_id", "right_id",
+              "id_unchecked", "subject_id_number_unchecked", "object_id_number_unchecked")
 #: Column names holding phone numbers.
 PHONE_COLUMNS = ("phone", "phone_n", "subject_phone", "object_phone", "left_phone", "right_phone")
 #: Columns that are keyed hashes or internal forms of personal data: never shown at all.

@@ -75,7 +75,7 @@ TRANSFORMS = {
 }
 
 #: Fields the loader sets itself; a spec cannot map them.
-_SET_BY_LOADER = (*LINEAGE_FIELDS, "kind", "extra")
+_SET_BY_LOADER = (*LINEAGE_FIELDS, "kind", "extra", "subject_id_number_unchecked", "object_id_number_unchecked")
 MAPPABLE_FIELDS = tuple(f for f in FIELD_NAMES if f not in _SET_BY_LOADER)
 #: A party is named by its name or one of its identifiers.
 SUBJECT_KEYS = ("subject_name", "subject_uscc", "subject_org_code", "subject_reg_no", "subject_id_number")

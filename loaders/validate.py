@@ -390,6 +390,22 @@ def _core(spec: CatalogSpec) -> set[str]:
     return core
 
 
+#: An ID number that has the shape of a resident ID (17 digits and a check character) but fails its check.
+_ID_SHAPE = r"^\d{17}[\dX]$"
+
+
+def _unchecked_ids(v: pl.DataFrame, fields: list[str]) -> list[pl.Expr]:
+    """``{party}_id_number_unchecked``: the set-aside ID numbers that have the shape of a resident ID
+    (17 digits and a check character) but fail the check, most often a typo (a mistyped digit, two
+    swapped digits). Kept for resolution as evidence, never as an identifier; the finding is still
+    written. Masked numbers and numbers of another shape are not kept."""
+    out = []
+    for f in fields:
+        bad = pl.col(f"__p_{f}").is_not_null() & pl.col(f).str.contains(_ID_SHAPE).fill_null(False)
+        out.append(pl.when(bad).then(pl.col(f)).otherwise(pl.lit(None, dtype=pl.String)).alias(f"{f}_unchecked"))
+    return out
+
+
 def _identified(v: pl.DataFrame, party: str) -> pl.Series:
     """True where a party has a name or a valid identifier left."""
     keys = [f"{party}_{k}" for k in ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")]
@@ -479,6 +495,7 @@ def validate_chunk_findings(
     problem_cols = [c for c in v.columns if c.startswith("__p_")]
     fatal_cols = [c for c in problem_cols if c[4:] in core]
     aside_cols = [c for c in problem_cols if c[4:] not in core]
+    v = v.with_columns(_unchecked_ids(v, [c[4:] for c in aside_cols if field_check(c[4:]) == "id_number"]))
     v = v.with_columns(
         pl.when(pl.col(c).is_null()).then(pl.col(c[4:])).alias(c[4:]) for c in aside_cols
     )

@@ -34,7 +34,8 @@ PROFILE_COLUMNS = {
     "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted",
               "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v",
               "reg_v"],
-    "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_prefix",
+    "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
+                "id_prefix",
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
                 "addr_number", "postcode", "phone_n", "company"],
 }
@@ -157,6 +158,22 @@ def _ident_parts() -> list[pl.Expr]:
             pl.when(ok).then(pl.concat_str([pl.lit("i2"), scheme, value.str.slice(-4)], separator=_SEP))]
 
 
+#: Windows of an 18-character ID number, each blanked in turn by :func:`_id_windows`: every pair of
+#: adjacent positions lies inside one window, so one typo (a substitution or two swapped neighbours)
+#: leaves at least one key whole.
+_ID_WINDOWS = ((0, 6), (5, 11), (10, 16), (12, 18))
+
+
+def _id_windows() -> list[pl.Expr]:
+    """An ID number that failed its check (``id_unchecked``) and every full ID, each with one window of
+    digits blanked: a typo'd number meets the valid number it came from in at least one block."""
+    idk = pl.when(pl.col("id_full") != "").then(pl.col("id_full")).otherwise(pl.col("id_unchecked"))
+    ok = idk.str.len_chars() == 18
+    return [pl.when(ok).then(pl.concat_str([pl.lit(f"iw{a}"), idk.str.slice(0, a), idk.str.slice(b)],
+                                           separator=_SEP))
+            for a, b in _ID_WINDOWS]
+
+
 def _initials_year() -> pl.Expr:
     """Initials of the name's tokens (sorted) with the birth year: finds a name with typos in every token."""
     init = pl.col("name_tok").str.split(" ").list.eval(pl.element().str.slice(0, 1)).list.join("")
@@ -183,7 +200,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("nt", "core", "phone_n"), k("na", "core", "addr_key"), k("nc", "core", "company"),
         k("pc", "name_py", "company"), k("pb", "name_py", "birth"), k("ps", "name_py", "id_suffix"),
         k("sc", "name_sorted", "company"), k("sb", "name_sorted", "birth"),
-        k("id", "id_prefix", "id_suffix"),
+        k("id", "id_prefix", "id_suffix"), *_id_windows(),
         # Fuzzy persons: keys that do not need identical names.
         k("tb", "name_tok", "birth"), k("fb", "name_phon", "birth"), k("fp", "name_phon", "postcode"),
         k("b", "birth"), _initials_year(), k("ie", "ident"), *_ident_parts(), k("em", "email_n"),
@@ -374,7 +391,8 @@ def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str],
     ids = m["mention_id"]
     if type_ == "natural":
         # A person's name alone is not enough: without an ID or context the mention stays alone.
-        context = pl.any_horizontal([pl.col(c) != "" for c in ("id_full", "id_masked", "phone_n", "addr_text",
+        context = pl.any_horizontal([pl.col(c) != "" for c in ("id_full", "id_masked", "id_unchecked", "phone_n",
+                                                                 "addr_text",
                                                                  "company", "birth", "ident", "email_n")])
         solo = ~m.select(context.alias("x"))["x"].to_numpy()
     else:
@@ -658,6 +676,11 @@ def resolve_type(
     tf_pair = tf[tf_codes[l]] if len(l) else np.zeros(0)
 
     t2 = time.perf_counter()
+    # A model saved by an older version may lack a comparison added since: estimate anew, and say so.
+    lacking = [c.name for c in comparisons if model is not None and (c.name not in model.m or c.name not in model.u)]
+    if lacking:
+        stats["model_refit_reason"] = f"the given model lacks comparison(s) {', '.join(lacking)}: estimated anew"
+        model = None
     fitted = model is None
     tm = (_fit(s, comparisons, rules, gamma, label, cannot | related, look, tf, tf_codes, tf_pair, n_counted,
                judgement_weight, em_iterations, em_anchor) if fitted else model)

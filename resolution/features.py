@@ -455,6 +455,60 @@ def id_number(p: Pairs) -> np.ndarray:
     return lv
 
 
+def one_typo_apart(a: str, b: str) -> bool:
+    """Whether two ID numbers of one length differ by one substituted character or by two swapped
+    neighbours, with the birth-date digits (positions 7-14 of a resident ID) the same on both.
+
+    >>> one_typo_apart("440305198503121234", "440305198503122134"), one_typo_apart("440305198503121234", "440305198503121284")
+    (True, True)
+    >>> one_typo_apart("440305198503121234", "440305198503121234"), one_typo_apart("440305198503121234", "440305198603121234")
+    (False, False)
+    """
+    return typo_place(a, b) == 2
+
+
+def typo_place(a: str, b: str) -> int:
+    """Where two ID numbers of one length are one typo (a substituted character, or two swapped
+    neighbours) apart: 2 outside the birth-date digits (positions 7-14), 1 inside them, 0 when they
+    are equal or further apart.
+
+    >>> typo_place("440305198503121234", "440305198503122134"), typo_place("440305198503121234", "440305198603121234")
+    (2, 1)
+    >>> typo_place("440305198503121234", "440305198530121234"), typo_place("440305198503121234", "440305198603121233")
+    (1, 0)
+    """
+    if len(a) != len(b) or a == b:
+        return 0
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    one = len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                             and a[diff[1]] == b[diff[0]])
+    if not one:
+        return 0
+    return 1 if a[6:14] != b[6:14] else 2
+
+
+def unchecked_id(p: Pairs) -> np.ndarray:
+    """An ID number that failed its check (set aside by the loader as a likely typo) against the other
+    record's ID number, full or unchecked: strong evidence, never an identifier (it merges nothing by
+    itself and is no conflict). Levels: different; one typo apart in the birth date; one typo apart
+    elsewhere (one mistyped digit or two swapped neighbours, the birth date the same); identical."""
+    lv = np.full(len(p), -1, dtype=np.int8)
+    lu, ru = p.l("id_unchecked"), p.r("id_unchecked")
+    lf, rf = p.l("id_full"), p.r("id_full")
+    # Compare on one column: a side's unchecked number, else its full one.
+    idx = np.flatnonzero(((lu != 0) | (ru != 0)) & ((lu != 0) | (lf != 0)) & ((ru != 0) | (rf != 0)))
+    if not len(idx):
+        return lv
+    vu, vf = p.profiles.vocab["id_unchecked"], p.profiles.vocab["id_full"]
+    a = np.where(lu[idx] != 0, vu[lu[idx]], vf[lf[idx]]).astype(str)
+    b = np.where(ru[idx] != 0, vu[ru[idx]], vf[rf[idx]]).astype(str)
+    key = np.char.add(a, np.char.add("|", b))
+    uniq, inv = np.unique(key, return_inverse=True)
+    codes = np.array([3 if x == y else typo_place(x, y) for x, y in (u.split("|") for u in uniq)], dtype=np.int8)
+    lv[idx] = codes[inv]
+    return lv
+
+
 def _masked_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """:func:`credgraph.identifiers.masked_id_compatible` over aligned arrays, once per distinct pair."""
     key = np.char.add(a.astype(str), np.char.add("|", b.astype(str)))
@@ -509,7 +563,8 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     """A name alone never merges two people. A person is merged automatically only on an ID number
     (full or legacy; a compatible masked one with a name not altogether different), or on a name that
     is at least weakly similar plus one corroborating field (phone, e-mail, a similar street address, a
-    birth date or another identifier at most one typo apart), or on two corroborating fields. The same
+    birth date or another identifier at most one typo apart, an ID number that failed its check one typo
+    from the other's), or on two corroborating fields. The same
     company corroborates only the same name (in any order, script or homophone): a firm's few people
     often share a surname or a character (王燕 and 王晓燕 at one firm may be sisters), so a name merely
     similar there needs one more field, or a reviewer."""
@@ -520,7 +575,8 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     ids = (idl == 2) | ((idl == 1) & (name != 0))
     firm = p.memo(company) == 1
     ctx = ((p.memo(phone) == 1).astype(np.int8) + (p.memo(email) == 1)
-           + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1))
+           + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1)
+           + (p.memo(unchecked_id) >= 1))
     ok = ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | (ctx + firm >= 2)
     return ~ok
 
@@ -539,6 +595,8 @@ NATURAL_COMPARISONS: tuple[Comparison, ...] = (
                person_name, "core"),
     Comparison("id_number", ("incompatible", "compatible", "identical"), id_number),
     Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date),
+    Comparison("unchecked_id", ("different", "one typo in the birth date", "one typo apart", "identical"),
+               unchecked_id),
     Comparison("identifier", ("different", "near", "identical"), identifier),
     Comparison("company", ("different", "same company"), company),
     Comparison("address", ("different", "same postcode or district", "similar", "same road",

@@ -44,7 +44,7 @@ MENTION_COLUMNS = (
     "relation", "counterpart", "name", "address", "phone", "uscc", "org_code", "reg_no", "id_number",
     "name_text", "norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
     "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "phone_n",
-    "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_prefix", "id_suffix", "birth",
+    "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_unchecked", "id_prefix", "id_suffix", "birth",
     "birth_date", "gender", "email", "identifiers", "user_id",
     "name_tok", "name_phon", "ident", "email_n", "postcode",
 )
@@ -218,6 +218,13 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(
         pl.when(pl.col("uscc_v") != "").then(pl.col("uscc_v").str.slice(8, 9)).otherwise(pl.col("_org")).alias("org_v"),
     ).drop("_org")
+    # An ID number the loader set aside for a failed check (a typo): evidence, never an identifier.
+    m = m.with_columns(
+        pl.when((pl.col("id_full") == "") & pl.col("id_number_unchecked").str.strip_chars().str.to_uppercase()
+                .str.contains(r"^\d{17}[\dX]$").fill_null(False))
+        .then(pl.col("id_number_unchecked").str.strip_chars().str.to_uppercase())
+        .otherwise(pl.lit("")).alias("id_unchecked")
+    )
     idv = pl.when(pl.col("id_full") != "").then(pl.col("id_full")).otherwise(pl.col("id_masked"))
     m = m.with_columns(
         idv.str.extract(r"^(\d{6})", 1).fill_null("").alias("id_prefix"),

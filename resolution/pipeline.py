@@ -39,10 +39,12 @@ STATE_COLUMNS = ("mention_id", "record_id", "role", "type", "seq", "source_file"
                  # The compared features, so that a Matcher opens without normalising every mention again.
                  "region", "brand", "industry", "form", "branch", "name_py", "name_sorted", "name_tok", "name_phon",
                  "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "postcode", "phone_n",
-                 "org_v", "reg_v", "id_masked", "id_prefix", "id_suffix", "birth", "ident", "email_n")
+                 "org_v", "reg_v", "id_masked", "id_prefix", "id_suffix", "birth", "ident", "email_n",
+                 # An ID number that failed its check: personal data like id_full, kept in the workspace only.
+                 "id_unchecked")
 #: The raw fields of a mention: a re-run whose mentions agree on all of them has nothing new.
 _RAW_COLUMNS = ("mention_id", "type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
-                "relation", "birth_date", "gender", "email", "identifiers")
+                "relation", "birth_date", "gender", "email", "identifiers", "id_unchecked")
 
 
 @dataclass
@@ -199,6 +201,8 @@ def _nothing_new(previous: Resolution, mentions: pl.DataFrame, cfg: ResolutionCo
     cols = [c for c in _RAW_COLUMNS if c in old.columns and c in mentions.columns]
     if "birth_date" not in cols and mentions["birth_date"].drop_nulls().len():
         return False  # a run of an older version: it did not keep birth dates
+    if "id_unchecked" not in cols and (mentions["id_unchecked"] != "").any():
+        return False  # a run of an older version: it did not keep unchecked ID numbers
     a = old.select(pl.col(cols).cast(pl.Utf8)).sort("mention_id")
     b = mentions.select(pl.col(cols).cast(pl.Utf8)).sort("mention_id")
     return a.equals(b)
