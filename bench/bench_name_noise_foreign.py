@@ -22,15 +22,15 @@ from pathlib import Path
 import polars as pl
 
 
-def run(base: Path, entities: int, seed: int, name_noise: float, examples: int) -> dict:
+def run(base: Path, entities: int, seed: int, name_noise: float, examples: int, foreign_share: float) -> dict:
     from credgraph.loaders import load_specs
     from credgraph.resolution import resolve
     from credgraph.resolution.evaluate import _joined, load_truth, scores
     from credgraph.synth import generate_city
 
-    root = base / f"c{entities}-{seed}-{name_noise}"
+    root = base / f"c{entities}-{seed}-{name_noise}-{foreign_share}"
     t = time.perf_counter()
-    generate_city(root / "city", entities=entities, seed=seed, name_noise=name_noise)
+    generate_city(root / "city", entities=entities, seed=seed, name_noise=name_noise, foreign_share=foreign_share)
     load_specs(sorted((root / "city" / "specs").glob("*.toml")), root / "ws")
     records = pl.read_parquet(root / "ws" / "records" / "records.parquet")
     res = resolve(records)
@@ -39,7 +39,7 @@ def run(base: Path, entities: int, seed: int, name_noise: float, examples: int) 
     nat = truth_e.filter(pl.col("type") == "natural").select(
         pl.col("entity_id").alias("true"), (pl.col("nationality") != "CN").alias("_f"), pl.col("name").alias("true_name"))
     jn = j.join(nat, on="true", how="inner")
-    out = {"entities": entities, "seed": seed, "name_noise": name_noise,
+    out = {"entities": entities, "seed": seed, "name_noise": name_noise, "foreign_share": foreign_share,
            "foreign_persons": int(nat["_f"].sum()),
            "foreign_persons_mentioned": int(jn.filter(pl.col("_f"))["true"].n_unique()),
            "natural": scores(jn), "foreign": scores(jn, tagged="_f"),
@@ -68,20 +68,24 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--name-noise", type=float, nargs="+", default=[0.0, 0.05])
     ap.add_argument("--examples", type=int, default=5)
+    ap.add_argument("--foreign-share", type=float, default=None, help="default: the generator's (0.02)")
     ap.add_argument("--dir", type=Path, default=None)
     a = ap.parse_args()
     base = a.dir or Path(tempfile.mkdtemp(prefix="nn-foreign-"))
+    from credgraph.synth.foreign import FOREIGN_SHARE
+
+    share = FOREIGN_SHARE if a.foreign_share is None else a.foreign_share
     results = []
     for nn in a.name_noise:
         for s in a.seeds:
-            r = run(base, a.entities, s, nn, a.examples)
+            r = run(base, a.entities, s, nn, a.examples, share)
             results.append(r)
             print(json.dumps(r, ensure_ascii=False), flush=True)
     for nn in a.name_noise:
         rs = [r for r in results if r["name_noise"] == nn]
         for part in ("natural", "foreign"):
             for k in ("pairwise_precision", "pairwise_recall", "pairwise_f1"):
-                v = [r[part][k] for r in rs]
+                v = [r[part].get(k, float("nan")) for r in rs]
                 print(f"name_noise {nn} {part:8s} {k:20s} {statistics.mean(v):.4f} [{min(v):.4f}, {max(v):.4f}]")
         print(f"name_noise {nn} foreign persons {[r['foreign_persons'] for r in rs]}, mentions "
               f"{[r['foreign']['mentions'] for r in rs]}, true pairs {[r['foreign']['true_pairs'] for r in rs]}")
