@@ -52,6 +52,17 @@ def run(base: Path, entities: int, seed: int, name_noise: float, examples: int, 
         g = f.filter(pl.col("true") == tid)
         ex.append({"true_name": g["true_name"][0],
                    "entities": sorted(sorted(set(x["name"].drop_nulls().to_list())) for _, x in g.group_by("pred"))})
+    # Why: mentions outside their person's largest entity, by catalog and whether they carry a passport.
+    fm = f.join(res.mentions.select("mention_id", "catalog", pl.col("identifiers").fill_null("")
+                                    .str.contains('"passport"').alias("has_passport")), on="mention_id", how="left")
+    main = fm.group_by("true", "pred").len().sort("len", descending=True).unique("true", keep="first")
+    stray = fm.join(main.select("true", pl.col("pred").alias("main")), on="true").filter(pl.col("pred") != pl.col("main"))
+    out["stray_foreign_mentions"] = {
+        "count": stray.height,
+        "with_passport": int(stray["has_passport"].sum()),
+        "name_as_in_truth": int((stray["name"] == stray["true_name"]).sum()),
+        "by_catalog": dict(stray.group_by("catalog").len().sort("catalog").iter_rows()),
+    }
     # Wrong merges involving a foreign national: a predicted entity holding two true persons.
     mixed = jn.group_by("pred").agg(pl.col("true").n_unique().alias("k"), pl.col("_f").any().alias("f")).filter(
         (pl.col("k") > 1) & pl.col("f"))
