@@ -66,6 +66,13 @@ def run(base: Path, entities: int, seed: int, name_noise: float, examples: int, 
     # Wrong merges involving a foreign national: a predicted entity holding two true persons.
     mixed = jn.group_by("pred").agg(pl.col("true").n_unique().alias("k"), pl.col("_f").any().alias("f")).filter(
         (pl.col("k") > 1) & pl.col("f"))
+    from credgraph.synth.foreign import LATIN_NOISE_KINDS
+
+    tagged = jn.with_columns(pl.col("tags").str.split(",").alias("_t"))
+    out["by_latin_tag"] = {}
+    for tag in LATIN_NOISE_KINDS:  # pairs involving a mention with this kind of Latin name noise
+        sc = scores(tagged.with_columns(pl.col("_t").list.contains(tag).alias("_c")), tagged="_c")
+        out["by_latin_tag"][tag] = {k: sc.get(k) for k in ("mentions", "pairwise_precision", "pairwise_recall")}
     out["split_foreign_persons"] = split.height
     out["mixed_entities_with_foreigner"] = mixed.height
     out["examples"] = ex
@@ -98,6 +105,12 @@ def main() -> None:
             for k in ("pairwise_precision", "pairwise_recall", "pairwise_f1"):
                 v = [r[part].get(k, float("nan")) for r in rs]
                 print(f"name_noise {nn} {part:8s} {k:20s} {statistics.mean(v):.4f} [{min(v):.4f}, {max(v):.4f}]")
+        for tag in rs[0]["by_latin_tag"]:
+            v = [r["by_latin_tag"][tag] for r in rs]
+            if all(x["mentions"] for x in v):
+                print(f"name_noise {nn} {tag:16s} mentions {[x['mentions'] for x in v]} precision "
+                      f"{min(x['pairwise_precision'] for x in v):.4f}-{max(x['pairwise_precision'] for x in v):.4f} "
+                      f"recall {min(x['pairwise_recall'] for x in v):.4f}-{max(x['pairwise_recall'] for x in v):.4f}")
         print(f"name_noise {nn} foreign persons {[r['foreign_persons'] for r in rs]}, mentions "
               f"{[r['foreign']['mentions'] for r in rs]}, true pairs {[r['foreign']['true_pairs'] for r in rs]}")
 
