@@ -75,6 +75,12 @@ def run(base: Path, entities: int, seed: int, name_noise: float, examples: int, 
         out["by_latin_tag"][tag] = {k: sc.get(k) for k in ("mentions", "pairwise_precision", "pairwise_recall")}
     out["split_foreign_persons"] = split.height
     out["mixed_entities_with_foreigner"] = mixed.height
+    mj = jn.join(mixed.select("pred"), on="pred").join(
+        res.mentions.select("mention_id", "name", "catalog", "identifiers"), on="mention_id", how="left")
+    out["mixed_examples"] = [
+        {"persons": sorted(set(zip(g["true"].to_list(), g["true_name"].to_list()))),
+         "written": sorted(set(zip(g["catalog"].to_list(), g["name"].to_list(), g["identifiers"].fill_null("").to_list())))}
+        for _, g in mj.group_by("pred")][:examples]
     out["examples"] = ex
     shutil.rmtree(root, ignore_errors=True)
     return out
