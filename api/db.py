@@ -20,6 +20,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ class ApiDB:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
         self.pepper = self._pepper()
+        self._rlock = threading.Lock()
+        self._rconn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._auth_cache: dict[str, tuple[float, tuple]] = {}
 
     def _pepper(self) -> bytes:
         p = self.path.parent / "key_pepper"
@@ -94,6 +98,8 @@ class ApiDB:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+        with self._rlock:
+            self._rconn.close()
 
     def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self.lock:
@@ -128,15 +134,36 @@ class ApiDB:
         r = rows[0]
         return ApiKey(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6])
 
-    def authenticate(self, token: str) -> tuple[ApiKey | None, str]:
-        """The key a token belongs to, or None and why not (unknown, wrong secret, revoked)."""
+    def authenticate(self, token: str, max_age: float = 0.0) -> tuple[ApiKey | None, str]:
+        """The key a token belongs to, or None and why not (unknown, wrong secret, revoked).
+
+        With ``max_age`` (the server: ``api.key_cache_seconds``), an answer read from the file at
+        most that many seconds ago is reused, so a call does not wait for the file while a write
+        (usage, a report, a checkpoint) holds it; a key revoked meanwhile is refused that much later.
+        The look-up reads through a connection of its own (WAL: readers never wait for writers)."""
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "cgk":
             return None, "the API key is not of the form cgk_<id>_<secret>"
-        rows = self._q("SELECT digest FROM keys WHERE key_id=?", (parts[1],))
-        if not rows or not hmac.compare_digest(rows[0][0], self.digest(token)):
+        digest = self.digest(token)
+        if max_age > 0:
+            hit = self._auth_cache.get(digest)
+            if hit is not None and time.monotonic() - hit[0] < max_age:
+                return hit[1]
+        ans = self._authenticate(parts[1], digest)
+        if max_age > 0:
+            if len(self._auth_cache) > 10_000:  # random wrong keys must not grow it without bound
+                self._auth_cache.clear()
+            self._auth_cache[digest] = (time.monotonic(), ans)
+        return ans
+
+    def _authenticate(self, key_id: str, digest: str) -> tuple[ApiKey | None, str]:
+        with self._rlock:
+            rows = self._rconn.execute("SELECT digest, institution, scopes, created, revoked, rate_per_minute, "
+                                       "daily_quota FROM keys WHERE key_id=?", (key_id,)).fetchall()
+        if not rows or not hmac.compare_digest(rows[0][0], digest):
             return None, "unknown API key"
-        key = self.get_key(parts[1])
+        r = rows[0]
+        key = ApiKey(key_id, r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6])
         if key.revoked:
             return None, f"API key {key.key_id} was revoked at {key.revoked}"
         return key, ""

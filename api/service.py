@@ -206,6 +206,11 @@ class Service:
         """Ranked candidates and a decision per example (see :mod:`credgraph.api.matching`)."""
         return self.matcher.match_many(examples, limit=limit or self.cfg.api.match_limit, threshold=threshold)
 
+    async def amatch_json(self, examples: list[dict], limit: int | None = None,
+                          threshold: float | None = None) -> list[str]:
+        """:meth:`match`'s results as JSON text, awaited on the server's event loop (no thread held)."""
+        return await self.matcher.amatch_json(examples, limit=limit or self.cfg.api.match_limit, threshold=threshold)
+
     # ------------------------------------------------------------------ checks
     def check(self, subjects: list[dict], catalogue: list[Measure] | None = None, limit: int | None = None,
               threshold: float | None = None) -> list[dict]:

@@ -14,6 +14,13 @@ reported); time batches of 1,000 names on the idle server; then run locust headl
 waiting ``--wait`` seconds between calls) and, in the middle of it, time more batches under that
 load. Locust and the server share the machine's cores, so the numbers include the load
 generator's own CPU.
+
+To tell the server's share from the client's and the machine's, each run also reports: the
+server-side time of every call (from the audit trail: the middleware's clock, from the request
+reaching the app to its answer), the server's event-loop lag and the matcher lanes' queue waits
+and call times (``api.timings``, printed by the server at shutdown), the CPU seconds used by the
+server (with its worker processes) and by locust, and the machine's load average during the run
+(other users of the machine count in it).
 """
 
 from __future__ import annotations
@@ -42,6 +49,50 @@ def _env(ws: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDGRAPH_")}
     env["CREDGRAPH_WORKSPACE__PATH"] = str(ws)
     return env
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (0 when it is gone)."""
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        procs = [p] + p.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0
+    tot = 0.0
+    for q in procs:
+        try:
+            c = q.cpu_times()
+            tot += c.user + c.system
+        except psutil.NoSuchProcess:
+            pass
+    return tot
+
+
+def _server_side(audit: Path, key_id: str, since: str, until: str) -> dict[str, dict]:
+    """Percentiles of the server's own time per call (the audit trail's ``ms``) in a time window."""
+    import numpy as np
+
+    ms: dict[str, list[float]] = {}
+    with audit.open(encoding="utf-8") as fh:
+        for line in fh:
+            if key_id not in line:
+                continue
+            e = json.loads(line)
+            if e["actor"] != key_id or e["action"] != "api_call" or not since <= e["time"] <= until:
+                continue
+            d = e["detail"]
+            name = {"/v1/entities/{entity_id}": "GET /v1/entities/{id}", "/v1/entities/{entity_id}/report.pdf":
+                    "GET report.pdf"}.get(d["endpoint"], d["method"] + " " + d["endpoint"])
+            if d["endpoint"] == "/v1/match":
+                name = "POST /v1/match (1)" if e["target"] == "1 queries" else "POST /v1/match (batch)"
+            ms.setdefault(name, []).append(float(d["ms"]))
+    out = {}
+    for name, v in sorted(ms.items()):
+        p50, p95, p99 = np.percentile(v, [50, 95, 99])
+        out[name] = {"n": len(v), "p50": round(p50, 1), "p95": round(p95, 1), "p99": round(p99, 1), "max": max(v)}
+    return out
 
 
 def _samples(ws: Path, n: int = 5000, seed: int = 1) -> dict:
@@ -101,7 +152,7 @@ def main() -> None:
     from credgraph.api.db import ApiDB
 
     db = ApiDB(ws / "api" / "api.sqlite")
-    _, key = db.create_key("bench", ["public", "personal", "checks", "reports"], rate_per_minute=10**7, daily_quota=10**9)
+    k, key = db.create_key("bench", ["public", "personal", "checks", "reports"], rate_per_minute=10**7, daily_quota=10**9)
     db.close()
     samples = _samples(ws)
     sfile = ws / "api" / "bench_samples.json"
@@ -113,7 +164,8 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log = open(ws / "api" / "bench_serve.log", "w")
     t0 = time.perf_counter()
-    server = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(CLI + ["serve", "--port", str(port)], env={**env, "CREDGRAPH_API__TIMINGS": "1"},
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
         while True:
             try:
@@ -144,23 +196,60 @@ def main() -> None:
             th = threading.Thread(target=under_load)
             prefix = ws / "api" / f"locust{clients}"
             lenv = {**env, "CG_BENCH_SAMPLES": str(sfile), "CG_BENCH_KEY": key, "CG_BENCH_WAIT": a.wait}
+            loads: list[float] = []
+            done = threading.Event()
+
+            def sample_load():
+                while not done.wait(2.0):
+                    loads.append(os.getloadavg()[0])
+
+            since = _utc()
+            cpu0 = _cpu(server.pid)
+            sampler = threading.Thread(target=sample_load, daemon=True)
+            sampler.start()
             th.start()
-            subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile_api.py"), "--headless",
-                            "-u", str(clients), "-r", str(clients), "-t", f"{a.duration}s", "--host", base,
-                            "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], env=lenv, check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            loc = subprocess.Popen([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile_api.py"), "--headless",
+                                    "-u", str(clients), "-r", str(clients), "-t", f"{a.duration}s", "--host", base,
+                                    "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], env=lenv,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            locust_cpu = 0.0
+            while loc.poll() is None:
+                locust_cpu = max(locust_cpu, _cpu(loc.pid))
+                time.sleep(1.0)
             th.join()
-            runs.append((clients, list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8"))), list(loaded)))
+            done.set()
+            cpu = {"server": round(_cpu(server.pid) - cpu0, 1), "locust": round(locust_cpu, 1)}
+            runs.append((clients, list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8"))), list(loaded),
+                         since, _utc(), loads, cpu))
     finally:
         server.terminate()
         server.wait(30)
         log.close()
+    timing = [ln.strip() for ln in open(log.name, encoding="utf-8") if ln.startswith("TIMING")]
     out = {"entities": health["entities"], "wait": a.wait, "duration": a.duration, "startup_s": round(startup, 1),
-           "batch_idle_s": [t for t, _ in idle], "runs": []}
-    for clients, rows, loaded_b in runs:
-        out["runs"].append(_report(clients, rows, loaded_b, idle, a, health))
+           "batch_idle_s": [t for t, _ in idle], "runs": [], "server_timings": timing}
+    for clients, rows, loaded_b, since, until, loads, cpu in runs:
+        r = _report(clients, rows, loaded_b, idle, a, health)
+        r["server_side_ms"] = _server_side(ws / "audit" / "audit.jsonl", k.key_id, since, until)
+        r["load_average"] = loads
+        r["cpu_s"] = cpu
+        print(f"server side (the audit trail's ms per call, {since[11:19]}-{until[11:19]} UTC):")
+        for name, v in r["server_side_ms"].items():
+            print(f"  {name:26} {v['n']:>7} p50 {v['p50']:6.1f} p95 {v['p95']:6.1f} p99 {v['p99']:6.1f} max {v['max']:7.1f}")
+        print(f"CPU during the run: server and its workers {cpu['server']} s, locust {cpu['locust']} s "
+              f"(of {2 * a.duration} core-seconds on 2 cores); load average (1 min) "
+              + (f"min {min(loads):.1f} median {statistics.median(loads):.1f} max {max(loads):.1f}" if loads else "n/a"))
+        out["runs"].append(r)
+    if timing:
+        print("server diagnostics (whole run, api.timings):\n  " + "\n  ".join(timing))
     if a.out:
         a.out.write_text(json.dumps(out, indent=2), encoding="utf-8")
+
+
+def _utc() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _report(clients, rows, loaded, idle, a, health) -> dict:

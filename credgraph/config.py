@@ -356,6 +356,17 @@ class ApiConfig:
     #: arriving meanwhile wait for one chunk, not the whole batch; requests of at most a quarter
     #: of it are combined with others into one matcher call.
     match_chunk: int = 200
+    #: Matcher worker processes of the server: 2 = one for small requests (single matches, driven
+    #: from the event loop over a pipe) and one for big batches, so a single match never waits
+    #: behind a batch (each worker holds a copy of the Matcher's indexes); 1 = one worker taking turns.
+    match_lanes: int = 2
+    #: Seconds the server reuses a key's look-up (its scopes, limits, revocation) before reading the
+    #: key file again: a key revoked with ``credgraph api-keys revoke`` is refused at most this much
+    #: later; 0 reads the file on every call.
+    key_cache_seconds: float = 1.0
+    #: Diagnostics: at shutdown the server prints the event loop's lag and the matcher lanes' queue
+    #: waits and call times (percentiles, lines starting ``TIMING``; ``bench/bench_api.py`` sets it).
+    timings: bool = False
 
 
 @dataclass

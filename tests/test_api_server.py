@@ -458,3 +458,84 @@ def test_render_report_pdf_for_the_dashboard(server, truth):
     with pytest.raises(Forbidden):
         render_report_pdf(cfg, rep)
     assert render_report_pdf(cfg, rep, personal=True).startswith(b"%PDF")
+
+
+# ------------------------------------------------------------------------------------------ lanes
+@pytest.fixture(scope="module")
+def big_server(city, server):
+    """A second server over the same city that takes batches of 1,000 names and matches a batch
+    in one Matcher call (``match_chunk`` 1,000), so a single match that had to wait for a batch
+    would wait for all of it. ``api.match_lanes`` is 2 (the default) unless CG_TEST_MATCH_LANES
+    says otherwise (1 shows this test failing without a lane for single matches)."""
+    root, ws, env = city
+    env = {**env, "CREDGRAPH_API__MAX_BATCH": "1000", "CREDGRAPH_API__MATCH_CHUNK": "1000",
+           "CREDGRAPH_API__MATCH_LANES": os.environ.get("CG_TEST_MATCH_LANES", "2")}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(root / "serve_big.log", "w")
+    proc = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    while True:
+        try:
+            if requests.get(base + "/v1/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.time() - t0 > 120:
+            proc.kill()
+            raise AssertionError("server did not start: " + (root / "serve_big.log").read_text())
+        time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(15)
+    log.close()
+
+
+def test_single_matches_are_answered_while_a_1000_name_batch_runs(big_server, server, truth):
+    """Single matches have a matcher worker of their own: sent one after another while a batch of
+    1,000 names is being matched, they are answered (correctly) before the batch is; with one
+    worker they would wait for the batch's whole Matcher call."""
+    import threading
+
+    b, h = big_server, _h(server["keys"]["all"])
+    listed = truth["records"].filter(pl.col("subject_type") == "legal")["subject_uscc"].drop_nulls().unique()
+    firms = truth["entities"].filter((pl.col("type") == "legal") & pl.col("uscc").is_in(listed.implode())
+                                     & pl.col("name").is_not_null())  # firms the catalogs name: resolved
+    rows = list(firms.iter_rows(named=True))
+    queries = {f"q{i}": {"type": "legal", "name": rows[i % len(rows)]["name"]} for i in range(1000)}
+    batch: dict = {}
+
+    def send_batch():
+        batch["r"] = requests.post(f"{b}/v1/match", headers=h, json={"queries": queries}, timeout=120)
+        batch["end"] = time.perf_counter()
+
+    # Warm both workers (first calls load code paths), then race singles against a batch.
+    assert requests.post(f"{b}/v1/match", headers=h, json={"queries": dict(list(queries.items())[:100])}).ok
+    th = threading.Thread(target=send_batch)
+    start = time.perf_counter()
+    th.start()
+    singles = []  # (answered before the batch?, seconds, firm, answer)
+    k = 0
+    while th.is_alive() and k < 400:
+        firm = rows[k % len(rows)]
+        k += 1
+        t = time.perf_counter()
+        r = requests.post(f"{b}/v1/match", headers=h, json={"queries": {"x": {"type": "legal", "uscc": firm["uscc"]}}})
+        t1 = time.perf_counter()
+        singles.append(("end" not in batch, t1 - t, firm, r))
+    th.join()
+    assert batch["r"].status_code == 200, batch["r"].text
+    assert len(batch["r"].json()["responses"]) == 1000
+    batch_s = batch["end"] - start
+    during = [s for s in singles if s[0]]
+    assert len(during) >= 5, (f"only {len(during)} single matches were answered during a {batch_s:.2f} s batch: "
+                              "singles wait behind the batch")
+    assert sorted(s[1] for s in during)[len(during) // 2] < batch_s / 4
+    for _, _, firm, r in singles:
+        assert r.status_code == 200, r.text
+        got = r.json()["responses"]["x"]
+        assert got["decision"] == "match", (firm["uscc"], got)
+        best = got["candidates"][0]["entity_id"]
+        assert requests.get(f"{b}/v1/entities/{best}", headers=h).json()["identity"]["uscc"] == firm["uscc"]

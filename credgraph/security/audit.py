@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["AuditError", "VerifyResult", "audit_path", "record", "verify", "read_events"]
+__all__ = ["AuditError", "VerifyResult", "audit_path", "record", "record_many", "verify", "read_events"]
 
 GENESIS = "0" * 64
 
@@ -85,34 +85,55 @@ def record(where, *, actor: str, action: str, target: str | None = None, **detai
     return _append(audit_path(where), actor=actor, action=action, subject=target, detail=detail)
 
 
+def record_many(where, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append several events (each a dict of :func:`record`'s arguments: ``actor``, ``action``,
+    optional ``target`` and detail fields) under one lock and one ``fsync``, chained in order; the
+    chain is the same as from one :func:`record` call per event. Return them with ``seq`` and ``hash``."""
+    items = []
+    for ev in events:
+        ev = dict(ev)
+        items.append((ev.pop("actor"), ev.pop("action"), ev.pop("target", None), ev))
+    return _append_many(audit_path(where), items) if items else []
+
+
 def _append(path: Path, *, actor: str, action: str, subject: str | None, detail: dict) -> dict[str, Any]:
+    return _append_many(path, [(actor, action, subject, detail)])[0]
+
+
+def _append_many(path: Path, items: list[tuple]) -> list[dict[str, Any]]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError as exc:
         raise AuditError(f"audit log {path}: cannot open for writing ({exc.strerror})") from None
+    out = []
     with os.fdopen(fd, "r+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             last = _last_entry(fh)
-            entry = {
-                "seq": (last["seq"] + 1) if last else 1,
-                "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
-                "actor": str(actor),
-                "action": str(action),
-                "target": subject,
-                "detail": detail,
-                "prev": last["hash"] if last else GENESIS,
-            }
-            entry["hash"] = _digest(entry)
+            lines = []
+            for actor, action, subject, detail in items:
+                entry = {
+                    "seq": (last["seq"] + 1) if last else 1,
+                    "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+                    "actor": str(actor),
+                    "action": str(action),
+                    "target": subject,
+                    "detail": detail,
+                    "prev": last["hash"] if last else GENESIS,
+                }
+                entry["hash"] = _digest(entry)
+                lines.append(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+                out.append(entry)
+                last = entry
             fh.seek(0, os.SEEK_END)
-            fh.write((json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+            fh.write("".join(lines).encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-    return entry
+    return out
 
 
 def read_events(target) -> Iterator[dict[str, Any]]:
