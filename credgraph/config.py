@@ -46,6 +46,9 @@ class GenerateConfig:
     seed: int = 42
     #: Share of legal persons among the entities.
     legal_share: float = 0.45
+    #: Share of natural persons who are foreign nationals (Latin names, passports; shareholders,
+    #: representatives and officers of foreign-invested firms): 2 % by default, 0 for none.
+    foreign_share: float = 0.02
     #: Scale factor applied to every catalog's noise rates (0 = clean data).
     noise: float = 1.0
     #: Rows per write chunk, which bounds the generator's memory.

@@ -24,6 +24,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from credgraph.synth import vocab
+from credgraph.synth.foreign import LATIN_NOISE_KINDS
 from credgraph.synth.noise import Party
 from credgraph.synth.world import REF_DATE, World
 
@@ -46,9 +47,11 @@ DEFAULT_NOISE: dict[str, float] = {
     "shape_char": 0.0,
     "dropped_char": 0.0,
     "romanised": 0.0,
+    **{k: 0.0 for k in LATIN_NOISE_KINDS},
 }
-#: Kinds of realistic person-name noise that ``generate --name-noise RATE`` turns on (each at RATE).
-NAME_NOISE_KINDS = ("shape_char", "dropped_char", "romanised")
+#: Kinds of realistic person-name noise that ``generate --name-noise RATE`` turns on (each at RATE):
+#: Chinese names (similar shape, dropped character, romanised) and foreign nationals' Latin names.
+NAME_NOISE_KINDS = ("shape_char", "dropped_char", "romanised", *LATIN_NOISE_KINDS)
 
 Builder = Callable[[World, np.random.Generator, int, int], dict]
 
@@ -96,6 +99,15 @@ class Catalog:
         if self.object:
             out |= {f"object_{k}": v for k, v in self.object.columns().items()}
         return out | self.fields
+
+    def spec_identifiers(self) -> dict[str, dict[str, str]]:
+        """Spec table (``identifiers`` / ``object_identifiers``) -> scheme -> source column."""
+        out = {}
+        if self.subject.identifiers():
+            out["identifiers"] = self.subject.identifiers()
+        if self.object and self.object.identifiers():
+            out["object_identifiers"] = self.object.identifiers()
+        return out
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -624,10 +636,11 @@ CATALOGS: tuple[Catalog, ...] = (
         code="MR_REG", name="企业登记", source_unit="市场监管局", kind="entity", file="mr_reg.csv", format="csv",
         encoding="utf-8-sig",
         columns=("统一社会信用代码", "注册号", "企业名称", "企业类型", "行业门类", "法定代表人", "法定代表人证件号码",
-                 "注册资本(万元)", "成立日期", "住所", "联系电话", "登记状态", "登记机关"),
+                 "法定代表人国籍", "法定代表人护照号码", "注册资本(万元)", "成立日期", "住所", "联系电话", "登记状态", "登记机关"),
         subject=Party(name="企业名称", uscc="统一社会信用代码", reg_no="注册号", address="住所", phone="联系电话",
                       reg_no_always=True),
-        object=Party(name="法定代表人", id_number="法定代表人证件号码"),
+        object=Party(name="法定代表人", id_number="法定代表人证件号码", nationality="法定代表人国籍",
+                     passport="法定代表人护照号码"),
         fields={"legal_form": "企业类型", "industry": "行业门类", "capital": "注册资本(万元)", "date": "成立日期",
                 "status": "登记状态", "authority": "登记机关"},
         constants={"subject_type": "legal", "object_type": "natural", "relation": "legal_rep_of",
@@ -642,10 +655,10 @@ CATALOGS: tuple[Catalog, ...] = (
         code="MR_SHAREHOLDER", name="股东及出资信息", source_unit="市场监管局", kind="relationship",
         file="mr_shareholder.csv", format="csv", encoding="gbk",
         columns=("企业名称", "统一社会信用代码", "股东名称", "股东类型", "股东统一社会信用代码", "股东证件号码",
-                 "认缴出资额(万元)", "出资比例", "出资方式", "认缴出资日期"),
+                 "股东国籍", "股东护照号码", "认缴出资额(万元)", "出资比例", "出资方式", "认缴出资日期"),
         subject=Party(name="企业名称", uscc="统一社会信用代码"),
         object=Party(name="股东名称", uscc="股东统一社会信用代码", id_number="股东证件号码", type="股东类型",
-                     labels=_SH_LABELS),
+                     labels=_SH_LABELS, nationality="股东国籍", passport="股东护照号码"),
         fields={"capital": "认缴出资额(万元)", "ratio": "出资比例", "date": "认缴出资日期"},
         constants={"subject_type": "legal", "relation": "shareholder_of"},
         values={"object_type": _values(_SH_LABELS)}, build=_build_shareholder, scope="shareholder_of",
@@ -655,9 +668,9 @@ CATALOGS: tuple[Catalog, ...] = (
     Catalog(
         code="MR_PERSONNEL", name="主要人员", source_unit="市场监管局", kind="relationship", file="mr_personnel.csv",
         format="csv", encoding="utf-8",
-        columns=("企业名称", "统一社会信用代码", "姓名", "职务", "身份证号码"),
+        columns=("企业名称", "统一社会信用代码", "姓名", "职务", "身份证号码", "国籍", "护照号码"),
         subject=Party(name="企业名称", uscc="统一社会信用代码"),
-        object=Party(name="姓名", id_number="身份证号码"),
+        object=Party(name="姓名", id_number="身份证号码", nationality="国籍", passport="护照号码"),
         fields={"role": "职务"},
         constants={"subject_type": "legal", "object_type": "natural", "relation": "officer_of"},
         values={}, build=_build_personnel, scope="officer_of",

@@ -27,7 +27,12 @@ def register(app: typer.Typer) -> None:
                                        "added to generate.rates)."),
         name_noise: float = typer.Option(0.0, "--name-noise", help="Realistic person-name noise: each of a "
                                          "similar-shape character, a dropped character and a romanised name "
-                                         "(either order) at this rate per person mention (default 0: off)."),
+                                         "(either order), and for foreign nationals' Latin names a nickname, family "
+                                         "name first, capitals, middle name dropped or an initial, accents stripped, "
+                                         "at this rate per person mention (default 0: off)."),
+        foreign_share: float = typer.Option(None, "--foreign-share", help="Share of natural persons who are "
+                                            "foreign nationals with Latin names and passports (default: "
+                                            "generate.foreign_share, 0.02)."),
         regime: str = typer.Option("burst", "--regime", help="How shells are planted and violations arise: a "
                                    "regime of synth/regimes.toml (burst, spread, nominee_holders, agent_factory, "
                                    "lone_address, spread_weak, burst_isolated, spread_isolated_weak) or "
@@ -49,6 +54,10 @@ def register(app: typer.Typer) -> None:
         n = g.entities if entities is None else entities
         s = g.seed if seed is None else seed
         scale = g.noise if noise is None else noise
+        fshare = g.foreign_share if foreign_share is None else foreign_share
+        if not 0 <= fshare <= 1:
+            console.print(f"[red]error:[/red] --foreign-share must lie in [0, 1], got {fshare}")
+            raise typer.Exit(2)
         target = Path(out) if out else (Path(g.out).expanduser() if g.out else cfg.workspace_path / "raw")
         if n < 50:
             console.print(f"[red]error:[/red] --entities must be at least 50, got {n}")
@@ -78,7 +87,7 @@ def register(app: typer.Typer) -> None:
             try:
                 summary = generate_city(target, entities=n, seed=s, noise=scale, chunk_rows=g.chunk_rows,
                                         progress=progress, legal_share=g.legal_share, rates=rates,
-                                        name_noise=name_noise, regime=regime)
+                                        name_noise=name_noise, regime=regime, foreign_share=fshare)
             except (OutputDirError, ValueError) as exc:
                 console.print(f"[red]error:[/red] {_esc(str(exc))}")
                 raise typer.Exit(2) from None

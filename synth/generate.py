@@ -55,6 +55,7 @@ from credgraph.synth.catalogs import CATALOGS, Catalog
 from credgraph.synth.noise import NOISE_TAGS, NoiseText, bit, render_party, tags_strings
 from credgraph.synth.regimes import DEFAULT_REGIME, draw_regime
 from credgraph.synth.output import MentionWriter, XLSX_MAX_ROWS, open_sink, spec_toml, to_series
+from credgraph.synth.foreign import FOREIGN_SHARE
 from credgraph.synth.world import HARD_TAGS, REL_NAMES, World, build_world, rng_for
 
 __all__ = ["generate_city", "CitySummary", "OutputDirError", "MANIFEST", "GENERATOR", "check_output_dir"]
@@ -280,6 +281,8 @@ def _write_truth(world: World, out: Path) -> dict[str, Path]:
         "org_code": col(world.org_code),
         "reg_no": col(world.reg_no),
         "id_number": col(None, world.id18),
+        "passport": col(None, world.passport),
+        "nationality": col(None, np.where(world.foreign, world.nationality, "CN")),
         "parent_id": col(par),
         "district": col(d_names[world.district], d_names[world.pdistrict]),
         "address": col(world.address),
@@ -327,7 +330,7 @@ def _umask() -> int:
 def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk_rows: int = 100_000,
                   progress: Progress | None = None, legal_share: float = 0.45,
                   rates: Mapping[str, Mapping[str, float]] | None = None, name_noise: float = 0.0,
-                  regime: str = DEFAULT_REGIME) -> CitySummary:
+                  regime: str = DEFAULT_REGIME, foreign_share: float = FOREIGN_SHARE) -> CitySummary:
     """Write a synthetic Shenzhen-like city into ``out``; the same arguments give the same bytes.
 
     ``entities`` counts legal and natural persons (``legal_share`` of them legal); each gives
@@ -339,7 +342,8 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
     noise in every catalog, each kind of :data:`~credgraph.synth.catalogs.NAME_NOISE_KINDS` at that rate
     (before ``rates``, which may override it). ``regime`` names how shells are planted and
     violations arise (``synth/regimes.toml``; raises :class:`~credgraph.synth.regimes.RegimeError`
-    when unknown); its drawn parameters go into the manifest.
+    when unknown); its drawn parameters go into the manifest. ``foreign_share`` of the natural persons
+    are foreign nationals with Latin names and passports (:mod:`credgraph.synth.foreign`).
     """
     out = Path(out)
     if noise < 0:
@@ -348,6 +352,8 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
         raise ValueError("chunk_rows must be >= 1")
     if not 0 <= name_noise <= 1:
         raise ValueError("name_noise must lie in [0, 1]")
+    if not 0 <= foreign_share <= 1:
+        raise ValueError("foreign_share must lie in [0, 1]")
     rates = {k: dict(v) for k, v in (rates or {}).items()}
     if name_noise:
         from credgraph.synth.catalogs import NAME_NOISE_KINDS
@@ -368,7 +374,7 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
     with atomic_dir(out) as tmp:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the output is an ordinary folder
         report("building the city", 0, 1)
-        world = build_world(entities, seed, legal_share=legal_share, regime=drawn)
+        world = build_world(entities, seed, legal_share=legal_share, regime=drawn, foreign_share=foreign_share)
         cats = [_effective(c, world) for c in CATALOGS]
         cats = [dataclasses.replace(c, noise={**c.noise, **rates[c.code]}) if c.code in rates else c for c in cats]
         total = sum(len(_blocks(c, world)) for c in cats) + 2
@@ -405,6 +411,7 @@ def generate_city(out: Path, entities: int, seed: int, noise: float = 1.0, chunk
             "seed": seed,
             "noise": noise,
             "legal_share": legal_share,
+            "foreign_share": foreign_share,
             "rates": {k: dict(v) for k, v in sorted(rates.items())},
             "regime": world.regime,
             "records": summary.records,

@@ -39,6 +39,7 @@ import numpy as np
 import opencc
 
 from credgraph.identifiers import id_is_valid, mask_id, uscc_is_valid
+from credgraph.synth.foreign import ENGLISH_SPEAKING, NATIONALITIES, LATIN_NOISE_KINDS, canonical_latin, latin_names, latin_variant, strip_accents
 from credgraph.synth.ids import transpose_code
 from credgraph.synth.words import load_words
 
@@ -49,10 +50,12 @@ NOISE_TAGS = (
     "missing_id", "transposed", "legacy_id", "masked_id", "duplicate",
     # Realistic person-name noise (``generate --name-noise``; off by default).
     "shape_char", "dropped_char", "romanised",
+    # Latin names of foreign nationals under ``generate --name-noise`` (see synth/foreign.py).
+    *LATIN_NOISE_KINDS,
 )
 
 #: Noise kinds that are off by default: they draw no random numbers unless asked for.
-_OPTIONAL = frozenset({"shape_char", "dropped_char", "romanised"})
+_OPTIONAL = frozenset({"shape_char", "dropped_char", "romanised", *LATIN_NOISE_KINDS})
 
 #: Characters commonly mistaken for one another by shape (形近字) in person names.
 SHAPE_SIMILAR: dict[str, str] = {
@@ -63,6 +66,7 @@ SHAPE_SIMILAR: dict[str, str] = {
     "峰": "锋", "锋": "峰", "玲": "铃", "铃": "玲", "静": "净", "红": "虹", "洪": "鸿", "军": "车", "林": "材",
     "春": "椿", "海": "梅", "梅": "海", "芳": "方", "方": "芳", "华": "桦", "伟": "玮", "玮": "伟", "敏": "繁",
 }
+NATIONALITY_NAMES = {k: v[1] for k, v in NATIONALITIES.items()}
 _BIT = {t: 1 << i for i, t in enumerate(NOISE_TAGS)}
 
 RateFn = Callable[[str], float]
@@ -141,15 +145,22 @@ class Party:
     phone: str | None = None
     #: registration files show an old firm's registration number on every row
     reg_no_always: bool = False
+    #: foreign nationals' passport number and nationality (Chinese country name, 中国 for PRC residents)
+    passport: str | None = None
+    nationality: str | None = None
 
     def columns(self) -> dict[str, str]:
         """Standard party field -> source column, for the spec."""
         out = {}
-        for f in ("name", "uscc", "org_code", "reg_no", "id_number", "type", "address", "phone"):
+        for f in ("name", "uscc", "org_code", "reg_no", "id_number", "type", "address", "phone", "nationality"):
             col = getattr(self, f)
             if col:
                 out[f] = col
         return out
+
+    def identifiers(self) -> dict[str, str]:
+        """Typed identifier scheme -> source column, for the spec's ``[identifiers]`` table."""
+        return {"passport": self.passport} if self.passport else {}
 
 
 class _Tables:
@@ -209,6 +220,8 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
     natural = present & (ents >= L)
     le = np.where(legal, ents, 0)
     pe = np.where(natural, ents - L, 0)
+    fo = natural & world.foreign[pe] if world.foreign is not None else np.zeros(n, bool)
+    cn = natural & ~fo  # PRC residents: Chinese names and resident IDs
     base = world.base[le]
     bits = np.zeros(n, dtype=np.int64)
 
@@ -241,12 +254,12 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
         names[i] = (f"{region}{brand}{world.mid[b]}{'(' + bracket + ')' if bracket else ''}"
                     f"{form}{world.suffix[le[i]]}")
     # ---- person names: a homophone in the given name (张伟 -> 张玮)
-    ph = draw("homophone", natural & tb.given_ok[pe])
+    ph = draw("homophone", cn & tb.given_ok[pe])
     for i in np.flatnonzero(ph):
         names[i] = world.surname[pe[i]] + _swap_char(rng, world.given[pe[i]], tb.homo)
     # ---- realistic person-name noise: a similar-shape character, a dropped character (names of 3+
     # characters), the name romanised in pinyin in either order (Zhang Wei / WEI ZHANG)
-    sh = draw("shape_char", natural)
+    sh = draw("shape_char", cn)
     for i in np.flatnonzero(sh):
         nm = names[i]
         pos = [k for k, c in enumerate(nm) if c in SHAPE_SIMILAR]
@@ -255,7 +268,7 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
             continue
         k = pos[rng.integers(0, len(pos))]
         names[i] = nm[:k] + SHAPE_SIMILAR[nm[k]] + nm[k + 1:]
-    dc = draw("dropped_char", natural)
+    dc = draw("dropped_char", cn)
     for i in np.flatnonzero(dc):
         nm = names[i]
         if len(nm) < 3:
@@ -263,10 +276,32 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
             continue
         k = 1 + int(rng.integers(0, len(nm) - 1))  # never the surname's first character
         names[i] = nm[:k] + nm[k + 1:]
-    ro = draw("romanised", natural)
+    ro = draw("romanised", cn)
     for i in np.flatnonzero(ro):
         names[i] = _romanise(world.surname[pe[i]], names[i][len(world.surname[pe[i]]):]
                              if names[i].startswith(world.surname[pe[i]]) else world.given[pe[i]], rng)
+    # ---- foreign nationals' Latin names as filings vary them (nickname, family name first, capitals,
+    # middle name dropped or an initial, accents stripped); a tag only where the text changes
+    lat = {k: draw(k, fo) for k in LATIN_NOISE_KINDS}
+    any_lat = np.zeros(n, bool)
+    for k in LATIN_NOISE_KINDS:
+        any_lat |= lat[k]
+    nicks = latin_names().nicknames
+    for i in np.flatnonzero(any_lat):
+        p = pe[i]
+        g, m, f = world.lat_given[p], world.lat_middle[p], world.lat_family[p]
+        kinds = [k for k in LATIN_NOISE_KINDS if lat[k][i]]
+        canon = canonical_latin(g, m, f)
+        if "nickname" in kinds and (g not in nicks or world.nationality[p] not in ENGLISH_SPEAKING):
+            kinds.remove("nickname")
+        if "dropped_middle" in kinds and not m:
+            kinds.remove("dropped_middle")
+        if "accents_stripped" in kinds and strip_accents(canon) == canon:
+            kinds.remove("accents_stripped")
+        for k in LATIN_NOISE_KINDS:
+            if lat[k][i] and k not in kinds:
+                bits[i] &= ~_BIT[k]
+        names[i] = latin_variant(g, m, f, kinds, rng)
     # ---- full-width brackets/letters, then traditional characters (only if it changes the text)
     fw = draw("fullwidth", present & ~ro)
     for i in np.flatnonzero(fw):
@@ -281,6 +316,13 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
             bits[i] &= ~_BIT["traditional"]
         else:
             names[i] = s
+    # ---- a catalog whose encoding lacks a letter (GBK has é and ü but not ô, ö, ç, ñ) writes it unaccented
+    for i in np.flatnonzero(fo):
+        try:
+            names[i].encode(text.encoding)
+        except UnicodeEncodeError:
+            names[i] = strip_accents(names[i])
+            bits[i] |= _BIT["accents_stripped"]
     cols: dict[str, np.ndarray] = {party.name: names}
 
     # ---- legal identifiers
@@ -314,9 +356,9 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
     # ---- person identifiers
     if party.id_number:
         miss_n = draw("missing_id", natural)
-        masked = draw("masked_id", natural & ~miss_n)
+        masked = draw("masked_id", cn & ~miss_n)
         leg_n = draw("legacy_id", natural & ~miss_n & ~masked & (world.id15[pe] != ""))
-        full = natural & ~miss_n & ~masked & ~leg_n
+        full = cn & ~miss_n & ~masked & ~leg_n
         v = np.full(n, None, dtype=object)
         v[full] = world.id18[pe[full]]
         v[leg_n] = world.id15[pe[leg_n]]
@@ -324,6 +366,17 @@ def render_party(world, ents: np.ndarray, party: Party, rate: RateFn, rng: np.ra
         for i in np.flatnonzero(draw("transposed", full)):
             v[i] = transpose_code(rng, v[i], id_is_valid)
         cols[party.id_number] = v
+    if party.passport:
+        # a foreign national's passport number where the row gives the person's identifier
+        pp = np.full(n, None, dtype=object)
+        show = fo & ~miss_n if party.id_number else fo
+        pp[show] = world.passport[pe[show]]
+        cols[party.passport] = pp
+    if party.nationality:
+        nat = np.full(n, None, dtype=object)
+        nat[natural] = "中国"
+        nat[fo] = [NATIONALITY_NAMES[x] for x in world.nationality[pe[fo]]]
+        cols[party.nationality] = nat
 
     if party.type:
         labels = dict(party.labels)

@@ -161,6 +161,9 @@ def spec_toml(cat, file: str, fmt: str, encoding: str | None) -> str:
     if cat.constants:
         lines += ["", "[constants]"]
         lines += [f"{k} = {q(v)}" for k, v in cat.constants.items()]
+    for table, mapping in cat.spec_identifiers().items():
+        lines += ["", f"[{table}]"]
+        lines += [f"{k} = {q(v)}" for k, v in mapping.items()]
     for field_name, mapping in cat.values.items():
         lines += ["", f"[values.{field_name}]"]
         lines += [f"{q(k)} = {q(v)}" for k, v in mapping.items()]

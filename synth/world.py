@@ -36,6 +36,7 @@ import numpy as np
 from credgraph.synth import ids, vocab
 from credgraph.synth.regimes import DEFAULT_REGIME, Regime, ShellParams, draw_regime
 from credgraph.synth.words import Words, load_words
+from credgraph.synth.foreign import FOREIGN_SHARE, canonical_latin, draw_foreigners
 
 __all__ = ["World", "build_world", "rng_for", "REF_DATE", "REL_CODES", "REL_NAMES", "HARD_TAGS"]
 
@@ -130,6 +131,13 @@ class World:
     regime: dict = field(default_factory=dict)
     #: Chance that a shell is put on the abnormal-operations list.
     shell_abnormal: float = 0.6
+    # ---- foreign nationals among natural persons (length n_natural; "" for PRC residents), see synth/foreign.py
+    foreign: np.ndarray | None = None
+    nationality: np.ndarray | None = None  # ISO 3166 alpha-2
+    passport: np.ndarray | None = None
+    lat_given: np.ndarray | None = None
+    lat_middle: np.ndarray | None = None
+    lat_family: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -773,11 +781,14 @@ def _landlines(rng, n: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the world
 def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share: float | None = None,
-                branch_share: float = 0.05, regime: str | Regime = DEFAULT_REGIME) -> World:
+                branch_share: float = 0.05, regime: str | Regime = DEFAULT_REGIME,
+                foreign_share: float = FOREIGN_SHARE) -> World:
     """Draw the whole synthetic city (entities, links, planted truths) for ``entities`` persons.
 
     ``regime`` (a name from ``regimes.toml``, ``SHELL+VIOLATION``, or a drawn :class:`Regime`)
     says how shells are planted and how violations arise; ``shell_share`` overrides its share.
+    ``foreign_share`` of the natural persons are foreign nationals with Latin names and passports
+    (:mod:`credgraph.synth.foreign`); they have no resident ID number.
     """
     planting = draw_regime(regime, seed) if isinstance(regime, str) else regime
     sp, vp = planting.shell, planting.violation
@@ -789,6 +800,9 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     n_legal = max(20, int(round(entities * legal_share)))
     n_nat = entities - n_legal
     persons = _persons(seed, n_nat, words)
+    fx = draw_foreigners(rng_for(seed, "foreign"), persons["male"], foreign_share)
+    persons["id18"] = np.where(fx["foreign"], "", persons["id18"]).astype(object)
+    persons["id15"] = np.where(fx["foreign"], "", persons["id15"]).astype(object)
     b = _legal_basics(seed, n_legal)
     rng = rng_for(seed, "structure")
     b["parent"] = _branches(rng, b, n_legal, branch_share)
@@ -978,6 +992,9 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
     sbo = np.array([x in multi for x in nm["brand"]]) & ~nm["owner_named"][nm["base"]]
     hard[:n_legal][sbo] |= 2  # branches share it too: their names carry the brand
     pnames = persons["surname"] + persons["given"]
+    fi = np.flatnonzero(fx["foreign"])
+    pnames[fi] = [canonical_latin(g, m, f) for g, m, f in
+                  zip(fx["lat_given"][fi], fx["lat_middle"][fi], fx["lat_family"][fi])]
     _, inv, cnt = np.unique(pnames.astype(str), return_inverse=True, return_counts=True)
     hard[n_legal:][cnt[inv] > 1] |= 4
 
@@ -1004,4 +1021,6 @@ def build_world(entities: int, seed: int, legal_share: float = 0.45, shell_share
         rel_src=src, rel_dst=dst, rel_type=rtype, rel_ratio=ratio, rel_role=role, clusters=clusters,
         zv=zv, regime=planting.as_dict() | ({"shell_share": float(shell_share)} if shell_share is not None else {}),
         shell_abnormal=sp.abnormal,
+        foreign=fx["foreign"], nationality=fx["nationality"], passport=fx["passport"], lat_given=fx["lat_given"],
+        lat_middle=fx["lat_middle"], lat_family=fx["lat_family"],
     )
