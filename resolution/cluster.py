@@ -27,8 +27,11 @@ from credgraph.resolution.normalise import region_compatible
 
 __all__ = ["constrained_clusters", "components", "SINGLE_VALUED"]
 
-#: Attributes of which an entity may hold at most one value.
-SINGLE_VALUED = ("uscc_v", "org_v", "reg_v", "id_full", "branch")
+#: Attributes of which an entity may hold at most one value. ``passport_v`` (a person's passport
+#: number) too: two people of one name with different passports are never merged through a third
+#: record. The cost: a person whose renewed passport is the only link between two filings stays two
+#: entities, which is the safer mistake in a credit system (a sanction never reaches a namesake).
+SINGLE_VALUED = ("uscc_v", "org_v", "reg_v", "id_full", "branch", "passport_v")
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

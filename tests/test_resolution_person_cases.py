@@ -100,3 +100,35 @@ def test_name_keys_read_pinyin_as_pinyin():
     assert keys[3] == keys[4] == ("lei lv", "lei lv")
     # A Western name keeps its metaphone codes (Mitchell / Michell alike).
     assert person_name_keys(["Mitchell Green"])[0][1] == person_name_keys(["Michell Green"])[0][1]
+
+
+def _foreign(catalog, firm, relation, name="Anja Schröder", passport=None, phone=None, role=None):
+    import json
+
+    return {"catalog": catalog, "kind": "relationship", "subject_name": firm[0], "subject_uscc": firm[1],
+            "subject_type": "legal", "object_name": name, "object_type": "natural", "relation": relation,
+            "role": role, "object_phone": phone, "object_nationality": "DE" if passport else None,
+            "object_identifiers": json.dumps([{"scheme": "passport", "value": passport}]) if passport else None}
+
+
+def test_two_passports_are_two_people_even_through_a_shared_third_filing():
+    """Two German women named Anja Schröder, each with her own passport, represent two firms. A
+    shareholder filing at the second firm names 'Anja Schröder' with the first one's phone and no
+    passport: it may join either, but never both into one person (a sanction on one must not reach
+    the other). The first woman's filings under another spelling (Schroeder, no umlaut) with her
+    passport stay one person."""
+    firm_d = ("深圳市柏林精密机械有限公司", local_uscc("4D7E1A93"))
+    firm_e = ("深圳市汉堡贸易有限公司", local_uscc("6E2B8C14"))
+    rows = [
+        _foreign("MR_REG", firm_d, "legal_rep_of", passport="C01X00T47", phone="13812345678"),
+        _foreign("MR_SHAREHOLDER", firm_e, "shareholder_of", phone="13812345678"),
+        _foreign("MR_REG", firm_e, "legal_rep_of", passport="C4RJ8K2LM"),
+        _foreign("MR_PERSONNEL", firm_e, "officer_of", role="董事"),
+        _foreign("MR_SHAREHOLDER", firm_d, "shareholder_of", name="ANJA SCHROEDER", passport="C01X00T47"),
+    ]
+    res = resolve(records_frame(rows))
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    first, second = ent["r000001:object"], ent["r000003:object"]
+    assert first != second
+    assert ent["r000005:object"] == first  # the same passport, another spelling
+    assert ent["r000002:object"] in (first, second)
