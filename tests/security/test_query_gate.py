@@ -10,7 +10,9 @@ embedded store, checking that no file changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -102,7 +104,11 @@ def test_results_are_bounded_in_bytes_not_only_rows(ws, backend):
     assert r.exit_code == 0 and "size limit of 2,000 bytes" in r.output, r.output
     r = cli(ws, "query", "MATCH (n) RETURN n.name", backend=name, neo=neo, CREDGRAPH_GRAPH__QUERY_MAX_BYTES="2000")
     assert r.exit_code == 0 and "size limit" in r.output
-    assert len([line for line in r.output.splitlines() if line.startswith("│")]) < 150  # cut well before all rows
+    shown = [line.strip("│").strip() for line in r.output.splitlines() if line.startswith("│")][1:]  # after the header
+    # what was shown fits the limit, counted as the rows' JSON text in UTF-8 (a Chinese name: 3 bytes a character)
+    assert 0 < sum(len(json.dumps([v], ensure_ascii=False).encode("utf-8")) for v in shown) <= 2000
+    total = cli(ws, "query", "MATCH (n) RETURN count(n) AS n", backend=name, neo=neo)
+    assert len(shown) < int(re.search(r"│\s*(\d+)\s*│", total.output).group(1)) / 10  # cut well before all rows
 
 
 def test_bad_limits_give_a_clear_message(ws):
