@@ -12,6 +12,7 @@ chunk so memory does not grow with the file.
 
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
 import json
 from pathlib import Path
@@ -59,6 +60,27 @@ def to_series(name: str, values: np.ndarray, date_style: str) -> pl.Series:
     return pl.Series(name, values.tolist(), dtype=pl.Utf8)
 
 
+def _unaccented(exc: UnicodeError) -> tuple[str, int]:
+    """What a legacy export does with a letter its encoding lacks (GBK has é and ü, not ç, ô, ñ):
+    writes it without its accent (François → Francois), or ``?`` when no plain letter is left."""
+    from credgraph.synth.foreign import strip_accents
+
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        base = strip_accents(ch)
+        try:
+            base.encode(exc.encoding)
+        except UnicodeEncodeError:
+            base = "?"
+        out.append(base)
+    return "".join(out), exc.end
+
+
+codecs.register_error("credgraph_unaccented", _unaccented)
+
+
 class _CsvSink:
     def __init__(self, path: Path, separator: str, encoding: str):
         self.f = open(path, "wb")
@@ -71,7 +93,8 @@ class _CsvSink:
         if self.first and self.encoding == "utf-8-sig":
             data = "\ufeff".encode("utf-8") + text.encode("utf-8")
         else:
-            data = text.encode("utf-8" if self.encoding == "utf-8-sig" else self.encoding)
+            # every text column, not only the party names the noise step already unaccents
+            data = text.encode("utf-8" if self.encoding == "utf-8-sig" else self.encoding, errors="credgraph_unaccented")
         self.f.write(data)
         self.first = False
 

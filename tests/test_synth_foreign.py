@@ -159,3 +159,20 @@ def test_loader_takes_the_passports_and_nationalities(city, tmp_path):
     written = {v for f, spec in REGISTRATION.items() for v in frames[f][spec[4]].drop_nulls().to_list()}
     assert len(written) >= 100 and got == written  # every passport the files show, none lost or altered
     assert set(rec["object_nationality"].drop_nulls().unique().to_list()) <= {"CN", *PASSPORT}
+
+
+def test_a_gbk_file_writes_letters_it_lacks_unaccented_in_every_column(tmp_path):
+    """Not only party names: any text column of a GBK catalog (e.g. the tax list's finance officer)
+    holding François or Ñúñez is written as a GBK export would, without the accent the encoding
+    lacks; what GBK has (é, ü, ú, Chinese) is kept; the file is valid GBK."""
+    import polars as pl
+
+    from credgraph.synth.output import open_sink
+
+    path = tmp_path / "t.csv"
+    sink = open_sink(path, "csv", "gbk", ("name", "officer"))
+    sink.write(pl.DataFrame({"name": ["深圳市华强电子有限公司", "Café Müller"], "officer": ["François Martin", "Ñúñez 张伟"]}))
+    sink.close()
+    text = path.read_bytes().decode("gbk")
+    # GBK holds é, ü and ú (pinyin letters) but not ç or ñ
+    assert text.splitlines() == ["name,officer", "深圳市华强电子有限公司,Francois Martin", "Café Müller,Núnez 张伟"]
