@@ -110,6 +110,8 @@ def test_ownership_page_flags_both_loops_in_chromium(ws, wb, tmp_path):
         page.goto(f"{base}/ownership?id={a}")
         settle(page)
         see(page, "2 circular or cross holding(s) 循环/交叉持股")
+        see(page, "循环持股 circular holding:")  # the loops are listed below the heading, a moment later
+        see(page, "交叉持股 cross holding:")
         body = page.inner_text("body")
         # each loop written out with the ratio each firm holds of the next, as the catalog has it
         circle = f"{hf.name_of('A')} (40.0%) → {hf.name_of('B')} (50.0%) → {hf.name_of('C')} (25.0%) → {hf.name_of('A')}"
