@@ -290,8 +290,9 @@ def test_review_decision_is_stored_as_a_judgement(page, site):
     assert site["review_pair"], "the test city has no uncertain pair to review"
     open_page(page, site, "review")
     see(page, "match probability")
-    body = page.inner_text("body")
-    assert site["review_pair"][0] in body and site["review_pair"][1] in body
+    # both records of the pair in the page's text, waited for (the page renders them in turn)
+    page.wait_for_function("ids => ids.every(t => document.body.innerText.includes(t))",
+                           arg=list(site["review_pair"]), timeout=60_000, polling=100)
     page.get_by_label("who 审核人").fill("王调查员")
     page.get_by_label("why 理由").fill("营业执照上同一注册号")
     shot(page, "07-review")
