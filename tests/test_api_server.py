@@ -29,6 +29,29 @@ def _run(env, cwd, *args, check=True) -> subprocess.CompletedProcess:
     return p
 
 
+def _start_server(env: dict, root, log_name: str):
+    """``credgraph serve`` on a free loopback port, waited for until /v1/health answers
+    (its output in ``root/log_name``, shown if it does not start within 120 s)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(root / log_name, "w") as log:  # the server keeps its own copy of the file
+        proc = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, cwd=root, stdout=log,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    while True:
+        try:
+            if requests.get(base + "/v1/health", timeout=2).status_code == 200:
+                return proc, base
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.time() - t0 > 120:
+            proc.kill()
+            raise AssertionError("server did not start: " + (root / log_name).read_text())
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     root = tmp_path_factory.mktemp("api")
@@ -63,27 +86,10 @@ def server(city):
     }
     db.close()
     _run(env, root, "api-keys", "revoke", keys["revoked"].split("_")[1])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(root / "serve.log", "w")
-    proc = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while True:
-        try:
-            if requests.get(base + "/v1/health", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.time() - t0 > 120:
-            proc.kill()
-            raise AssertionError("server did not start: " + (root / "serve.log").read_text())
-        time.sleep(0.3)
+    proc, base = _start_server(env, root, "serve.log")
     yield {"base": base, "keys": keys, "ws": ws, "root": root, "env": env}
     proc.terminate()
     proc.wait(15)
-    log.close()
 
 
 def _h(token: str) -> dict:
@@ -470,27 +476,10 @@ def big_server(city, server):
     root, ws, env = city
     env = {**env, "CREDGRAPH_API__MAX_BATCH": "1000", "CREDGRAPH_API__MATCH_CHUNK": "1000",
            "CREDGRAPH_API__MATCH_LANES": os.environ.get("CG_TEST_MATCH_LANES", "2")}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(root / "serve_big.log", "w")
-    proc = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while True:
-        try:
-            if requests.get(base + "/v1/health", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.time() - t0 > 120:
-            proc.kill()
-            raise AssertionError("server did not start: " + (root / "serve_big.log").read_text())
-        time.sleep(0.3)
+    proc, base = _start_server(env, root, "serve_big.log")
     yield base
     proc.terminate()
     proc.wait(15)
-    log.close()
 
 
 def test_single_matches_are_answered_while_a_1000_name_batch_runs(big_server, server, truth):
