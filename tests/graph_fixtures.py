@@ -139,11 +139,13 @@ def city_inputs(root: Path, entities: int = 300, seed: int = 11):
 
 # ---------------------------------------------------------------------------- neo4j
 @pytest.fixture(scope="session")
-def neo4j_cfg():
-    """Config of the real test Neo4j (started here when it is not running)."""
+def neo4j_cfg(tmp_path_factory):
+    """Config of the real test Neo4j (started here when it is not running). Its workspace is a
+    temporary folder: a load writes the workspace's private look-up index, and the default
+    (``./workspace``) is where ``make demo`` works."""
     from credgraph.graph import neo4j_server as srv
 
-    cfg = srv.config_for_tests(make_cfg())
+    cfg = srv.config_for_tests(make_cfg(tmp_path_factory.mktemp("neo4j-workspace")))
     started = False
     if not srv.status(cfg).answering:
         srv.start(cfg, log=lambda m: None)
