@@ -263,8 +263,11 @@ def main() -> None:
                   file=sys.stderr, flush=True)
     cfg = AnalyticsConfig()
     target = dict(zip(GRADES, [float(x) for x in cfg.grade_mix] + [0.0]))
+    import os
+
     md = (f"{a.entities:,} entities per city, seeds {a.seeds}, {a.draws} inspection draws per city and budget; "
-          f"intervals 2.5-97.5 %.\n\n" + summarise(rows, target))
+          f"intervals 2.5-97.5 %; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end.\n\n"
+          + summarise(rows, target))
     print(md)
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)

@@ -258,10 +258,10 @@ class AnalyticsConfig:
     #: branch, agent) between an inspector's own entity and a firm exclude the inspector from it.
     inspectors_per_target: int = 2
     inspector_link_hops: int = 2
-    #: Re-fitting weights from outcomes: logistic regression strength (C) and how many found
-    #: problems count as much as the current weights (shrinkage n / (n + refit_prior)).
-    refit_c: float = 1.0
-    refit_prior: float = 50.0
+    #: Re-fitting weights from outcomes (analytics/loop.py): strengths tried for the pull of the
+    #: current weights (the variance of a coefficient's distance from them, on standardised
+    #: indicators; small = stay near the current weights), the best chosen by cross-validation.
+    refit_c_grid: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
     # --- shell companies (credgraph shells) --------------------------------------------------
     #: Smallest candidate group (firms sharing an address, phone, agent or person).
