@@ -211,6 +211,7 @@ class Lists:
         rec = a.net.records.filter(pl.col("date").is_not_null())
         per_year = (rec.group_by(pl.col("date").dt.year().alias("year"), "event_type").len()
                     .pivot(on="event_type", index="year", values="len").fill_null(0).sort("year"))
+        per_year = per_year.select("year", *sorted(c for c in per_year.columns if c != "year"))  # one order every time
         per_year = per_year.rename({c: EVENT_LABELS.get(c, c) for c in per_year.columns if c != "year"})
         sizes = a.shells.candidates.group_by("size").len().rename({"len": "clusters"}).sort("size")
         return {"grades": dist, "risk": hist, "records": per_year, "clusters": sizes}

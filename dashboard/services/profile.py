@@ -135,7 +135,7 @@ class Profiles:
                                                            pl.col("owner_id").n_unique().alias("subjects"))
                .with_columns(pl.col("category").replace_strict(order).alias("_o"),
                              pl.col("event_type").replace_strict(EVENT_LABELS, default=pl.col("event_type")).alias("event"))
-               .sort("_o", "count", descending=[False, True]).select("category", "event", "count", "subjects"))
+               .sort("_o", "count", "event", descending=[False, True, False]).select("category", "event", "count", "subjects"))
         return out.cast({"count": pl.UInt32, "subjects": pl.UInt32})
 
     def grade_reasons(self, node_id: str, sources: pl.DataFrame | None = None) -> list[dict]:
