@@ -563,7 +563,9 @@ def test_inspection_uploads_complaints_and_past_inspections(page, site, tmp_path
 def test_shell_group_table_links_and_export(page, site):
     open_page(page, site, "shells")
     see(page, "空壳评分")
-    table = page.locator("table.cg-table").first
+    groups, table = page.locator("table.cg-table").nth(0), page.locator("table.cg-table").nth(1)
+    assert groups.locator("tbody tr").first.locator("td").first.inner_text() == site["shell_group"]
+    see(page, f"{site['shell_group']} · {site['shell_size']} firms")  # the strongest group is shown first
     assert table.locator("tbody tr").count() == site["shell_size"]
     assert table.locator("tbody a").count() == site["shell_size"]  # every firm links to its profile
     clean(page)
