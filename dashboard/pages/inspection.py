@@ -70,7 +70,7 @@ with ui.guard("inspection"):
         st.info("set the parameters and draw a list")
         st.stop()
     t = listing.targets
-    st.success(f"{t.height:,} enterprises drawn (seed {listing.seed}; {listing.excluded} excluded as recently inspected)")
+    st.success(f"{t.height:,} enterprises drawn (seed {listing.seed}; {listing.excluded} excluded: recently inspected or on the directed-check list)")
     for note in listing.notes:
         st.caption(note)
 
