@@ -309,8 +309,11 @@ class Profiles:
                     catalogue = load_catalogue(self.w.cfg.api.measures or None)
                 except CatalogueError as exc:
                     raise DashboardError(str(exc)) from None
-                got = self._measure_inputs = (a, catalogue, PartyLinks(a.net),
-                                              active_records(a.net, self.w.cfg.analytics, a.as_of))
+                # the risk result's records are these very ones (compute_risk reads active_records
+                # with the same settings and date): not made twice (a million rows at 1M entities)
+                recs = a.risk.records if a.risk.records is not None else active_records(
+                    a.net, self.w.cfg.analytics, a.as_of)
+                got = self._measure_inputs = (a, catalogue, PartyLinks(a.net), recs)
         return got[1:]
 
     def grade_history(self, node_id: str) -> pl.DataFrame:
