@@ -47,13 +47,15 @@ __all__ = [
 ]
 
 
-def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None, stamp: dict | None = None) -> dict[str, Path]:
+def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None, stamp: dict | None = None,
+            frames: tuple | None = None) -> dict[str, Path]:
     """Risk, grades, an inspection list and shells for ``net``, written to ``out_dir``.
 
     ``cfg`` is the whole Config or its ``analytics`` section. With ``stamp`` (the graph's
     :func:`credgraph.analytics.results.graph_stamp`, read before ``net``) and the whole Config, the
     results are also kept for the dashboard (:func:`credgraph.analytics.results.save_results`,
-    path ``results``). Returns the written paths by name.
+    path ``results``; ``frames``, the graph frames ``net`` was built from, kept with them).
+    Returns the written paths by name.
     """
     from credgraph.atomic import write_parquet
 
@@ -82,7 +84,7 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None, stamp: dic
         if stamp is not None:
             from .results import save_results
 
-            paths["results"] = save_results(cfg, net, risk, grades, shells, stamp)
+            paths["results"] = save_results(cfg, net, risk, grades, shells, stamp, frames=frames)
     paths["_summary"] = {  # type: ignore[assignment]
         "entities": int(net.entity_mask.sum()), "at_risk": int((risk.seed > 0).sum()),
         "distribution": grades.distribution, "inspection": listing, "shell_groups": shells.groups.height,
@@ -98,7 +100,7 @@ def demo_step(cfg, console) -> dict[str, Path]:
     nodes, edges = load_frames(cfg)
     net = CreditNetwork.from_frames(nodes, edges)
     out = Path(cfg.workspace_path) / "analytics"
-    paths = run_all(net, cfg, out, stamp=stamp)
+    paths = run_all(net, cfg, out, stamp=stamp, frames=(nodes, edges))
     s = paths.pop("_summary")
     dist = ", ".join(f"{r['grade']} {r['enterprises']}" for r in s["distribution"].iter_rows(named=True))
     console.print(f"analytics: {s['entities']} entities, {s['at_risk']} with active adverse records")

@@ -395,12 +395,16 @@ class Workbench:
                 raise DashboardError(f"{why}. This graph has {n:,} entities, more than the dashboard computes "
                                      f"itself (dashboard.compute_limit = {self.cfg.dashboard.compute_limit:,})") from None
         t0 = time.perf_counter()
-        nodes, edges = self._call("export_frames")
-        from credgraph.analytics.severity import attach_severity, spec_severities, workspace_spec_paths
+        kept = stored.graph_frames() if stored is not None else None
+        if kept is not None:  # the very frames the results were computed from (no export of the store)
+            nodes, edges = kept
+        else:
+            nodes, edges = self._call("export_frames")
+            from credgraph.analytics.severity import attach_severity, spec_severities, workspace_spec_paths
 
-        # each record weighs what its catalog's spec says, as in every other stage's analytics
-        # (credgraph.analytics.frames.load_frames): the profile and the data interface agree
-        nodes = attach_severity(nodes, spec_severities(workspace_spec_paths(self.cfg.workspace_path)))
+            # each record weighs what its catalog's spec says, as in every other stage's analytics
+            # (credgraph.analytics.frames.load_frames): the profile and the data interface agree
+            nodes = attach_severity(nodes, spec_severities(workspace_spec_paths(self.cfg.workspace_path)))
         t["frames"] = time.perf_counter() - t0
         if nodes.height == 0:
             raise DashboardError("the graph is empty: run `credgraph graph load` first")

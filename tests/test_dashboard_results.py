@@ -76,6 +76,8 @@ def _same_dict(a: dict | None, b: dict | None, what: str) -> None:
 def test_the_workbench_says_where_its_results_come_from(pair):
     stored, computed = pair
     assert stored.analysis().origin.startswith("stored results")
+    assert "risk" not in stored.analysis().seconds  # nothing propagated: read
+    assert (results_dir(stored.cfg) / "graph_nodes.parquet").is_file()  # the network read from the kept frames
     assert computed.analysis().origin.startswith("computed by the dashboard")
     # both are the same graph: the same entities in the same network
     assert stored.analysis().net.n == computed.analysis().net.n

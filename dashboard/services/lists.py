@@ -253,7 +253,7 @@ class Lists:
         counts = f.group_by(by).agg(pl.len().alias("companies"), pl.col("grade").is_not_null().sum().alias("graded"),
                                     *[(pl.col("grade") == x).sum().alias(x) for x in GRADES])
         return (counts.with_columns(((pl.col("D") + pl.col("E")) / pl.col("graded").clip(1)).alias("share_high"))
-                .sort("companies", descending=True))
+                .sort(["companies", by], descending=[True, False]))
 
     def coverage(self) -> pl.DataFrame:
         """Coverage and freshness per source unit and catalog, from the last load report and the
