@@ -667,9 +667,6 @@ def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int 
                            related=result.related)
 
 
-#: Entities explained together by :func:`compute_risk` (memory grows with it, time hardly shrinks).
-_EXPLAIN_CHUNK = 50
-
 
 def compute_risk(
     net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, explain: int | None = None,
@@ -703,10 +700,7 @@ def compute_risk(
                         risk=risk, records=records, hops=hops, matrix=M, config=cfg, related=related)
     if len(targets):
         reverse, cost = result._explainer(cfg.decay)
-        # a few dozen targets at a time: each one's series is its own, and all at once the series
-        # of 500 entities of a 1M-entity city take more than 6 GB
-        result.sources = pl.concat([
-            explain_sources(net, M, seed, targets[i:i + _EXPLAIN_CHUNK], cfg.decay, cfg.explain_sources, cfg.max_hops,
-                            reverse=reverse, cost=cost, related=related)
-            for i in range(0, len(targets), _EXPLAIN_CHUNK)])
+        # (explain_sources follows the targets' series a few dozen at a time: memory stays bounded)
+        result.sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops,
+                                         reverse=reverse, cost=cost, related=related)
     return result
