@@ -34,15 +34,18 @@ registers, and a name listed with no context at all stays alone, as before.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
 import numpy as np
 import polars as pl
 
+from credgraph.resolution.features import token_subset
 from credgraph.resolution.lexicon import COMPOUND_SURNAMES
+from credgraph.resolution.normalise import person_name_tokens, reads_as_pinyin
 
-__all__ = ["CONTEXT_COLUMNS", "MIN_CANDIDATES", "name_parts", "expected_carriers", "rare_name_links"]
+__all__ = ["CONTEXT_COLUMNS", "MIN_CANDIDATES", "name_parts", "name_keys", "expected_carriers", "rare_name_links"]
 
 #: Fields that make a person mention *known* (anything but a name and a firm).
 CONTEXT_COLUMNS = ("id_full", "id_masked", "id_unchecked", "phone_n", "addr_text", "birth", "ident", "email_n")
@@ -73,11 +76,33 @@ def expected_carriers(parts: list[str], counts: dict[str, int], n_known: int) ->
 
 
 def _keyed_parts(core: str, tokens: str) -> list[str]:
-    """Parts keyed by their role: 王 the surname and 王 the given name are counted apart."""
-    parts = name_parts(core, tokens)
+    """Parts keyed by their role: 王 the surname and 王 the given name are counted apart. A Latin name's
+    initials are no parts (their frequency says little)."""
     if _HAN.match(core):
+        parts = name_parts(core, tokens)
         return ["s:" + parts[0], "g:" + parts[1]]
-    return ["t:" + p for p in parts]
+    toks = (tokens or core).split()
+    return ["t:" + p for p in toks if len(p) > 1 or reads_as_pinyin(p)]
+
+
+def name_keys(core: str, tokens: str, known: bool) -> list[str]:
+    """The keys a name-only mention and its carriers meet on. A Chinese name in characters: itself; a
+    name that reads as pinyin: its syllables (any order); a Latin name: its whole words (initials left
+    out), and for a known person also every two or more of them, so that William Moore and Alexandra C.
+    Evans meet William David Moore and Alexandra Catherine Evans (checked by :func:`token_subset`)."""
+    if _HAN.match(core):
+        return ["h:" + core]
+    if not tokens:
+        return []
+    if reads_as_pinyin(tokens):
+        return ["p:" + tokens]
+    whole = sorted(t for t in tokens.split() if len(t) > 1)
+    if len(whole) < 2:
+        return []
+    if not known:
+        return ["l:" + " ".join(whole)]
+    sizes = range(2, len(whole) + 1) if len(whole) <= 5 else [len(whole)]
+    return sorted({"l:" + " ".join(c) for k in sizes for c in itertools.combinations(whole, k)})
 
 
 def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tuple[pl.DataFrame, dict]:
@@ -109,16 +134,23 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     ).explode("p").drop_nulls("p").select("c", "p").unique()
     counts = dict(kp.group_by("p").len().iter_rows())
     n_known = int(known["c"].n_unique())
-    carriers = known.group_by("core").agg(pl.col("c").n_unique().alias("carriers"), pl.col("c").first().alias("k"),
-                                          pl.col("i").first().alias("right"))
+    nk = names.with_columns(pl.Series("key", [name_keys(c, t, True) for c, t in names.iter_rows()],
+                                      dtype=pl.List(pl.Utf8))).explode("key").drop_nulls("key")
+    carriers = known.join(nk, on=["core", "tok"]).group_by("key").agg(
+        pl.col("c").n_unique().alias("carriers"), pl.col("i").first().alias("right"),
+        pl.col("tok").first().alias("carrier_tok"))
     # Name-only clusters at a firm, with one name.
     cand = f.filter(pl.col("all_bare") & pl.col("firm") & (pl.col("names") == 1) & (pl.col("core") != "")) \
         .unique("c", keep="first").select("c", "core", "tok", "i")
+    cn = cand.select("core", "tok").unique()
+    cn = cn.with_columns(pl.Series("key", [(name_keys(c, t, False) or [None])[0] for c, t in cn.iter_rows()],
+                                   dtype=pl.Utf8))
+    cand = cand.join(cn, on=["core", "tok"], how="left")
     stats = {"name_only_at_firms": cand.height, "known_persons": n_known}
     if cand.height < MIN_CANDIDATES or n_known == 0:
         stats["rho"] = None
         return empty, stats
-    cand = cand.join(carriers, on="core", how="left")
+    cand = cand.join(carriers, on="key", how="left")
     exp_of = {core: expected_carriers(_keyed_parts(core, tok), counts, n_known)
               for core, tok in cand.select("core", "tok").unique().iter_rows()}
     cand = cand.with_columns(pl.col("core").replace_strict(exp_of, return_dtype=pl.Float64).alias("expected"))
@@ -131,6 +163,16 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     if rho <= 0.0:
         return empty, stats
     one = cand.filter(pl.col("carriers") == 1)
+    # A Latin name meets its carrier on its whole words; its initials must fit the carrier's name too.
+    # Initials are read from the names as written (a nickname table may respell Catherine as katherine).
+    raw = m["name"].fill_null("").to_numpy()
+
+    def written(i: int) -> str:
+        return " ".join(sorted(person_name_tokens(raw[i])))
+
+    fits = [not k.startswith("l:") or a == b or token_subset(a, b) or token_subset(written(i), written(j))
+            for k, a, b, i, j in one.select("key", "tok", "carrier_tok", "i", "right").iter_rows()]
+    one = one.filter(pl.Series(fits, dtype=pl.Boolean))
     odds = rho / (1.0 - rho) / np.maximum(one["expected"].to_numpy(), 1e-12)
     links = one.select(pl.col("i").alias("left"), "right", "expected").with_columns(
         pl.Series("prob", odds / (1.0 + odds), dtype=pl.Float64)).filter(pl.col("prob") >= min_prob)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 
 import polars as pl
 import pytest
@@ -24,6 +25,7 @@ from tests.valid_codes import local_uscc, make_id
 SURNAMES = ("王", "李", "张", "刘", "陈")
 GIVEN = ("伟", "芳", "娜", "敏", "静", "强")
 RARE = ("欧阳靖", "诸葛翊", "闵璐瑶")
+LATIN_KNOWN = ("Alexandra Catherine Evans", "Thomas Edward Clarke", "Sophie Anne Laurent")
 UNKNOWN = ("赵磊", "孙杰", "周婷", "吴涛", "郑洁", "冯军", "何斌", "罗燕", "梁勇", "宋丹")
 
 
@@ -54,6 +56,16 @@ def case():
     # known carries.
     for name in [s + g for s, g in itertools.product(SURNAMES, GIVEN)] + list(RARE) + ["司马琰"] + list(UNKNOWN):
         rows.append(_officer(_firm(next(firm_no)), name))
+    # Foreign nationals: known by their passports; an officer list writes one with a middle initial.
+    for k, name in enumerate(LATIN_KNOWN):
+        rows.append({**_rep(_firm(next(firm_no)), name, None), "object_nationality": "GB",
+                     "object_identifiers": json.dumps([{"scheme": "passport", "value": f"5{k:08d}"}])})
+    rows.append(_officer(_firm(next(firm_no)), "Alexandra C. Evans"))
+    # William David Moore represents a firm; its shareholder list names WILLIAM MOORE, without passport.
+    moore = _firm(next(firm_no))
+    rows.append({**_rep(moore, "William David Moore", None), "object_nationality": "US",
+                 "object_identifiers": json.dumps([{"scheme": "passport", "value": "488120375"}])})
+    rows.append({**_officer(moore, "WILLIAM MOORE"), "catalog": "MR_SHAREHOLDER", "relation": "shareholder_of"})
     # The rare name on a penalty list with no firm and no identifier: nothing but a name.
     rows.append({"catalog": "ADMIN_PENALTY", "subject_name": "诸葛翊", "subject_type": "natural"})
     res = resolve(records_frame(rows))
@@ -109,10 +121,23 @@ def test_name_without_any_context_stays_alone(case):
 def test_rare_name_link_is_explained(case):
     res, ent = case
     ev = res.evidence.filter(pl.col("rule").fill_null("").str.contains("rare_name") & (pl.col("band") == "merge"))
-    assert ev.height == len(RARE)
+    assert ev.height == len(RARE) + 2  # and Alexandra C. Evans, WILLIAM MOORE (no blocking key meets his firm)
     assert (ev["left_entity"] == ev["right_entity"]).all()
     entity = ent.filter((pl.col("name") == "欧阳靖") & (pl.col("catalog") == "MR_REG"))["entity_id"][0]
     text = explain(res, entity)
     assert "rule rare_name" in text and "name only" in text
     stats = res.run["stats"]["natural"]["rare_name"]
     assert 0.0 < stats["rho"] < 1.0
+
+
+def test_latin_name_with_a_middle_initial_joins_its_carrier(case):
+    # Alexandra C. Evans: the whole words of one known person (Catherine is C.), listed at another firm.
+    res, ent = case
+    known = ent.filter(pl.col("name") == "Alexandra Catherine Evans")["entity_id"][0]
+    assert ent.filter(pl.col("name") == "Alexandra C. Evans")["entity_id"][0] == known
+
+
+def test_dropped_middle_name_at_the_same_firm_is_one_person(case):
+    res, ent = case
+    assert ent.filter(pl.col("name") == "WILLIAM MOORE")["entity_id"][0] == \
+        ent.filter(pl.col("name") == "William David Moore")["entity_id"][0]
