@@ -86,16 +86,26 @@ def _keyed_parts(core: str, tokens: str) -> list[str]:
 
 
 def name_keys(core: str, tokens: str, known: bool) -> list[str]:
-    """The keys a name-only mention and its carriers meet on. A Chinese name in characters: itself; a
-    name that reads as pinyin: its syllables (any order); a Latin name: its whole words (initials left
-    out), and for a known person also every two or more of them, so that William Moore and Alexandra C.
-    Evans meet William David Moore and Alexandra Catherine Evans (checked by :func:`token_subset`)."""
+    """The keys a name-only mention and its carriers meet on. A Chinese name: its sound (the pinyin
+    syllables, any order), so that a homophone (邹捷 / 邹杰) or a romanised form (Wang Xiaoming) of another
+    known person counts as a second carrier — the name-only mention may be a miswritten one of theirs;
+    the one carrier must still have the name character for character. A romanised Chinese name is a
+    carrier only: it stands for many names in characters, and is never rare enough to go by. A Latin
+    name: its whole words (initials left out), and for a known person also every two or more of them, so
+    that William Moore and Alexandra C. Evans meet William David Moore and Alexandra Catherine Evans
+    (checked by :func:`token_subset`).
+
+    >>> name_keys("邹杰", "jie zou", False), name_keys("WANG XIAOMING", "ming wang xiao", False)
+    (['p:jie zou'], [])
+    >>> name_keys("WILLIAM DAVID MOORE", "david moore william", True)
+    ['l:david moore', 'l:david moore william', 'l:david william', 'l:moore william']
+    """
     if _HAN.match(core):
-        return ["h:" + core]
+        return ["p:" + tokens] if tokens else ["h:" + core]
     if not tokens:
         return []
     if reads_as_pinyin(tokens):
-        return ["p:" + tokens]
+        return ["p:" + tokens] if known else []
     whole = sorted(t for t in tokens.split() if len(t) > 1)
     if len(whole) < 2:
         return []
@@ -137,7 +147,7 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     nk = names.with_columns(pl.Series("key", [name_keys(c, t, True) for c, t in names.iter_rows()],
                                       dtype=pl.List(pl.Utf8))).explode("key").drop_nulls("key")
     carriers = known.join(nk, on=["core", "tok"]).group_by("key").agg(
-        pl.col("c").n_unique().alias("carriers"), pl.col("i").first().alias("right"),
+        pl.col("c").n_unique().alias("carriers"), pl.col("c").first().alias("k"), pl.col("i").first().alias("right"),
         pl.col("tok").first().alias("carrier_tok"))
     # Name-only clusters at a firm, with one name.
     cand = f.filter(pl.col("all_bare") & pl.col("firm") & (pl.col("names") == 1) & (pl.col("core") != "")) \
@@ -151,18 +161,25 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
         stats["rho"] = None
         return empty, stats
     cand = cand.join(carriers, on="key", how="left")
+    # A Chinese name needs a carrier with these very characters (not only their sound).
+    exact = known.select(pl.col("c").alias("k"), "core", pl.lit(True).alias("exact")).unique(["k", "core"])
+    han = pl.col("core").str.contains(_HAN.pattern)
+    cand = cand.join(exact, on=["k", "core"], how="left").with_columns(
+        pl.when(han).then(pl.col("core").is_in(known["core"].unique().implode()))
+        .otherwise(pl.col("carriers").is_not_null()).alias("named"),
+        pl.col("exact").fill_null(False) | ~han)
     exp_of = {core: expected_carriers(_keyed_parts(core, tok), counts, n_known)
               for core, tok in cand.select("core", "tok").unique().iter_rows()}
     cand = cand.with_columns(pl.col("core").replace_strict(exp_of, return_dtype=pl.Float64).alias("expected"))
     e = cand["expected"].to_numpy()
-    hit = float(cand["carriers"].is_not_null().mean())
+    hit = float(cand["named"].mean())
     chance = float(np.mean(1.0 - np.exp(-np.minimum(e, 50.0))))
     rho = (hit - chance) / (1.0 - chance) if chance < 1.0 else 0.0
     rho = min(max(rho, 0.0), 0.999)
     stats.update({"rho": round(rho, 4), "share_named_as_known": round(hit, 4), "share_by_chance": round(chance, 4)})
     if rho <= 0.0:
         return empty, stats
-    one = cand.filter(pl.col("carriers") == 1)
+    one = cand.filter((pl.col("carriers") == 1) & pl.col("exact"))
     # A Latin name meets its carrier on its whole words; its initials must fit the carrier's name too.
     # Initials are read from the names as written (a nickname table may respell Catherine as katherine).
     raw = m["name"].fill_null("").to_numpy()
