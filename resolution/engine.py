@@ -14,6 +14,8 @@
    paired (their identifiers differ, so they cannot merge).
 4. **Scoring** by the Fellegi-Sunter model (:mod:`.model`) and hard rules (:mod:`.features`).
 5. **Clustering** of groups from auto-merge links under constraints (:mod:`.cluster`).
+6. **Rare names** (persons): a person listed by name only at a firm joins the one known person
+   carrying a rare name (:mod:`.rarename`), and the groups are clustered again.
 """
 
 from __future__ import annotations
