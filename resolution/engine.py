@@ -688,6 +688,7 @@ def resolve_type(
     incremental: bool,
     workers: int = 1,
     ambiguity_margin: float = 3.0,
+    rare_names: bool = True,
 ) -> TypeResult:
     """Resolve the mentions ``m`` (all of one type) into clusters, in named steps: pre-groups, profiles,
     candidate pairs, comparisons, name frequencies, the model, bands, clusters, confidences, evidence.
@@ -744,7 +745,7 @@ def resolve_type(
     band = _bands(prob, no_auto, related, cannot, label, review, auto_merge)
     t3 = time.perf_counter()
     labels_g = _cluster(m, s, l, r, band, label, match_weight, nomatch_pairs, ambiguity_margin, stats)
-    if type_ == "natural":  # Step 8b: name-only persons at firms and the one known carrier of a rare name
+    if type_ == "natural" and rare_names:  # Step 8b: name-only persons at firms and the one known carrier of a rare name
         links, stats["rare_name"] = rare_name_links(m, labels_g[group] if n else np.zeros(0, np.int64), review)
         if links.height:
             l, r, label, gamma, flags, band, prob, match_weight, wk = _with_rare_names(

@@ -68,10 +68,11 @@ def case():
     rows.append({**_officer(moore, "WILLIAM MOORE"), "catalog": "MR_SHAREHOLDER", "relation": "shareholder_of"})
     # The rare name on a penalty list with no firm and no identifier: nothing but a name.
     rows.append({"catalog": "ADMIN_PENALTY", "subject_name": "诸葛翊", "subject_type": "natural"})
-    res = resolve(records_frame(rows))
+    records = records_frame(rows)
+    res = resolve(records)
     ent = res.assignments.join(res.mentions.select("mention_id", "name", "catalog"), on="mention_id") \
         .filter(pl.col("type") == "natural")
-    return res, ent
+    return res, ent, records
 
 
 def _entities(ent: pl.DataFrame, name: str) -> dict[str, set[str]]:
@@ -92,7 +93,7 @@ def test_parts_and_expected_counts_by_hand():
 
 
 def test_rare_name_officer_joins_its_one_known_carrier(case):
-    res, ent = case
+    res, ent, _ = case
     for name in RARE:
         firms = {e: c for e, c in _entities(ent, name).items() if c != {"ADMIN_PENALTY"}}
         assert list(firms.values()) == [{"MR_REG", "MR_PERSONNEL"}], name
@@ -100,26 +101,26 @@ def test_rare_name_officer_joins_its_one_known_carrier(case):
 
 def test_common_name_officer_stays_apart(case):
     # 王伟 is carried by one known person, but 王 and 伟 are both common: another 王伟 is as likely.
-    res, ent = case
+    res, ent, _ = case
     for s, g in itertools.product(SURNAMES, GIVEN):
         assert len(_entities(ent, s + g)) == 2, s + g
 
 
 def test_two_known_carriers_and_unknown_names_stay_apart(case):
-    res, ent = case
+    res, ent, _ = case
     assert len(_entities(ent, "司马琰")) == 3  # two known persons, and the officer joins neither
     for name in UNKNOWN:
         assert len(_entities(ent, name)) == 1
 
 
 def test_name_without_any_context_stays_alone(case):
-    res, ent = case
+    res, ent, _ = case
     penalty = ent.filter((pl.col("name") == "诸葛翊") & (pl.col("catalog") == "ADMIN_PENALTY"))["entity_id"][0]
     assert ent.filter(pl.col("entity_id") == penalty).height == 1
 
 
 def test_rare_name_link_is_explained(case):
-    res, ent = case
+    res, ent, _ = case
     ev = res.evidence.filter(pl.col("rule").fill_null("").str.contains("rare_name") & (pl.col("band") == "merge"))
     assert ev.height == len(RARE) + 2  # and Alexandra C. Evans, WILLIAM MOORE (no blocking key meets his firm)
     assert (ev["left_entity"] == ev["right_entity"]).all()
@@ -132,12 +133,24 @@ def test_rare_name_link_is_explained(case):
 
 def test_latin_name_with_a_middle_initial_joins_its_carrier(case):
     # Alexandra C. Evans: the whole words of one known person (Catherine is C.), listed at another firm.
-    res, ent = case
+    res, ent, _ = case
     known = ent.filter(pl.col("name") == "Alexandra Catherine Evans")["entity_id"][0]
     assert ent.filter(pl.col("name") == "Alexandra C. Evans")["entity_id"][0] == known
 
 
 def test_dropped_middle_name_at_the_same_firm_is_one_person(case):
-    res, ent = case
+    res, ent, _ = case
     assert ent.filter(pl.col("name") == "WILLIAM MOORE")["entity_id"][0] == \
         ent.filter(pl.col("name") == "William David Moore")["entity_id"][0]
+
+
+
+def test_switched_off_a_name_alone_never_merges(case):
+    from credgraph.config import ResolutionConfig
+
+    _, _, records = case
+    res = resolve(records, config=ResolutionConfig(rare_names=False))
+    assert not res.evidence["rule"].fill_null("").str.contains("rare_name").any()
+    ent = res.assignments.join(res.mentions.select("mention_id", "name"), on="mention_id")
+    assert ent.filter(pl.col("name") == "欧阳靖")["entity_id"].n_unique() == 2
+    assert res.run["config"]["rare_names"] is False
