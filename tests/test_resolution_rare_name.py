@@ -154,3 +154,29 @@ def test_switched_off_a_name_alone_never_merges(case):
     ent = res.assignments.join(res.mentions.select("mention_id", "name"), on="mention_id")
     assert ent.filter(pl.col("name") == "欧阳靖")["entity_id"].n_unique() == 2
     assert res.run["config"]["rare_names"] is False
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("moore william", "david moore william", True),          # a middle name left out
+    ("c alexandra evans", "alexandra catherine evans", True),  # shortened to its initial
+    ("moore william", "moore william", False),               # the same name is not a subset
+    ("john smith", "john paul smithson", False),             # another surname
+    ("anna", "anna maria", False),                           # one word is too little
+    ("d moore william", "david moore william", True),
+    ("j moore william", "david moore william", False),       # the initial fits no word left
+])
+def test_token_subset_by_hand(a, b, expected):
+    from credgraph.resolution.features import token_subset
+
+    assert token_subset(a, b) is expected
+
+
+def test_name_keys_by_hand():
+    from credgraph.resolution.rarename import name_keys
+
+    assert name_keys("邹杰", "jie zou", False) == ["p:jie zou"]  # a Chinese name meets its homophones
+    assert name_keys("WANG XIAOMING", "ming wang xiao", False) == []  # romanised: never a rare name itself
+    assert name_keys("WANG XIAOMING", "ming wang xiao", True) == ["p:ming wang xiao"]  # but it is a carrier
+    assert name_keys("ALEXANDRA C. EVANS", "alexandra c evans", False) == ["l:alexandra evans"]
+    assert set(name_keys("ALEXANDRA CATHERINE EVANS", "alexandra catherine evans", True)) == {
+        "l:alexandra catherine", "l:alexandra evans", "l:catherine evans", "l:alexandra catherine evans"}
