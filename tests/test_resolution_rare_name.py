@@ -180,3 +180,15 @@ def test_name_keys_by_hand():
     assert name_keys("ALEXANDRA C. EVANS", "alexandra c evans", False) == ["l:alexandra evans"]
     assert set(name_keys("ALEXANDRA CATHERINE EVANS", "alexandra catherine evans", True)) == {
         "l:alexandra catherine", "l:alexandra evans", "l:catherine evans", "l:alexandra catherine evans"}
+
+
+def test_explaining_a_pair_compares_their_firms(case):
+    # WILLIAM MOORE (shareholder) and William David Moore (representative) are named by one firm's filings.
+    from credgraph.resolution.explain import explain_pair
+
+    res, _, _ = case
+    ids = dict(res.mentions.filter(pl.col("name").is_in(["WILLIAM MOORE", "William David Moore"]))
+               .select("name", "mention_id").iter_rows())
+    text = explain_pair(res, ids["WILLIAM MOORE"], ids["William David Moore"])
+    assert "company      same company" in text, text
+    assert "name         reordered" in text  # a middle name left out
