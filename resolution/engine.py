@@ -604,22 +604,27 @@ def _with_rare_names(s: _Setup, comparisons, rules, tm: TypeModel, tf, tf_codes,
     p_new = links["prob"].to_numpy()
     flags = dict(flags)
     flags["rare_name"] = np.zeros(len(l), bool)
-    pos = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(l.tolist(), r.tolist()))}
-    add = []
-    for k, (a, b) in enumerate(zip(lo.tolist(), hi.tolist())):
-        i = pos.get((a, b))
-        if i is None:
-            add.append(k)
-        elif label[i] < 0 and band[i] not in ("constraint", "related"):
+    # Which links are among the compared pairs already, and where.
+    size = np.int64(max(s.profiles.size, 1))
+    have = l.astype(np.int64) * size + r.astype(np.int64)
+    want = lo.astype(np.int64) * size + hi.astype(np.int64)
+    found, idx = np.zeros(len(want), bool), np.zeros(len(want), np.int64)
+    if len(have):
+        order = np.argsort(have, kind="stable")
+        pos = np.minimum(np.searchsorted(have[order], want), len(have) - 1)
+        found, idx = have[order][pos] == want, order[pos]
+    for k in np.flatnonzero(found):
+        i = idx[k]
+        if label[i] < 0 and band[i] not in ("constraint", "related"):
             prob[i] = p_new[k]
             match_weight[i] = np.log2(p_new[k] / max(1.0 - p_new[k], 1e-12))
             band[i] = "merge" if p_new[k] >= auto_merge else "review"
             flags["rare_name"][i] = True
             if "no_strong_context" in flags:
                 flags["no_strong_context"][i] = False
-    if not add:
+    add = np.flatnonzero(~found)
+    if not len(add):
         return l, r, label, gamma, flags, band, prob, match_weight, wk
-    add = np.array(add, dtype=np.int64)
     nl, nr, pn = lo[add], hi[add], p_new[add]
     pairs = Pairs(s.profiles, nl, nr)
     g_new = _gamma(pairs, comparisons)
