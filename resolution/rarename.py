@@ -16,7 +16,8 @@ odds between the two are
 - ``E(name)``: how many known persons are expected to carry the name — the number of known persons
   times the share carrying its surname times the share carrying its given name (Chinese names: a
   surname of one character or a 复姓, the rest; other scripts: the share of each token), all counted
-  among known persons. A name that is rare by both parts (E ≪ 1) is strong evidence; 张伟 (E ≫ 1)
+  among known persons of the name's script (a Latin given name goes with a Latin family name far more
+  often than with 王). A name that is rare by both parts (E ≪ 1) is strong evidence; 张伟 (E ≫ 1)
   is none, even when the data hold one 张伟 only. This is the term-frequency adjustment of
   Fellegi-Sunter tools, with the frequency estimated from the name's parts instead of read from
   one count (one carrier of a name says little about how common the name is).
@@ -144,6 +145,9 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     ).explode("p").drop_nulls("p").select("c", "p").unique()
     counts = dict(kp.group_by("p").len().iter_rows())
     n_known = int(known["c"].n_unique())
+    # Parts are counted within their script: a Latin given name goes with a Latin family name far more
+    # often than with 王, so a Latin name's expected carriers are counted among persons with Latin names.
+    n_script = dict(kp.group_by(pl.col("p").str.slice(0, 1) == "t").agg(pl.col("c").n_unique()).iter_rows())
     nk = names.with_columns(pl.Series("key", [name_keys(c, t, True) for c, t in names.iter_rows()],
                                       dtype=pl.List(pl.Utf8))).explode("key").drop_nulls("key")
     carriers = known.join(nk, on=["core", "tok"]).group_by("key").agg(
@@ -155,7 +159,7 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     cn = cand.select("core", "tok").unique()
     cn = cn.with_columns(pl.Series("key", [(name_keys(c, t, False) or [None])[0] for c, t in cn.iter_rows()],
                                    dtype=pl.Utf8))
-    cand = cand.join(cn, on=["core", "tok"], how="left")
+    cand = cand.join(cn, on=["core", "tok"], how="left").filter(pl.col("key").is_not_null())  # linkable ones
     stats = {"name_only_at_firms": cand.height, "known_persons": n_known}
     if cand.height < MIN_CANDIDATES or n_known == 0:
         stats["rho"] = None
@@ -168,7 +172,8 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
         pl.when(han).then(pl.col("core").is_in(known["core"].unique().implode()))
         .otherwise(pl.col("carriers").is_not_null()).alias("named"),
         pl.col("exact").fill_null(False) | ~han)
-    exp_of = {core: expected_carriers(_keyed_parts(core, tok), counts, n_known)
+    exp_of = {core: expected_carriers(parts := _keyed_parts(core, tok), counts,
+                                      n_script.get(bool(parts) and parts[0].startswith("t"), 0))
               for core, tok in cand.select("core", "tok").unique().iter_rows()}
     cand = cand.with_columns(pl.col("core").replace_strict(exp_of, return_dtype=pl.Float64).alias("expected"))
     e = cand["expected"].to_numpy()

@@ -25,7 +25,10 @@ from tests.valid_codes import local_uscc, make_id
 SURNAMES = ("王", "李", "张", "刘", "陈")
 GIVEN = ("伟", "芳", "娜", "敏", "静", "强")
 RARE = ("欧阳靖", "诸葛翊", "闵璐瑶")
-LATIN_KNOWN = ("Alexandra Catherine Evans", "Thomas Edward Clarke", "Sophie Anne Laurent")
+# Foreign nationals with passports: enough of them that one given name and one family name say little.
+LATIN_KNOWN = ("Alexandra Catherine Evans", "Thomas Edward Clarke", "Sophie Anne Laurent", "Jürgen Weber",
+               "Isabel Ruiz", "Henry Walker", "Olivia Grant", "Lucas Moreau", "Emma Schneider", "Noah Bennett",
+               "Camille Roux", "Pablo Navarro", "Grace Hughes", "Felix Braun", "Chloe Martin", "Samuel Price")
 UNKNOWN = ("赵磊", "孙杰", "周婷", "吴涛", "郑洁", "冯军", "何斌", "罗燕", "梁勇", "宋丹")
 
 
