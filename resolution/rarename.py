@@ -86,6 +86,14 @@ def _keyed_parts(core: str, tokens: str) -> list[str]:
     return ["t:" + p for p in toks if len(p) > 1 or reads_as_pinyin(p)]
 
 
+def _commonest(parts: list[str], counts: dict[str, int]) -> list[str]:
+    """A Latin name's two commonest words: a middle name is often left out or shortened, so it is no
+    evidence that the name is rare (Jennifer Katherine Campbell counts as Jennifer Campbell)."""
+    if not parts or not parts[0].startswith("t:"):
+        return parts
+    return sorted(parts, key=lambda p: -counts.get(p, 0))[:2]
+
+
 def name_keys(core: str, tokens: str, known: bool) -> list[str]:
     """The keys a name-only mention and its carriers meet on. A Chinese name: its sound (the pinyin
     syllables, any order), so that a homophone (邹捷 / 邹杰) or a romanised form (Wang Xiaoming) of another
@@ -172,7 +180,7 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
         pl.when(han).then(pl.col("core").is_in(known["core"].unique().implode()))
         .otherwise(pl.col("carriers").is_not_null()).alias("named"),
         pl.col("exact").fill_null(False) | ~han)
-    exp_of = {core: expected_carriers(parts := _keyed_parts(core, tok), counts,
+    exp_of = {core: expected_carriers(_commonest(parts := _keyed_parts(core, tok), counts), counts,
                                       n_script.get(bool(parts) and parts[0].startswith("t"), 0))
               for core, tok in cand.select("core", "tok").unique().iter_rows()}
     cand = cand.with_columns(pl.col("core").replace_strict(exp_of, return_dtype=pl.Float64).alias("expected"))
