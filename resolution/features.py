@@ -259,6 +259,17 @@ def token_subset(a: str, b: str) -> bool:
     return whole >= 2 and (len(rest) > 0 or spelled_out)
 
 
+def _token_shape(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Per code of ``name_tok``: the number of tokens, and whether one is a single letter (an initial)."""
+    key = "token_shape"
+    if key not in p.profiles.derived:
+        v = pl.Series(p.profiles.vocab["name_tok"].astype(str))
+        n = v.str.count_matches(" ").to_numpy() + 1
+        init = v.str.contains(r"(?:^| )\w(?: |$)").to_numpy()
+        p.profiles.derived[key] = (n, init)
+    return p.profiles.derived[key]
+
+
 def _pinyin_names(p: Pairs) -> np.ndarray:
     """Per code of ``name_tok``: whether the name reads as pinyin (a Chinese name in either script)."""
     from credgraph.resolution.normalise import reads_as_pinyin
@@ -295,7 +306,10 @@ def person_name(p: Pairs) -> np.ndarray:
     ratio = np.where(chinese, syl, ratio)  # letters of pinyin are not characters: HU Fang / LIN Huang
     tokens &= ~chinese
     jw = p.on_distinct("name_tok", lambda a, b: _name_similarity(a, b, p.profiles.workers), tokens, fill=0.0)
-    subset = p.on_distinct("name_tok", lambda a, b: [token_subset(x, y) for x, y in zip(a, b)], tokens,
+    shape = _token_shape(p)  # (token count, has an initial) per name: a subset needs one or the other to differ
+    maybe = tokens & ((shape[0][p.l("name_tok")] != shape[0][p.r("name_tok")])
+                      | shape[1][p.l("name_tok")] | shape[1][p.r("name_tok")])
+    subset = p.on_distinct("name_tok", lambda a, b: [token_subset(x, y) for x, y in zip(a, b)], maybe,
                            dtype=np.int8, fill=0).astype(bool)
     lv[rest & ((jw >= 0.80) | (ratio >= 0.6))] = 1
     lv[rest & ((jw >= 0.92) | (ratio >= 0.75))] = 2

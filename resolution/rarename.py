@@ -144,6 +144,11 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     per = f.group_by("c").agg(pl.col("bare").all().alias("all_bare"), pl.col("firm").any().alias("firm"),
                               pl.col("core").filter(pl.col("core") != "").n_unique().alias("names"))
     f = f.join(per, on="c", how="left")
+    # Name-only clusters at a firm, with one name.
+    cand = f.filter(pl.col("all_bare") & pl.col("firm") & (pl.col("names") == 1) & (pl.col("core") != "")) \
+        .unique("c", keep="first").select("c", "core", "tok", "i")
+    if cand.height < MIN_CANDIDATES:  # too few to estimate ρ: no link (and no work)
+        return empty, {"name_only_at_firms": cand.height, "rho": None}
     known = f.filter(~pl.col("all_bare") & (pl.col("core") != "")).unique(["c", "core"], keep="first")
     # Frequencies of the name parts among known persons (each person counted once per part).
     names = known.select("core", "tok").unique()
@@ -161,9 +166,6 @@ def rare_name_links(m: pl.DataFrame, cluster: np.ndarray, min_prob: float) -> tu
     carriers = known.join(nk, on=["core", "tok"]).group_by("key").agg(
         pl.col("c").n_unique().alias("carriers"), pl.col("c").first().alias("k"), pl.col("i").first().alias("right"),
         pl.col("tok").first().alias("carrier_tok"))
-    # Name-only clusters at a firm, with one name.
-    cand = f.filter(pl.col("all_bare") & pl.col("firm") & (pl.col("names") == 1) & (pl.col("core") != "")) \
-        .unique("c", keep="first").select("c", "core", "tok", "i")
     cn = cand.select("core", "tok").unique()
     cn = cn.with_columns(pl.Series("key", [(name_keys(c, t, False) or [None])[0] for c, t in cn.iter_rows()],
                                    dtype=pl.Utf8))
