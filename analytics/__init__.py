@@ -47,10 +47,15 @@ __all__ = [
 ]
 
 
-def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[str, Path]:
+def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None, stamp: dict | None = None,
+            frames: tuple | None = None) -> dict[str, Path]:
     """Risk, grades, an inspection list and shells for ``net``, written to ``out_dir``.
 
-    ``cfg`` is the whole Config or its ``analytics`` section. Returns the written paths by name.
+    ``cfg`` is the whole Config or its ``analytics`` section. With ``stamp`` (the graph's
+    :func:`credgraph.analytics.results.graph_stamp`, read before ``net``) and the whole Config, the
+    results are also kept for the dashboard (:func:`credgraph.analytics.results.save_results`,
+    path ``results``; ``frames``, the graph frames ``net`` was built from, kept with them).
+    Returns the written paths by name.
     """
     from credgraph.atomic import write_parquet
 
@@ -76,6 +81,10 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[st
         paths[f"inspection{p.suffix}"] = p
     if hasattr(cfg, "workspace_path"):  # the whole configuration: keep the run in the grade history
         paths["grade_history"] = record_run(cfg, grades, net)
+        if stamp is not None:
+            from .results import save_results
+
+            paths["results"] = save_results(cfg, net, risk, grades, shells, stamp, frames=frames)
     paths["_summary"] = {  # type: ignore[assignment]
         "entities": int(net.entity_mask.sum()), "at_risk": int((risk.seed > 0).sum()),
         "distribution": grades.distribution, "inspection": listing, "shell_groups": shells.groups.height,
@@ -85,10 +94,13 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None) -> dict[st
 
 def demo_step(cfg, console) -> dict[str, Path]:
     """The demo's analytics step: run everything on the workspace's graph and say where outputs went."""
+    from .results import graph_stamp
+
+    stamp = graph_stamp(cfg)  # read before the graph: what these results were computed from
     nodes, edges = load_frames(cfg)
     net = CreditNetwork.from_frames(nodes, edges)
     out = Path(cfg.workspace_path) / "analytics"
-    paths = run_all(net, cfg, out)
+    paths = run_all(net, cfg, out, stamp=stamp, frames=(nodes, edges))
     s = paths.pop("_summary")
     dist = ", ".join(f"{r['grade']} {r['enterprises']}" for r in s["distribution"].iter_rows(named=True))
     console.print(f"analytics: {s['entities']} entities, {s['at_risk']} with active adverse records")

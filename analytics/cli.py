@@ -157,6 +157,9 @@ def _flat(frame):
 
 def register(app: typer.Typer) -> None:
     """Add the analytics commands to the ``credgraph`` app."""
+    from .results import register_command as _register_analyse
+
+    _register_analyse(app)  # credgraph analyse: everything, kept for the dashboard
 
     @app.command("risk")
     def risk_cmd(frames: Optional[Path] = FramesOpt, city: Optional[Path] = CityOpt, as_of: Optional[str] = AsOfOpt,

@@ -136,13 +136,8 @@ def _firm_features(net: CreditNetwork, f: pl.DataFrame, row_of: np.ndarray,
         best = np.zeros(net.n)
         np.maximum.at(best, comp, size[hub])
         load = best[f["idx"].to_numpy()]
-    # Multiplex: the firm shares hubs of two different kinds with one same other firm.
     multi = np.zeros(f.height)
-    if mem.height:
-        pairs = (mem.join(mem, on="hub", suffix="_o").filter(pl.col("firm") != pl.col("firm_o"))
-                 .group_by("firm", "firm_o").agg(pl.col("kind").n_unique().alias("k"))
-                 .filter(pl.col("k") >= 2)["firm"].unique().to_numpy())
-        multi[pairs] = 1.0
+    multi[_multiplex_firms(mem)] = 1.0
     return {
         "no_staff": (np.isnan(staff) | (staff <= 0)).astype(float),
         "low_capital": _robust_z(-np.log1p(np.where(cap >= 0, cap, np.nan))),
@@ -152,6 +147,33 @@ def _firm_features(net: CreditNetwork, f: pl.DataFrame, row_of: np.ndarray,
         "person_load": _robust_z(np.log(np.maximum(load, 1.0))),
         "multiplex": multi,
     }
+
+
+def _multiplex_firms(mem: pl.DataFrame) -> np.ndarray:
+    """Rows of firms that share hubs of two different kinds with one same other firm.
+
+    ``mem`` holds (hub, firm, kind) memberships. A firm f is multiplex when some other firm o
+    shares hubs with it through which f is tied in two or more kinds. That happens exactly when
+    (a) f is tied to one hub in two kinds (a person who is both its agent and its shareholder)
+    and another firm uses that hub too, or (b) f is tied to two hubs in two different kinds and
+    at least one other firm uses both. Both are counted per firm and per pair of the firm's own
+    hubs, never per pair of firms sharing a hub: an agent or a business centre used by thousands
+    of firms would make that quadratic in the hub's size (gigabytes at 100k entities).
+    """
+    if mem.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    fh = (mem.group_by("hub", "firm").agg(pl.col("kind").n_unique().alias("nk"), pl.col("kind").first())
+          .with_columns(pl.len().over("hub").alias("hub_size"))
+          .filter(pl.col("hub_size") >= 2))  # a hub only one firm uses ties it to no other firm
+    # (a) one hub, two kinds.
+    a = fh.filter(pl.col("nk") >= 2)["firm"].unique()
+    # (b) two hubs of the firm, each of one kind, the kinds differing, and another firm on both.
+    fh = fh.select("firm", "hub", "kind", "nk")
+    pairs = (fh.join(fh, on="firm", suffix="_2").filter(pl.col("hub") < pl.col("hub_2"))
+             .with_columns(pl.len().over("hub", "hub_2").alias("both")))
+    b = pairs.filter((pl.col("both") >= 2) & (pl.col("nk") == 1) & (pl.col("nk_2") == 1)
+                     & (pl.col("kind") != pl.col("kind_2")))["firm"].unique()
+    return np.union1d(a.to_numpy(), b.to_numpy()).astype(np.int64)
 
 
 def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features: pl.DataFrame | None = None) -> ShellResult:

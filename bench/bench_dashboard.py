@@ -117,6 +117,35 @@ class Timer:
         return dt
 
 
+def server_rss() -> int:
+    """Resident bytes of the dashboard server (this process's child running streamlit)."""
+    import psutil
+
+    total = 0
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "streamlit" in " ".join(p.cmdline()):
+                total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+class RssWatch:
+    """The server's largest resident memory, sampled every half second in a thread."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = server_rss()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, server_rss())
+            time.sleep(0.5)
+
+
 # ------------------------------------------------------------------------------ choices
 def pick_cases(cfg: Config, n: int) -> list[dict]:
     """Companies whose legal representative represents another company too (so an
@@ -178,7 +207,12 @@ def main() -> int:
     saved = judgements.read_bytes() if judgements.exists() else None
 
     t0 = time.perf_counter()
-    cases, hub, queue, namesake = pick_cases(cfg, args.repeat)
+    # in a process of its own: its analysis (gigabytes at 1M entities) is gone before the server starts
+    import concurrent.futures
+    import multiprocessing
+
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        cases, hub, queue, namesake = ex.submit(pick_cases, cfg, args.repeat).result()
     print(f"chose {len(cases)} companies and the supernode {hub[0]} ({hub[1]:,} firms) "
           f"in {time.perf_counter() - t0:.1f} s; review queue {queue:,} pairs", flush=True)
     counts = Workbench(cfg).counts()
@@ -207,7 +241,9 @@ def main() -> int:
                 see(page, "Grade distribution", timeout=900_000)
                 idle(page)
             warm_all = time.perf_counter() - t0
-            print(f"warm-up: everything (ownership, look-up index) after {warm_all:.1f} s", flush=True)
+            print(f"warm-up: everything (ownership, look-up index) after {warm_all:.1f} s; "
+                  f"server resident memory {server_rss() / 2**30:.2f} GB", flush=True)
+            rss_watch = RssWatch()
             # every page once, so the browser has each page's code before timing
             for path in ("search", f"profile?id={cases[0]['company']}", f"explorer?id={cases[0]['company']}",
                          "inspection", "review", "cypher", f"ownership?id={cases[0]['company']}"):
@@ -372,11 +408,13 @@ def main() -> int:
         print(f"  {name:<34} median {statistics.median(ts):6.3f} s   min {min(ts):6.3f}   max {max(ts):6.3f} s   (n={len(ts)})"
               f"   server median {statistics.median(srv):5.3f} s")
     medians = max(statistics.median(ts) for ts in timer.times.values())
-    target = 1.0 if args.entities <= 100_000 else 1.5
+    n_entities = counts.get("LegalPerson", 0) + counts.get("NaturalPerson", 0)
+    target = 1.0 if n_entities <= 150_000 else 1.5
     print(f"slowest interaction: {worst:.3f} s; slowest median {medians:.3f} s -> "
           f"{'OK' if medians <= target else f'OVER the {target} s target'} (median target {target} s)")
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(f"warm-up once per server start: first page {warm:.1f} s, everything {warm_all:.1f} s")
+    print(f"server resident memory: {rss_watch.peak / 2**30:.2f} GB at most while timing")
     return 0
 
 

@@ -331,6 +331,10 @@ class DashboardConfig:
     #: Most rows one search, neighbourhood or path question reads from the store (the
     #: dashboard's graph.max_scan_rows: lower answers faster; neighbour totals stay exact).
     max_scan_rows: int = 5000
+    #: Most entities of a graph whose analytics the dashboard computes itself when ``credgraph
+    #: analyse`` has not stored results for the current graph (about 30 s and 4 GB at 100k
+    #: entities); above it the dashboard asks for ``credgraph analyse`` instead.
+    compute_limit: int = 150_000
 
 
 @dataclass

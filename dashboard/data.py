@@ -11,9 +11,12 @@ shells, overview) and ``w.review``. Together they call only the stages' public A
   paths, ownership, sharing, counts, read-only Cypher;
 * analytics over the store's frames (:mod:`credgraph.analytics`): propagated risk with its
   sources, grades with their explanation, shell clusters, ultimate controllers and
-  beneficial owners, inspection lists — computed once, in a background thread started
-  with the server, so the first page does not wait for all of it; one entity's risk sources
-  are explained on demand from the finished propagation (``explain_risk``);
+  beneficial owners — read from what ``credgraph analyse`` stored for this very graph
+  generation (:mod:`credgraph.analytics.results`), else computed here on a small graph
+  (``dashboard.compute_limit``), else the page names the command to run; loaded in a
+  background thread started with the server, so the first page does not wait for all of
+  it; one entity's risk sources are explained on demand from the finished propagation
+  (``explain_risk``); inspection lists are drawn here;
 * answers asked again (searches, risk sources, inspection lists and their files, the review
   queue's order) are kept, so a page's rerun or another visitor does not recompute them;
 * resolution's outputs (:func:`credgraph.resolution.load_resolution`) for the review
@@ -119,6 +122,8 @@ class Analysis:
     _owners: pl.DataFrame | None = None
     risk_of: dict[str, float] = field(default_factory=dict)
     grade_of: dict[str, str] = field(default_factory=dict)
+    #: Where the results come from (the analytics stage's stored results, or computed here).
+    origin: str = ""
 
 
 @dataclass
@@ -371,43 +376,83 @@ class Workbench:
             return self._analysis
 
     def _compute(self) -> Analysis:
+        """The analytics of the stored graph: the analytics stage's stored results when they were
+        computed from this very graph generation and settings (:mod:`credgraph.analytics.results`),
+        else computed here when the graph is small enough (``dashboard.compute_limit`` entities),
+        else an error naming the command to run. Never results of another graph."""
         from credgraph.analytics import CreditNetwork, FrameError, compute_risk, detect_shells, grade_enterprises
+        from credgraph.analytics.results import load_results, StaleResults
 
         acfg = self.cfg.analytics
         t: dict[str, float] = {}
+        stored, why = None, ""
+        try:
+            stored = load_results(self.cfg)
+        except StaleResults as exc:
+            why = str(exc)
+            n = self._graph_entities()
+            if n is not None and n > self.cfg.dashboard.compute_limit:
+                raise DashboardError(f"{why}. This graph has {n:,} entities, more than the dashboard computes "
+                                     f"itself (dashboard.compute_limit = {self.cfg.dashboard.compute_limit:,})") from None
         t0 = time.perf_counter()
-        nodes, edges = self._call("export_frames")
-        from credgraph.analytics.severity import attach_severity, spec_severities, workspace_spec_paths
+        kept = stored.graph_frames() if stored is not None else None
+        if kept is not None:  # the very frames the results were computed from (no export of the store)
+            nodes, edges = kept
+        else:
+            nodes, edges = self._call("export_frames")
+            from credgraph.analytics.severity import attach_severity, spec_severities, workspace_spec_paths
 
-        # each record weighs what its catalog's spec says, as in every other stage's analytics
-        # (credgraph.analytics.frames.load_frames): the profile and the data interface agree
-        nodes = attach_severity(nodes, spec_severities(workspace_spec_paths(self.cfg.workspace_path)))
+            # each record weighs what its catalog's spec says, as in every other stage's analytics
+            # (credgraph.analytics.frames.load_frames): the profile and the data interface agree
+            nodes = attach_severity(nodes, spec_severities(workspace_spec_paths(self.cfg.workspace_path)))
         t["frames"] = time.perf_counter() - t0
         if nodes.height == 0:
             raise DashboardError("the graph is empty: run `credgraph graph load` first")
         try:
             t0 = time.perf_counter()
             net = CreditNetwork.from_frames(nodes, edges)
+            del nodes
             t["network"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            # sources are explained per entity when a profile asks (explaining hundreds up
-            # front takes minutes on a large city), or read from `credgraph risk`'s output
-            risk = compute_risk(net, acfg, explain=0)
-            t["risk"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            grades = grade_enterprises(net, acfg, risk.as_of, risk)
-            t["grades"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            shells = detect_shells(net, acfg, grades.as_of, features=grades.features)
-            t["shells"] = time.perf_counter() - t0
+            if stored is not None:
+                risk = stored.risk(net, acfg)
+                grades = stored.grades(net, risk)
+                shells = stored.shells()
+                t["stored results"] = time.perf_counter() - t0
+                origin = f"stored results of {stored.meta.get('computed', '?')} (`credgraph analyse`)"
+            else:
+                log.info("computing the analytics here: %s", why)
+                # sources are explained per entity when a profile asks (explaining hundreds up
+                # front takes minutes on a large city), or read from `credgraph risk`'s output
+                risk = compute_risk(net, acfg, explain=0)
+                t["risk"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                grades = grade_enterprises(net, acfg, risk.as_of, risk)
+                t["grades"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                shells = detect_shells(net, acfg, grades.as_of, features=grades.features)
+                t["shells"] = time.perf_counter() - t0
+                origin = "computed by the dashboard (no stored results for this graph: run `credgraph analyse`)"
         except (FrameError, ValueError) as exc:
             raise DashboardError(f"analytics: {exc}") from None
         risk_of = dict(zip(risk.scores["node_id"].to_list(), risk.scores["risk"].to_list()))
         grade_of = dict(zip(grades.grades["node_id"].to_list(), grades.grades["grade"].to_list()))
-        log.info("analytics ready: %s", {k: round(v, 2) for k, v in t.items()})
+        log.info("analytics ready (%s): %s", origin, {k: round(v, 2) for k, v in t.items()})
         keep = [c for c in ("src", "dst", "type", "ratio", "capital", "role", "edge_id") if c in edges.columns]
-        return Analysis(net=net, edges=edges.select(keep), risk=risk, grades=grades, shells=shells, as_of=risk.as_of, seconds=t,
-                        risk_of=risk_of, grade_of=grade_of)
+        a = Analysis(net=net, edges=edges.select(keep), risk=risk, grades=grades, shells=shells, as_of=risk.as_of,
+                     seconds=t, risk_of=risk_of, grade_of=grade_of, origin=origin)
+        if stored is not None:
+            a._controllers = stored.table("controllers")
+            a._owners = stored.table("beneficial_owners")
+        return a
+
+    def _graph_entities(self) -> int | None:
+        """Persons and companies of the current graph, from its generation marker (None when unknown)."""
+        from credgraph.graph.generation import current_generation
+
+        counts = (current_generation(self.cfg) or {}).get("counts") or {}
+        got = [counts.get(k) for k in ENTITY_KINDS]
+        return int(sum(got)) if all(isinstance(x, int) for x in got) else None
 
     def controllers(self) -> pl.DataFrame:
         """Ultimate controller of every enterprise (analytics.controllers), computed once."""

@@ -59,22 +59,24 @@ def build_workspace_from_raw(cfg: Config, analytics: bool = True, log=print) -> 
         f"in {t['resolve']:.1f} s")
 
     t0 = time.perf_counter()
+    from credgraph.graph.generation import load_graph
+
     frames = build_from_workspace(cfg)
     store = open_store(cfg)
     try:
-        store.load(frames)
+        load_graph(cfg, store, frames)  # one complete generation: what the analytics results are stamped with
     finally:
         store.close()
     t["graph"] = time.perf_counter() - t0
     log(f"graph: {frames.n_nodes:,} nodes, {frames.n_edges:,} relationships in {t['graph']:.1f} s")
 
     if analytics:
-        from credgraph.analytics import CreditNetwork, run_all
+        from credgraph.analytics.results import analyse
 
         t0 = time.perf_counter()
-        nodes, edges = frames.contract()
-        try:
-            run_all(CreditNetwork.from_frames(nodes, edges), cfg, ws / "analytics")
+        del frames
+        try:  # `credgraph analyse`: the outputs, and the results the dashboard reads
+            analyse(cfg)
         except Exception as exc:  # noqa: BLE001 - the dashboard computes its own; say what failed
             log(f"analytics outputs skipped: {type(exc).__name__}: {exc}")
         t["analytics"] = time.perf_counter() - t0

@@ -95,3 +95,40 @@ def test_a_ring_sharing_only_an_address_is_flagged_by_one_far_out_group():
     assert (res.firms.filter(pl.col("node_id").is_in(list(ring)))["unusual_groups"] == 1).all()
     off = detect_shells(net, AnalyticsConfig(shell_single_z=0.0), AS_OF)
     assert off.firms.filter("flagged").height == 0  # without the one-group path nothing is flagged
+
+
+def _multiplex_by_definition(rows: list[tuple[int, int, str]]) -> set[int]:
+    """The definition, pair by pair of firms: f is multiplex when, over the hubs it shares with some
+    one other firm o, f is tied to those hubs in two or more kinds."""
+    firms_of: dict[int, set[int]] = {}
+    for hub, firm, _ in rows:
+        firms_of.setdefault(hub, set()).add(firm)
+    out = set()
+    for f in {r[1] for r in rows}:
+        others = {o for hub, firm, _ in rows if firm == f for o in firms_of[hub]} - {f}
+        for o in others:
+            kinds = {kind for hub, firm, kind in rows if firm == f and o in firms_of[hub]}
+            if len(kinds) >= 2:
+                out.add(f)
+    return out
+
+
+def test_multiplex_firms_match_the_pairwise_definition():
+    from credgraph.analytics.shells import _multiplex_firms
+    # Hand-made cases: 0 and 1 share an address (10) and a phone (20): both multiplex. 2 shares only
+    # the address: not. 3 has person 30 as agent and as shareholder, 4 uses 30 as shareholder: 3 is
+    # (two kinds through one hub), 4 is not (one kind). 5 and 6 share two persons (31, 32): one kind, not.
+    # 7 and 8 share person 33 (7 as agent, 8 as person) and nothing else: 7 not, 8 not.
+    rows = [(10, 0, "address"), (20, 0, "phone"), (10, 1, "address"), (20, 1, "phone"), (10, 2, "address"),
+            (30, 3, "agent"), (30, 3, "person"), (30, 4, "person"), (31, 5, "person"), (32, 5, "person"),
+            (31, 6, "person"), (32, 6, "person"), (33, 7, "agent"), (33, 8, "person")]
+    mem = pl.DataFrame(rows, schema=["hub", "firm", "kind"], orient="row")
+    assert set(_multiplex_firms(mem).tolist()) == {0, 1, 3} == _multiplex_by_definition(rows)
+    # Random memberships with a few big hubs, against the definition.
+    rng = np.random.default_rng(3)
+    kinds = ["address", "phone", "agent", "person"]
+    for _ in range(5):
+        rows = sorted({(int(h), int(f), kinds[min(int(h) // 10, 3)] if rng.random() < 0.9 else "agent")
+                       for h, f in zip(rng.integers(0, 40, 150), rng.integers(0, 60, 150))})
+        mem = pl.DataFrame(rows, schema=["hub", "firm", "kind"], orient="row")
+        assert set(_multiplex_firms(mem).tolist()) == _multiplex_by_definition(rows)

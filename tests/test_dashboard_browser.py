@@ -80,9 +80,10 @@ def _expectations(cfg: Config) -> dict:
         paths = w.network.paths(company, other, 4)
         shortest = int(paths["length"][0])
         shortest_edges = {e for ids in paths.filter(pl.col("length") == shortest)["edge_ids"].to_list() for e in ids}
-        # the page draws per grade with the configured ratios (its default inputs)
+        # the page draws per risk class (the configured strata) with the configured ratios (its default inputs)
+        assert cfg.analytics.inspection_strata == "risk"
         listing = w.lists.inspection(cfg.analytics.inspection_seed, cfg.analytics.inspection_budget,
-                                     tuple(cfg.analytics.sample_ratios))
+                                     tuple(cfg.analytics.risk_class_ratios))
         up = w.network.ownership(company, "up", 5)
         down = w.network.ownership(company, "down", 5)
         holders = [(r["name"], r["ratios"][0]) for r in up.filter(pl.col("depth") == 1).iter_rows(named=True)]
@@ -262,9 +263,10 @@ def test_inspection_list_preview_and_downloads(page, site):
     chart = page.locator("div.cg-bars")
     chart.wait_for(state="visible")
     page.locator('[data-testid="stDataFrame"], table.cg-table').last.wait_for(state="visible")
-    # one bar per grade, titled with the number drawn: together the whole list
+    # one bar per risk class (the configured strata), titled with the number drawn: together the whole list
     bars = [chart.locator("div.cg-col").nth(i).get_attribute("title") for i in range(chart.locator("div.cg-col").count())]
-    assert len(bars) == 6 and sum(float(b.split(": ")[1]) for b in bars) == len(site["inspection_ids"])
+    assert [b.split(": ")[0] for b in bars] == ["高风险", "较高风险", "一般风险", "低风险"]
+    assert len(bars) == 4 and sum(float(b.split(": ")[1]) for b in bars) == len(site["inspection_ids"])
     page.wait_for_timeout(1500)
     clean(page)
     shot(page, "06-inspection")
@@ -563,7 +565,9 @@ def test_inspection_uploads_complaints_and_past_inspections(page, site, tmp_path
 def test_shell_group_table_links_and_export(page, site):
     open_page(page, site, "shells")
     see(page, "空壳评分")
-    table = page.locator("table.cg-table").first
+    groups, table = page.locator("table.cg-table").nth(0), page.locator("table.cg-table").nth(1)
+    assert groups.locator("tbody tr").first.locator("td").first.inner_text() == site["shell_group"]
+    see(page, f"{site['shell_group']} · {site['shell_size']} firms")  # the strongest group is shown first
     assert table.locator("tbody tr").count() == site["shell_size"]
     assert table.locator("tbody a").count() == site["shell_size"]  # every firm links to its profile
     clean(page)

@@ -274,8 +274,30 @@ def test_inspection_reproducible_and_exported(wb):
     assert quick.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark: Excel reads the Chinese
     assert pl.read_csv(io.BytesIO(quick[3:])).equals(back)  # the same rows and columns as the export
     assert wb.lists.inspection_files(l1) is files
-    with pytest.raises(DashboardError, match="six shares"):
+    with pytest.raises(DashboardError, match="4 shares between 0 and 1"):
         wb.lists.inspection(1, 0.1, ratios=(0.1, 0.2))
+    with pytest.raises(DashboardError, match="6 shares between 0 and 1"):
+        wb.lists.inspection(1, 0.1, ratios=(0.1, 0.2), strata="grade")
+
+
+def test_inspection_follows_the_configured_strata_and_the_directed_checks(wb):
+    """As `credgraph inspect` draws: per risk class by default (analytics.inspection_strata), per
+    grade when asked; flagged shells are on the directed-check list, never drawn at random."""
+    from credgraph.analytics.inspection import RISK_CLASSES
+
+    assert wb.cfg.analytics.inspection_strata == "risk"
+    by_class = wb.lists.inspection(3, 0.0)
+    assert by_class.allocation["stratum"].to_list() == list(RISK_CLASSES)
+    by_grade = wb.lists.inspection(3, 0.0, strata="grade")
+    assert by_grade.allocation["stratum"].to_list() == ["A+", "A", "B", "C", "D", "E"]
+    # ratio 1.0 for the riskiest class: every firm of that class is drawn (pool == drawn)
+    top = by_class.allocation.row(0, named=True)
+    assert top["ratio"] == 1.0 and top["drawn"] == top["pool"] > 0
+    flagged = set(wb.lists.shell_firms()["node_id"].to_list())
+    assert flagged, "the test city has flagged shells"
+    for listing in (by_class, by_grade):
+        drawn = set(listing.targets.filter(pl.col("selection") == "random")["node_id"].to_list())
+        assert not drawn & flagged
 
 
 def test_shell_group_opens_with_its_shared_hub(wb, truth, entity_of_truth):

@@ -1,4 +1,5 @@
-"""Inspection lists (双随机、一公开): risk-graded random draw, reproducible from its seed,
+"""Inspection lists (双随机、一公开): random draw per risk class (企业信用风险分类, the configured
+default ``analytics.inspection_strata``, as ``credgraph inspect``) or per grade, reproducible from its seed,
 previewed with the reason each target was drawn and what an inspector needs in the field
 (address, district, legal representative), downloadable as CSV (UTF-8 with BOM, for Excel)
 and XLSX; past inspections and complaints are uploaded here. Assigned inspectors come from
@@ -8,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from credgraph.analytics import GRADES
+from credgraph.analytics.inspection import RISK_CLASSES
 from credgraph.dashboard import ui
 
 PREVIEW_ROWS = 100
@@ -39,26 +41,36 @@ with ui.guard("inspection"):
             st.warning(msg)
         if len(problems) > 20:
             st.caption(f"… and {len(problems) - 20} more rows that could not be used")
+    strata_names = {"risk": "risk classes 风险分类", "grade": "credit grades 信用等级"}
+    strata = st.radio("strata 分层", list(strata_names), format_func=strata_names.get, horizontal=True,
+                      index=list(strata_names).index(acfg.inspection_strata if acfg.inspection_strata in strata_names
+                                                     else "risk"), key="insp_strata",
+                      help="the configured default is analytics.inspection_strata, as `credgraph inspect` draws")
     with st.form("inspect_form"):
         c1, c2, c3 = st.columns(3)
         seed = c1.number_input("random seed 随机种子", min_value=0, value=int(acfg.inspection_seed), step=1)
         budget = c2.number_input("budget (share of enterprises; 0 = exactly the ratios) 抽查比例", 0.0, 1.0,
                                  float(acfg.inspection_budget), step=0.01, format="%.3f")
         live = c3.checkbox("operating enterprises only 仅存续企业", value=bool(acfg.inspect_live_only))
-        st.write("sampling ratio per grade 各等级抽查比例")
-        rc = st.columns(6)
-        ratios = [rc[i].number_input(g, 0.0, 1.0, float(acfg.sample_ratios[i]), step=0.005, format="%.3f",
-                                     key=f"ratio_{g}") for i, g in enumerate(GRADES)]
+        if strata == "risk":
+            st.write("sampling ratio per risk class 各风险类别抽查比例")
+            names, defaults = RISK_CLASSES, acfg.risk_class_ratios
+        else:
+            st.write("sampling ratio per grade 各等级抽查比例")
+            names, defaults = GRADES, acfg.sample_ratios
+        rc = st.columns(len(names))
+        ratios = [rc[i].number_input(g, 0.0, 1.0, float(defaults[i]), step=0.005, format="%.3f",
+                                     key=f"ratio_{strata}_{g}") for i, g in enumerate(names)]
         go = st.form_submit_button("Draw 生成名单", type="primary")
     if go:
         st.session_state.inspection = w.lists.inspection(int(seed), float(budget), tuple(ratios), live,
-                                                         past=past, complaints=complaints)
+                                                         past=past, complaints=complaints, strata=strata)
     listing = st.session_state.get("inspection")
     if listing is None:
         st.info("set the parameters and draw a list")
         st.stop()
     t = listing.targets
-    st.success(f"{t.height:,} enterprises drawn (seed {listing.seed}; {listing.excluded} excluded as recently inspected)")
+    st.success(f"{t.height:,} enterprises drawn (seed {listing.seed}; {listing.excluded} excluded: recently inspected or on the directed-check list)")
     for note in listing.notes:
         st.caption(note)
 
@@ -74,12 +86,14 @@ with ui.guard("inspection"):
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Allocation 分配")
-        alloc = listing.allocation.select("grade", "pool", "drawn", "ratio")
+        by_class = listing.allocation["stratum"].to_list() == list(RISK_CLASSES)
+        alloc = listing.allocation.select(pl.col("stratum").alias("risk class 风险类别" if by_class else "grade"),
+                                          *(["grade"] if by_class else []), "pool", "drawn", "ratio")
         ui.table(alloc.with_columns(pl.col("ratio").map_elements(ui.pct, return_dtype=pl.Utf8)))
-        st.subheader("Targets by grade 按等级")
-        # six bars, drawn at once (a Vega-Lite chart first loads and compiles its library)
-        st.html(ui.bar_html(alloc["grade"].to_list(), alloc["drawn"].to_list(), height=220,
-                            title="targets drawn per grade"))
+        st.subheader("Targets by risk class 按风险类别" if by_class else "Targets by grade 按等级")
+        # a bar per stratum, drawn at once (a Vega-Lite chart first loads and compiles its library)
+        st.html(ui.bar_html(listing.allocation["stratum"].to_list(), alloc["drawn"].to_list(), height=220,
+                            title="targets drawn per " + ("risk class" if by_class else "grade")))
     with right:
         st.subheader("Preview 预览")
         cols = {"name": "名称", "uscc": "统一社会信用代码", "legal_rep": "法定代表人", "address": "注册地址",

@@ -47,31 +47,44 @@ class Lists:
 
     def inspection(self, seed: int, budget: float, ratios: tuple[float, ...] | None = None,
                    live_only: bool | None = None, past: pl.DataFrame | None = None,
-                   complaints: pl.DataFrame | None = None):
-        """Draw an inspection list (analytics.draw_inspection) with these parameters; ``past``
-        (node_id, date of the last inspection) excludes the recently inspected, ``complaints``
-        (node_id, reason) are drawn whatever their grade. Targets carry uscc, legal
-        representative, address and district."""
-        from credgraph.analytics import draw_inspection
+                   complaints: pl.DataFrame | None = None, strata: str | None = None):
+        """Draw an inspection list (analytics.draw_inspection) with these parameters, as
+        ``credgraph inspect`` does: strata are the configured ones (``analytics.inspection_strata``:
+        risk classes or grades) unless ``strata`` says; ``ratios`` one per stratum (four risk
+        classes or six grades); firms on the directed-check list (flagged shells) are checked
+        there, not drawn. ``past`` (node_id, date of the last inspection) excludes the recently
+        inspected, ``complaints`` (node_id, reason) are drawn whatever their grade. Targets
+        carry uscc, legal representative, address and district."""
+        from credgraph.analytics import GRADES, directed_checks, draw_inspection
+        from credgraph.analytics.inspection import RISK_CLASSES
 
         a = self.w.analysis()
         acfg = dataclasses.replace(self.w.cfg.analytics)
+        strata = strata or acfg.inspection_strata
+        if strata not in ("risk", "grade"):
+            raise DashboardError(f"strata: risk classes ('risk') or grades ('grade'), not {strata!r}")
+        acfg.inspection_strata = strata
         if ratios is not None:
-            if len(ratios) != 6 or any(not 0 <= r <= 1 for r in ratios):
-                raise DashboardError("sampling ratios: six shares between 0 and 1 (A+, A, B, C, D, E)")
-            acfg.sample_ratios = tuple(float(r) for r in ratios)
-            acfg.inspection_strata = "grade"  # ratios per grade asked for: strata are the grades
+            names = RISK_CLASSES if strata == "risk" else GRADES
+            if len(ratios) != len(names) or any(not 0 <= r <= 1 for r in ratios):
+                raise DashboardError(f"sampling ratios: {len(names)} shares between 0 and 1 ({', '.join(names)})")
+            if strata == "risk":
+                acfg.risk_class_ratios = tuple(float(r) for r in ratios)
+            else:
+                acfg.sample_ratios = tuple(float(r) for r in ratios)
         if live_only is not None:
             acfg.inspect_live_only = bool(live_only)
         if not 0 <= budget <= 1:
             raise DashboardError("the budget is a share of enterprises between 0 and 1")
         digest = tuple(hashlib.sha1(f.write_csv().encode()).hexdigest() if f is not None and f.height else ""
                        for f in (past, complaints))
-        key = (int(seed), float(budget), tuple(acfg.sample_ratios), bool(acfg.inspect_live_only), digest)
+        key = (int(seed), float(budget), strata, tuple(acfg.sample_ratios), tuple(acfg.risk_class_ratios),
+               bool(acfg.inspect_live_only), digest)
         if key in self._listings:  # the same parameters draw the same list: drawn once
             return self._listings[key]
+        directed = self._once("directed", lambda: directed_checks(self.w.analysis().shells)["node_id"].to_list())
         listing = draw_inspection(a.grades.grades, acfg, seed=int(seed), budget=float(budget), as_of=a.as_of,
-                                  extra=self.field_columns(), past=past, complaints=complaints)
+                                  extra=self.field_columns(), past=past, complaints=complaints, directed=directed)
         listing = dataclasses.replace(listing, targets=mask_frame(listing.targets))
         _remember(self._listings, key, listing, 32)
         return listing
@@ -211,6 +224,7 @@ class Lists:
         rec = a.net.records.filter(pl.col("date").is_not_null())
         per_year = (rec.group_by(pl.col("date").dt.year().alias("year"), "event_type").len()
                     .pivot(on="event_type", index="year", values="len").fill_null(0).sort("year"))
+        per_year = per_year.select("year", *sorted(c for c in per_year.columns if c != "year"))  # one order every time
         per_year = per_year.rename({c: EVENT_LABELS.get(c, c) for c in per_year.columns if c != "year"})
         sizes = a.shells.candidates.group_by("size").len().rename({"len": "clusters"}).sort("size")
         return {"grades": dist, "risk": hist, "records": per_year, "clusters": sizes}
@@ -239,7 +253,7 @@ class Lists:
         counts = f.group_by(by).agg(pl.len().alias("companies"), pl.col("grade").is_not_null().sum().alias("graded"),
                                     *[(pl.col("grade") == x).sum().alias(x) for x in GRADES])
         return (counts.with_columns(((pl.col("D") + pl.col("E")) / pl.col("graded").clip(1)).alias("share_high"))
-                .sort("companies", descending=True))
+                .sort(["companies", by], descending=[True, False]))
 
     def coverage(self) -> pl.DataFrame:
         """Coverage and freshness per source unit and catalog, from the last load report and the

@@ -135,7 +135,7 @@ class Profiles:
                                                            pl.col("owner_id").n_unique().alias("subjects"))
                .with_columns(pl.col("category").replace_strict(order).alias("_o"),
                              pl.col("event_type").replace_strict(EVENT_LABELS, default=pl.col("event_type")).alias("event"))
-               .sort("_o", "count", descending=[False, True]).select("category", "event", "count", "subjects"))
+               .sort("_o", "count", "event", descending=[False, True, False]).select("category", "event", "count", "subjects"))
         return out.cast({"count": pl.UInt32, "subjects": pl.UInt32})
 
     def grade_reasons(self, node_id: str, sources: pl.DataFrame | None = None) -> list[dict]:
@@ -309,8 +309,11 @@ class Profiles:
                     catalogue = load_catalogue(self.w.cfg.api.measures or None)
                 except CatalogueError as exc:
                     raise DashboardError(str(exc)) from None
-                got = self._measure_inputs = (a, catalogue, PartyLinks(a.net),
-                                              active_records(a.net, self.w.cfg.analytics, a.as_of))
+                # the risk result's records are these very ones (compute_risk reads active_records
+                # with the same settings and date): not made twice (a million rows at 1M entities)
+                recs = a.risk.records if a.risk.records is not None else active_records(
+                    a.net, self.w.cfg.analytics, a.as_of)
+                got = self._measure_inputs = (a, catalogue, PartyLinks(a.net), recs)
         return got[1:]
 
     def grade_history(self, node_id: str) -> pl.DataFrame:

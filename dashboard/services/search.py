@@ -44,8 +44,12 @@ class Find:
         key = (text, limit)
         if key in self._searches:  # a rerun of the page, back and forth, or another visitor
             return self._searches[key]
+        t0 = time.perf_counter()
         hits = self.w._call("search", text, limit=limit)
+        t1 = time.perf_counter()
         out = self.describe(hits)
+        log.info("search: %d hit(s) from the store in %.3f s, described in %.3f s", hits.height, t1 - t0,
+                 time.perf_counter() - t1)
         _remember(self._searches, key, out)
         return out
 
