@@ -98,6 +98,12 @@ class ResolutionConfig:
     #: A mention without identifiers that matches two entities with identifiers within this many
     #: bits of match weight is ambiguous: it goes to review instead of joining either.
     ambiguity_margin: float = 3.0
+    #: A person listed by name only at a firm joins the one known person in the data who carries the
+    #: name when the name is rare (credgraph/resolution/rarename.py: odds from the share of such listings
+    #: that are known persons and the carriers expected from surname and given-name frequencies; merged
+    #: at ``auto_merge``, reviewed from ``review``). Measured on generated 20k cities (seeds 1-5):
+    #: natural F1 +0.001-0.004, precision >= 0.9995 throughout. False: a name alone never merges.
+    rare_names: bool = True
 
 
 @dataclass

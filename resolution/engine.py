@@ -14,6 +14,8 @@
    paired (their identifiers differ, so they cannot merge).
 4. **Scoring** by the Fellegi-Sunter model (:mod:`.model`) and hard rules (:mod:`.features`).
 5. **Clustering** of groups from auto-merge links under constraints (:mod:`.cluster`).
+6. **Rare names** (persons): a person listed by name only at a firm joins the one known person
+   carrying a rare name (:mod:`.rarename`), and the groups are clustered again.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import polars as pl
 from credgraph.resolution.cluster import components, constrained_clusters
 from credgraph.resolution.features import Pairs, Profiles, comparisons_for, encode_profiles, rules_for
 from credgraph.resolution.model import TypeModel, estimate_u, fit_type_model, score
+from credgraph.resolution.rarename import rare_name_links
 
 __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
 
@@ -589,6 +592,55 @@ def _cluster(m: pl.DataFrame, s: _Setup, l, r, band, label, match_weight, nomatc
     return labels_g
 
 
+def _with_rare_names(s: _Setup, comparisons, rules, tm: TypeModel, tf, tf_codes, ref: float, links: pl.DataFrame,
+                     auto_merge: float, l, r, label, gamma, flags, band, prob, match_weight, wk):
+    """Step 8b. The links of :func:`~credgraph.resolution.rarename.rare_name_links` as scored pairs: a
+    pair already compared takes the rare-name decision (unless a person judged it), a new one is
+    appended with its field levels. Their probability is the rare-name odds, their band merge (or review
+    below ``auto_merge``), their rule ``rare_name``. Returns the extended arrays."""
+    pl_ = s.profile_of[links["left"].to_numpy()]
+    pr_ = s.profile_of[links["right"].to_numpy()]
+    lo, hi = np.minimum(pl_, pr_), np.maximum(pl_, pr_)
+    p_new = links["prob"].to_numpy()
+    flags = dict(flags)
+    flags["rare_name"] = np.zeros(len(l), bool)
+    # Which links are among the compared pairs already, and where.
+    size = np.int64(max(s.profiles.size, 1))
+    have = l.astype(np.int64) * size + r.astype(np.int64)
+    want = lo.astype(np.int64) * size + hi.astype(np.int64)
+    found, idx = np.zeros(len(want), bool), np.zeros(len(want), np.int64)
+    if len(have):
+        order = np.argsort(have, kind="stable")
+        pos = np.minimum(np.searchsorted(have[order], want), len(have) - 1)
+        found, idx = have[order][pos] == want, order[pos]
+    for k in np.flatnonzero(found):
+        i = idx[k]
+        if label[i] < 0 and band[i] not in ("constraint", "related"):
+            prob[i] = p_new[k]
+            match_weight[i] = np.log2(p_new[k] / max(1.0 - p_new[k], 1e-12))
+            band[i] = "merge" if p_new[k] >= auto_merge else "review"
+            flags["rare_name"][i] = True
+            if "no_strong_context" in flags:
+                flags["no_strong_context"][i] = False
+    add = np.flatnonzero(~found)
+    if not len(add):
+        return l, r, label, gamma, flags, band, prob, match_weight, wk
+    nl, nr, pn = lo[add], hi[add], p_new[add]
+    pairs = Pairs(s.profiles, nl, nr)
+    g_new = _gamma(pairs, comparisons)
+    tf_adj = {comparisons[0].name: np.log2(ref / np.maximum(tf[tf_codes[nl]], 1e-12))}
+    w_new, _ = score(tm, comparisons, g_new, tf_adj)
+    for rule in rules:
+        flags[rule.name] = np.concatenate([flags[rule.name], rule(pairs) if rule.name != "no_strong_context"
+                                           else np.zeros(len(add), bool)])
+    flags["rare_name"] = np.concatenate([flags["rare_name"], np.ones(len(add), bool)])
+    return (np.concatenate([l, nl]), np.concatenate([r, nr]), np.concatenate([label, np.full(len(add), -1)]),
+            np.concatenate([gamma, g_new]), flags,
+            np.concatenate([band, np.where(pn >= auto_merge, "merge", "review").astype(object)]),
+            np.concatenate([prob, pn]), np.concatenate([match_weight, np.log2(pn / np.maximum(1.0 - pn, 1e-12))]),
+            np.concatenate([wk, w_new.astype(wk.dtype)]))
+
+
 def _confidence(n_groups: int, gl, gr, band, prob, is_review) -> np.ndarray:
     """Step 9. Confidence of a pre-group: its best accepted link (1 for a group alone), lowered by the
     strongest doubt towards another entity."""
@@ -641,6 +693,7 @@ def resolve_type(
     incremental: bool,
     workers: int = 1,
     ambiguity_margin: float = 3.0,
+    rare_names: bool = True,
 ) -> TypeResult:
     """Resolve the mentions ``m`` (all of one type) into clusters, in named steps: pre-groups, profiles,
     candidate pairs, comparisons, name frequencies, the model, bands, clusters, confidences, evidence.
@@ -697,6 +750,13 @@ def resolve_type(
     band = _bands(prob, no_auto, related, cannot, label, review, auto_merge)
     t3 = time.perf_counter()
     labels_g = _cluster(m, s, l, r, band, label, match_weight, nomatch_pairs, ambiguity_margin, stats)
+    if type_ == "natural" and rare_names:  # Step 8b: name-only persons at firms and the one known carrier of a rare name
+        links, stats["rare_name"] = rare_name_links(m, labels_g[group] if n else np.zeros(0, np.int64), review)
+        if links.height:
+            l, r, label, gamma, flags, band, prob, match_weight, wk = _with_rare_names(
+                s, comparisons, rules, tm, tf, tf_codes, ref, links, auto_merge,
+                l, r, label, gamma, flags, band, prob, match_weight, wk)
+            labels_g = _cluster(m, s, l, r, band, label, match_weight, nomatch_pairs, ambiguity_margin, stats)
     cluster = labels_g[group] if n else np.zeros(0, np.int64)
     stats["clusters"] = int(cluster.max() + 1) if n else 0
     stats["time_cluster_s"] = round(time.perf_counter() - t3, 3)

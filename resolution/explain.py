@@ -16,7 +16,7 @@ from credgraph.identifiers import mask_id, mask_phone
 from credgraph.resolution.errors import ResolutionError
 from credgraph.resolution.features import comparisons_for, rules_for
 
-__all__ = ["explain", "explain_pair", "find_entity", "find_mentions", "IDENTITY_RULES"]
+__all__ = ["explain", "explain_pair", "find_entity", "find_mentions", "IDENTITY_RULES", "LINK_RULES"]
 
 IDENTITY_RULES = {
     "identifier": "the same registration identifier (USCC, or the organisation code / registration number "
@@ -24,6 +24,13 @@ IDENTITY_RULES = {
     "identical": "identical in every compared field after normalisation",
     "previous_run": "already one entity in the previous run (incremental run keeps it)",
     "judgement": "a person judged them a match",
+}
+
+#: Decisions taken after the pairwise model, named in a pair's rule column.
+LINK_RULES = {
+    "rare_name": "a person listed by name only at a firm, joined to the one known person in the data who carries "
+                 "this name, which is rare by its surname and given name (p = the odds that a name-only "
+                 "person is a known one, over the number of known persons expected to carry the name)",
 }
 
 _BAND_TEXT = {
@@ -121,6 +128,7 @@ def _explain_entity(res, entity_id: str, limit: int) -> list[str]:
         for row in scored.head(limit).iter_rows(named=True):
             lines.append(f"    {row['left']} ~ {row['right']}: p={row['score']:.4f} ({row['weight']:+.2f} bits), "
                          f"{_BAND_TEXT.get(row['band'], row['band'])}, model {row['model_version']}")
+            lines.extend(f"      rule {r}: {LINK_RULES[r]}" for r in (row["rule"] or "").split(",") if r in LINK_RULES)
             lines.extend(_field_lines(row, type_))
     apart = ev.filter(
         ((pl.col("left_entity") == entity_id) | (pl.col("right_entity") == entity_id))
@@ -263,4 +271,5 @@ def explain_pair(resolution, key_a: str, key_b: str) -> str:
     for row in ev.iter_rows(named=True):
         lines.append(f"  the resolver's decision: {_BAND_TEXT.get(row['band'], row['band'])} "
                      f"(p={row['score']:.4f}, rule {row['rule']}, run {row['run']})")
+        lines.extend(f"    rule {r}: {LINK_RULES[r]}" for r in (row["rule"] or "").split(",") if r in LINK_RULES)
     return "\n".join(lines) + "\n"

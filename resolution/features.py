@@ -229,6 +229,47 @@ def _syllable_ratio(va: np.ndarray, vb: np.ndarray, cache: dict, workers: int = 
     return process.cpdist([enc(x) for x in va], [enc(x) for x in vb], scorer=fuzz.ratio, workers=workers) / 100.0
 
 
+def token_subset(a: str, b: str) -> bool:
+    """Whether the shorter of two token strings is the longer with tokens left out: each of its tokens
+    is one of the longer's, or a single letter standing for one (an initial), at least two are whole
+    words, and the longer has at least one token more or an initial spelled out. A middle name dropped
+    or shortened (William Moore / William David Moore, Alexandra C. Evans / Alexandra Catherine Evans).
+
+    >>> token_subset("moore william", "david moore william"), token_subset("c alexandra evans", "alexandra catherine evans")
+    (True, True)
+    >>> token_subset("david moore", "david moore william"), token_subset("moore william", "moore william")
+    (True, False)
+    >>> token_subset("john smith", "john paul smithson"), token_subset("anna", "anna maria")
+    (False, False)
+    """
+    ta, tb = a.split(), b.split()
+    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    rest = list(long_)
+    whole = 0
+    for t in sorted(short, key=len, reverse=True):  # whole words first, then initials
+        if t in rest:
+            rest.remove(t)
+            whole += len(t) > 1
+            continue
+        hit = next((x for x in rest if len(t) == 1 and x.startswith(t)), None)
+        if hit is None:
+            return False
+        rest.remove(hit)
+    spelled_out = sum(len(t) == 1 for t in short) > sum(len(t) == 1 for t in long_)
+    return whole >= 2 and (len(rest) > 0 or spelled_out)
+
+
+def _token_shape(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Per code of ``name_tok``: the number of tokens, and whether one is a single letter (an initial)."""
+    key = "token_shape"
+    if key not in p.profiles.derived:
+        v = pl.Series(p.profiles.vocab["name_tok"].astype(str))
+        n = v.str.count_matches(" ").to_numpy() + 1
+        init = v.str.contains(r"(?:^| )\w(?: |$)").to_numpy()
+        p.profiles.derived[key] = (n, init)
+    return p.profiles.derived[key]
+
+
 def _pinyin_names(p: Pairs) -> np.ndarray:
     """Per code of ``name_tok``: whether the name reads as pinyin (a Chinese name in either script)."""
     from credgraph.resolution.normalise import reads_as_pinyin
@@ -244,7 +285,8 @@ def person_name(p: Pairs) -> np.ndarray:
     Levels: different; weakly similar (edit ratio >= 0.6; for names that are not Chinese also
     Jaro-Winkler >= 0.8 over the name's tokens); similar (edit ratio >= 0.75: a typo, a dropped
     character; not Chinese: Jaro-Winkler >= 0.92); the same tokens or characters in another order,
-    nicknames read as the name (Jie Wang / Wang Jie, Bill Green / William Green); the same sound (a
+    nicknames read as the name, a middle name left out or shortened to its initial (Jie Wang / Wang Jie,
+    Bill Green / William Green, William Moore / William David Moore); the same sound (a
     homophone such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
     scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name).
     Two Chinese names, in characters or pinyin, are compared by character or syllable: zhang / zhao
@@ -264,9 +306,14 @@ def person_name(p: Pairs) -> np.ndarray:
     ratio = np.where(chinese, syl, ratio)  # letters of pinyin are not characters: HU Fang / LIN Huang
     tokens &= ~chinese
     jw = p.on_distinct("name_tok", lambda a, b: _name_similarity(a, b, p.profiles.workers), tokens, fill=0.0)
+    shape = _token_shape(p)  # (token count, has an initial) per name: a subset needs one or the other to differ
+    maybe = tokens & ((shape[0][p.l("name_tok")] != shape[0][p.r("name_tok")])
+                      | shape[1][p.l("name_tok")] | shape[1][p.r("name_tok")])
+    subset = p.on_distinct("name_tok", lambda a, b: [token_subset(x, y) for x, y in zip(a, b)], maybe,
+                           dtype=np.int8, fill=0).astype(bool)
     lv[rest & ((jw >= 0.80) | (ratio >= 0.6))] = 1
     lv[rest & ((jw >= 0.92) | (ratio >= 0.75))] = 2
-    lv[reord] = 3
+    lv[reord | subset] = 3
     lv[homo] = 4
     lv[same] = 5
     lv[miss] = -1

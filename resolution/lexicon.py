@@ -20,6 +20,7 @@ __all__ = [
     "FORMS",
     "BRANCH_MARKERS",
     "INDUSTRIES",
+    "COMPOUND_SURNAMES",
 ]
 
 # province -> its cities; a municipality is its own city.
@@ -68,6 +69,14 @@ _DISTRICTS: dict[str, tuple[str, ...]] = {
     "深圳": ("罗湖", "福田", "南山", "宝安", "龙岗", "盐田", "龙华", "坪山", "光明", "大鹏", "深汕", "前海"),
     "广州": ("越秀", "海珠", "荔湾", "天河", "白云", "黄埔", "番禺", "花都", "南沙", "从化", "增城"),
 }
+
+#: Two-character surnames (复姓) still in use: a name starting with one of them has it as its surname,
+#: every other Chinese name has a one-character surname.
+COMPOUND_SURNAMES = frozenset((
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文", "司徒", "夏侯",
+    "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "东郭", "闻人", "申屠", "太史", "万俟", "钟离",
+    "宗政", "濮阳", "淳于", "单于", "公冶", "赫连", "拓跋", "司空", "鲜于", "闾丘", "子车", "亓官", "段干", "左丘",
+))
 
 #: Suffixes a region name may carry; stripped before looking the name up.
 REGION_SUFFIXES = (

@@ -552,7 +552,8 @@ def _entity_mentions(res, mention_ids: list[str] | None = None) -> pl.DataFrame:
         keep = ["entity_id", "type", *features] + (["mention_id"] if mention_ids is not None else [])
         out = m.select(keep)
         out = out.unique(maintain_order=True) if mention_ids is None else out
-        return out.with_columns(pl.col(features).fill_null(""), pl.lit("").alias("company"))
+        out = out.with_columns(pl.col(features).fill_null(""), pl.lit("").alias("company"))
+        return out if mention_ids is None else _with_company(res, out)
     raw = [c for c in ("type", "name", "uscc", "org_code", "reg_no", "id_number", "address", "phone",
                        "birth_date", "identifiers", "email", "gender") if c in m.columns and c in
            set(STATE_COLUMNS) | {"birth_date", "identifiers", "email", "gender"}]
@@ -570,4 +571,20 @@ def _entity_mentions(res, mention_ids: list[str] | None = None) -> pl.DataFrame:
                                pl.lit("").alias("company"))
     if mention_ids is not None:
         feats = feats.with_columns(pl.Series("mention_id", distinct["mention_id"].to_numpy()[pos], dtype=pl.Utf8))
+        feats = _with_company(res, feats)
     return feats
+
+
+def _with_company(res, frame: pl.DataFrame) -> pl.DataFrame:
+    """Persons' ``company``: the entity of the firm their record names (a representative's, officer's or
+    shareholder's firm), as the resolver compared them; a look-up's query has none."""
+    a = res.assignments
+    firm = a.filter(pl.col("type") == "legal").select("record_id", pl.col("role").alias("_firm_role"),
+                                                      pl.col("entity_id").alias("_firm"))
+    own = a.select("mention_id", "record_id", "role")
+    with_firm = (frame.join(own, on="mention_id", how="left", maintain_order="left")
+                 .join(firm, on="record_id", how="left", maintain_order="left")
+                 .with_columns(pl.when((pl.col("type") == "natural") & (pl.col("_firm_role") != pl.col("role")))
+                               .then(pl.col("_firm")).otherwise(None).alias("_c"))
+                 .unique("mention_id", keep="first", maintain_order=True))
+    return frame.with_columns(pl.Series("company", with_firm["_c"].fill_null("").to_numpy(), dtype=pl.Utf8))

@@ -161,7 +161,8 @@ def resolve(
         return _unchanged(previous, run_no, at, t0)
     params = dict(auto_merge=cfg.auto_merge, review=cfg.review, max_block_size=cfg.max_block_size,
                   em_iterations=cfg.em_iterations, em_anchor=cfg.em_anchor, judgement_weight=cfg.judgement_weight,
-                  incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin)
+                  incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin,
+                  rare_names=cfg.rare_names)
 
     results: dict[str, TypeResult] = {}
     legal = mentions.filter(pl.col("type") == "legal").with_columns(pl.lit("").alias("company"))
@@ -193,7 +194,8 @@ def _nothing_new(previous: Resolution, mentions: pl.DataFrame, cfg: ResolutionCo
     """Whether a run would only repeat ``previous``: the same mentions with the same raw fields, and
     the same thresholds and limits (judgements and the model are checked by the caller)."""
     conf = previous.run.get("config", {})
-    if any(conf.get(k) != getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations")):
+    if any(conf.get(k) != getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations",
+                                                   "rare_names")):
         return False
     old = previous.mentions
     if old.height != mentions.height:
@@ -260,7 +262,8 @@ def _assemble(mentions, results, jud, model, version, run_no, at, cfg, t0, t_men
         "natural_entities": int((entities["type"] == "natural").sum()),
         "review_pairs": review.height, "events": events.height,
         "seconds": round(time.perf_counter() - t0, 3), "seconds_mentions": round(t_mentions, 3),
-        "config": {k: getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations", "em_anchor")},
+        "config": {k: getattr(cfg, k) for k in ("auto_merge", "review", "max_block_size", "em_iterations", "em_anchor",
+                                                "rare_names")},
         "stats": stats,
     }
     groups = m.select("mention_id", "record_id", "role", "type", pl.col("group_g").alias("group"))

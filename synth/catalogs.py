@@ -447,6 +447,13 @@ _PENALTY_ABBR = {
 }
 
 
+def _id_kind(world: World, parties: _Parties) -> np.ndarray:
+    """The penalty list's 证件类型: a firm's USCC, a resident's ID card, a foreign national's passport."""
+    foreign = (world.foreign[parties.pe] if world.foreign is not None else np.zeros(len(parties.pe), bool)) \
+        & ~parties.legal
+    return np.where(parties.legal, "统一社会信用代码", np.where(foreign, "护照", "身份证")).astype(object)
+
+
 def _build_penalty(world: World, rng, lo, hi) -> dict:
     le = _legal_range(world, lo, hi)
     pe = _natural_range(world, lo, hi)
@@ -475,7 +482,7 @@ def _build_penalty(world: World, rng, lo, hi) -> dict:
             "处罚事由": np.array([vocab.PENALTIES[i][2] for i in t], dtype=object),
             "处罚依据": np.array([vocab.PENALTIES[i][3] for i in t], dtype=object),
             "法定代表人": parties.rep_names(world),
-            "证件类型": np.where(legal, "统一社会信用代码", "身份证").astype(object),
+            "证件类型": _id_kind(world, parties),
             "罚款金额(元)": np.where(fine > 0, fine, np.nan),
             "处罚决定日期": date,
             "公示截止期": end,
@@ -729,12 +736,12 @@ CATALOGS: tuple[Catalog, ...] = (
     Catalog(
         code="COURT_DISHONEST", name="失信被执行人", source_unit="法院", kind="event", file="court_dishonest.jsonl",
         format="jsonl", encoding="utf-8",
-        columns=("案号", "被执行人姓名/名称", "被执行人类型", "性别", "年龄", "身份证号码", "统一社会信用代码", "组织机构代码",
+        columns=("案号", "被执行人姓名/名称", "被执行人类型", "性别", "年龄", "身份证号码", "护照号码", "统一社会信用代码", "组织机构代码",
                  "法定代表人或者负责人姓名", "执行法院", "省份", "执行依据文号", "生效法律文书确定的义务",
                  "被执行人的履行情况", "失信被执行人行为具体情形", "涉案金额(元)", "立案时间", "发布时间",
                  "失信期限届满日期", "状态"),
         subject=Party(name="被执行人姓名/名称", uscc="统一社会信用代码", org_code="组织机构代码", id_number="身份证号码",
-                      type="被执行人类型", labels=_COURT_LABELS),
+                      type="被执行人类型", labels=_COURT_LABELS, passport="护照号码"),
         object=None,
         fields={"case_no": "案号", "authority": "执行法院", "reason": "失信被执行人行为具体情形", "amount": "涉案金额(元)",
                 "date": "发布时间", "end_date": "失信期限届满日期", "status": "状态"},
@@ -776,9 +783,10 @@ CATALOGS: tuple[Catalog, ...] = (
         code="ADMIN_PENALTY", name="行政处罚", source_unit="各行政执法部门", kind="event", file="admin_penalty.xlsx",
         format="xlsx", encoding=None,
         columns=("行政处罚决定书文号", "处罚类别", "处罚事由", "处罚依据", "行政相对人名称", "行政相对人类别", "统一社会信用代码",
-                 "法定代表人", "证件类型", "证件号码", "罚款金额(元)", "处罚决定日期", "公示截止期", "处罚机关", "公示状态"),
+                 "法定代表人", "证件类型", "证件号码", "护照号码", "罚款金额(元)", "处罚决定日期", "公示截止期", "处罚机关",
+                 "公示状态"),
         subject=Party(name="行政相对人名称", uscc="统一社会信用代码", id_number="证件号码", type="行政相对人类别",
-                      labels=_ADMIN_LABELS),
+                      labels=_ADMIN_LABELS, passport="护照号码"),
         object=None,
         fields={"case_no": "行政处罚决定书文号", "reason": "处罚事由", "amount": "罚款金额(元)", "date": "处罚决定日期",
                 "end_date": "公示截止期", "authority": "处罚机关", "status": "公示状态"},
@@ -792,9 +800,10 @@ CATALOGS: tuple[Catalog, ...] = (
         code="ADMIN_LICENCE", name="行政许可", source_unit="各行政许可部门", kind="event", file="admin_licence.csv",
         format="csv", encoding="utf-8",
         columns=("行政许可决定文书号", "许可证书名称", "许可编号", "许可内容", "行政相对人名称", "行政相对人类别",
-                 "统一社会信用代码", "法定代表人", "证件号码", "许可决定日期", "有效期自", "有效期至", "许可机关", "许可状态"),
+                 "统一社会信用代码", "法定代表人", "证件号码", "护照号码", "许可决定日期", "有效期自", "有效期至", "许可机关",
+                 "许可状态"),
         subject=Party(name="行政相对人名称", uscc="统一社会信用代码", id_number="证件号码", type="行政相对人类别",
-                      labels=_ADMIN_LABELS),
+                      labels=_ADMIN_LABELS, passport="护照号码"),
         object=None,
         fields={"case_no": "行政许可决定文书号", "reason": "许可内容", "date": "许可决定日期", "end_date": "有效期至",
                 "authority": "许可机关", "status": "许可状态"},

@@ -176,3 +176,54 @@ def test_a_gbk_file_writes_letters_it_lacks_unaccented_in_every_column(tmp_path)
     text = path.read_bytes().decode("gbk")
     # GBK holds é, ü and ú (pinyin letters) but not ç or ñ
     assert text.splitlines() == ["name,officer", "深圳市华强电子有限公司,Francois Martin", "Café Müller,Núnez 张伟"]
+
+
+# Event lists that name natural persons, with their passport column (file, reader).
+LISTS = {"admin_licence.csv": "护照号码", "admin_penalty.xlsx": "护照号码", "court_dishonest.jsonl": "护照号码"}
+
+
+def _read_list(path: Path) -> list[dict]:
+    if path.suffix == ".csv":
+        return pl.read_csv(path, infer_schema_length=0).rows(named=True)
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_lists_name_foreigners_with_their_passports_and_resolution_uses_them(city, tmp_path):
+    root, truth, mentions, _ = city
+    by_id = {r["entity_id"]: r for r in truth.iter_rows(named=True)}
+    shown = 0
+    for f, pp_col in LISTS.items():
+        rows = _read_list(root / "city" / f)
+        m = mentions.filter((pl.col("source_file") == f) & (pl.col("role") == "subject"))
+        for row_no, eid, noise in m.select("source_row", "entity_id", "noise").iter_rows():
+            e = by_id.get(eid)
+            if e is None:
+                continue  # a firm
+            row = rows[row_no - 1]
+            want = e["passport"] if e["nationality"] != "CN" and "missing_id" not in (noise or "") else None
+            assert row[pp_col] == want, (f, row_no)
+            shown += want is not None
+    assert shown >= 20
+    # Loaded and resolved: a foreigner's list mention with a passport joins the entity of his registrations.
+    from credgraph.resolution import resolve
+    from credgraph.resolution.evaluate import _joined, load_truth
+
+    load_specs(sorted((root / "city" / "specs").glob("*.toml")), tmp_path / "ws")
+    rec = pl.read_parquet(tmp_path / "ws" / "records" / "records.parquet")
+    res = resolve(rec)
+    tm, _ = load_truth(root / "city" / "truth")
+    j = _joined(res.mentions, res.assignments, tm).filter(pl.col("true").is_not_null())
+    foreign = truth.filter(pl.col("nationality") != "CN").select(pl.col("entity_id").alias("true"))
+    j = j.join(foreign, on="true").join(res.mentions.select("mention_id", "catalog", "identifiers"), on="mention_id")
+    listed = j.filter(pl.col("catalog").is_in(["ADMIN_LICENCE", "ADMIN_PENALTY", "COURT_DISHONEST"])
+                      & pl.col("identifiers").fill_null("").str.contains('"passport"'))
+    registered = j.filter(pl.col("catalog").is_in(["MR_REG", "MR_SHAREHOLDER", "MR_PERSONNEL"])) \
+        .group_by("true").agg(pl.col("pred").mode().first().alias("main"))
+    both = listed.join(registered, on="true")
+    assert both.height >= 10
+    assert (both["pred"] == both["main"]).all()
