@@ -426,16 +426,21 @@ def explain_sources(
         return empty
     n, k = net.n, len(targets)
     R = _reverse_matrix(M) if reverse is None else reverse
-    X = sp.csr_matrix((np.ones(k), (np.arange(k), targets)), shape=(k, n))
     G = None
-    for _ in range(max_hops):
-        X = X @ R
-        X.data *= decay
-        X.data[X.data < prune] = 0
-        X.eliminate_zeros()
-        if X.nnz == 0:
-            break
-        G = X if G is None else G + X
+    if k == 1:  # one entity (a profile): only the nodes its series reaches are touched
+        got = _series_one(R, int(targets[0]), decay, max_hops, prune)
+        if got is not None:
+            G = sp.csr_matrix((got[1], (np.zeros(len(got[0]), dtype=np.int64), got[0])), shape=(1, n))
+    else:
+        X = sp.csr_matrix((np.ones(k), (np.arange(k), targets)), shape=(k, n))
+        for _ in range(max_hops):
+            X = X @ R
+            X.data *= decay
+            X.data[X.data < prune] = 0
+            X.eliminate_zeros()
+            if X.nnz == 0:
+                break
+            G = X if G is None else G + X
     if G is None:
         return empty
     # contribution[t, i] = seed[i] * G[i, t] for sources other than the target itself.
@@ -490,6 +495,34 @@ def explain_sources(
         "covered": df["covered"].to_numpy(),
         "rest": df["rest"],
     }, schema=_EXPLAIN_SCHEMA)
+
+
+def _series_one(R: sp.csr_matrix, t: int, decay: float, max_hops: int, prune: float):
+    """One target's row of ``G`` as :func:`explain_sources` computes it for many (``sum_h`` of
+    ``e_t (decay R)^h``, weights below ``prune`` dropped after each hop), as (columns, values),
+    or None when nothing reaches it. Only the nodes the series reaches are touched: scipy's
+    product of a 1 x n row costs O(n) per hop (0.1 s a hop on a 4M-node graph)."""
+    idx, val = np.array([t], dtype=np.int64), np.array([1.0])
+    hops_i, hops_v = [], []
+    for _ in range(max_hops):
+        starts = R.indptr[idx]
+        lens = R.indptr[idx + 1] - starts
+        total = int(lens.sum())
+        if total == 0:
+            break
+        pos = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(total)
+        cols, inv = np.unique(R.indices[pos], return_inverse=True)
+        s = np.bincount(inv, weights=R.data[pos] * np.repeat(val, lens), minlength=len(cols)) * decay
+        keep = s >= prune
+        idx, val = cols[keep].astype(np.int64), s[keep]
+        if len(idx) == 0:
+            break
+        hops_i.append(idx)
+        hops_v.append(val)
+    if not hops_i:
+        return None
+    cols, inv = np.unique(np.concatenate(hops_i), return_inverse=True)
+    return cols, np.bincount(inv, weights=np.concatenate(hops_v), minlength=len(cols))
 
 
 def _rest_text() -> pl.Expr:
