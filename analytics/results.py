@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
-__all__ = ["StaleResults", "StoredResults", "results_dir", "graph_stamp", "settings_digest", "save_results",
-           "load_results", "results_status", "FORMAT", "COMMAND"]
+__all__ = ["StaleResults", "StoredResults", "analyse", "results_dir", "graph_stamp", "settings_digest", "save_results",
+           "load_results", "results_status"]
 
 #: Version of the folder's layout; a folder of another version is refused as stale.
 FORMAT = 1
