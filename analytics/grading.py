@@ -165,10 +165,13 @@ def grade_enterprises(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, risk
     grade = np.where(veto, "E", grade)
     names = [i.name for i in inds]
     dims = {d: points[:, [k for k, i in enumerate(inds) if i.dimension == d]].sum(axis=1) for d in DIMENSIONS}
+    # One row per enterprise and indicator, gathered in polars (numpy repeats of the ids and
+    # names made Python strings: seconds and a gigabyte at 300k entities).
+    firm_of, ind_of = np.repeat(np.arange(n), len(inds)), np.tile(np.arange(len(inds)), n)
     contrib = pl.DataFrame({
-        "node_id": np.repeat(f["node_id"].to_numpy(), len(inds)),
-        "dimension": np.tile([i.dimension for i in inds], n),
-        "indicator": np.tile(names, n),
+        "node_id": f["node_id"].cast(pl.Utf8).gather(firm_of),
+        "dimension": pl.Series([i.dimension for i in inds], dtype=pl.Utf8).gather(ind_of),
+        "indicator": pl.Series(names, dtype=pl.Utf8).gather(ind_of),
         "value": X.ravel(),
         "points": points.ravel(),
     })

@@ -11,10 +11,11 @@
   replaced). :func:`discovery_by_grade` gives the share of inspected firms where a problem
   was found, per grade.
 * **Weights that learn.** :func:`refit_weights` fits a logistic regression of the outcomes on
-  the indicator values of the inspected firms (scikit-learn), turns the coefficients into
-  weights with the same total as now, and shrinks them toward the current weights by
-  ``n / (n + refit_prior)`` (``n`` = problems found so far). It returns the old and new weight
-  of every indicator, so the change is shown before :func:`write_indicators` applies it.
+  the indicator values of the inspected firms whose coefficients are pulled toward the current
+  weights (the prior), not toward zero, with a strength chosen by cross-validation on the
+  outcomes: a few outcomes adjust the weights, many can overturn them. It returns the old and
+  new weight of every indicator, so the change is shown before :func:`write_indicators`
+  applies it.
 * :func:`simulate_rounds` (used by bench/bench_eval.py) runs rounds of lists whose outcomes
   come from a known truth in one half of the enterprises, re-fitting after each round, and
   measures each round's weights on the other half, which is never inspected.
@@ -164,34 +165,93 @@ def discovery_by_grade(results: pl.DataFrame, grades: pl.DataFrame) -> pl.DataFr
                           .otherwise(None).alias("discovery_rate")))
 
 
+def _prior_fit(Z: np.ndarray, y: np.ndarray, beta0: np.ndarray, c: float) -> tuple[float, np.ndarray]:
+    """Intercept and coefficients of a logistic regression of ``y`` on ``Z`` whose coefficients are
+    penalised by their distance from ``beta0``: log-loss + ``|beta - beta0|^2 / (2 c)``."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    k = Z.shape[1]
+    p0 = float(np.clip(y.mean(), 1e-3, 1 - 1e-3))
+
+    def f(v: np.ndarray) -> tuple[float, np.ndarray]:
+        a, d = v[0], v[1:]
+        z = a + Z @ (beta0 + d)
+        # log(1 + e^z) - y z, stably; its gradient (sigmoid(z) - y).
+        loss = np.logaddexp(0.0, z) - y * z
+        r = expit(z) - y
+        return (float(loss.sum() + d @ d / (2 * c)),
+                np.concatenate([[r.sum()], Z.T @ r + d / c]))
+
+    v0 = np.concatenate([[np.log(p0 / (1 - p0)) - float((Z @ beta0).mean())], np.zeros(k)])
+    res = minimize(f, v0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return float(res.x[0]), beta0 + res.x[1:]
+
+
+def _cv_strength(Z: np.ndarray, y: np.ndarray, beta0: np.ndarray, grid, seed: int = 0, folds: int = 5) -> float:
+    """The penalty strength of ``grid`` with the best held-out log-likelihood over ``folds`` folds
+    (stratified by outcome, seeded)."""
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(y), dtype=np.int64)
+    for v in (0, 1):
+        idx = np.flatnonzero(y == v)
+        fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
+    best, best_ll = float(grid[0]), -np.inf
+    for c in grid:
+        ll = 0.0
+        for k in range(folds):
+            tr, te = fold != k, fold == k
+            if y[tr].min() == y[tr].max() or not te.any():
+                continue
+            a, b = _prior_fit(Z[tr], y[tr], beta0, float(c))
+            z = a + Z[te] @ b
+            ll -= float((np.logaddexp(0.0, z) - y[te] * z).sum())
+        if ll > best_ll:
+            best, best_ll = float(c), ll
+    return best
+
+
 def refit_weights(g: GradeResult, results: pl.DataFrame, cfg: AnalyticsConfig) -> pl.DataFrame:
     """Old and re-fitted weight of each indicator from the outcomes (see the module docstring).
 
-    Columns: indicator, dimension, bonus, old, fitted, new, change. Raises LoopError when the
-    outcomes are all one way (nothing to learn from).
-    """
-    from sklearn.linear_model import LogisticRegression
+    The current weights are the prior: a one-variable logistic regression of the outcomes on
+    the current risk points (the score's deductions minus its bonuses) puts them on the log-odds
+    scale; then every indicator's coefficient is fitted, penalised by its distance from that
+    prior (indicators standardised over the graded firms), the penalty's strength chosen from
+    ``refit_c_grid`` by 5-fold cross-validation on the outcomes. Few outcomes move the weights
+    little; many, as far as they say. Coefficients are turned back into points (a penalty never
+    becomes a bonus: below zero is zero) with the same total as now.
 
+    Columns: indicator, dimension, bonus, old, fitted, new, change (``fitted`` = ``new``).
+    Raises LoopError when the outcomes are all one way (nothing to learn from).
+    """
     row = dict(zip(g.grades["node_id"].to_list(), range(g.grades.height)))
     r = results.filter(pl.col("node_id").is_in(list(row)))
-    y = r["found"].to_numpy().astype(int)
+    y = r["found"].to_numpy().astype(float)
     if len(y) == 0 or y.min() == y.max():
         raise LoopError("the recorded outcomes are all found or all not found: nothing to re-fit from")
     X = g.values[[row[x] for x in r["node_id"].to_list()]]
-    model = LogisticRegression(C=cfg.refit_c, max_iter=2000)
-    model.fit(X, y)
-    beta = model.coef_[0]
     inds = g.indicators
     old = np.array([i.weight for i in inds])
-    sign = np.array([-1.0 if i.bonus else 1.0 for i in inds])
-    fitted = np.clip(beta * sign, 0, None)
-    if fitted.sum() > 0:
-        fitted *= old.sum() / fitted.sum()
-    lam = y.sum() / (y.sum() + cfg.refit_prior)
-    new = (1 - lam) * old + lam * fitted
+    risk_sign = np.array([-1.0 if i.bonus else 1.0 for i in inds])  # +: the indicator adds risk
+    # Indicators that do not vary over the graded firms say nothing: they keep their weight.
+    sd = g.values.std(axis=0)
+    vary = sd > 1e-9 * np.maximum(1.0, np.abs(g.values).max(axis=0))
+    Z = (X[:, vary] - g.values[:, vary].mean(axis=0)) / sd[vary]
+    # The prior on the log-odds scale: the outcomes' slope on the current risk points.
+    u = X @ (risk_sign * old)
+    su = max(float(u.std()), 1e-9)
+    _, b = _prior_fit(((u - u.mean()) / su)[:, None], y, np.zeros(1), 1e6)
+    slope = max(float(b[0]) / su, 1e-6)
+    beta0 = slope * risk_sign[vary] * old[vary] * sd[vary]
+    c = _cv_strength(Z, y, beta0, cfg.refit_c_grid)
+    _, beta = _prior_fit(Z, y, beta0, c)
+    fitted = old.copy()
+    w = np.clip(beta / sd[vary] * risk_sign[vary] / slope, 0, None)
+    fitted[vary] = w * (old[vary].sum() / w.sum()) if w.sum() > 0 else old[vary]
     return pl.DataFrame({"indicator": [i.name for i in inds], "dimension": [i.dimension for i in inds],
                          "bonus": [i.bonus for i in inds], "old": old, "fitted": np.round(fitted, 3),
-                         "new": np.round(new, 3), "change": np.round(new - old, 3)})
+                         "new": np.round(fitted, 3), "change": np.round(fitted - old, 3)})
 
 
 def reweighted(indicators: list[Indicator], table: pl.DataFrame) -> list[Indicator]:

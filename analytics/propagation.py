@@ -401,6 +401,8 @@ _EXPLAIN_SCHEMA = {"node_id": pl.Utf8, "source_id": pl.Utf8, "source_name": pl.U
 #: Extra reach of the path search beyond the series' pruning threshold (a factor of e**5 ~ 150):
 #: a source whose summed contribution survives pruning may come by paths each weaker than it.
 _PATH_SLACK = 5.0
+#: Targets whose series are followed together in :func:`explain_sources` (bounds its memory).
+_EXPLAIN_CHUNK = 25
 
 
 def explain_sources(
@@ -424,31 +426,13 @@ def explain_sources(
     empty = pl.DataFrame(schema=_EXPLAIN_SCHEMA)
     if len(targets) == 0 or top <= 0:
         return empty
-    n, k = net.n, len(targets)
+    k = len(targets)
     R = _reverse_matrix(M) if reverse is None else reverse
-    G = None
-    if k == 1:  # one entity (a profile): only the nodes its series reaches are touched
-        got = _series_one(R, int(targets[0]), decay, max_hops, prune)
-        if got is not None:
-            G = sp.csr_matrix((got[1], (np.zeros(len(got[0]), dtype=np.int64), got[0])), shape=(1, n))
-    else:
-        X = sp.csr_matrix((np.ones(k), (np.arange(k), targets)), shape=(k, n))
-        for _ in range(max_hops):
-            X = X @ R
-            X.data *= decay
-            X.data[X.data < prune] = 0
-            X.eliminate_zeros()
-            if X.nnz == 0:
-                break
-            G = X if G is None else G + X
-    if G is None:
-        return empty
-    # contribution[t, i] = seed[i] * G[i, t] for sources other than the target itself.
-    C = G.tocoo()
-    contrib = C.data * seed[C.col]
-    keep = (C.col != targets[C.row]) & (contrib > 0)
-    df = pl.DataFrame({"t": C.row[keep].astype(np.int64), "i": C.col[keep].astype(np.int64),
-                       "contribution": contrib[keep]})
+    # Each target's series is its own row: targets go _EXPLAIN_CHUNK at a time, so memory holds
+    # one chunk's series (through a hub they reach much of the city) instead of all of them.
+    parts = [_source_contributions(R, seed, targets, lo, min(lo + _EXPLAIN_CHUNK, k), decay, max_hops, prune)
+             for lo in range(0, k, _EXPLAIN_CHUNK)]
+    df = pl.concat(parts)
     if df.height == 0:
         return empty
     nxt = (df.sort(["t", "contribution", "i"], descending=[False, True, False])
@@ -475,8 +459,9 @@ def explain_sources(
         cost = _cost_matrix(R, decay)
     # A path is at most as strong as the whole series G[i, t] it is part of: the weakest top
     # source of a target bounds how far its path search must go.
-    reach = df.group_by("t", maintain_order=True).agg(
-        (pl.col("contribution") / pl.lit(seed).gather(pl.col("i"))).min().alias("g"))
+    # (seed gathered in numpy: a whole-network literal inside the group-by is copied per group.)
+    reach = (pl.DataFrame({"t": df["t"], "g": df["contribution"].to_numpy() / seed[df["i"].to_numpy()]})
+             .group_by("t", maintain_order=True).agg(pl.col("g").min()))
     limit = np.full(k, -np.log(prune))
     limit[reach["t"].to_numpy()] = -np.log(np.maximum(reach["g"].to_numpy(), prune))
     paths, hops = _strongest_paths(net, cost, df["i"].to_numpy(), targets, df["t"].to_numpy(), limit)
@@ -523,6 +508,36 @@ def _series_one(R: sp.csr_matrix, t: int, decay: float, max_hops: int, prune: fl
         return None
     cols, inv = np.unique(np.concatenate(hops_i), return_inverse=True)
     return cols, np.bincount(inv, weights=np.concatenate(hops_v), minlength=len(cols))
+
+
+def _source_contributions(R: sp.csr_matrix, seed: np.ndarray, targets: np.ndarray, lo: int, hi: int, decay: float,
+                          max_hops: int, prune: float) -> pl.DataFrame:
+    """(t, i, contribution) for targets[lo:hi]: ``seed[i] * G[i, t]`` over sources i other than the target,
+    ``G``'s column t summed hop by hop over the reversed links, weights below ``prune`` dropped per hop."""
+    t = targets[lo:hi]
+    k = len(t)
+    G = None
+    if k == 1:  # one entity (a profile): only the nodes its series reaches are touched
+        got = _series_one(R, int(t[0]), decay, max_hops, prune)
+        if got is not None:
+            G = sp.csr_matrix((got[1], (np.zeros(len(got[0]), dtype=np.int64), got[0])), shape=(1, R.shape[0]))
+        max_hops = 0
+    X = sp.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, R.shape[0]))
+    for _ in range(max_hops):
+        X = X @ R
+        X.data *= decay
+        X.data[X.data < prune] = 0
+        X.eliminate_zeros()
+        if X.nnz == 0:
+            break
+        G = X if G is None else G + X
+    if G is None:
+        return pl.DataFrame(schema={"t": pl.Int64, "i": pl.Int64, "contribution": pl.Float64})
+    C = G.tocoo()
+    contrib = C.data * seed[C.col]
+    keep = (C.col != t[C.row]) & (contrib > 0)
+    return pl.DataFrame({"t": C.row[keep].astype(np.int64) + lo, "i": C.col[keep].astype(np.int64),
+                         "contribution": contrib[keep]})
 
 
 def _rest_text() -> pl.Expr:
@@ -685,10 +700,6 @@ def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int 
                            related=result.related)
 
 
-#: Entities explained together by :func:`compute_risk` (memory grows with it, time hardly shrinks).
-_EXPLAIN_CHUNK = 50
-
-
 def compute_risk(
     net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, explain: int | None = None,
     explain_ids: list[str] | None = None,
@@ -721,10 +732,6 @@ def compute_risk(
                         risk=risk, records=records, hops=hops, matrix=M, config=cfg, related=related)
     if len(targets):
         reverse, cost = result._explainer(cfg.decay)
-        # a few dozen targets at a time: each one's series is its own, and all at once the series
-        # of 500 entities of a 1M-entity city take more than 6 GB
-        result.sources = pl.concat([
-            explain_sources(net, M, seed, targets[i:i + _EXPLAIN_CHUNK], cfg.decay, cfg.explain_sources, cfg.max_hops,
-                            reverse=reverse, cost=cost, related=related)
-            for i in range(0, len(targets), _EXPLAIN_CHUNK)])
+        result.sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops,
+                                         reverse=reverse, cost=cost, related=related)
     return result

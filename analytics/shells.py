@@ -24,16 +24,24 @@ firms scores log 10 = 2.3), all times ``(n - 1) / (n + 1)`` so that groups of th
 for less. A group is *unusual* when its score is at least ``shell_flag_z`` robust
 deviations (MAD) above the median group's.
 
+**Chance level.** Each group's score is also set against random groups of the same size drawn
+from the city's firms (``shell_null_draws`` draws per size, sizes above 20 pooled in steps of
+about 10%): ``null_z`` is how many standard deviations above those it scores. A small group
+scores high by chance far more often than a large one, so this says how unlikely the group is
+for its size; a business centre that hundreds of young firms share is far above chance but not
+unusual in its members, which the robust z above says.
+
 **Firms flagged.** A firm is flagged when it belongs to at least ``shell_min_unusual``
 unusual groups (default two: one shared attribute may be chance or a family's, two unusual
 groups corroborate each other) and its own features put it among the city's more suspicious
 firms (own score at least the ``shell_own_quantile`` quantile of all firms'): an ordinary
-firm that happens to use the same agent as a ring is not. One group suffices when it is far
-out (robust z at least ``shell_single_z``, 4.5), of a kind that can stand alone
-(``shell_single_kinds``: premises, phone, agent; not a person, who links a ring to his
-ordinary firms too) and the firm's own score is at least the ``shell_single_own_quantile``
-quantile: a ring that shares only its premises has no second tie to corroborate it. Its
-``shell_score`` is its best group's robust z. Flagged firms tied by an unusual address
+firm that happens to use the same agent as a ring is not. One group suffices when it is
+unusual and far above chance (``null_z`` at least ``shell_single_null_z``, 4.5), of a kind
+that can stand alone (``shell_single_kinds``: premises; agents, phones and people also serve
+ordinary firms, so their groups mix a ring with its neighbours' ordinary firms) and the firm's
+own score is at least the ``shell_single_own_quantile`` quantile: a ring that shares only its
+premises has no second tie to corroborate it. Its ``shell_score`` is its best group's robust
+z. Flagged firms tied by an unusual address
 group (a firm without one: by its best group) are merged into one reported group with the
 evidence; a shared person, phone or agent does not merge groups (a nominee, the nominee's
 mobile or an agent serves several rings).
@@ -75,8 +83,8 @@ _MIN_SPREAD_DAYS = 15.0
 
 @dataclass
 class ShellResult:
-    #: Candidate groups: cluster_id, kind, key_id, key_name, size, score, robust_z, unusual,
-    #: mean_<feature>, coreg, first_reg, last_reg, members, evidence; ranked by robust_z.
+    #: Candidate groups: cluster_id, kind, key_id, key_name, size, score, robust_z, unusual, coreg,
+    #: null_z, mean_<feature>, first_reg, last_reg, members, evidence; ranked by robust_z.
     candidates: pl.DataFrame
     #: Firms in any candidate: node_id, name, shell_score, own_score, flagged, group_id, cluster_id,
     #: kind, key_name and the firm's standardised features.
@@ -176,6 +184,45 @@ def _multiplex_firms(mem: pl.DataFrame) -> np.ndarray:
     return np.union1d(a.to_numpy(), b.to_numpy()).astype(np.int64)
 
 
+def _group_score(members: np.ndarray, X: np.ndarray, est: np.ndarray, city_sd: float, min_size: int) -> np.ndarray:
+    """The group score of each row of ``members`` (random groups of one size: rows of firm rows)."""
+    n = members.shape[1]
+    means = X[members].mean(axis=1)  # groups x features
+    e = est[members]
+    cnt = np.sum(~np.isnan(e), axis=1)
+    sd = np.nanstd(e, axis=1) if n >= 2 else np.full(len(members), np.nan)
+    coreg = np.where((cnt >= min_size) & (city_sd > 0),
+                     np.log(max(city_sd, _MIN_SPREAD_DAYS) / np.maximum(np.nan_to_num(sd, nan=city_sd), _MIN_SPREAD_DAYS)),
+                     0.0)
+    return (np.clip(means, 0, None).sum(axis=1) + np.clip(coreg, 0, None)) * (n - 1) / (n + 1)
+
+
+def _null_z(score: np.ndarray, size: np.ndarray, person: np.ndarray, X: np.ndarray, est: np.ndarray,
+            city_sd: float, min_size: int, draws: int, seed: int) -> np.ndarray:
+    """How far each group's score is above what ``size`` firms drawn at random from the city score:
+    ``(score - mean) / sd`` of ``draws`` random groups of the same size (sizes above 20 in steps
+    of about 10%), with the people load left out for a person's groups as in their score."""
+    out = np.zeros(len(score))
+    if draws <= 0 or X.shape[0] < 2:
+        return out
+    rng = np.random.default_rng(seed)
+    bucket = np.where(size <= 20, size, np.round(20 * 1.1 ** np.round(np.log(np.maximum(size, 1) / 20) / np.log(1.1))))
+    bucket = np.minimum(bucket, X.shape[0]).astype(np.int64)
+    pl_col = FIRM_FEATURES.index("person_load")
+    Xp = X.copy()
+    Xp[:, pl_col] = 0.0  # a person's group does not count the people load (see detect_shells)
+    for b in np.unique(bucket).tolist():
+        members = rng.integers(0, X.shape[0], size=(draws, b))  # with replacement: cheap, and b << firms
+        for is_person, XX in ((False, X), (True, Xp)):
+            sel = (bucket == b) & (person == is_person)
+            if not sel.any():
+                continue
+            ns = _group_score(members, XX, est, city_sd, min_size)
+            mu, sd = ns.mean(), ns.std()
+            out[sel] = (score[sel] - mu) / max(sd, 1e-9)
+    return out
+
+
 def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features: pl.DataFrame | None = None) -> ShellResult:
     """Candidate groups, firm scores and flagged groups (see the module docstring)."""
     as_of = resolve_as_of(net, as_of if as_of is not None else cfg.as_of)
@@ -224,6 +271,8 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
                      0.0)
     coreg = np.clip(coreg, 0, None)
     score = (np.clip(means, 0, None).sum(axis=1) + coreg) * (size - 1) / (size + 1)
+    null_z = _null_z(score, size.astype(np.int64), np.array(kinds_of) == "person", X, est, city_sd, min_size,
+                     cfg.shell_null_draws, cfg.shell_null_seed)
     med = float(np.median(score))
     mad = 1.4826 * float(np.median(np.abs(score - med)))
     rz = (score - med) / max(mad, 1e-9)
@@ -239,11 +288,12 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
     n_unusual = np.bincount(firm[unusual[cluster]], minlength=f.height)[frow]
     single_cut = float(np.quantile(own, cfg.shell_single_own_quantile)) if len(own) else 0.0
     # The one-group path: the firm's strongest group of a kind that may stand alone is far out.
-    alone = np.isin(np.array(kinds_of, dtype=object), list(cfg.shell_single_kinds))[cluster]
-    z_alone = np.full(f.height, -np.inf)
-    if alone.any():
-        np.maximum.at(z_alone, firm[alone], rz[cluster[alone]])
-    single = (cfg.shell_single_z > 0) & (z_alone[frow] >= cfg.shell_single_z) & (own[frow] >= single_cut)
+    # A group stands alone when it is of a kind that may, unusual among the city's groups and far
+    # above what as many firms drawn at random from the city score (null_z).
+    stands = (np.isin(np.array(kinds_of, dtype=object), list(cfg.shell_single_kinds)) & unusual
+              & (cfg.shell_single_null_z > 0) & (null_z >= cfg.shell_single_null_z))
+    alone = np.bincount(firm[stands[cluster]], minlength=f.height) > 0
+    single = alone[frow] & (own[frow] >= single_cut)
     flagged = ((n_unusual >= cfg.shell_min_unusual) & (own[frow] >= own_cut)) | single
     firms = pl.DataFrame({
         "row": frow, "shell_score": np.round(member_z[best], 3), "own_score": np.round(own[frow], 3),
@@ -271,7 +321,7 @@ def detect_shells(net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, features
     cand = pl.DataFrame({
         "cluster": np.arange(k), "kind": kinds_of, "key_id": net.ids[hubs], "key_name": net.names[hubs],
         "size": size.astype(np.int64), "score": np.round(score, 3), "robust_z": np.round(rz, 3), "unusual": unusual,
-        "coreg": np.round(coreg, 3), **{f"mean_{kk}": np.round(means[:, j], 3) for j, kk in enumerate(FIRM_FEATURES)},
+        "coreg": np.round(coreg, 3), "null_z": np.round(null_z, 3), **{f"mean_{kk}": np.round(means[:, j], 3) for j, kk in enumerate(FIRM_FEATURES)},
     })
     memf = pl.DataFrame({"cluster": cluster, "member": ids[firm], "est": est_dates[firm]}).group_by("cluster").agg(
         pl.col("member").sort().alias("members"), pl.col("est").min().alias("first_reg"),
@@ -307,7 +357,8 @@ def _evidence(c: dict) -> str:
         x = c[f"mean_{kk}"]
         if x >= 0.5:
             parts.append(f"{_LABELS[kk]} ({x:+.1f} sd)")
-    parts.append(f"score {c['score']:.2f}, {c['robust_z']:.1f} MAD above the median group")
+    parts.append(f"score {c['score']:.2f}, {c['robust_z']:.1f} MAD above the median group, "
+                 f"{c['null_z']:.1f} sd above {n} firms drawn at random")
     return "; ".join(parts)
 
 

@@ -258,10 +258,10 @@ class AnalyticsConfig:
     #: branch, agent) between an inspector's own entity and a firm exclude the inspector from it.
     inspectors_per_target: int = 2
     inspector_link_hops: int = 2
-    #: Re-fitting weights from outcomes: logistic regression strength (C) and how many found
-    #: problems count as much as the current weights (shrinkage n / (n + refit_prior)).
-    refit_c: float = 1.0
-    refit_prior: float = 50.0
+    #: Re-fitting weights from outcomes (analytics/loop.py): strengths tried for the pull of the
+    #: current weights (the variance of a coefficient's distance from them, on standardised
+    #: indicators; small = stay near the current weights), the best chosen by cross-validation.
+    refit_c_grid: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
     # --- shell companies (credgraph shells) --------------------------------------------------
     #: Smallest candidate group (firms sharing an address, phone, agent or person).
@@ -272,20 +272,27 @@ class AnalyticsConfig:
     shell_flag_z: float = 3.5
     #: A firm is flagged when it belongs to at least this many unusual groups ...
     shell_min_unusual: int = 2
-    #: ... or to one group this many robust deviations above the median group (a group far out on
-    #: its own needs no second one to corroborate it; 0 turns this off; 4.5 chosen on the development
-    #: seed 100 of bench/bench_eval.py, the same for every regime) ...
-    shell_single_z: float = 4.5
-    #: ... provided the firm's own score is at least this quantile of the city's firms' (the one-group
-    #: path's own cut, lower than ``shell_own_quantile`` since its group is further out).
-    shell_single_own_quantile: float = 0.3
-    #: Group kinds that can flag on their own: premises, phone and agent. Not a shared person: a nominee
-    #: or a busy entrepreneur links a ring to his ordinary firms too (measured: the one-group path through
-    #: persons flagged 38 ordinary firms on a burst city).
-    shell_single_kinds: tuple = ("address", "phone", "agent")
-    #: ... and its own score is at least this quantile of the
-    #: city's firms' (an ordinary firm that shares an agent with a ring is not flagged).
+    #: ... and its own score is at least this quantile of the city's firms' (an ordinary firm that
+    #: shares an agent with a ring is not flagged) ...
     shell_own_quantile: float = 0.5
+    #: ... or when one unusual group of a kind in ``shell_single_kinds`` scores at least this many
+    #: standard deviations above random groups of its size drawn from the city's firms (``null_z``:
+    #: a ring that shares only its premises has no second tie to corroborate it, but ten firms whose
+    #: abnormal-list entries, missing staff and registrations cluster that much are not chance; 0
+    #: turns the path off) ...
+    shell_single_null_z: float = 4.5
+    #: ... of these kinds: premises only. Agents, phones (an agent's number) and people serve
+    #: ordinary firms beside a ring, so their groups mix the two and need a second unusual group
+    #: (measured on development seeds 100-101 of bench/bench_eval.py: with agents and phones the
+    #: path flagged their ordinary clients, burst precision 0.87-0.89) ...
+    shell_single_kinds: tuple = ("address",)
+    #: ... provided the firm's own score is at least this quantile of the city's firms' (lower than
+    #: ``shell_own_quantile``: its group is far out and the ring's members share nothing else).
+    shell_single_own_quantile: float = 0.2
+    #: Random groups drawn per group size for ``null_z`` (sizes above 20 in steps of about 10%) and
+    #: the seed of those draws.
+    shell_null_draws: int = 200
+    shell_null_seed: int = 0
 
     # --- related parties and credit checks --------------------------------------------------
     #: Largest number of links between two listed entities for them to count as related.

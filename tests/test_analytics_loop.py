@@ -63,8 +63,9 @@ def test_bad_pool_and_results_files_name_row_and_field(tmp_path):
         read_results(r)
 
 
-def _graded_city(n=300, seed=0):
-    """n firms; a hidden 'violator' flag that follows penalties (with noise)."""
+def _graded_city(n=300, seed=0, abnormal=False):
+    """n firms; a hidden 'violator' flag that follows penalties (with noise). ``abnormal``: 30% of
+    firms (at random, unrelated to the flag) are also on the abnormal-operations list."""
     rng = np.random.default_rng(seed)
     nodes, edges, truth = [], [], {}
     for i in range(n):
@@ -76,13 +77,17 @@ def _graded_city(n=300, seed=0):
                           "status": "active", "amount": 10000.0})
             edges.append({"src": f"c{i}", "dst": f"rec:p{i}", "type": "HAS_RECORD"})
         truth[f"c{i}"] = rng.random() < (0.6 if pen else 0.05)
+        if abnormal and rng.random() < 0.3:
+            nodes.append({"node_id": f"rec:a{i}", "label": "CreditRecord", "event_type": "abnormal_operations",
+                          "date": "2023-09-01", "status": "active"})
+            edges.append({"src": f"c{i}", "dst": f"rec:a{i}", "type": "HAS_RECORD"})
     net = CreditNetwork.from_frames(*make_frames(nodes, edges))
     cfg = dataclasses.replace(AnalyticsConfig(), grade_method="cuts")
     return net, cfg, grade_enterprises(net, cfg, AS_OF, compute_risk(net, cfg, AS_OF)), truth
 
 
 def test_outcomes_recorded_discovery_per_grade_and_refit(tmp_path):
-    net, cfg, g, truth = _graded_city()
+    net, cfg, g, truth = _graded_city(abnormal=True)
     ids = g.grades["node_id"].to_list()[:200]
     csv = tmp_path / "res.csv"
     pl.DataFrame({"node_id": ids, "date": ["2024-02-01"] * len(ids),
@@ -98,7 +103,11 @@ def test_outcomes_recorded_discovery_per_grade_and_refit(tmp_path):
         assert r["discovery_rate"] == pytest.approx(np.mean([truth[x] for x in ids if grade_of[x] == r["grade"]]))
     table = refit_weights(g, allr, cfg)
     pen = table.filter(pl.col("indicator") == "penalties_active").row(0, named=True)
-    assert pen["new"] > pen["old"]  # outcomes follow penalties: they weigh more
+    abn = table.filter(pl.col("indicator") == "abnormal_active").row(0, named=True)
+    # Outcomes follow penalties, not the abnormal list: penalties weigh more, the abnormal list less;
+    # indicators that do not vary over the firms (all founded 2012, capital 300) keep their weight.
+    assert pen["new"] > pen["old"] and abn["new"] < abn["old"]
+    assert table.filter(pl.col("indicator") == "young")["change"].item() == 0.0
     assert table["new"].sum() == pytest.approx(table["old"].sum(), abs=0.05)  # same total weight (rounded to 0.001)
     assert table["change"].abs().max() > 0
     p = write_indicators(reweighted(g.indicators, table), tmp_path / "refit.toml")

@@ -84,16 +84,19 @@ def test_no_groups_no_flags():
 
 def test_a_ring_sharing_only_an_address_is_flagged_by_one_far_out_group():
     # No nominee: the ring's one tie is its address. One unusual group is not enough by default
-    # corroboration (two groups), but a group this far out (shell_single_z) is flagged on its own;
-    # towers (5 ordinary firms at one address) are not.
+    # corroboration (two groups), but an address group this far above random groups of its size
+    # (shell_single_null_z) is flagged on its own; towers (5 ordinary firms at one address) are not.
     net = _city(nominee=False)
     res = detect_shells(net, AnalyticsConfig(), AS_OF)
     ring = {f"r{j}" for j in range(6)}
     assert set(res.firms.filter("flagged")["node_id"].to_list()) == ring
-    z = res.candidates.filter(pl.col("key_id") == "addr:ring")["robust_z"].item()
-    assert z >= AnalyticsConfig().shell_single_z
+    cand = res.candidates
+    assert cand.filter(pl.col("key_id") == "addr:ring")["null_z"].item() >= AnalyticsConfig().shell_single_null_z
+    # Towers are random draws of the city's ordinary firms: chance-level against random groups.
+    towers = cand.filter(pl.col("key_id").is_in([f"addr:{i}" for i in range(20)]))["null_z"]
+    assert towers.len() == 20 and towers.abs().max() < 3.0
     assert (res.firms.filter(pl.col("node_id").is_in(list(ring)))["unusual_groups"] == 1).all()
-    off = detect_shells(net, AnalyticsConfig(shell_single_z=0.0), AS_OF)
+    off = detect_shells(net, AnalyticsConfig(shell_single_null_z=0.0), AS_OF)
     assert off.firms.filter("flagged").height == 0  # without the one-group path nothing is flagged
 
 
