@@ -420,7 +420,7 @@ class Workbench:
                 grades = stored.grades(net, risk)
                 shells = stored.shells()
                 t["stored results"] = time.perf_counter() - t0
-                origin = f"stored results of {stored.meta.get('computed', '?')} (`credgraph analyse`)"
+                origin = f"stored results of the analytics stage ({stored.meta.get('computed', '?')})"
             else:
                 log.info("computing the analytics here: %s", why)
                 # sources are explained per entity when a profile asks (explaining hundreds up
