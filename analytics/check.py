@@ -25,7 +25,8 @@ import polars as pl
 
 from credgraph.config import AnalyticsConfig
 from credgraph.resolution.normalise import looks_like_company, normalise_text
-from credgraph.identifiers import id_is_valid, is_masked, mask_id, normalise_code, org_code_is_valid, uscc_is_valid
+from credgraph.identifiers import (id_is_valid, is_masked, looks_like_id, mask_id, normalise_code, org_code_is_valid,
+                                   uscc_is_valid)
 
 from .grading import GradeResult
 from .lookup import EntityIndex
@@ -96,6 +97,10 @@ def example_of(name: str, code: str) -> dict:
     {'name': '深圳市华强电子有限公司', 'uscc': '914403001922038216'}
     >>> example_of("张三", "110105********002X")
     {'name': '张三', 'id_number': '110105********002X', 'type': 'natural'}
+    >>> example_of("张三", "110105194912310021")  # check character wrong: still an ID, weighed as a typo
+    {'name': '张三', 'id_number': '110105194912310021', 'type': 'natural'}
+    >>> example_of("甲公司", "914403001922038217")  # a mistyped USCC is no ID: kept as given
+    {'name': '甲公司', 'identifiers': [{'scheme': 'other', 'value': '914403001922038217'}]}
     """
     ex: dict = {"name": name} if name else {}
     c = normalise_code(code) if code else ""
@@ -104,6 +109,11 @@ def example_of(name: str, code: str) -> dict:
     if len(c) == 18 and uscc_is_valid(c):
         ex["uscc"] = c
     elif len(c) == 18 and (is_masked(c) or id_is_valid(c)):
+        ex["id_number"] = c
+        ex["type"] = "natural"
+    elif len(c) == 18 and looks_like_id(c):
+        # the shape and birth date of a resident ID with a failed check (a typo): the matcher weighs it
+        # as "one typo apart" from a known number, never as an identifier
         ex["id_number"] = c
         ex["type"] = "natural"
     elif len(c) == 9 and org_code_is_valid(c):

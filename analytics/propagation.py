@@ -700,6 +700,7 @@ def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int 
                            related=result.related)
 
 
+
 def compute_risk(
     net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, explain: int | None = None,
     explain_ids: list[str] | None = None,
@@ -732,6 +733,7 @@ def compute_risk(
                         risk=risk, records=records, hops=hops, matrix=M, config=cfg, related=related)
     if len(targets):
         reverse, cost = result._explainer(cfg.decay)
+        # (explain_sources follows the targets' series a few dozen at a time: memory stays bounded)
         result.sources = explain_sources(net, M, seed, targets, cfg.decay, cfg.explain_sources, cfg.max_hops,
                                          reverse=reverse, cost=cost, related=related)
     return result

@@ -101,8 +101,9 @@ def _memberships(net: CreditNetwork, types: tuple[str, ...], side: str) -> tuple
     keep = net.legal_mask[comp] & (hub != comp)
     if not keep.any():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.stack([hub[keep], comp[keep]], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    # Distinct pairs, sorted by hub then company, through one int64 key (sorting rows is slower).
+    key = np.unique(hub[keep].astype(np.int64) * net.n + comp[keep])
+    return key // net.n, key % net.n
 
 
 def _robust_z(x: np.ndarray) -> np.ndarray:
@@ -212,7 +213,9 @@ def _null_z(score: np.ndarray, size: np.ndarray, person: np.ndarray, X: np.ndarr
     Xp = X.copy()
     Xp[:, pl_col] = 0.0  # a person's group does not count the people load (see detect_shells)
     for b in np.unique(bucket).tolist():
-        members = rng.integers(0, X.shape[0], size=(draws, b))  # with replacement: cheap, and b << firms
+        # With replacement (cheap; b << firms); fewer draws for groups of thousands (at least 20), whose
+        # chance level is tight anyway: at most a million firm draws per size.
+        members = rng.integers(0, X.shape[0], size=(min(draws, max(20, 1_000_000 // b)), b))
         for is_person, XX in ((False, X), (True, Xp)):
             sel = (bucket == b) & (person == is_person)
             if not sel.any():

@@ -38,6 +38,9 @@ __all__ = [
     "is_masked",
     "mask_id",
     "mask_phone",
+    "looks_like_id",
+    "mask_text",
+    "NUMBER_HINT",
     "masked_id_compatible",
     "normalise_code",
 ]
@@ -312,3 +315,49 @@ def masked_id_compatible(a: str | None, b: str | None) -> bool:
     if len(x) != 18 or len(y) != 18:
         return False
     return all(p == q or p == "*" or q == "*" for p, q in zip(x, y))
+
+
+# ------------------------------------------------------------ numbers inside free text
+_ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+#: A quick test for text that may hold an ID or phone number (11+ digits, or a spaced mobile).
+NUMBER_HINT = r"\d{11}|\d{3}[- ]\d{4}[- ]\d{4}|\d{15}"
+
+
+def _plausible_birth(yyyymmdd: str) -> bool:
+    try:
+        d = _dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return 1900 <= d.year <= _dt.date.today().year
+
+
+def looks_like_id(s: str) -> bool:
+    """True for an 18- or 15-character resident ID number, valid or mistyped (a plausible
+    birth date is enough: a typo in the check character is still someone's number), that is
+    not a valid USCC or registration number.
+
+    >>> looks_like_id("44030119850101123X"), looks_like_id("914403001922038216")
+    (True, False)
+    """
+    s = s.upper()
+    if len(s) == 18:
+        return id_is_valid(s) or (not uscc_is_valid(s) and _plausible_birth(s[6:14]))
+    if len(s) == 15 and s.isdigit():
+        return not reg_no_is_valid(s) and _plausible_birth("19" + s[6:12])
+    return False
+
+
+def _mask_id_match(m: re.Match) -> str:
+    s = m.group(0)
+    return mask_id(s) if looks_like_id(s) else s
+
+
+def mask_text(text: str) -> str:
+    """Mask ID numbers and mobile numbers inside free text (see the module docstring)."""
+    if not text or not re.search(NUMBER_HINT, text):
+        return text
+    text = _ID18.sub(_mask_id_match, text)
+    text = _ID15.sub(_mask_id_match, text)
+    return _MOBILE.sub(lambda m: mask_phone(re.sub(r"[- ]", "", m.group(0))[-11:]), text)

@@ -30,6 +30,7 @@ __all__ = [
     "EVENT_TYPES",
     "EVENT_STATUSES",
     "IDENTIFIER_SCHEMES",
+    "PERSONAL_SCHEMES",
     "mention_id",
     "polars_schema",
 ]
@@ -111,6 +112,10 @@ IDENTIFIER_SCHEMES = {
     "vat_number": "a European (or other) VAT number with its country prefix, checked (python-stdnum)",
     "other": "any other identifier, kept as given",
 }
+
+#: Identifier schemes that name a natural person: personal data, shown masked wherever a person
+#: reads them (quarantine and findings lines included).
+PERSONAL_SCHEMES = ("cn_resident_id", "passport", "hk_macau_permit", "taiwan_permit", "national_id", "us_ssn")
 
 PARTY_FIELDS = tuple(n for n, _, _ in _PARTY)
 

@@ -19,20 +19,13 @@ Two layers, because personal data can reach a page by two routes:
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from typing import Any
 
 import polars as pl
 
-from credgraph.identifiers import (
-    id_is_valid,
-    mask_id,
-    mask_phone,
-    reg_no_is_valid,
-    uscc_is_valid,
-)
+from credgraph.identifiers import NUMBER_HINT, looks_like_id, mask_id, mask_phone, mask_text
 
 __all__ = ["ID_COLUMNS", "PHONE_COLUMNS", "HIDDEN_COLUMNS", "mask_text", "mask_value", "mask_frame", "mask_record",
            "mask_json_text", "looks_like_id", "mask_id_expr", "mask_phone_expr"]
@@ -44,50 +37,6 @@ ID_COLUMNS = ("id_number", "id_masked", "id_full", "subject_id_number", "object_
 PHONE_COLUMNS = ("phone", "phone_n", "subject_phone", "object_phone", "left_phone", "right_phone")
 #: Columns that are keyed hashes or internal forms of personal data: never shown at all.
 HIDDEN_COLUMNS = ("id_hash", "phone_hash", "id_prefix", "id_suffix", "birth")
-
-_ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-_SUSPECT = r"\d{11}|\d{3}[- ]\d{4}[- ]\d{4}|\d{15}"
-
-
-def _plausible_birth(yyyymmdd: str) -> bool:
-    try:
-        d = _dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return False
-    return 1900 <= d.year <= _dt.date.today().year
-
-
-def looks_like_id(s: str) -> bool:
-    """True for an 18- or 15-character resident ID number, valid or mistyped (a plausible
-    birth date is enough: a typo in the check character is still someone's number), that is
-    not a valid USCC or registration number.
-
-    >>> looks_like_id("44030119850101123X"), looks_like_id("914403001922038216")
-    (True, False)
-    """
-    s = s.upper()
-    if len(s) == 18:
-        return id_is_valid(s) or (not uscc_is_valid(s) and _plausible_birth(s[6:14]))
-    if len(s) == 15 and s.isdigit():
-        return not reg_no_is_valid(s) and _plausible_birth("19" + s[6:12])
-    return False
-
-
-def _mask_id_match(m: re.Match) -> str:
-    s = m.group(0)
-    return mask_id(s) if looks_like_id(s) else s
-
-
-def mask_text(text: str) -> str:
-    """Mask ID numbers and mobile numbers inside free text (see the module docstring)."""
-    if not text or not re.search(_SUSPECT, text):
-        return text
-    text = _ID18.sub(_mask_id_match, text)
-    text = _ID15.sub(_mask_id_match, text)
-    return _MOBILE.sub(lambda m: mask_phone(re.sub(r"[- ]", "", m.group(0))[-11:]), text)
-
 
 def mask_value(value: Any) -> Any:
     """Mask one cell of any type: text is scanned, lists and dicts recursively."""
@@ -179,7 +128,7 @@ def _mask_distinct(values: pl.Series, make) -> tuple[pl.Series, pl.Series]:
 def _mask_suspects(values: pl.Series) -> tuple[list[str], list[str]]:
     """The distinct values that could hold a number, and each as :func:`mask_text` writes it
     (only the cells that changed). Distinct values only: a large frame has few of them."""
-    sus = values.filter(values.str.contains(_SUSPECT)).unique()
+    sus = values.filter(values.str.contains(NUMBER_HINT)).unique()
     old, new = [], []
     for v in sus.to_list():
         m = mask_text(v)

@@ -12,7 +12,8 @@ birth dates, dates, ratios, amounts, required fields), and writes:
   when it is broken (cut short, wrong number of fields, not JSON), misses a required
   field, or names no party once bad values are set aside;
 - ``quarantine/findings.parquet``: every value set aside (nulled) in an accepted row,
-  with the same columns: a bad optional field never drops the row;
+  with the same columns: a bad optional field never drops the row (in both files a person's
+  ID number, phone or passport is masked: the file and row lead to the full value);
 - ``records/load_report.json``: per file, rows read = accepted + quarantined, and the
   values set aside.
 

@@ -37,7 +37,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace used for record ids)
 
 from credgraph import identifiers as ids
-from credgraph.records import EVENT_TYPES, IDENTIFIER_SCHEMES, RELATIONS, polars_schema
+from credgraph.records import EVENT_TYPES, IDENTIFIER_SCHEMES, PERSONAL_SCHEMES, RELATIONS, polars_schema
 
 from . import checks, identity
 from .readers import ROW, Chunk
@@ -49,6 +49,7 @@ __all__ = [
     "ROW_FIELD",
     "validate_chunk",
     "validate_chunk_findings",
+    "masked_value",
     "constant_problems",
     "check_code_column",
     "row_ids",
@@ -699,4 +700,70 @@ def _lines(
         pl.lit(spec.source_file).alias("source_file"),
         pl.lit(batch).alias("load_batch"),
     )
+    q = q.with_columns(pl.Series("value", [masked_value(f, v) for f, v in zip(q["field"], q["value"])], dtype=pl.String))
     return q.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]).sort("source_row", maintain_order=True)
+
+
+def _mask_identifier(value: str) -> str:
+    """A person's typed identifier shown with its first two and last two characters.
+
+    >>> _mask_identifier("E12345678"), _mask_identifier("123-45-6789"), _mask_identifier("AB1")
+    ('E1*****78', '12*******89', '***')
+    """
+    return value[:2] + "*" * (len(value) - 4) + value[-2:] if len(value) > 6 else "*" * len(value)
+
+
+def _mask_identifiers_json(text: str) -> str:
+    """A JSON array of typed identifiers with every personal scheme's value masked (other text
+    scanned for ID and phone numbers)."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return ids.mask_text(text)
+    if not isinstance(items, list):
+        return ids.mask_text(text)
+    out = []
+    for i in items:
+        if isinstance(i, dict) and i.get("scheme") in PERSONAL_SCHEMES and i.get("value") not in (None, ""):
+            v = str(i["value"])
+            i = {**i, "value": ids.mask_id(v) if i["scheme"] == "cn_resident_id" else _mask_identifier(v)}
+        out.append(i)
+    return ids.mask_text(json.dumps(out, ensure_ascii=False))
+
+
+def masked_value(field_name: str, value: str | None) -> str | None:
+    """The value a quarantine or findings line shows: personal data masked as everywhere else.
+
+    A resident ID keeps its first 6 and last 4 characters, a phone its first 3 and last 4
+    digits, a person's passport or other personal identifier its first and last 2; any other
+    value (a whole broken line, an address, a reason) has the ID and mobile numbers inside it
+    masked. The file and row the line names lead to the full value in the source.
+
+    >>> masked_value("subject_id_number", "44030119850101123Y")
+    '440301********123Y'
+    >>> masked_value("object_phone", "13812345678")
+    '138****5678'
+    >>> masked_value("subject_identifiers[passport]", "E12345678")
+    'E1*****78'
+    >>> masked_value("(row)", "张三,44030119850101123X,13812345678")
+    '张三,440301********123X,138****5678'
+    >>> masked_value("subject_id_number", '{"name": "张三", "sfz": "44030119850101123X"}')
+    '{"name": "张三", "sfz": "440301********123X"}'
+    >>> masked_value("subject_uscc", "914403001922038217")
+    '914403001922038217'
+    """
+    if value is None or value == "":
+        return value
+    code_like = len(value) <= 40 and not any(c in value for c in "{}[]\",:")
+    if field_name.endswith("id_number") and code_like:
+        return ids.mask_id(value)
+    if (field_name.endswith("_phone") or field_name == "phone") and code_like:
+        return ids.mask_phone(value)
+    if field_name.endswith("]") and "_identifiers[" in field_name and code_like:
+        scheme = field_name.rsplit("[", 1)[1][:-1]
+        if scheme == "cn_resident_id":
+            return ids.mask_id(value)
+        return _mask_identifier(value) if scheme in PERSONAL_SCHEMES else ids.mask_text(value)
+    if field_name.endswith("_identifiers"):
+        return _mask_identifiers_json(value)
+    return ids.mask_text(value)

@@ -28,6 +28,7 @@ Example keys: ``type`` ("legal" | "natural", guessed from the name and codes whe
 from __future__ import annotations
 
 import json
+import re
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,20 @@ def _first_line(doc: str) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
+def _unchecked_id(value: str | None) -> str:
+    """An example's ID number that has a resident ID's shape (17 digits and a check character) but
+    fails its check — most often a typo — as the loader keeps it: evidence for the "one typo apart"
+    comparison, never an identifier. Empty for a valid, masked or other value.
+
+    >>> _unchecked_id("11010519491231002X"), _unchecked_id("110105194912310021"), _unchecked_id("110105********002X")
+    ('', '110105194912310021', '')
+    """
+    from credgraph.identifiers import id_is_valid, normalise_code
+
+    c = normalise_code(value or "")
+    return c if re.fullmatch(r"\d{17}[\dX]", c) and not id_is_valid(c) else ""
+
+
 def example_row(k: int, ex: Any) -> dict[str, Any]:
     """The standard ``subject_*`` record of example ``k`` (0-based), checked: an unknown field, a
     type other than legal/natural or a birth date that is not a date is refused with a clear message."""
@@ -112,6 +127,9 @@ def example_row(k: int, ex: Any) -> dict[str, Any]:
         v = ex.get(key)
         if v not in (None, ""):
             row[f"subject_{key}"] = str(v)
+    unchecked = _unchecked_id(row.get("subject_id_number"))
+    if unchecked:
+        row["subject_id_number_unchecked"] = unchecked
     if row.get("subject_type") not in (None, "legal", "natural"):
         raise ResolutionError(f"example {k + 1}: type must be 'legal' or 'natural', not {ex.get('type')!r}")
     bd = ex.get("birth_date")

@@ -71,7 +71,9 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
     f["reg_v"] = _reg_valid(raw["reg_no"]) if raw["reg_no"] is not None else ""
     f["id_full"], f["id_masked"] = _id_parse(raw["id_number"]) if raw["id_number"] is not None else ("", "")
     f["org_v"] = f["uscc_v"][8:17] if f["uscc_v"] != "" else org
-    f["id_unchecked"] = ""  # a query's ID is checked as given; only the loader sets a typo aside
+    # an ID with a failed check is kept aside as evidence, as the loader keeps it (matching._unchecked_id)
+    unchecked = row.get("subject_id_number_unchecked")
+    f["id_unchecked"] = str(unchecked) if unchecked and f["id_full"] == "" and f["id_masked"] == "" else ""
     idv = f["id_full"] if f["id_full"] != "" else f["id_masked"]
     m = _PREFIX.search(idv)
     f["id_prefix"] = m.group(1) if m else ""

@@ -68,7 +68,7 @@ def test_loader_sets_a_typo_aside_with_a_finding_and_keeps_it_unchecked(tmp_path
     # only a value with the shape of a resident ID is kept; a cut-off number is not
     assert rec["subject_id_number_unchecked"].to_list() == [None, TRANSPOSED, None]
     assert found.sort("source_row").select("source_row", "field", "value").rows() == [
-        (2, "subject_id_number", TRANSPOSED), (3, "subject_id_number", "4403051985")]
+        (2, "subject_id_number", TRANSPOSED[:6] + "********" + TRANSPOSED[14:]), (3, "subject_id_number", "*" * 10)]
 
 
 def test_a_spec_cannot_map_the_unchecked_column(tmp_path):
@@ -174,3 +174,29 @@ def test_a_model_saved_before_the_comparison_existed_is_estimated_anew():
     assert nat["model_fitted"] and "unchecked_id" in nat["model_refit_reason"]
     assert not res.run["stats"]["legal"]["model_fitted"]  # the legal model was complete: used as given
     assert same(res, 1, 2)
+
+
+def test_a_query_with_a_typod_id_finds_the_person_both_ways():
+    """A credit check's ID with a failed check (two digits swapped) is the same evidence for the
+    matcher as for the resolver: one typo from a known person's number, with that person's name,
+    finds that person — by the single-query fast path and the batch path alike; a namesake's number
+    does not make it match anyone else."""
+    from credgraph.resolution import Matcher
+
+    res = resolve(population([
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": X},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": X, "subject_phone": "13900000001"},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": Y},
+        {"subject_name": "欧阳伟", "subject_type": "natural", "subject_id_number": Y, "subject_phone": "13900000002"},
+    ]))
+    person_x = res.entity_of("r900001:subject")
+    assert person_x != res.entity_of("r900003:subject")
+    m = Matcher.from_resolution(res)
+    query = {"name": "欧阳伟", "id_number": TRANSPOSED}
+    fast = m.match(query)
+    batch = m.match_many([query] + [{"name": "张伟"}] * (m.fast_max + 1))[0]
+    for r in (fast, batch):
+        assert (r.decision, r.entity_id) == ("match", person_x)
+        assert any(f.field == "unchecked_id" and f.weight > 0 for f in r.best.features)
+    # the name alone is two people: never decided
+    assert m.match({"name": "欧阳伟"}).decision != "match"
