@@ -18,6 +18,8 @@ datetime.date(2021, 3, 4)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import datetime as dt
 
 import numpy as np
@@ -335,11 +337,12 @@ def _clean_number_text(s: pl.Series) -> pl.Series:
     )
 
 
-def parse_dates(s: pl.Series, fmt: str | None = None) -> pl.Series:
+def parse_dates(s: pl.Series, fmt: str | Sequence[str] | None = None) -> pl.Series:
     """Dates written 2021-03-04, 2021/3/4, 20210304, 2021年3月4日, 4/3/2021 when unambiguous
     (a part above 12 is the day), 4 March 2021 or March 4, 2021 (or with a time after) → Date.
 
-    ``fmt`` is a spec's declared ``date_format`` (a strftime pattern), tried first.
+    ``fmt`` is a spec's declared ``date_format`` (a strftime pattern, or several tried in order),
+    tried first.
     Unparseable, ambiguous (3/4/2021 without a declared format) or impossible dates
     (2021-02-30) and years outside 1800-2200 become null.
 
@@ -349,6 +352,8 @@ def parse_dates(s: pl.Series, fmt: str | None = None) -> pl.Series:
     [datetime.date(1990, 12, 25), datetime.date(1990, 12, 25), None, datetime.date(1990, 1, 2)]
     >>> parse_dates(pl.Series(["03/04/1990"]), "%d/%m/%Y").to_list()
     [datetime.date(1990, 4, 3)]
+    >>> parse_dates(pl.Series(["8/15/67", "12/11/1978", "24-May-11"]), ("%m/%d/%y", "%m/%d/%Y", "%d-%b-%y")).to_list()
+    [datetime.date(2067, 8, 15), datetime.date(1978, 12, 11), datetime.date(2011, 5, 24)]
     """
     s = s.cast(pl.String)
     if len(s) > 1000 and 2 * s.n_unique() < len(s):  # dates repeat: parse each distinct text once
@@ -382,9 +387,13 @@ def _in_range(d: pl.Series) -> pl.Series:
     return _choose(d.dt.year().is_between(1800, 2200).fill_null(False), d, pl.Series([None] * len(d), dtype=pl.Date))
 
 
-def _parse_dates(s: pl.Series, fmt: str | None = None) -> pl.Series:
+def _parse_dates(s: pl.Series, fmt: str | Sequence[str] | None = None) -> pl.Series:
     if fmt is not None:
-        declared = s.str.strip_chars().str.strptime(pl.Date, fmt, strict=False)
+        stripped = s.str.strip_chars()
+        declared = None
+        for f in (fmt,) if isinstance(fmt, str) else fmt:  # each declared pattern in turn, then the common forms
+            d = _in_range(stripped.str.strptime(pl.Date, f, strict=False))
+            declared = d if declared is None else declared.fill_null(d)
         rest = (declared.is_null() & s.is_not_null()).arg_true()
         if len(rest):
             declared = declared.scatter(rest, _parse_dates(s.gather(rest)))
@@ -544,7 +553,7 @@ def _one(fn, text: str | None, **kw):
     return fn(pl.Series([text], dtype=pl.String), **kw)[0]
 
 
-def parse_date(text: str | None, fmt: str | None = None) -> dt.date | None:
+def parse_date(text: str | None, fmt: str | Sequence[str] | None = None) -> dt.date | None:
     """One date, as the loaders read it; None when it is not a date.
 
     >>> parse_date("2021/3/4"), parse_date("20210304"), parse_date("2021-02-30")

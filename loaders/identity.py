@@ -96,14 +96,20 @@ def names(s: pl.Series) -> pl.Series:
 _NFC_CANDIDATES = r"[\p{M}\x{1100}-\x{11FF}\x{F900}-\x{FAFF}\x{2F800}-\x{2FA1F}]"
 
 
-def birth_dates(s: pl.Series, today: dt.date, fmt: str | None = None) -> tuple[pl.Series, pl.Series]:
+def birth_dates(s: pl.Series, today: dt.date, fmt: str | tuple[str, ...] | None = None) -> tuple[pl.Series, pl.Series]:
     """Birth dates in the common forms (see :func:`.checks.parse_dates`) and why a value is no birth date.
 
     >>> d, why = birth_dates(pl.Series(["1990-01-02", "03/04/1990", "2190-01-01", "abc"]), dt.date(2026, 1, 1))
     >>> d.to_list()[0], why.to_list()[1][:14], why.to_list()[2], why.to_list()[3][:10]
     (datetime.date(1990, 1, 2), 'ambiguous date', 'birth date 2190-01-01 is after today', 'not a date')
+    >>> birth_dates(pl.Series(["8/15/67", "1/2/03", "8/15/2067"]), dt.date(2026, 1, 1), ("%m/%d/%y", "%m/%d/%Y"))[0].to_list()
+    [datetime.date(1967, 8, 15), datetime.date(2003, 1, 2), None]
     """
     parsed = checks.parse_dates(s, fmt)
+    # A two-digit year that reads as a future birth date (8/15/67 read as 2067) is the century before.
+    ahead = (parsed > today).fill_null(False) & ~s.str.contains(parsed.dt.year().cast(pl.String), literal=True).fill_null(True)
+    if ahead.any():
+        parsed = parsed.zip_with(~ahead, parsed.dt.offset_by("-100y"))
     given = s.is_not_null()
     ambiguous = checks.ambiguous_dates(s) & parsed.is_null() if fmt is None else pl.Series([False] * len(s))
     future = (parsed > today).fill_null(False)

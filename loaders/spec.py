@@ -100,7 +100,8 @@ _KEYS = {
     "identifiers": "table: identifier scheme = source column(s) of the subject (see records.IDENTIFIER_SCHEMES)",
     "object_identifiers": "table: identifier scheme = source column(s) of the object",
     "id_column": "source column holding your own id of the row; becomes user_id",
-    "date_format": "how dates are written when not in a common form, e.g. \"DD/MM/YYYY\" or \"%d.%m.%Y\"",
+    "date_format": "how dates are written when not in a common form, e.g. \"DD/MM/YYYY\" or \"%d.%m.%Y\", "
+                   "or a list of such patterns tried in order",
 }
 _MANDATORY = ("code", "source_unit", "kind", "file")
 _CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -173,7 +174,7 @@ class CatalogSpec:
     sources: dict[str, ColumnSource] = field(default_factory=dict)
     #: typed identifiers by party (``subject``/``object``): (scheme, source) pairs
     identifiers: dict[str, tuple[tuple[str, ColumnSource], ...]] = field(default_factory=dict)
-    date_format: str | None = None
+    date_format: tuple[str, ...] | None = None
 
     @property
     def source_file(self) -> str:
@@ -290,6 +291,16 @@ def _identifier_table(path: Path, key: str, table: Any) -> tuple[tuple[str, Colu
 
 
 _DATE_TOKENS = (("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("Mon", "%b"), ("YY", "%y"))
+
+
+def _date_formats(path: Path, value: Any) -> tuple[str, ...]:
+    """strftime patterns from one ``DD/MM/YYYY``-style or ``%d/%m/%Y``-style text, or a list of them
+    (a column written in several ways: ``["MM/DD/YY", "MM/DD/YYYY", "DD-Mon-YY"]``), tried in order."""
+    if isinstance(value, list):
+        if not value:
+            raise LoadError(f"{path}: date_format = []: give a pattern or a list of patterns")
+        return tuple(_date_format(path, v) for v in value)
+    return (_date_format(path, value),)
 
 
 def _date_format(path: Path, value: Any) -> str:
@@ -415,7 +426,7 @@ def read_spec(path: str | Path) -> CatalogSpec:
                 identifiers[party] = pairs
     if not columns and not identifiers:
         raise LoadError(f"{path}: [columns] maps no source column to a standard field")
-    date_format = _date_format(path, data["date_format"]) if "date_format" in data else None
+    date_format = _date_formats(path, data["date_format"]) if "date_format" in data else None
 
     constants = _fields_table(path, "constants", data.get("constants", {}))
     for name, value in constants.items():

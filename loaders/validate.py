@@ -146,7 +146,7 @@ def _first(*reasons: pl.Series) -> pl.Series:
     return pl.select(pl.coalesce([pl.lit(r) for r in reasons])).to_series()
 
 
-def _parse_values(v: pl.DataFrame, fields: list[str], date_format: str | None = None) -> pl.DataFrame:
+def _parse_values(v: pl.DataFrame, fields: list[str], date_format: tuple[str, ...] | None = None) -> pl.DataFrame:
     """Parsed value (``f``) and problem (``__p_f``) columns for the non-code fields."""
     new: list[pl.Series] = []
     for f in fields:
@@ -265,7 +265,7 @@ def _check_codes(v: pl.DataFrame, fields: list[str], today: dt.date) -> pl.DataF
     return v.with_columns(new) if new else v
 
 
-def _identity_values(v: pl.DataFrame, fields: list[str], today: dt.date, date_format: str | None) -> pl.DataFrame:
+def _identity_values(v: pl.DataFrame, fields: list[str], today: dt.date, date_format: tuple[str, ...] | None) -> pl.DataFrame:
     """Parsed person fields (birth date, gender, e-mail, nationality, names, identifiers JSON) and problems."""
     new: list[pl.Series] = []
     for f in fields:

@@ -207,6 +207,28 @@ def test_birth_dates_in_many_formats(tmp_path):
     assert born["H"] == dt.date(1990, 4, 3) and born["A"] == born["E"] == dt.date(1990, 12, 25)
 
 
+def test_a_column_written_several_ways_takes_a_list_of_formats(tmp_path):
+    """As a US customer file writes birth dates: two-digit years (a future one is the century
+    before), four-digit years and a month name, in one column."""
+    data = "name,born\nA,8/15/67\nB,12/11/1978\nC,24-May-11\nD,2/4/31\nE,13/13/13\n"
+    body = ('date_format = ["MM/DD/YY", "MM/DD/YYYY", "DD-Mon-YY"]\n[columns]\nsubject_name = "name"\n'
+            'subject_birth_date = "born"\n[constants]\nsubject_type = "natural"\n')
+    spec = spec_file(tmp_path, "us.csv", data, body)
+    f, rec, q, found = load(spec, tmp_path / "ws")
+    assert (f.accepted, f.quarantined) == (5, 0)
+    assert rec["subject_birth_date"].to_list() == [dt.date(1967, 8, 15), dt.date(1978, 12, 11), dt.date(2011, 5, 24),
+                                                   dt.date(1931, 2, 4), None]
+    (line,) = found.to_dicts()
+    assert (line["source_row"], line["value"]) == (5, "13/13/13") and line["reason"].startswith("not a date")
+    spec.write_text(spec.read_text(encoding="utf-8").replace('"DD-Mon-YY"]', '"DD-Mon"]'), encoding="utf-8")
+    with pytest.raises(LoadError, match=r"date_format = 'DD-Mon': needs a day, a month and a year"):
+        read_spec(spec)
+    spec.write_text(spec.read_text(encoding="utf-8").replace('["MM/DD/YY", "MM/DD/YYYY", "DD-Mon"]', "[]"),
+                    encoding="utf-8")
+    with pytest.raises(LoadError, match=r"date_format = \[\]"):
+        read_spec(spec)
+
+
 def test_latin_name_with_accents_is_kept_as_written_in_nfc(tmp_path):
     decomposed = "Zoe\u0308 Mu\u0308ller-O\u0301\u00a0Brien"
     spec = spec_file(tmp_path, "n.csv", f"name\n{decomposed}\n王　杰\nJOHN SMITH\n", '[columns]\nsubject_name = "name"\n')
