@@ -129,11 +129,24 @@ def birth_dates(s: pl.Series, today: dt.date, fmt: str | tuple[str, ...] | None 
     return parsed.zip_with(good.fill_null(False), pl.Series([None] * len(s), dtype=pl.Date)), reason
 
 
+#: Values that say the gender is not known: empty, not a bad value (no finding).
+GENDER_UNKNOWN = ("u", "unknown", "unk", "not known", "unspecified", "未知", "不详", "未说明")
+
+
 def genders(s: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """``M`` or ``F`` from 男/女, male/female, m/f (any case), and why a value is none of them."""
-    value = s.str.to_lowercase().replace_strict(GENDER_SYNONYMS, default=None, return_dtype=pl.String)
+    """``M`` or ``F`` from 男/女, male/female, m/f (any case), and why a value is none of them
+    (a value saying "unknown" is simply empty).
+
+    >>> v, why = genders(pl.Series(["男", "Female", "U", "Unknown", "?"]))
+    >>> v.to_list(), why.to_list()[2:]
+    (['M', 'F', None, None, None], [None, None, 'not a gender (write M/F, male/female or 男/女)'])
+    """
+    low = s.str.strip_chars().str.to_lowercase()
+    value = low.replace_strict(GENDER_SYNONYMS, default=None, return_dtype=pl.String)
+    unknown = low.is_in(list(GENDER_UNKNOWN)).fill_null(False)
     reason = pl.select(
-        pl.when(pl.lit(s.is_not_null() & value.is_null())).then(pl.lit("not a gender (write M/F, male/female or 男/女)"))
+        pl.when(pl.lit(s.is_not_null() & value.is_null() & ~unknown))
+        .then(pl.lit("not a gender (write M/F, male/female or 男/女)"))
     ).to_series()
     return value, reason.cast(pl.String)
 
@@ -141,11 +154,12 @@ def genders(s: pl.Series) -> tuple[pl.Series, pl.Series]:
 def emails(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """E-mail addresses lower-cased, and why a value is not one.
 
-    >>> v, why = emails(pl.Series(["Li.Wei@Example.COM", "li.wei@", "a b@x.cn"]))
+    >>> v, why = emails(pl.Series(["Li.Wei@Example.COM", "li.wei@", "a b@x.cn", "Maria Sentosa<MSentosa@x.com>"]))
     >>> v.to_list(), why.to_list()[1]
-    (['li.wei@example.com', None, None], 'not an e-mail address')
+    (['li.wei@example.com', None, None, 'msentosa@x.com'], 'not an e-mail address')
     """
-    low = s.str.to_lowercase()
+    # "Display Name <address>", as mail programs write it: the address
+    low = s.str.strip_chars().str.replace(r"^[^<>@]*<([^<>]+)>$", "$1").str.to_lowercase()
     ok = low.str.contains(_EMAIL_RE).fill_null(False)
     reason = pl.select(pl.when(pl.lit(s.is_not_null() & ~ok)).then(pl.lit("not an e-mail address"))).to_series()
     return low.zip_with(ok, pl.Series([None] * len(s), dtype=pl.String)), reason.cast(pl.String)

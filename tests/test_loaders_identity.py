@@ -229,6 +229,16 @@ def test_a_column_written_several_ways_takes_a_list_of_formats(tmp_path):
         read_spec(spec)
 
 
+def test_unknown_gender_is_empty_and_a_display_name_email_is_its_address(tmp_path):
+    data = "name,sex,mail\nA,U,Maria Sentosa<MSentosa@Example.com>\nB,Unknown,b@x.org\nC,?,not-mail\n"
+    body = ('[columns]\nsubject_name = "name"\nsubject_gender = "sex"\nsubject_email = "mail"\n'
+            '[constants]\nsubject_type = "natural"\n')
+    f, rec, q, found = load(spec_file(tmp_path, "g.csv", data, body), tmp_path / "ws")
+    assert rec["subject_gender"].to_list() == [None, None, None]
+    assert rec["subject_email"].to_list() == ["msentosa@example.com", "b@x.org", None]
+    assert sorted(zip(found["source_row"], found["field"])) == [(3, "subject_email"), (3, "subject_gender")]
+
+
 def test_latin_name_with_accents_is_kept_as_written_in_nfc(tmp_path):
     decomposed = "Zoe\u0308 Mu\u0308ller-O\u0301\u00a0Brien"
     spec = spec_file(tmp_path, "n.csv", f"name\n{decomposed}\n王　杰\nJOHN SMITH\n", '[columns]\nsubject_name = "name"\n')
