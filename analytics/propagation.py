@@ -482,14 +482,47 @@ def explain_sources(
     }, schema=_EXPLAIN_SCHEMA)
 
 
+def _series_one(R: sp.csr_matrix, t: int, decay: float, max_hops: int, prune: float):
+    """One target's row of ``G`` as :func:`explain_sources` computes it for many (``sum_h`` of
+    ``e_t (decay R)^h``, weights below ``prune`` dropped after each hop), as (columns, values),
+    or None when nothing reaches it. Only the nodes the series reaches are touched: scipy's
+    product of a 1 x n row costs O(n) per hop (0.1 s a hop on a 4M-node graph)."""
+    idx, val = np.array([t], dtype=np.int64), np.array([1.0])
+    hops_i, hops_v = [], []
+    for _ in range(max_hops):
+        starts = R.indptr[idx]
+        lens = R.indptr[idx + 1] - starts
+        total = int(lens.sum())
+        if total == 0:
+            break
+        pos = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(total)
+        cols, inv = np.unique(R.indices[pos], return_inverse=True)
+        s = np.bincount(inv, weights=R.data[pos] * np.repeat(val, lens), minlength=len(cols)) * decay
+        keep = s >= prune
+        idx, val = cols[keep].astype(np.int64), s[keep]
+        if len(idx) == 0:
+            break
+        hops_i.append(idx)
+        hops_v.append(val)
+    if not hops_i:
+        return None
+    cols, inv = np.unique(np.concatenate(hops_i), return_inverse=True)
+    return cols, np.bincount(inv, weights=np.concatenate(hops_v), minlength=len(cols))
+
+
 def _source_contributions(R: sp.csr_matrix, seed: np.ndarray, targets: np.ndarray, lo: int, hi: int, decay: float,
                           max_hops: int, prune: float) -> pl.DataFrame:
     """(t, i, contribution) for targets[lo:hi]: ``seed[i] * G[i, t]`` over sources i other than the target,
     ``G``'s column t summed hop by hop over the reversed links, weights below ``prune`` dropped per hop."""
     t = targets[lo:hi]
     k = len(t)
-    X = sp.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, R.shape[0]))
     G = None
+    if k == 1:  # one entity (a profile): only the nodes its series reaches are touched
+        got = _series_one(R, int(t[0]), decay, max_hops, prune)
+        if got is not None:
+            G = sp.csr_matrix((got[1], (np.zeros(len(got[0]), dtype=np.int64), got[0])), shape=(1, R.shape[0]))
+        max_hops = 0
+    X = sp.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, R.shape[0]))
     for _ in range(max_hops):
         X = X @ R
         X.data *= decay

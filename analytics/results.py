@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
-__all__ = ["StaleResults", "StoredResults", "results_dir", "graph_stamp", "settings_digest", "save_results",
-           "load_results", "results_status", "FORMAT", "COMMAND"]
+__all__ = ["StaleResults", "StoredResults", "analyse", "results_dir", "graph_stamp", "settings_digest", "save_results",
+           "load_results", "results_status"]
 
 #: Version of the folder's layout; a folder of another version is refused as stale.
 FORMAT = 1
@@ -229,13 +229,16 @@ class StoredResults:
 
     def grades(self, net, risk):
         """A :class:`~credgraph.analytics.grading.GradeResult` from the stored tables (``idx``
-        recomputed on ``net``; the indicator matrix is not kept)."""
+        recomputed on ``net``; contributions of no points left out; the indicator matrix is not kept)."""
         from .grading import GradeResult
 
         def with_idx(frame: pl.DataFrame) -> pl.DataFrame:
             return frame.with_columns(pl.Series("idx", net.index_of(frame["node_id"].to_list())))
 
-        return GradeResult(grades=with_idx(self.table("grades")), contributions=self.table("grade_contributions"),
+        # only the indicators that gave or took points: the rest explain nothing (at 1M entities
+        # they are most of the table's 10 million rows)
+        contrib = pl.scan_parquet(self.folder / "grade_contributions.parquet").filter(pl.col("points") != 0).collect()
+        return GradeResult(grades=with_idx(self.table("grades")), contributions=contrib,
                            distribution=self.table("grade_distribution"), features=with_idx(self.table("grade_features")),
                            risk=risk, as_of=self.as_of, excluded=self.table("grade_excluded"),
                            cuts=list(self.meta.get("cuts", [])))

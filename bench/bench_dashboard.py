@@ -18,7 +18,10 @@ waits check every 500 ms after the first few tries, which would add up to half a
 Targets (the issue): each interaction <= 1 s on a 100,000-entity city, <= 1.5 s (median) on a
 1M-entity city. A 1M city's resolution needs more memory than a shared machine spares (over
 10.5 GB, stopped there), so its workspace may be built with the generator's true assignment
-(``--workspace`` a folder built so; the review page then has no queue and is not timed).
+(``--workspace`` a folder built so; the review page then has no queue and is not timed). The
+dashboard reads the workspace's stored analytics results: run ``credgraph analyse`` on such a
+folder first (at 1M entities about 7 minutes and a peak of 9.8 GB); above
+``dashboard.compute_limit`` entities the dashboard does not compute them itself.
 
     .venv/bin/python bench/bench_dashboard.py                       # 100,000 entities
     .venv/bin/python bench/bench_dashboard.py --entities 20000 --repeat 5

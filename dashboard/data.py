@@ -340,13 +340,14 @@ class Workbench:
             log.warning("credit report not warmed: %s", exc)
 
     def _warm_search(self) -> None:
-        """One search of each kind (a company's name, its pinyin, a near miss) and one
-        neighbourhood now: the store's first such questions read from disk (0.7 s and 0.2 s
-        at 20k entities), later ones take a few hundredths of a second."""
+        """The search's in-memory look-ups, one search of each kind (a company's name, its pinyin,
+        a near miss) and one neighbourhood now: the store's first neighbourhood question reads
+        from disk (0.2 s at 20k entities), later ones take a few hundredths of a second."""
         a = self.analysis()
         names = a.net.nodes.filter(pl.col("label") == "LegalPerson")["name"].drop_nulls().head(1).to_list()
+        self.find.memory_search()  # the search's look-ups over the nodes in memory, made once
         for text in (names + [names[0][:-1] + "乙", "shenzhen"] if names else ["shenzhen"]):
-            self._call("search", text, limit=self.cfg.dashboard.search_limit)
+            self.find.search(text, limit=self.cfg.dashboard.search_limit)
         if ids := a.net.nodes.filter(pl.col("label") == "LegalPerson")["node_id"].head(1).to_list():
             self.network.expand(ids[0], 1, limit=self.cfg.dashboard.expand_page)  # the first neighbourhood query: 0.2 s
 
@@ -419,7 +420,7 @@ class Workbench:
                 grades = stored.grades(net, risk)
                 shells = stored.shells()
                 t["stored results"] = time.perf_counter() - t0
-                origin = f"stored results of {stored.meta.get('computed', '?')} (`credgraph analyse`)"
+                origin = f"stored results of the analytics stage ({stored.meta.get('computed', '?')})"
             else:
                 log.info("computing the analytics here: %s", why)
                 # sources are explained per entity when a profile asks (explaining hundreds up

@@ -15,7 +15,8 @@ with ui.guard("overview"):
         col.metric(label, f"{c.get(key, 0):,}")
     a = w.analysis()
     ready = "all analytics ready" if w.warm_done.is_set() else "still preparing ownership and look-up indexes…"
-    st.caption(f"backend: {w.backend} · workspace: {w.cfg.workspace_path} · analytics as of {a.as_of} · {ready}")
+    st.caption(f"backend: {w.backend} · workspace: {w.cfg.workspace_path} · analytics as of {a.as_of}: "
+               f"{a.origin} · {ready}")
     charts = w.lists.overview()
     left, right = st.columns(2)
     with left:

@@ -45,13 +45,33 @@ class Find:
         if key in self._searches:  # a rerun of the page, back and forth, or another visitor
             return self._searches[key]
         t0 = time.perf_counter()
-        hits = self.w._call("search", text, limit=limit)
+        searcher = self.memory_search()
+        if searcher is not None:  # the store's own search, its look-ups answered from memory
+            with self.w._store_lock:  # a look-up it does not know goes to the store
+                hits = searcher.search(text, limit=limit)
+        else:
+            hits = self.w._call("search", text, limit=limit)
         t1 = time.perf_counter()
         out = self.describe(hits)
         log.info("search: %d hit(s) from the store in %.3f s, described in %.3f s", hits.height, t1 - t0,
                  time.perf_counter() - t1)
         _remember(self._searches, key, out)
         return out
+
+    def memory_search(self):
+        """The store's search over the nodes in memory (:mod:`credgraph.dashboard.services.memsearch`),
+        made once; None when the nodes lack the search columns (then the store answers)."""
+        with self._ctx_lock:
+            if getattr(self, "_mem", None) is None:
+                from credgraph.dashboard.services.memsearch import MemorySearch
+
+                store = self.w.store()
+                try:
+                    self._mem = MemorySearch(store.cfg, self.w.analysis().net.nodes, store)
+                except ValueError as exc:
+                    log.info("search from the store: %s", exc)
+                    self._mem = False
+            return self._mem or None
 
     def context(self) -> pl.DataFrame:
         """What tells entities of one name apart, per entity (made once from the network):
