@@ -213,6 +213,8 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("tb", "name_tok", "birth"), k("fb", "name_phon", "birth"), k("fp", "name_phon", "postcode"),
         k("b", "birth"), _initials_year(), k("ie", "ident"), *_ident_parts(), k("em", "email_n"),
         k("bp", "birth", "postcode"),
+        # A nickname or a name in another order with one contact detail (Bob Smith / Robert Smith, one phone).
+        k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),
