@@ -44,3 +44,15 @@ def test_nickname_with_a_shared_phone_is_one_person_and_a_stranger_is_not():
                .select("record_id", "entity_id").iter_rows())
     assert ent["r000001"] == ent["r000002"]
     assert len({ent["r000001"], ent["r000003"], ent["r000004"]}) == 3
+
+
+def test_a_nickname_pair_reads_as_the_same_sound_and_an_ambiguous_one_does_not():
+    # hal stands for harold, henry, howard...: not read as any one of them.
+    from credgraph.resolution.engine import compare_mentions
+    from credgraph.resolution.mentions import extract_mentions
+
+    m = extract_mentions(records_frame([{"subject_name": n, "subject_type": "natural"}
+                                        for n in ("Howie Hughes", "Howard Hughes", "Hal Hughes", "Howard Hughes")]))
+    out = compare_mentions(m, [0, 2], [1, 3])
+    assert out["name"].to_list()[0] == "same sound"
+    assert out["name"].to_list()[1] not in ("same sound", "identical")
