@@ -150,15 +150,20 @@ def _deletions(max_len: int = 6, min_len: int = 3) -> list[pl.Expr]:
     ]
 
 
-def _ident_parts() -> list[pl.Expr]:
-    """The first typed identifier's scheme with the first, and with the last, four characters of its
-    value: two keys that still meet when a typo hit the other half."""
-    first = pl.col("ident").str.split("|").list.first()
-    scheme = first.str.extract(r"^([^:]+):", 1)
-    value = first.str.extract(r":(.+)$", 1)
-    ok = (pl.col("ident") != "") & (value.str.len_chars() >= 6)
-    return [pl.when(ok).then(pl.concat_str([pl.lit("i1"), scheme, value.str.slice(0, 4)], separator=_SEP)),
-            pl.when(ok).then(pl.concat_str([pl.lit("i2"), scheme, value.str.slice(-4)], separator=_SEP))]
+def _ident_parts(n: int = 3) -> list[pl.Expr]:
+    """Each of the first ``n`` typed identifiers' scheme with the first, and with the last, four
+    characters of its value: two keys that still meet when a typo hit the other half. Every
+    identifier gets them (not only the first), so a record with a passport and a licence meets a
+    record with only the passport."""
+    out = []
+    for i in range(n):
+        one = pl.col("ident").str.split("|").list.get(i, null_on_oob=True)
+        scheme = one.str.extract(r"^([^:]+):", 1)
+        value = one.str.extract(r":(.+)$", 1)
+        ok = (pl.col("ident") != "") & (value.str.len_chars() >= 6)
+        out += [pl.when(ok).then(pl.concat_str([pl.lit("i1"), scheme, value.str.slice(0, 4)], separator=_SEP)),
+                pl.when(ok).then(pl.concat_str([pl.lit("i2"), scheme, value.str.slice(-4)], separator=_SEP))]
+    return out
 
 
 #: Windows of an 18-character ID number, each blanked in turn by :func:`_id_windows`: every pair of
@@ -208,6 +213,8 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("tb", "name_tok", "birth"), k("fb", "name_phon", "birth"), k("fp", "name_phon", "postcode"),
         k("b", "birth"), _initials_year(), k("ie", "ident"), *_ident_parts(), k("em", "email_n"),
         k("bp", "birth", "postcode"),
+        # A nickname or a name in another order with one contact detail (Bob Smith / Robert Smith, one phone).
+        k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),

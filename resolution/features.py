@@ -285,10 +285,11 @@ def person_name(p: Pairs) -> np.ndarray:
     Levels: different; weakly similar (edit ratio >= 0.6; for names that are not Chinese also
     Jaro-Winkler >= 0.8 over the name's tokens); similar (edit ratio >= 0.75: a typo, a dropped
     character; not Chinese: Jaro-Winkler >= 0.92); the same tokens or characters in another order,
-    nicknames read as the name, a middle name left out or shortened to its initial (Jie Wang / Wang Jie,
-    Bill Green / William Green, William Moore / William David Moore); the same sound (a
-    homophone such as 章伟/张伟, a spelling variant with one metaphone code, or 王杰 / Wang Jie across
-    scripts); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name).
+    a middle name left out or shortened to its initial (Jie Wang / Wang Jie, William Moore / William
+    David Moore); the same sound (a homophone such as 章伟/张伟, a spelling variant with one metaphone
+    code, 王杰 / Wang Jie across scripts, or an English nickname read as the given name it stands for:
+    Bill Green / William Green, Howie Hughes / Howard Hughes, from the resolver's short table and the
+    unambiguous nicknames of the public ``nicknames`` data set); identical (weighted by how rare the name is: 张伟 counts for much less than a rare name).
     Two Chinese names, in characters or pinyin, are compared by character or syllable: zhang / zhao
     are two surnames, however alike their letters."""
     lv = _levels(len(p))

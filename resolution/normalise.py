@@ -697,6 +697,50 @@ def person_name_tokens(value: object) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _one_formal_name() -> dict[str, str]:
+    """Nickname → formal given name, for the nicknames of the public ``nicknames`` data set
+    (Carlton Northern's hand-curated English names, shipped in its wheel) that stand for exactly
+    one formal name and are not formal names themselves: howie → howard, but not ed (edward, edgar,
+    edmund, ...) nor marie (a name of its own)."""
+    from nicknames import NickNamer
+
+    canon = NickNamer().canonical_lookup  # nickname -> formal names
+    formal = {f for fs in canon.values() for f in fs}
+    return {n: next(iter(fs)) for n, fs in canon.items()
+            if len(fs) == 1 and n not in formal and n.isalpha()}
+
+
+def _family_positions(value: object, tokens: list[str]) -> set[int]:
+    """Positions of ``tokens`` (of a Latin-script name) that may be the family name, by how the name
+    is written: the first before a comma (Hughes, Howie), words in capitals in a mixed-case name
+    (GREEN Michell), else the last (Howie Hughes).
+
+    >>> _family_positions("Hughes, Howie", ["hughes", "howie"]), _family_positions("GREEN Michell", ["green", "michell"])
+    ({0}, {0})
+    >>> _family_positions("Howie Hughes", ["howie", "hughes"])
+    {1}
+    """
+    raw = str(value or "")
+    if "," in raw:
+        return {0}
+    words = re.findall(r"[^\W\d_]+", raw)
+    caps = {w.lower() for w in words if len(w) > 1 and w.isupper()}
+    if caps and any(not w.isupper() for w in words):
+        return {i for i, t in enumerate(tokens) if t in caps}
+    return {len(tokens) - 1}
+
+
+def given_name_of(token: str) -> str:
+    """The formal given name a lower-case name token stands for when it is an unambiguous English
+    nickname (``howie`` → ``howard``), else the token itself.
+
+    >>> given_name_of("howie"), given_name_of("ed"), given_name_of("smith")
+    ('howard', 'ed', 'smith')
+    """
+    return _one_formal_name().get(token, token)
+
+
 def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
     """(sorted tokens, sorted phonetic codes) per name: the keys that find a name written in another
     order (Jie Wang / Wang Jie), in another script (王杰 / Wang Jie), spelled alike (Mitchell /
@@ -725,7 +769,10 @@ def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
                 cache[v] = (tok, tok)
             else:
                 if not _CJK.search(str(v or "")):  # Bill Green is William Green
-                    toks = [NICKNAMES.get(t, t) for t in toks]
+                    # The data set's nicknames only off the family name (Webb is not Webster, GREEN not
+                    # Greenberry); the resolver's own short table everywhere, as before.
+                    family = _family_positions(v, toks)
+                    toks = [NICKNAMES.get(t) or (t if i in family else given_name_of(t)) for i, t in enumerate(toks)]
                 cache[v] = (" ".join(sorted(toks)), " ".join(sorted(_metaphone(t) for t in toks)))
         out.append(cache[v])
     return out

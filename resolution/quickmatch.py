@@ -151,11 +151,11 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
             keys.append(_SEP.join(("iy", init, f["birth"][:4])))
         keys.append(_k(f, "ie", "ident"))
         if f["ident"] != "":
-            first = f["ident"].split("|")[0]
-            sm, vm = _SCHEME.search(first), _VALUE.search(first)
-            if sm and vm and len(vm.group(1)) >= 6:
-                v = vm.group(1)
-                keys += [_SEP.join(("i1", sm.group(1), v[:4])), _SEP.join(("i2", sm.group(1), v[-4:]))]
+            for one in f["ident"].split("|")[:3]:  # as the resolver's blocking: each of the first three
+                sm, vm = _SCHEME.search(one), _VALUE.search(one)
+                if sm and vm and len(vm.group(1)) >= 6:
+                    v = vm.group(1)
+                    keys += [_SEP.join(("i1", sm.group(1), v[:4])), _SEP.join(("i2", sm.group(1), v[-4:]))]
         keys += [_k(f, "em", "email_n"), _k(f, "bp", "birth", "postcode"), _k(f, "tc", "name_tok", "company"),
                  _k(f, "fc", "name_phon", "company"), _k(f, "c", "core"), _k(f, "t", "name_tok"),
                  _k(f, "f", "name_phon")]

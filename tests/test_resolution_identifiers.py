@@ -114,3 +114,20 @@ def test_person_name_alone_is_not_enough_but_name_and_company_is():
     assert not same(res, "r000001:object", "r000003:object"), "same name, another company, no ID"
     assert not same(res, "r000001:object", "r000004:subject"), "a bare name"
     assert not same(res, "r000003:object", "r000004:subject")
+
+
+def test_a_shared_second_identifier_still_blocks_two_records_together():
+    # Senzing truth set, records 1064/1065 (Mooney): one passport; the second record also has a
+    # driver's licence, which sorts first. Blocking used only the first identifier, so they were
+    # never compared. Here the names share no blocking key; only the passport can bring them together.
+    res = resolve(records_frame([
+        {"subject_name": "Amanda Anderson", "subject_type": "natural",
+         "subject_identifiers": '[{"scheme": "passport", "value": "1231345345"}]'},
+        {"subject_name": "Mandy Jones", "subject_type": "natural",
+         "subject_identifiers": '[{"scheme": "other", "value": "8923322"}, {"scheme": "passport", "value": "1231345345"}]'},
+    ]))
+    g = dict(zip(res.groups["mention_id"].to_list(), res.groups["group"].to_list()))
+    a, b = g["r000001:subject"], g["r000002:subject"]
+    c = res.candidates["natural"]
+    pairs = set(zip(c["group_l"].to_list(), c["group_r"].to_list()))
+    assert (a, b) in pairs or (b, a) in pairs
