@@ -4,9 +4,10 @@ A chain of individually plausible links must not merge distinct entities (A~B an
 while A and C hold different USCCs). Components of the auto-merge graph are computed
 at once (scipy); only the components that would break a constraint — two different
 identifiers of one kind, a branch with its parent, conflicting regions, incompatible
-ID numbers, or a cannot-link pair (a no-match judgement, possibly related companies,
-a hard rule) — are rebuilt by a union-find that adds links in order of decreasing
-match probability and refuses any link whose two sides conflict.
+ID numbers, two clearly different birth dates of a person never compared by the pair model,
+or a cannot-link pair (a no-match judgement, possibly related companies, a hard rule) — are
+rebuilt by a union-find that adds links in order of decreasing match probability and refuses
+any link whose two sides conflict.
 
 >>> import numpy as np, polars as pl
 >>> attrs = pl.DataFrame({"group": [0, 1, 2], "uscc_v": ["A", "", "B"]})
@@ -25,13 +26,45 @@ from scipy.sparse.csgraph import connected_components
 from credgraph.identifiers import masked_id_compatible
 from credgraph.resolution.normalise import region_compatible
 
-__all__ = ["constrained_clusters", "components", "SINGLE_VALUED"]
+__all__ = ["constrained_clusters", "components", "SINGLE_VALUED", "birth_dates_conflict"]
 
 #: Attributes of which an entity may hold at most one value. ``passport_v`` (a person's passport
 #: number) too: two people of one name with different passports are never merged through a third
 #: record. The cost: a person whose renewed passport is the only link between two filings stays two
 #: entities, which is the safer mistake in a credit system (a sanction never reaches a namesake).
 SINGLE_VALUED = ("uscc_v", "org_v", "reg_v", "id_full", "branch", "passport_v")
+
+
+def birth_dates_conflict(a: str, b: str) -> bool:
+    """Whether two birth dates (``YYYYMMDD``) belong to two different people, not to one person typed twice.
+
+    One person's dates may differ by one wrong digit (1967-08-15 / 1967-08-25), two neighbouring
+    digits swapped (1967-08-15 / 1967-08-51, 1967 / 1976) or day and month exchanged
+    (1967-08-05 / 1967-05-08): no conflict. Anything further apart (1962-03-04 / 1990-11-30, a
+    father and his son) is a conflict. An empty or partial date conflicts with nothing. Two dates that
+    conflict may share a cluster only if a direct merge link joins a record with one to a record with
+    the other (the pair model saw both dates and still judged one person: a date typed wrong
+    altogether, common in Febrl); a record without a birth date can join either person but cannot
+    bridge them.
+
+    >>> birth_dates_conflict("19670815", "19670851"), birth_dates_conflict("19670815", "19760815")
+    (False, False)
+    >>> birth_dates_conflict("19620304", "19901130"), birth_dates_conflict("19670815", "")
+    (True, False)
+    """
+    if len(a) != 8 or len(b) != 8 or a == b:
+        return False
+    diff = [i for i in range(8) if a[i] != b[i]]
+    one_typo = len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    day_month_swapped = a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]
+    return not (one_typo or day_month_swapped)
+
+
+def _births_conflict(births: set[str]) -> bool:
+    """Whether any two of a set of birth dates conflict (:func:`birth_dates_conflict`)."""
+    xs = sorted(births)
+    return any(birth_dates_conflict(x, y) for i, x in enumerate(xs) for y in xs[i + 1:])
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -73,6 +106,11 @@ def _violating(comp: np.ndarray, attrs: pl.DataFrame, cl_a: np.ndarray, cl_b: np
     else:
         agg = frame.group_by("comp").agg(pl.any_horizontal(checks).alias("bad"))
         bad = agg.filter(pl.col("bad"))["comp"].to_numpy()
+    if "birth" in frame.columns:  # components with several dates: only those with two far apart
+        births = (frame.filter(pl.col("birth") != "").group_by("comp").agg(pl.col("birth").unique())
+                  .filter(pl.col("birth").list.len() > 1))
+        far = [c for c, bs in births.iter_rows() if _births_conflict(set(bs))]
+        bad = np.union1d(bad, np.array(far, dtype=np.int64))
     if len(cl_a):
         same = comp[cl_a] == comp[cl_b]
         bad = np.union1d(bad, comp[cl_a][same])
@@ -80,12 +118,13 @@ def _violating(comp: np.ndarray, attrs: pl.DataFrame, cl_a: np.ndarray, cl_b: np
 
 
 class _State:
-    __slots__ = ("single", "regions", "ids", "members")
+    __slots__ = ("single", "regions", "ids", "births", "members")
 
     def __init__(self, rows: list[dict]):
         self.single = {c: set() for c in SINGLE_VALUED}
         self.regions: set[str] = set()
         self.ids: set[str] = set()  # full and masked ID numbers
+        self.births: set[str] = set()
         self.members: set[int] = set()
         for r in rows:
             for c in SINGLE_VALUED:
@@ -98,8 +137,12 @@ class _State:
             for c in ("id_full", "id_masked"):
                 if r.get(c):
                     self.ids.add(r[c])
+            if r.get("birth"):
+                self.births.add(r["birth"])
 
-    def conflicts(self, other: "_State") -> str | None:
+    def conflicts(self, other: "_State", linked: set[tuple[str, str]] = frozenset()) -> str | None:
+        """The constraint the union with ``other`` would break, or None. ``linked``: the (sorted) pairs
+        of birth dates that a direct merge link joins."""
         for c in SINGLE_VALUED:
             if len(self.single[c] | other.single[c]) > 1:
                 return c
@@ -111,6 +154,10 @@ class _State:
             for y in other.ids:
                 if x != y and not masked_id_compatible(x, y):
                     return "id_number"
+        for x in self.births:
+            for y in other.births:
+                if birth_dates_conflict(x, y) and (min(x, y), max(x, y)) not in linked:
+                    return "birth"
         return None
 
     def absorb(self, other: "_State") -> None:
@@ -118,6 +165,7 @@ class _State:
             self.single[c] |= other.single[c]
         self.regions |= other.regions
         self.ids |= other.ids
+        self.births |= other.births
         self.members |= other.members
 
 
@@ -134,7 +182,8 @@ def constrained_clusters(
 
     ``a, b, prob``: auto-merge links between groups. ``attrs``: one row per (group, value
     combination) with a ``group`` column and any of ``uscc_v, org_v, reg_v, id_full,
-    id_masked, branch, region``. ``cannot_a/b``: group pairs never to be joined.
+    id_masked, branch, region, passport_v, birth`` (``YYYYMMDD``, persons; see
+    :func:`birth_dates_conflict`). ``cannot_a/b``: group pairs never to be joined.
     """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
@@ -169,6 +218,12 @@ def constrained_clusters(
             cannot.setdefault(x, set()).add(y)
             cannot.setdefault(y, set()).add(x)
 
+    linked = set()  # pairs of birth dates joined by a direct merge link
+    for e in order.tolist():
+        for x in state[int(a[e])].births:
+            for y in state[int(b[e])].births:
+                linked.add((min(x, y), max(x, y)))
+
     def find(x: int) -> int:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
@@ -181,7 +236,7 @@ def constrained_clusters(
             continue
         sa, sb = state[ra], state[rb]
         small, large = (sa, sb) if len(sa.members) <= len(sb.members) else (sb, sa)
-        blocked = sa.conflicts(sb) is not None or any(
+        blocked = sa.conflicts(sb, linked) is not None or any(
             cannot.get(m) and not cannot[m].isdisjoint(large.members) for m in small.members
         )
         if blocked:

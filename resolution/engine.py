@@ -582,9 +582,10 @@ def _cluster(m: pl.DataFrame, s: _Setup, l, r, band, label, match_weight, nomatc
     stop = np.isin(band, ["constraint", "related", "judged_no_match"])
     attr_cols = ["uscc_v", "org_v", "reg_v", "region"] if type_ == "legal" else ["id_full", "id_masked"]
     attrs = m.select(attr_cols).with_columns(pl.Series("group", group))
-    if type_ == "natural":  # a passport number is one person's: two of them are two people
+    if type_ == "natural":  # a passport number is one person's: two of them are two people; so is a birth date
         attrs = attrs.with_columns(
-            m["ident"].str.extract(r"(?:^|\|)passport:([^|]+)", 1).fill_null("").alias("passport_v"))
+            m["ident"].str.extract(r"(?:^|\|)passport:([^|]+)", 1).fill_null("").alias("passport_v"),
+            m["birth"].fill_null(""))
     if type_ == "legal":  # a mention without a name says nothing about branches
         attrs = attrs.with_columns(
             pl.when(m["core"] != "").then(m["branch"]).otherwise(None).alias("branch")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from credgraph.config import ResolutionConfig
 from credgraph.resolution import InputError, ResolutionError, resolve
-from credgraph.resolution.cluster import constrained_clusters
+from credgraph.resolution.cluster import birth_dates_conflict, constrained_clusters
 from credgraph.resolution.sample import records_frame
 from valid_codes import local_uscc
 
@@ -22,6 +22,45 @@ def test_union_find_refuses_the_link_that_would_join_two_identifiers():
                                            np.array([9.0, 5.0, 8.0]), attrs)
     assert labels[0] == labels[1] and labels[2] == labels[3] and labels[1] != labels[2]
     assert refused.tolist() == [1]
+
+
+def _smiths(births: list[str], a: list[int], b: list[int], w: list[float]):
+    attrs = pl.DataFrame({"group": list(range(len(births))), "id_full": [""] * len(births),
+                          "id_masked": [""] * len(births), "birth": births})
+    return constrained_clusters(len(births), np.array(a), np.array(b), np.array(w), attrs)
+
+
+def test_a_record_without_birth_date_cannot_bridge_father_and_son():
+    # Senzing truth set: John Smith 1970-10-10 (father) and John Smith 1990-03-15 (son), same
+    # address; a watchlist John Smith without a birth date links to both.
+    labels, refused = _smiths(["19701010", "", "19900315"], [0, 1], [1, 2], [14.4, 14.3])
+    assert labels[0] == labels[1] and labels[2] != labels[0]
+    assert refused.tolist() == [1]
+
+
+@pytest.mark.parametrize("other", ["19670851", "19760815", "19670825", "19671508", "19670815"])
+def test_a_birth_date_typo_still_joins_through_a_record_without_one(other):
+    labels, refused = _smiths(["19670815", "", other], [0, 1], [1, 2], [14.4, 14.3])
+    assert labels[0] == labels[1] == labels[2] and refused.tolist() == []
+
+
+def test_a_date_typed_wrong_altogether_joins_where_the_pair_model_linked_both_dates():
+    # Febrl replaces some dates by another date: the pair model saw 1960-08-28 against 1927-02-04
+    # (name, SSN and address agree) and merged them; a third record without a date joins too. A
+    # fourth record with a third far date, linked only through the dateless one, is kept apart.
+    labels, refused = _smiths(["19600828", "19270204", "", "19851111"], [0, 1, 2], [1, 2, 3], [20.0, 15.0, 14.0])
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+    assert refused.tolist() == [2]
+
+
+def test_birth_dates_conflict_beyond_one_typo():
+    assert not birth_dates_conflict("19670815", "19670816")  # one digit
+    assert not birth_dates_conflict("19670815", "19670851")  # neighbours swapped
+    assert not birth_dates_conflict("19670805", "19670508")  # day and month exchanged
+    assert birth_dates_conflict("19670815", "19670826")  # two digits
+    assert birth_dates_conflict("19701010", "19900315")
+    assert not birth_dates_conflict("19701010", "")  # nothing to conflict with
+    assert not birth_dates_conflict("1970", "19900315")  # partial date
 
 
 def test_cannot_link_pairs_and_branch_attributes_are_respected():
