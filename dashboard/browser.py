@@ -166,8 +166,9 @@ def visible(locator, timeout: float = 60_000, poll_s: float = 0.02) -> None:
 
 
 def see(page, text: str, timeout: float = 60_000) -> None:
-    """Wait until ``text`` (a substring) is visible somewhere on the page."""
-    visible(page.get_by_text(text, exact=False).first, timeout)
+    """Wait until ``text`` (a substring) is visible somewhere on the page: any element showing it,
+    not only the first in the page's order (a hidden copy earlier in the page must not hide it)."""
+    visible(page.get_by_text(text, exact=False).filter(visible=True).first, timeout)
 
 
 def clean(page) -> None:
