@@ -1,0 +1,429 @@
+"""Latin-script addresses as parts: house number, street, unit, building, city, state, postcode, country.
+
+Western records write one address many ways: ``23 Ansbacher Street, Dusseldorf 56244`` and
+``Ansbacher Strasse 23, 56422 Dusseldorf`` (number before or after the street, a street type in
+two languages, a postcode typed twice), ``Adventura Apartments 638 Downey St, Salem, OR`` and
+``638 Downey St, Salem, OR`` (a building name one filing adds), ``1515 Adela Lane`` and
+``1515 Adela Ln``, ``P.O. Box 12`` and ``PO Box 12``. Compared as text they differ; compared by
+parts they are one door.
+
+The parser is small and rule-based (no trained model, nothing fetched): it lower-cases, strips
+accents (``ß`` → ``ss``), splits on commas, finds the street by its type word (Street / St / Str /
+Strasse, Avenue / Ave, Road / Rd, Lane / Ln, Drive / Dr, Place / Pl, Boulevard / Blvd, ..., and
+German compounds such as ``Hauptstrasse``; French, Spanish and Italian types written before the
+name, ``rue``, ``calle``, ``via``), the house number beside it (before it in English, after it in
+German), a unit (``Apt 5``, ``Suite 200``, ``#5``, ``Flat 2``), a PO box, postcodes (US ZIP and
+ZIP+4, UK, Canadian, other 4-6 digit codes) and, among what is left, a state or province code, a
+country name and the city. It reads US, UK, Canadian, Australian and continental European forms;
+what it cannot place is left out (a missing part counts neither way in :func:`latin_level`).
+
+Why not a library: ``usaddress`` (a CRF for US addresses) mislabels the European order
+(number after the street, postcode before the city), and ``rigour`` / libpostal need ICU or a
+1.8 GB model; the parts compared here need only the rules above.
+
+>>> a = parse_latin_address("Ansbacher Strasse 23, 56422 Dusseldorf")
+>>> (a.number, a.street_name, a.street_type, a.city, a.postcodes)
+('23', 'ansbacher', 'st', 'dusseldorf', ('56422',))
+>>> b = parse_latin_address("23 Ansbacher Street, Dusseldorf 56244 Germany")
+>>> (b.number, b.street_name, b.street_type, b.city, b.postcodes, b.country)
+('23', 'ansbacher', 'st', 'dusseldorf', ('56244',), 'de')
+>>> latin_level(a, b)  # same door; the postcodes are one typo apart
+5
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["LatinAddress", "parse_latin_address", "latin_level", "is_latin_address", "LEVELS"]
+
+#: Level codes of :func:`latin_level`, named as the person ``address`` comparison names them.
+LEVELS = {0: "different", 1: "same postcode or district", 2: "similar", 3: "same road",
+          4: "same road and number", 5: "identical"}
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+#: Street types written after the name (English, German, Dutch, Scandinavian), canonical form.
+_SUFFIX_TYPES = {
+    "street": "st", "st": "st", "str": "st", "strasse": "st", "strase": "st", "straat": "st", "gatan": "st",
+    "gate": "st", "gade": "st",
+    "avenue": "ave", "ave": "ave", "av": "ave", "avn": "ave", "avenu": "ave",
+    "road": "rd", "rd": "rd",
+    "lane": "ln", "ln": "ln",
+    "drive": "dr", "dr": "dr", "drv": "dr",
+    "place": "pl", "pl": "pl", "platz": "pl", "plein": "pl",
+    "boulevard": "blvd", "blvd": "blvd", "boul": "blvd",
+    "court": "ct", "ct": "ct", "crt": "ct",
+    "circle": "cir", "cir": "cir",
+    "crescent": "cres", "cres": "cres", "cresc": "cres",
+    "terrace": "tce", "tce": "tce", "ter": "tce", "terr": "tce",
+    "highway": "hwy", "hwy": "hwy",
+    "parkway": "pkwy", "pkwy": "pkwy",
+    "square": "sq", "sq": "sq",
+    "way": "way", "weg": "way",
+    "close": "cl", "cl": "cl",
+    "trail": "trl", "trl": "trl",
+    "parade": "pde", "pde": "pde",
+    "grove": "gr", "gr": "gr", "grv": "gr",
+    "gardens": "gdns", "gdns": "gdns",
+    "row": "row", "mews": "mews", "walk": "walk", "rise": "rise", "loop": "loop", "pike": "pike",
+    "alley": "aly", "aly": "aly", "gasse": "aly",
+    "allee": "allee", "ring": "ring", "damm": "damm", "ufer": "ufer", "markt": "markt",
+    "plaza": "pl", "plz": "pl", "ul": "st", "ulitsa": "st", "prospekt": "ave", "pr": "ave", "jalan": "st",
+}
+#: Street types written before the name (French, Spanish, Portuguese, Italian).
+_PREFIX_TYPES = {"rue": "st", "calle": "st", "rua": "st", "via": "st", "viale": "ave", "avenida": "ave",
+                 "avda": "ave", "chemin": "rd", "route": "rd", "carrer": "st", "corso": "blvd", "piazza": "pl",
+                 "plaza": "pl", "place": "pl", "paseo": "blvd", "boulevard": "blvd", "avenue": "ave", "camino": "rd"}
+#: German (and Dutch) street types written as one word with the name: Hauptstrasse, Lindenweg.
+_COMPOUND = re.compile(r"^([a-z]{3,}?)(strasse|strase|str|weg|platz|gasse|allee|straat|laan|plein)$")
+#: Directions that prefix or follow a street name (123 E Main St): left out of the name.
+_DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west",
+               "northeast", "northwest", "southeast", "southwest"}
+#: Unit words: the flat, suite or room inside a building, one canonical word each.
+_UNIT_WORDS = {"apt": "unit", "apartment": "unit", "unit": "unit", "suite": "unit", "ste": "unit", "flat": "unit",
+               "no": "unit", "floor": "floor", "fl": "floor", "room": "room", "rm": "room", "wohnung": "unit",
+               "whg": "unit", "etage": "floor", "piso": "floor", "bldg": "bldg", "building": "bldg",
+               "bld": "bldg", "appt": "unit", "kv": "unit"}
+#: Two-letter and three-letter state and province codes (US, Canada, Australia) and US state names.
+_STATES = set(
+    "al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd oh ok "
+    "or pa ri sc sd tn tx ut vt va wa wv wi wy pr gu vi "
+    "ab bc mb nb nl ns nt nu on pe qc sk yt "
+    "nsw vic qld tas act sa".split()
+)
+_STATE_NAMES = {
+    "alabama": "al", "alaska": "ak", "arizona": "az", "arkansas": "ar", "california": "ca", "colorado": "co",
+    "connecticut": "ct", "delaware": "de", "florida": "fl", "hawaii": "hi", "idaho": "id",
+    "illinois": "il", "indiana": "in", "iowa": "ia", "kansas": "ks", "kentucky": "ky", "louisiana": "la",
+    "maine": "me", "maryland": "md", "massachusetts": "ma", "michigan": "mi", "minnesota": "mn",
+    "mississippi": "ms", "missouri": "mo", "montana": "mt", "nebraska": "ne", "nevada": "nv",
+    "new hampshire": "nh", "new jersey": "nj", "new mexico": "nm", "new york": "ny", "north carolina": "nc",
+    "north dakota": "nd", "ohio": "oh", "oklahoma": "ok", "oregon": "or", "pennsylvania": "pa",
+    "rhode island": "ri", "south carolina": "sc", "south dakota": "sd", "tennessee": "tn", "texas": "tx",
+    "utah": "ut", "vermont": "vt", "virginia": "va", "west virginia": "wv",
+    "wisconsin": "wi", "wyoming": "wy", "ontario": "on", "quebec": "qc", "british columbia": "bc",
+    "alberta": "ab", "new south wales": "nsw", "queensland": "qld", "tasmania": "tas",
+}
+#: Country names and codes → ISO 3166 alpha-2 (the countries Western records name most; others stay in the city).
+_COUNTRIES = {
+    "usa": "us", "us": "us", "u s a": "us", "united states": "us", "united states of america": "us", "america": "us",
+    "germany": "de", "deutschland": "de", "uk": "gb", "united kingdom": "gb", "great britain": "gb",
+    "england": "gb", "scotland": "gb", "wales": "gb", "gb": "gb", "france": "fr", "canada": "ca",
+    "australia": "au", "new zealand": "nz", "ireland": "ie", "spain": "es", "espana": "es", "italy": "it",
+    "italia": "it", "netherlands": "nl", "nederland": "nl", "belgium": "be", "austria": "at",
+    "osterreich": "at", "switzerland": "ch", "schweiz": "ch", "sweden": "se", "norway": "no", "denmark": "dk",
+    "portugal": "pt", "mexico": "mx", "singapore": "sg", "malaysia": "my", "india": "in", "china": "cn",
+    "japan": "jp", "russia": "ru", "poland": "pl", "brazil": "br", "cambodia": "kh", "pakistan": "pk",
+    "liechtenstein": "li", "lichtenstein": "li", "luxembourg": "lu", "finland": "fi", "greece": "gr",
+    "can": "ca", "gbr": "gb", "deu": "de", "aus": "au", "fra": "fr", "esp": "es", "ita": "it", "nld": "nl",
+}
+_PO_BOX = re.compile(r"\b(?:g\s*p\s*o|p\s*o|post\s*office|postfach|po)\s*box\b\s*(\w+)|\bpostfach\s+(\w+)|\bbox\s+(\d+)\b")
+_UK_POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b")
+_CA_POSTCODE = re.compile(r"\b([a-z]\d[a-z])\s*(\d[a-z]\d)\b")
+_ZIP4 = re.compile(r"\b(\d{5})-\d{4}\b")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
+_NUMBER = re.compile(r"^\d+[a-z]?(?:[-/]\d+[a-z]?)?$")
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_POSTCODE_DIGITS = re.compile(r"^\d{4,6}$")
+_ZIP9 = re.compile(r"\b(\d{5})\d{4}\b")  # ZIP+4 written without its dash
+_COUNTRY_POSTCODE = re.compile(r"\b[a-z]{1,2}-(\d{4,5})\b")  # FL-9490, D-80331: a postcode behind a country prefix
+
+
+@dataclass(frozen=True)
+class LatinAddress:
+    """A Latin-script address split into parts; "" (or ``()``) where the address does not say."""
+
+    number: str = ""
+    street_name: str = ""
+    street_type: str = ""
+    unit: str = ""
+    building: str = ""
+    city: str = ""  # locality names (city, suburb, county), "; "-separated, as written in order
+    state: str = ""
+    postcodes: tuple[str, ...] = ()
+    country: str = ""
+
+    @property
+    def street(self) -> str:
+        """Street name and canonical type: ``ansbacher st``, ``downey st``, ``po box``."""
+        return f"{self.street_name} {self.street_type}".strip()
+
+    @property
+    def key(self) -> str:
+        """House number and street name (no type, no unit): the door, for blocking and the address key."""
+        return f"{self.number} {self.street_name}" if self.number and self.street_name else ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.street_name or self.city or self.postcodes)
+
+    def serialise(self) -> str:
+        """One string holding every part (a column value), read back by :func:`from_serialised`."""
+        return "|".join((self.number, self.street_name, self.street_type, self.unit, self.building, self.city,
+                         self.state, " ".join(self.postcodes), self.country))
+
+
+@functools.lru_cache(maxsize=200_000)
+def from_serialised(s: str) -> LatinAddress:
+    """The address :meth:`LatinAddress.serialise` wrote."""
+    p = s.split("|")
+    return LatinAddress(p[0], p[1], p[2], p[3], p[4], p[5], p[6], tuple(p[7].split()) if p[7] else (), p[8])
+
+
+def is_latin_address(value: object) -> bool:
+    """An address written in Latin script (no Chinese characters, at least one letter)."""
+    s = str(value or "")
+    return bool(s.strip()) and not _CJK.search(s) and any(c.isalpha() for c in s)
+
+
+def _fold(value: str) -> str:
+    s = unicodedata.normalize("NFKC", value).casefold()  # ß → ss
+    s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = re.sub(r"(?<=\w)\.(?=\w\.)|(?<=\b\w)\.", "", s)  # P.O. → PO, U.S.A. → USA
+    return s.replace(".", " ").replace("#", " unit ")
+
+
+def _street_type(tok: str) -> str | None:
+    return _SUFFIX_TYPES.get(tok)
+
+
+def _split_compound(tokens: list[str]) -> list[str]:
+    out = []
+    for t in tokens:
+        m = _COMPOUND.match(t)
+        if m and t not in _SUFFIX_TYPES:
+            out += [m.group(1), m.group(2)]
+        else:
+            out.append(t)
+    return out
+
+
+def _name_token(t: str) -> str:
+    m = _ORDINAL.match(t)
+    return m.group(1) if m else t
+
+
+@functools.lru_cache(maxsize=200_000)
+def parse_latin_address(value: str) -> LatinAddress:
+    """Split a Latin-script address into its parts (see the module's docstring).
+
+    >>> parse_latin_address("Adventura Aparments 638 Downey St, Salem, OR")
+    LatinAddress(number='638', street_name='downey', street_type='st', unit='', building='adventura aparments', city='salem', state='or', postcodes=(), country='')
+    >>> a = parse_latin_address("3212 W. 32nd St Palm Harbor, FL 60527")
+    >>> (a.number, a.street, a.city, a.state, a.postcodes)
+    ('3212', '32 st', 'palm harbor', 'fl', ('60527',))
+    >>> a = parse_latin_address("P.O. Box 1234, Springfield, IL 62704-1234")
+    >>> (a.number, a.street, a.city, a.state, a.postcodes)
+    ('1234', 'po box', 'springfield', 'il', ('62704',))
+    >>> a = parse_latin_address("Flat 2, 10 Downing Street, London SW1A 2AA")
+    >>> (a.unit, a.number, a.street, a.city, a.postcodes)
+    ('unit 2', '10', 'downing st', 'london', ('sw1a2aa',))
+    """
+    s = _fold(value)
+    postcodes: list[str] = []
+    po_box = ""
+    m = _PO_BOX.search(s)
+    if m:
+        po_box = next(g for g in m.groups() if g)
+        s = s[:m.start()] + " , " + s[m.end():]
+    for rx in (_UK_POSTCODE, _CA_POSTCODE):
+        for m in list(rx.finditer(s)):
+            if re.search(r"\d", m.group(1)) and any(c.isalpha() for c in m.group(2)):
+                postcodes.append(m.group(1) + m.group(2))
+        s = rx.sub(" ", s) if postcodes else s
+    s = _COUNTRY_POSTCODE.sub(r"\1", _ZIP9.sub(r"\1", _ZIP4.sub(r"\1", s)))
+    segments = [_split_compound(_TOKEN.findall(seg)) for seg in re.split(r"[,;\n]+", s)]
+    segments = [seg for seg in segments if seg]
+    number = street_name = street_type = unit = building = ""
+    street_seg, rest_after = -1, []
+    # Units (apt 5, # 5, suite 200) anywhere: taken out first so their number is not the house number.
+    cleaned = []
+    for seg in segments:
+        out, i = [], 0
+        while i < len(seg):
+            t = seg[i]
+            short = 3 if t in ("fl", "no") else 4  # FL 60527 is Florida and its ZIP, not a floor
+            if (t in _UNIT_WORDS or t == "#") and i + 1 < len(seg) \
+                    and re.fullmatch(r"\d{1,%d}(?:-\d{1,4})?[a-z]?|[a-z]" % short, seg[i + 1]):
+                unit = unit or f"{_UNIT_WORDS.get(t, 'unit')} {seg[i + 1]}"
+                i += 2
+                continue
+            out.append(t)
+            i += 1
+        if out:
+            cleaned.append(out)
+    segments = cleaned
+    if po_box:
+        number, street_name = po_box, "po box"
+    else:
+        for si, seg in enumerate(segments):
+            hit = _find_street(seg)
+            if hit is not None:
+                number, street_name, street_type, building, rest_after = hit
+                street_seg = si
+                break
+    # Locality: what follows the street in its segment, then the later segments (or all when no street).
+    chunks = ([rest_after] if rest_after else []) + (segments[street_seg + 1:] if street_seg >= 0 else segments)
+    if not po_box and street_seg < 0 and segments:
+        first = segments[0]  # 1515 Adela (no type word): a leading number and the words after it
+        if len(first) >= 2 and _NUMBER.match(first[0]) and all(t.isalpha() for t in first[1:]):
+            number, street_name = first[0], " ".join(t for t in first[1:] if t not in _DIRECTIONS)
+            chunks = segments[1:]
+    state = country = city = ""
+    cities: list[str] = []
+    for chunk in chunks:
+        toks = list(chunk)
+        words = []
+        for t in toks:
+            if _POSTCODE_DIGITS.match(t):
+                postcodes.append(t)
+            elif not t.isdigit():
+                words.append(t)
+        # Country and state from the end of the chunk (longest names first).
+        for _ in range(2):
+            for n in (3, 2, 1):
+                tail = " ".join(words[-n:]) if len(words) >= n else ""
+                if tail and not country and tail in _COUNTRIES:
+                    country, words = _COUNTRIES[tail], words[:-n]
+                    break
+                if tail and not state and (tail in _STATE_NAMES or (n == 1 and tail in _STATES)):
+                    state, words = _STATE_NAMES.get(tail, tail), words[:-n]
+                    break
+        if words:
+            cities.append(" ".join(words))
+    city = "; ".join(dict.fromkeys(cities))
+    return LatinAddress(number, street_name, street_type, unit, building, city, state,
+                        tuple(dict.fromkeys(postcodes)), country)
+
+
+def _find_street(seg: list[str]) -> tuple[str, str, str, str, list[str]] | None:
+    """(number, street name, type, building, tokens after the street) when the segment holds a street."""
+    for i, t in enumerate(seg):
+        typ = _street_type(t)
+        if typ is not None and i >= 1:
+            j = i - 1
+            while j >= 0 and seg[j] in _DIRECTIONS and j < i - 1:
+                j -= 1
+            name: list[str] = []
+            while j >= 0 and not _NUMBER.match(seg[j]):
+                name.insert(0, seg[j])
+                j -= 1
+            name = [x for k, x in enumerate(name) if not (x in _DIRECTIONS and (k == 0 or k == len(name) - 1)
+                                                          and len(name) > 1)]
+            number = ""
+            building: list[str] = []
+            if j >= 0 and _NUMBER.match(seg[j]):
+                number = seg[j]
+                building = seg[:j]
+            after = seg[i + 1:]
+            if after and after[0] in _DIRECTIONS and len(after) > 1:
+                after = after[1:]
+            if not number and after and _NUMBER.match(after[0]):
+                number, after = after[0], after[1:]
+            if not name:
+                continue
+            return number, " ".join(_name_token(x) for x in name), typ, " ".join(building), after
+        if t in _PREFIX_TYPES and i + 1 < len(seg) and not _NUMBER.match(seg[i + 1]) \
+                and (i == 0 or _NUMBER.match(seg[i - 1])):
+            name = []
+            k = i + 1
+            while k < len(seg) and not _NUMBER.match(seg[k]):
+                name.append(seg[k])
+                k += 1
+            number = seg[k] if k < len(seg) else ""
+            if not number and i >= 1 and _NUMBER.match(seg[i - 1]):
+                number = seg[i - 1]
+            if number or k == len(seg):
+                return number, " ".join(name), _PREFIX_TYPES[t], " ".join(seg[:i - 1 if number and i >= 1 and
+                                                                           seg[i - 1] == number else i]), seg[k + 1:]
+    return None
+
+
+# ----------------------------------------------------------------------------- comparison
+def _one_typo(a: str, b: str) -> bool:
+    """Equal, or of one length and one substituted character or one swap of neighbours apart."""
+    if a == b:
+        return True
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                              and a[diff[1]] == b[diff[0]])
+
+
+def _similar(a: str, b: str, cut: float) -> bool:
+    from rapidfuzz.distance import JaroWinkler
+
+    return a == b or JaroWinkler.normalized_similarity(a, b) >= cut
+
+
+def _city_agrees(a: str, b: str) -> bool:
+    """One place: some locality name of one (city, suburb, county; ``; ``-separated) is one of the other's
+    up to a typo (Oroville / Orroville) or written as its initials (LV / Las Vegas)."""
+    for p in a.split("; "):
+        for q in b.split("; "):
+            if _similar(p, q, 0.9):
+                return True
+            for x, y in ((p, q), (q, p)):
+                words = y.split()
+                if len(words) >= 2 and x.replace(" ", "") == "".join(w[0] for w in words):
+                    return True
+    return False
+
+
+def latin_level(a: LatinAddress, b: LatinAddress) -> int:
+    """The deepest part on which two Latin-script addresses agree, as a level of the person ``address``
+    comparison (:data:`LEVELS`); -1 when one of them says nothing.
+
+    A part one side leaves out (the unit, the building, the postcode, the city) counts neither way.
+    The place (city, postcode) conflicts when both the city and the postcode that both give differ
+    (a postcode one typo apart is the same; a city in initials is the same), or the states or
+    countries differ: then the addresses are different whatever the street says (123 Main St is in a
+    thousand towns). Otherwise: identical when house number and street name agree (the type may be
+    missing on one side: 1515 Adela Lane / 1515 Adela) and the units do not differ; same road and
+    number when the street is one typo apart or the units differ (two flats of one house); same road
+    when the street agrees and the number differs or is missing; same postcode or district when only
+    the place agrees; different otherwise.
+
+    >>> P = parse_latin_address
+    >>> latin_level(P("Adventura Apartments 638 Downey St, Salem, OR"), P("638 Downey Street, Salem, OR"))
+    5
+    >>> latin_level(P("12 High Street, Oxford OX1 4AB"), P("12 High Street, Cambridge CB2 1TN"))
+    0
+    >>> latin_level(P("Apt 4, 200 Park Ave, New York, NY 10166"), P("Apt 9, 200 Park Avenue, New York, NY 10166"))
+    4
+    >>> latin_level(P("15 Elm Road, Leeds LS6 2AB"), P("48 Elm Road, Leeds LS6 2AB")), latin_level(P("Leeds LS6 2AB"), P("9 Oak Lane, Leeds LS6 2AB"))
+    (3, 1)
+    """
+    if a.empty or b.empty:
+        return -1
+    pc = bool(a.postcodes and b.postcodes)
+    pc_agree = pc and any(_one_typo(x, y) for x in a.postcodes for y in b.postcodes)
+    city = bool(a.city and b.city)
+    city_agree = city and _city_agrees(a.city, b.city)
+    place_agree = pc_agree or city_agree
+    conflict = ((a.state and b.state and a.state != b.state) or (a.country and b.country and a.country != b.country)
+                or ((city or pc) and not place_agree))
+    if conflict:
+        return 0
+    streets = bool(a.street_name and b.street_name)
+    types_fit = not (a.street_type and b.street_type and a.street_type != b.street_type)
+    same_street = streets and a.street_name == b.street_name and types_fit
+    near_street = streets and not same_street and types_fit and _similar(a.street_name, b.street_name, 0.92) \
+        and (a.street_name == "po box") == (b.street_name == "po box")
+    numbers = bool(a.number and b.number)
+    same_number = numbers and a.number == b.number
+    units_differ = bool(a.unit and b.unit and a.unit != b.unit)
+    if same_street and same_number:
+        return 4 if units_differ else 5
+    if near_street and same_number:
+        return 4
+    if same_street or near_street:
+        return 3
+    if place_agree:
+        return 1
+    return 0
