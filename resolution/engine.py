@@ -35,12 +35,13 @@ __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
 
 PROFILE_COLUMNS = {
     "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted",
-              "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v",
+              "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "addr_latin", "phone_n", "uscc_v",
+              "org_v",
               "reg_v"],
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
                 "id_prefix",
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
-                "addr_number", "postcode", "phone_n", "company"],
+                "addr_number", "addr_latin", "postcode", "phone_n", "company"],
 }
 
 #: Pair bands, from the strongest link to the weakest.

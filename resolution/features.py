@@ -374,11 +374,26 @@ def identifier(p: Pairs) -> np.ndarray:
     return lv
 
 
+def _latin_levels(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: whether both addresses are Latin-script addresses with parts (``addr_latin``), and then
+    :func:`~credgraph.resolution.latin_address.latin_level` of them (person levels, -1..5)."""
+    from credgraph.resolution.latin_address import from_serialised, latin_level
+
+    both = ~p.missing("addr_latin") if "addr_latin" in p.profiles.codes else np.zeros(len(p), dtype=bool)
+    lv = p.on_distinct("addr_latin", lambda a, b: [latin_level(from_serialised(x), from_serialised(y))
+                                                   for x, y in zip(a, b)], both, dtype=np.int8, fill=-1)
+    return both, lv
+
+
 def person_address(p: Pairs) -> np.ndarray:
-    """Address, normalised and split into district, road, number and building (Chinese), or
-    compared as text with its postcode (Latin script).
-    Levels: different; same postcode or district; similar text (edit ratio >= 0.8); same road;
-    same road and number; identical."""
+    """Address, split into parts and compared by the deepest part both agree on. Chinese: district,
+    road, number and building (a 街道 or 社区 one side leaves out counts neither way). Latin script:
+    house number, street (Street / St / Strasse one type, the number before or after it), unit,
+    city, state, postcode (one typo allowed) and country; a building name or unit one side adds counts
+    neither way, a place (city and postcode, or state, or country) that differs makes the addresses
+    different. Levels: different; same postcode or district (only the place agrees); similar text (edit
+    ratio >= 0.8); same road; same road and number (Latin: also a street one typo apart, or two flats
+    of one house); identical (Latin: same house number and street)."""
     lv = _levels(len(p))
     miss = p.missing("addr_text")
     area = p.equal("postcode") | p.equal("addr_district")
@@ -393,6 +408,8 @@ def person_address(p: Pairs) -> np.ndarray:
     lv[num] = 4
     lv[same] = 5
     lv[p.differ("addr_district") & ~p.equal("addr_text")] = np.minimum(lv[p.differ("addr_district") & ~p.equal("addr_text")], 0)
+    latin, llv = _latin_levels(p)
+    lv[latin] = llv[latin]
     lv[miss] = -1
     return lv
 
@@ -455,8 +472,9 @@ def address(p: Pairs) -> np.ndarray:
     """Address, parsed into division (province / city / district, from the official list), street (街道),
     community (社区), road, number and building, and compared by the deepest level on which both agree;
     a level one side leaves out (a 街道 or 社区 segment, the district) counts neither way, two districts
-    that differ mean different places. Levels: different; same road; same road and number; identical
-    (building included)."""
+    that differ mean different places. A Latin-script address is compared by its parts as for persons
+    (number, street, unit, city, postcode). Levels: different; same road; same road and number; identical
+    (building included; Latin: same house number and street)."""
     lv = _levels(len(p))
     miss = p.missing("addr_text")
     road = p.equal("addr_road")
@@ -466,6 +484,10 @@ def address(p: Pairs) -> np.ndarray:
     lv[num] = 2
     lv[same] = 3
     lv[p.differ("addr_district") & ~p.equal("addr_text")] = 0
+    # Latin script: the person levels of the parts, folded onto these (a place alone is no evidence here).
+    latin, llv = _latin_levels(p)
+    lv[latin] = np.array([0, 0, 0, 0, 1, 2, 3], dtype=np.int8)[llv[latin] + 1]
+    lv[latin & (llv == -1)] = -1
     lv[miss] = -1
     return lv
 

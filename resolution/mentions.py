@@ -30,6 +30,7 @@ from credgraph.resolution.normalise import (
     pinyin_keys,
     postcode_of,
 )
+from credgraph.resolution.latin_address import is_latin_address, parse_latin_address
 
 __all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
 
@@ -43,7 +44,7 @@ MENTION_COLUMNS = (
     "mention_id", "record_id", "role", "type", "seq", "source_file", "source_row", "catalog", "load_batch",
     "relation", "counterpart", "name", "address", "phone", "uscc", "org_code", "reg_no", "id_number",
     "name_text", "norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
-    "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "phone_n",
+    "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "addr_latin", "phone_n",
     "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_unchecked", "id_prefix", "id_suffix", "birth",
     "birth_date", "gender", "email", "identifiers", "user_id",
     "name_tok", "name_phon", "ident", "email_n", "postcode",
@@ -308,21 +309,29 @@ def _name_features(m: pl.DataFrame) -> pl.DataFrame:
 
 
 def _address_features(m: pl.DataFrame) -> pl.DataFrame:
+    """Address parts per distinct address. A Chinese address: district, road, number, building. A
+    Latin-script one (:mod:`.latin_address`): its parts serialised in ``addr_latin``, the street name as
+    the road, the house number, the door (number + street name) as the key, its first postcode; no
+    district (a city written two ways must not read as two districts)."""
     uniq = m["address"].drop_nulls().unique()
-    parsed = parse_addresses(uniq.to_list())
+    values = uniq.to_list()
+    parsed = parse_addresses(values)
+    latin = [parse_latin_address(v) if is_latin_address(v) else None for v in values]
+    latin = [x if x is not None and not x.empty else None for x in latin]
     af = pl.DataFrame(
         {
             "address": uniq,
             "addr_text": [a.text for a in parsed],
-            "addr_district": [a.district for a in parsed],
-            "addr_road": [a.road for a in parsed],
-            "addr_number": [a.number for a in parsed],
-            "addr_key": [a.key for a in parsed],
+            "addr_district": [a.district if la is None else "" for a, la in zip(parsed, latin)],
+            "addr_road": [a.road if la is None else la.street_name for a, la in zip(parsed, latin)],
+            "addr_number": [a.number if la is None else la.number for a, la in zip(parsed, latin)],
+            "addr_key": [a.key if la is None else (la.key or a.text) for a, la in zip(parsed, latin)],
+            "addr_latin": ["" if la is None else la.serialise() for la in latin],
+            "postcode": [postcode_of(v) if la is None else (la.postcodes[0] if la.postcodes else "")
+                         for v, la in zip(values, latin)],
         },
         schema_overrides={"address": pl.Utf8},
     )
     m = m.join(af, on="address", how="left")
-    pc = _distinct_map(m["address"], postcode_of)
-    m = _with_mapped(m, "address", pc, "postcode")
-    return m.with_columns(pl.col("addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "postcode")
-                          .fill_null(""))
+    return m.with_columns(pl.col("addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "addr_latin",
+                                 "postcode").fill_null(""))

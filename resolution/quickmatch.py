@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from typing import Any, Mapping
 
+from credgraph.resolution.latin_address import is_latin_address, parse_latin_address
 from credgraph.resolution.mentions import (_PRC_SCHEMES, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
                                            _uscc_valid)
 from credgraph.resolution.normalise import (english_company_name, looks_like_company, normalise_phone,
@@ -113,10 +114,17 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
     addr = raw["address"]
     if addr is not None:
         a = parse_addresses([addr])[0]
-        f.update(addr_text=a.text or "", addr_district=a.district or "", addr_road=a.road or "",
-                 addr_number=a.number or "", addr_key=a.key or "", postcode=postcode_of(addr) or "")
+        la = parse_latin_address(addr) if is_latin_address(addr) else None
+        if la is not None and not la.empty:  # as mentions._address_features
+            f.update(addr_text=a.text or "", addr_district="", addr_road=la.street_name, addr_number=la.number,
+                     addr_key=la.key or a.text or "", addr_latin=la.serialise(),
+                     postcode=la.postcodes[0] if la.postcodes else "")
+        else:
+            f.update(addr_text=a.text or "", addr_district=a.district or "", addr_road=a.road or "",
+                     addr_number=a.number or "", addr_key=a.key or "", addr_latin="", postcode=postcode_of(addr) or "")
     else:
-        f.update(addr_text="", addr_district="", addr_road="", addr_number="", addr_key="", postcode="")
+        f.update(addr_text="", addr_district="", addr_road="", addr_number="", addr_key="", addr_latin="",
+                 postcode="")
     f["phone_n"] = (normalise_phone(raw["phone"]) or "") if raw["phone"] is not None else ""
     f["company"] = ""
     return f
