@@ -4,7 +4,8 @@ A chain of individually plausible links must not merge distinct entities (A~B an
 while A and C hold different USCCs). Components of the auto-merge graph are computed
 at once (scipy); only the components that would break a constraint — two different
 identifiers of one kind, a branch with its parent, conflicting regions, incompatible
-ID numbers, two clearly different birth dates of a person never compared by the pair model,
+ID numbers, two clearly different birth dates of a person never compared by the pair model, two
+generational suffixes (Sr / Jr),
 or a cannot-link pair (a no-match judgement, possibly related companies, a hard rule) — are
 rebuilt by a union-find that adds links in order of decreasing match probability and refuses
 any link whose two sides conflict.
@@ -32,7 +33,9 @@ __all__ = ["constrained_clusters", "components", "SINGLE_VALUED", "birth_dates_c
 #: number) too: two people of one name with different passports are never merged through a third
 #: record. The cost: a person whose renewed passport is the only link between two filings stays two
 #: entities, which is the safer mistake in a credit system (a sanction never reaches a namesake).
-SINGLE_VALUED = ("uscc_v", "org_v", "reg_v", "id_full", "branch", "passport_v")
+#: ``name_gen`` (a generational suffix, :mod:`.generation`): Robert Smith Sr and Robert Smith Jr are two
+#: people, and a record that names neither cannot bridge them.
+SINGLE_VALUED = ("uscc_v", "org_v", "reg_v", "id_full", "branch", "passport_v", "name_gen")
 
 
 def birth_dates_conflict(a: str, b: str) -> bool:
@@ -182,7 +185,7 @@ def constrained_clusters(
 
     ``a, b, prob``: auto-merge links between groups. ``attrs``: one row per (group, value
     combination) with a ``group`` column and any of ``uscc_v, org_v, reg_v, id_full,
-    id_masked, branch, region, passport_v, birth`` (``YYYYMMDD``, persons; see
+    id_masked, branch, region, passport_v, name_gen, birth`` (``YYYYMMDD``, persons; see
     :func:`birth_dates_conflict`). ``cannot_a/b``: group pairs never to be joined.
     """
     a = np.asarray(a, dtype=np.int64)

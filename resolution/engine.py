@@ -41,7 +41,7 @@ PROFILE_COLUMNS = {
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
                 "id_prefix",
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
-                "addr_number", "addr_latin", "postcode", "phone_n", "company"],
+                "addr_number", "addr_latin", "postcode", "phone_n", "company", "name_gen"],
 }
 
 #: Pair bands, from the strongest link to the weakest.
@@ -583,10 +583,11 @@ def _cluster(m: pl.DataFrame, s: _Setup, l, r, band, label, match_weight, nomatc
     stop = np.isin(band, ["constraint", "related", "judged_no_match"])
     attr_cols = ["uscc_v", "org_v", "reg_v", "region"] if type_ == "legal" else ["id_full", "id_masked"]
     attrs = m.select(attr_cols).with_columns(pl.Series("group", group))
-    if type_ == "natural":  # a passport number is one person's: two of them are two people; so is a birth date
+    if type_ == "natural":  # a passport number is one person's: two of them are two people; so are a birth date
+        # and a generation (Sr / Jr)
         attrs = attrs.with_columns(
             m["ident"].str.extract(r"(?:^|\|)passport:([^|]+)", 1).fill_null("").alias("passport_v"),
-            m["birth"].fill_null(""))
+            m["birth"].fill_null(""), m["name_gen"].fill_null(""))
     if type_ == "legal":  # a mention without a name says nothing about branches
         attrs = attrs.with_columns(
             pl.when(m["core"] != "").then(m["branch"]).otherwise(None).alias("branch")

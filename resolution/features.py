@@ -629,6 +629,15 @@ def id_conflict(p: Pairs) -> np.ndarray:
     return p.memo(id_number) == 0
 
 
+def generation_differs(p: Pairs) -> np.ndarray:
+    """Two different generational suffixes (Sr / Jr, I / II, II / III: :mod:`.generation`): a father and
+    his son, never one person. A suffix on one side only is no evidence; the suffix is not part of the
+    name (Geoffrey Brown Jr / Geoffrey Brown compare as one name)."""
+    if "name_gen" not in p.profiles.codes:
+        return np.zeros(len(p), dtype=bool)
+    return p.differ("name_gen")
+
+
 def no_strong_context(p: Pairs) -> np.ndarray:
     """A name alone never merges two people. A person is merged automatically only on an ID number
     (full or legacy; a compatible masked one with a name not altogether different), or on a name that
@@ -684,6 +693,7 @@ LEGAL_RULES: tuple[Rule, ...] = (
 
 NATURAL_RULES: tuple[Rule, ...] = (
     Rule("id_conflict", id_conflict),
+    Rule("generation_differs", generation_differs),
     Rule("no_strong_context", no_strong_context, "no_auto"),
 )
 

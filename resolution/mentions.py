@@ -30,6 +30,7 @@ from credgraph.resolution.normalise import (
     pinyin_keys,
     postcode_of,
 )
+from credgraph.resolution.generation import split_generation
 from credgraph.resolution.latin_address import is_latin_address, parse_latin_address
 
 __all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
@@ -47,7 +48,7 @@ MENTION_COLUMNS = (
     "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "addr_latin", "phone_n",
     "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_unchecked", "id_prefix", "id_suffix", "birth",
     "birth_date", "gender", "email", "identifiers", "user_id",
-    "name_tok", "name_phon", "ident", "email_n", "postcode",
+    "name_tok", "name_phon", "ident", "email_n", "postcode", "name_gen",
 )
 
 #: Identifier schemes that fill the PRC code columns when those are empty.
@@ -255,11 +256,34 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("natural"))
         .alias("type")
     )
+    m = _generation_features(m)
     m = _name_features(m)
     m = _address_features(m)
     phones = _distinct_map(m["phone"], normalise_phone)
     m = _with_mapped(m, "phone", phones, "phone_n").with_columns(pl.col("phone_n").fill_null(""))
     return m.sort("seq").select(MENTION_COLUMNS)
+
+
+def _generation_features(m: pl.DataFrame) -> pl.DataFrame:
+    """A person's generational suffix (Jr, Sr, II, ...: :mod:`.generation`) out of the name, into
+    ``name_gen``; ``_nb`` is the name without it (what the name keys are computed from) and ``_nt`` its
+    normalised text. Companies keep their names whole."""
+    natural = pl.col("type") == "natural"
+    names = m.filter(natural)["name"].drop_nulls().unique().to_list()
+    split = {n: sp for n in names if (sp := split_generation(n))[1]}
+    if not split:
+        return m.with_columns(pl.lit("").alias("name_gen"), pl.col("name").alias("_nb"))
+    keys = list(split)
+    base = pl.Series([split[k][0] for k in keys], dtype=pl.Utf8)
+    hit = natural & pl.col("name").is_in(pl.Series(keys, dtype=pl.Utf8).implode()).fill_null(False)
+    name = pl.col("name")
+    return m.with_columns(
+        pl.when(hit).then(name.replace_strict(keys, [split[k][1] for k in keys], default="")).otherwise(pl.lit(""))
+        .alias("name_gen"),
+        pl.when(hit).then(name.replace_strict(keys, base, default=None)).otherwise(name).alias("_nb"),
+        pl.when(hit).then(name.replace_strict(keys, normalise_texts(base.to_list()), default=None))
+        .otherwise(pl.col("_nt")).alias("_nt"),
+    )
 
 
 def _name_features(m: pl.DataFrame) -> pl.DataFrame:
@@ -296,12 +320,12 @@ def _name_features(m: pl.DataFrame) -> pl.DataFrame:
     )
     m = m.join(names, on=["_nt", "type"], how="left")
     # Persons: tokens and phonetic codes of the raw name (any script, any order).
-    raw = m.filter(pl.col("type") == "natural")["name"].drop_nulls().unique().to_list()
+    raw = m.filter(pl.col("type") == "natural")["_nb"].drop_nulls().unique().to_list()
     keys = person_name_keys(raw)
-    pf = pl.DataFrame({"name": raw, "name_tok": [k[0] for k in keys], "name_phon": [k[1] for k in keys],
+    pf = pl.DataFrame({"_nb": raw, "name_tok": [k[0] for k in keys], "name_phon": [k[1] for k in keys],
                        "type": ["natural"] * len(raw)},
-                      schema={"name": pl.Utf8, "name_tok": pl.Utf8, "name_phon": pl.Utf8, "type": pl.Utf8})
-    m = m.join(pf, on=["name", "type"], how="left", nulls_equal=False)
+                      schema={"_nb": pl.Utf8, "name_tok": pl.Utf8, "name_phon": pl.Utf8, "type": pl.Utf8})
+    m = m.join(pf, on=["_nb", "type"], how="left", nulls_equal=False)
     return m.with_columns(
         pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
                "name_tok", "name_phon").fill_null("")

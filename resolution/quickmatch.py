@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from typing import Any, Mapping
 
+from credgraph.resolution.generation import split_generation
 from credgraph.resolution.latin_address import is_latin_address, parse_latin_address
 from credgraph.resolution.mentions import (_PRC_SCHEMES, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
                                            _uscc_valid)
@@ -104,7 +105,12 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         p = parse_normalised_company_names([nt])[0]
         f.update(norm_name=p.canonical, region=p.region or "", core=p.core or "", brand=p.brand or "",
                  industry=p.industry or "", form=p.form or "", branch=p.branch or "")
-    else:
+    f["name_gen"] = ""
+    if type_ == "natural" and name is not None:  # as mentions._generation_features
+        base, f["name_gen"] = split_generation(name)
+        if f["name_gen"]:
+            name, nt = base, normalise_texts([base])[0]
+    if type_ != "legal":
         pn = nt.replace("·", "").replace("(", "").replace(")", "")
         f["norm_name"] = f["core"] = pn
         if name is not None:
