@@ -376,12 +376,23 @@ def identifier(p: Pairs) -> np.ndarray:
 
 def _latin_levels(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: whether both addresses are Latin-script addresses with parts (``addr_latin``), and then
-    :func:`~credgraph.resolution.latin_address.latin_level` of them (person levels, -1..5)."""
-    from credgraph.resolution.latin_address import from_serialised, latin_level
+    :func:`~credgraph.resolution.latin_address.latin_level` of them (person levels, -1..5), computed once
+    per distinct pair of addresses."""
+    from credgraph.resolution.latin_address import LatinTable
 
-    both = ~p.missing("addr_latin") if "addr_latin" in p.profiles.codes else np.zeros(len(p), dtype=bool)
-    lv = p.on_distinct("addr_latin", lambda a, b: [latin_level(from_serialised(x), from_serialised(y))
-                                                   for x, y in zip(a, b)], both, dtype=np.int8, fill=-1)
+    lv = np.full(len(p), -1, dtype=np.int8)
+    if "addr_latin" not in p.profiles.codes:
+        return np.zeros(len(p), dtype=bool), lv
+    both = ~p.missing("addr_latin")
+    idx = np.flatnonzero(both)
+    if len(idx):
+        if "latin_table" not in p.profiles.derived:
+            p.profiles.derived["latin_table"] = LatinTable(p.profiles.vocab["addr_latin"])
+        a = p.l("addr_latin")[idx].astype(np.int64)
+        b = p.r("addr_latin")[idx].astype(np.int64)
+        uniq, inv = np.unique((a << 32) | b, return_inverse=True)
+        levels = p.profiles.derived["latin_table"].levels(uniq >> 32, uniq & 0xFFFFFFFF, p.profiles.workers)
+        lv[idx] = levels[inv]
     return both, lv
 
 

@@ -37,8 +37,11 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Sequence
 
-__all__ = ["LatinAddress", "parse_latin_address", "latin_level", "is_latin_address", "LEVELS"]
+import numpy as np
+
+__all__ = ["LatinAddress", "LatinTable", "parse_latin_address", "latin_level", "is_latin_address", "LEVELS"]
 
 #: Level codes of :func:`latin_level`, named as the person ``address`` comparison names them.
 LEVELS = {0: "different", 1: "same postcode or district", 2: "similar", 3: "same road",
@@ -72,14 +75,18 @@ _SUFFIX_TYPES = {
     "row": "row", "mews": "mews", "walk": "walk", "rise": "rise", "loop": "loop", "pike": "pike",
     "alley": "aly", "aly": "aly", "gasse": "aly",
     "allee": "allee", "ring": "ring", "damm": "damm", "ufer": "ufer", "markt": "markt",
-    "plaza": "pl", "plz": "pl", "ul": "st", "ulitsa": "st", "prospekt": "ave", "pr": "ave", "jalan": "st",
+    "plaza": "pl", "plz": "pl", "circuit": "cct", "cct": "cct", "ul": "st", "ulitsa": "st", "prospekt": "ave", "pr": "ave", "jalan": "st",
 }
 #: Street types written before the name (French, Spanish, Portuguese, Italian).
 _PREFIX_TYPES = {"rue": "st", "calle": "st", "rua": "st", "via": "st", "viale": "ave", "avenida": "ave",
                  "avda": "ave", "chemin": "rd", "route": "rd", "carrer": "st", "corso": "blvd", "piazza": "pl",
                  "plaza": "pl", "place": "pl", "paseo": "blvd", "boulevard": "blvd", "avenue": "ave", "camino": "rd"}
 #: German (and Dutch) street types written as one word with the name: Hauptstrasse, Lindenweg.
-_COMPOUND = re.compile(r"^([a-z]{3,}?)(strasse|strase|str|weg|platz|gasse|allee|straat|laan|plein)$")
+_COMPOUND = re.compile(r"^([a-z]{3,}?)(strasse|strase|str|weg|platz|gasse|allee|straat|laan|plein|street|crescent|"
+                       r"avenue|place|circuit|parade|terrace)$")
+#: Long street-type words, recognised also one typo off (Febrl-like keying errors: strete, jlace, c rescent).
+_LONG_TYPES = ("street", "place", "crescent", "close", "avenue", "drive", "court", "circuit", "parade", "terrace",
+               "boulevard", "highway", "parkway", "square", "grove", "strasse", "road", "lane")
 #: Directions that prefix or follow a street name (123 E Main St): left out of the name.
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west",
                "northeast", "northwest", "southeast", "southwest"}
@@ -300,8 +307,41 @@ def parse_latin_address(value: str) -> LatinAddress:
                         tuple(dict.fromkeys(postcodes)), country)
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """At most one inserted, deleted or substituted character, or two neighbours swapped."""
+    from rapidfuzz.distance import OSA
+
+    return OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+def _typo_type(tok: str) -> str | None:
+    """The long street-type word a token is one typo from (``strete`` → ``street``), else None."""
+    if len(tok) < 4 or tok in _SUFFIX_TYPES:
+        return None
+    return next((w for w in _LONG_TYPES if abs(len(w) - len(tok)) <= 1 and _one_edit(tok, w)), None)
+
+
 def _find_street(seg: list[str]) -> tuple[str, str, str, str, list[str]] | None:
-    """(number, street name, type, building, tokens after the street) when the segment holds a street."""
+    """(number, street name, type, building, tokens after the street) when the segment holds a street; a
+    type word one typo off, or split in two (``s treet``), is read as the type when no exact one is there."""
+    hit = _find_street_exact(seg)
+    if hit is not None:
+        return hit
+    fixed, i = list(seg), 1
+    while i < len(fixed):
+        joined = fixed[i] + fixed[i + 1] if i + 1 < len(fixed) else ""
+        if joined and not fixed[i + 1].isdigit() and (joined in _LONG_TYPES or _typo_type(joined)):
+            fixed[i:i + 2] = [joined if joined in _LONG_TYPES else _typo_type(joined)]
+            break
+        w = _typo_type(fixed[i])
+        if w is not None and (i + 1 == len(fixed) or _NUMBER.match(fixed[i - 1]) is None):
+            fixed[i] = w
+            break
+        i += 1
+    return _find_street_exact(fixed) if fixed != seg else None
+
+
+def _find_street_exact(seg: list[str]) -> tuple[str, str, str, str, list[str]] | None:
     for i, t in enumerate(seg):
         typ = _street_type(t)
         if typ is not None and i >= 1:
@@ -380,10 +420,11 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     comparison (:data:`LEVELS`); -1 when one of them says nothing.
 
     A part one side leaves out (the unit, the building, the postcode, the city) counts neither way.
-    The place (city, postcode) conflicts when both the city and the postcode that both give differ
-    (a postcode one typo apart is the same; a city in initials is the same), or the states or
-    countries differ: then the addresses are different whatever the street says (123 Main St is in a
-    thousand towns). Otherwise: identical when house number and street name agree (the type may be
+    The place conflicts when neither the city nor the postcode agrees while one of them, the state
+    or the country is given on both sides and differs (a postcode one typo apart is the same, a city
+    in initials or one typo off is the same; a state that differs beside an agreeing city or postcode
+    is taken for a slip): then the addresses are different whatever the street says (123 Main St is
+    in a thousand towns). Otherwise: identical when house number and street name agree (the type may be
     missing on one side: 1515 Adela Lane / 1515 Adela) and the units do not differ; same road and
     number when the street is one typo apart or the units differ (two flats of one house); same road
     when the street agrees and the number differs or is missing; same postcode or district when only
@@ -406,8 +447,8 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     city = bool(a.city and b.city)
     city_agree = city and _city_agrees(a.city, b.city)
     place_agree = pc_agree or city_agree
-    conflict = ((a.state and b.state and a.state != b.state) or (a.country and b.country and a.country != b.country)
-                or ((city or pc) and not place_agree))
+    conflict = not place_agree and bool(city or pc or (a.state and b.state and a.state != b.state)
+                                        or (a.country and b.country and a.country != b.country))
     if conflict:
         return 0
     streets = bool(a.street_name and b.street_name)
@@ -427,3 +468,96 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     if place_agree:
         return 1
     return 0
+
+
+class LatinTable:
+    """The parts of many serialised addresses (``addr_latin`` values) as arrays: :meth:`levels` gives
+    :func:`latin_level` for many pairs at once (string similarity in rapidfuzz, the rest in numpy)."""
+
+    CITIES = 3  # locality names compared per address (city, suburb, county)
+
+    def __init__(self, values: Sequence[str]):
+        parsed = [from_serialised(str(v)) if v else LatinAddress() for v in values]
+        codes: dict[str, int] = {}
+
+        def enc(xs) -> np.ndarray:
+            return np.array([codes.setdefault(x, len(codes) + 1) if x else 0 for x in xs], dtype=np.int64)
+
+        self.empty = np.array([a.empty for a in parsed], dtype=bool)
+        self.number = enc(a.number for a in parsed)
+        self.street = enc(a.street_name for a in parsed)
+        self.street_s = np.array([a.street_name for a in parsed], dtype=object)
+        self.stype = enc(a.street_type for a in parsed)
+        self.pobox = np.array([a.street_name == "po box" for a in parsed], dtype=bool)
+        self.unit = enc(a.unit for a in parsed)
+        self.state = enc(a.state for a in parsed)
+        self.country = enc(a.country for a in parsed)
+        self.pc = [np.array([a.postcodes[k] if len(a.postcodes) > k else "" for a in parsed], dtype=object)
+                   for k in range(2)]
+        self.pc_len = [np.array([len(x) for x in col], dtype=np.int64) for col in self.pc]
+        cities = [a.city.split("; ") if a.city else [] for a in parsed]
+        self.city = [np.array([c[k] if len(c) > k else "" for c in cities], dtype=object) for k in range(self.CITIES)]
+        self.city_flat = [enc(x.replace(" ", "") for x in col) for col in self.city]
+        self.city_ini = [np.where(np.array([len(x.split()) >= 2 for x in col], dtype=bool),
+                                  enc("".join(w[0] for w in x.split()) for x in col), -1) for col in self.city]
+
+    @staticmethod
+    def _pairwise(xa: np.ndarray, xb: np.ndarray, scorer, mask: np.ndarray, fill, workers: int) -> np.ndarray:
+        from rapidfuzz import process
+
+        out = np.full(len(xa), fill, dtype=np.float64)
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            out[idx] = process.cpdist(list(xa[idx]), list(xb[idx]), scorer=scorer, workers=workers)
+        return out
+
+    def levels(self, ia: np.ndarray, ib: np.ndarray, workers: int = 1) -> np.ndarray:
+        """:func:`latin_level` of the addresses ``ia[k]`` and ``ib[k]`` (row indices of ``values``)."""
+        from rapidfuzz.distance import OSA, JaroWinkler
+
+        n = len(ia)
+        pc_any_a, pc_any_b = self.pc_len[0][ia] > 0, self.pc_len[0][ib] > 0
+        pc_agree = np.zeros(n, dtype=bool)
+        for x, lx in zip(self.pc, self.pc_len):
+            for y, ly in zip(self.pc, self.pc_len):
+                la, lb = lx[ia], ly[ib]
+                ok = (la > 0) & (la == lb)  # one typo in a postcode keeps its length
+                if not ok.any():
+                    continue
+                d = self._pairwise(x[ia], y[ib], OSA.distance, ok & ~pc_agree, 9, workers)
+                pc_agree |= ok & (d <= 1)
+        city_any_a, city_any_b = self.city_flat[0][ia] != 0, self.city_flat[0][ib] != 0
+        city_agree = np.zeros(n, dtype=bool)
+        for i in range(self.CITIES):
+            for j in range(self.CITIES):
+                fa, fb = self.city_flat[i][ia], self.city_flat[j][ib]
+                ok = (fa != 0) & (fb != 0)
+                if not ok.any():
+                    continue
+                city_agree |= ok & ((fa == fb) | (fa == self.city_ini[j][ib]) | (self.city_ini[i][ia] == fb))
+                sim = self._pairwise(self.city[i][ia], self.city[j][ib], JaroWinkler.normalized_similarity,
+                                     ok & ~city_agree, 0.0, workers)
+                city_agree |= ok & (sim >= 0.9 - 1e-6)  # cpdist gives float32
+        place_agree = pc_agree | city_agree
+        differ = lambda col: (col[ia] != 0) & (col[ib] != 0) & (col[ia] != col[ib])  # noqa: E731
+        conflict = ~place_agree & ((city_any_a & city_any_b) | (pc_any_a & pc_any_b) | differ(self.state)
+                                   | differ(self.country))
+        sa, sb = self.street[ia], self.street[ib]
+        streets = (sa != 0) & (sb != 0)
+        types_fit = ~differ(self.stype)
+        same_street = streets & (sa == sb) & types_fit
+        cand = streets & ~same_street & types_fit & (self.pobox[ia] == self.pobox[ib])
+        jw = self._pairwise(self.street_s[ia], self.street_s[ib], JaroWinkler.normalized_similarity, cand, 0.0,
+                            workers)
+        near_street = cand & (jw >= 0.92 - 1e-6)
+        na, nb = self.number[ia], self.number[ib]
+        same_number = (na != 0) & (na == nb)
+        units_differ = differ(self.unit)
+        lv = np.zeros(n, dtype=np.int8)
+        lv[place_agree] = 1
+        lv[same_street | near_street] = 3
+        lv[near_street & same_number] = 4
+        lv[same_street & same_number] = np.where(units_differ[same_street & same_number], 4, 5)
+        lv[conflict] = 0
+        lv[self.empty[ia] | self.empty[ib]] = -1
+        return lv
