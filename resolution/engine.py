@@ -41,7 +41,7 @@ PROFILE_COLUMNS = {
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
                 "id_prefix",
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
-                "addr_number", "addr_latin", "postcode", "phone_n", "company", "name_gen"],
+                "addr_number", "addr_latin", "postcode", "phone_n", "company", "name_gen", "name_fam"],
 }
 
 #: Pair bands, from the strongest link to the weakest.
@@ -190,6 +190,25 @@ def _initials_year() -> pl.Expr:
         pl.concat_str([pl.lit("iy"), init, pl.col("birth").str.slice(0, 4)], separator=_SEP))
 
 
+def _western_keys() -> list[pl.Expr]:
+    """Keys Western records need (capped like every key): the family name's sound with the first given
+    initial (Susan Moony / Susan Mooney), the family name's sound with the birth year, the door of a
+    Latin-script address (house number + street name, whatever the street type, unit or building:
+    Adventura Apartments 638 Downey St / 638 Downey Street), and the postcode with the first initial."""
+    fam = pl.col("name_fam").str.split_exact(":", 1)
+    sound, initial = fam.struct.field("field_0"), fam.struct.field("field_1")
+    has_fam = pl.col("name_fam") != ""
+    door = (pl.col("addr_latin") != "") & (pl.col("addr_number") != "") & (pl.col("addr_road") != "")
+    return [
+        pl.when(has_fam).then(pl.concat_str([pl.lit("fi"), pl.col("name_fam")], separator=_SEP)),
+        pl.when(has_fam & (pl.col("birth") != "")).then(
+            pl.concat_str([pl.lit("fy"), sound, pl.col("birth").str.slice(0, 4)], separator=_SEP)),
+        pl.when(door).then(pl.concat_str([pl.lit("ak"), pl.col("addr_key")], separator=_SEP)),
+        pl.when(has_fam & (pl.col("postcode") != "")).then(
+            pl.concat_str([pl.lit("pi"), pl.col("postcode"), initial], separator=_SEP)),
+    ]
+
+
 def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
     """Blocking keys of a type. ``matching``: also the keys a query by name alone needs (the
     resolver never pairs persons on a name alone; a look-up may list them as candidates)."""
@@ -218,6 +237,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
+        *_western_keys(),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),
     ]
 

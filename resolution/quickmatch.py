@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from credgraph.resolution.generation import split_generation
 from credgraph.resolution.latin_address import is_latin_address, parse_latin_address
-from credgraph.resolution.mentions import (_PRC_SCHEMES, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
+from credgraph.resolution.mentions import (_PRC_SCHEMES, family_key, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
                                            _uscc_valid)
 from credgraph.resolution.normalise import (english_company_name, looks_like_company, normalise_phone,
                                             normalise_texts, parse_addresses, parse_normalised_company_names,
@@ -99,7 +99,8 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
     else:
         type_ = "natural"
     f["type"] = type_
-    for c in ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_tok", "name_phon"):
+    for c in ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_tok", "name_phon",
+              "name_fam"):
         f[c] = ""
     if type_ == "legal":
         p = parse_normalised_company_names([nt])[0]
@@ -115,6 +116,7 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         f["norm_name"] = f["core"] = pn
         if name is not None:
             f["name_tok"], f["name_phon"] = person_name_keys([name])[0]
+            f["name_fam"] = family_key(name)
     f["name_py"] = pinyin_keys([f["core"]])[0]
     f["name_sorted"] = "".join(sorted(f["core"]))
     addr = raw["address"]
@@ -170,6 +172,15 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
                 if sm and vm and len(vm.group(1)) >= 6:
                     v = vm.group(1)
                     keys += [_SEP.join(("i1", sm.group(1), v[:4])), _SEP.join(("i2", sm.group(1), v[-4:]))]
+        if f["name_fam"] != "":  # as engine._western_keys
+            sound, initial = f["name_fam"].split(":", 1)
+            keys.append(_SEP.join(("fi", f["name_fam"])))
+            if f["birth"] != "":
+                keys.append(_SEP.join(("fy", sound, f["birth"][:4])))
+            if f["postcode"] != "":
+                keys.append(_SEP.join(("pi", f["postcode"], initial)))
+        if f["addr_latin"] != "" and f["addr_number"] != "" and f["addr_road"] != "":
+            keys.append(_SEP.join(("ak", f["addr_key"])))
         keys += [_k(f, "em", "email_n"), _k(f, "bp", "birth", "postcode"), _k(f, "tc", "name_tok", "company"),
                  _k(f, "fc", "name_phon", "company"), _k(f, "c", "core"), _k(f, "t", "name_tok"),
                  _k(f, "f", "name_phon")]
