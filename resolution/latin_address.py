@@ -427,8 +427,9 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     in a thousand towns). Otherwise: identical when house number and street name agree (the type may be
     missing on one side: 1515 Adela Lane / 1515 Adela) and the units do not differ; same road and
     number when the street is one typo apart or the units differ (two flats of one house); same road
-    when the street agrees and the number differs or is missing; same postcode or district when only
-    the place agrees; different otherwise.
+    when the street agrees and the number differs or is missing (not for PO boxes: two boxes of one post
+    office share only the place); same postcode or district when only the place agrees; different
+    otherwise.
 
     >>> P = parse_latin_address
     >>> latin_level(P("Adventura Apartments 638 Downey St, Salem, OR"), P("638 Downey Street, Salem, OR"))
@@ -463,7 +464,7 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
         return 4 if units_differ else 5
     if near_street and same_number:
         return 4
-    if same_street or near_street:
+    if (same_street or near_street) and a.street_name != "po box":  # another box at one post office: a place
         return 3
     if place_agree:
         return 1
@@ -555,7 +556,7 @@ class LatinTable:
         units_differ = differ(self.unit)
         lv = np.zeros(n, dtype=np.int8)
         lv[place_agree] = 1
-        lv[same_street | near_street] = 3
+        lv[(same_street | near_street) & ~self.pobox[ia]] = 3
         lv[near_street & same_number] = 4
         lv[same_street & same_number] = np.where(units_differ[same_street & same_number], 4, 5)
         lv[conflict] = 0
