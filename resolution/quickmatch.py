@@ -173,10 +173,7 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
                     v = vm.group(1)
                     keys += [_SEP.join(("i1", sm.group(1), v[:4])), _SEP.join(("i2", sm.group(1), v[-4:]))]
         if f["name_fam"] != "":  # as engine._western_keys
-            sound, initial = f["name_fam"].split(":", 1)
-            keys.append(_SEP.join(("fi", f["name_fam"])))
-            if f["birth"] != "":
-                keys.append(_SEP.join(("fy", sound, f["birth"][:4])))
+            initial = f["name_fam"].split(":", 1)[1]
             if f["postcode"] != "":
                 keys.append(_SEP.join(("pi", f["postcode"], initial)))
         if f["addr_latin"] != "" and f["addr_number"] != "" and f["addr_road"] != "":
