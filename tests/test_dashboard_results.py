@@ -187,3 +187,23 @@ def test_analyse_without_a_graph_says_so(tmp_path):
     r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(tmp_path / "empty")})
     assert r.exit_code == 2
     assert "credgraph graph load" in r.output and "Traceback" not in r.output
+
+
+def test_a_second_analyse_at_the_same_time_is_refused(city, tmp_path):
+    """Two analytics runs on one workspace would race to replace the results (the slower, older
+    one last): while one holds the workspace, a second stops at once, naming the first."""
+    from typer.testing import CliRunner
+
+    from credgraph.cli import app
+    from credgraph.security.locks import workspace_lock
+
+    ws = _copy(city, tmp_path / "ws")
+    _next_generation(ws)
+    with workspace_lock(_cfg(ws), "analyse", command="credgraph analyse"):
+        r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
+    assert r.exit_code == 2, r.output
+    assert "another `credgraph analyse` is running" in r.output and "Traceback" not in r.output
+    with pytest.raises(StaleResults):  # the refused run wrote nothing
+        load_results(_cfg(ws))
+    r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
+    assert r.exit_code == 0, r.output  # the lock is gone with its holder
