@@ -8,8 +8,6 @@ number; 12 High Street in Oxford and in Cambridge are two places.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import polars as pl
 import pytest
