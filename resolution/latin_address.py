@@ -90,6 +90,8 @@ _LONG_TYPES = ("street", "place", "crescent", "close", "avenue", "drive", "court
 #: Directions that prefix or follow a street name (123 E Main St): left out of the name.
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west",
                "northeast", "northwest", "southeast", "southwest"}
+_DIRECTION_CODE = {"north": "n", "south": "s", "east": "e", "west": "w", "northeast": "ne", "northwest": "nw",
+                   "southeast": "se", "southwest": "sw"}
 #: Unit words: the flat, suite or room inside a building, one canonical word each.
 _UNIT_WORDS = {"apt": "unit", "apartment": "unit", "unit": "unit", "suite": "unit", "ste": "unit", "flat": "unit",
                "no": "unit", "floor": "floor", "fl": "floor", "room": "room", "rm": "room", "wohnung": "unit",
@@ -153,6 +155,8 @@ class LatinAddress:
     state: str = ""
     postcodes: tuple[str, ...] = ()
     country: str = ""
+    #: The street's direction (123 E Main St, 80 Delaware Ave SE): n, s, e, w, ne, nw, se, sw.
+    direction: str = ""
 
     @property
     def street(self) -> str:
@@ -171,14 +175,15 @@ class LatinAddress:
     def serialise(self) -> str:
         """One string holding every part (a column value), read back by :func:`from_serialised`."""
         return "|".join((self.number, self.street_name, self.street_type, self.unit, self.building, self.city,
-                         self.state, " ".join(self.postcodes), self.country))
+                         self.state, " ".join(self.postcodes), self.country, self.direction))
 
 
 @functools.lru_cache(maxsize=200_000)
 def from_serialised(s: str) -> LatinAddress:
     """The address :meth:`LatinAddress.serialise` wrote."""
     p = s.split("|")
-    return LatinAddress(p[0], p[1], p[2], p[3], p[4], p[5], p[6], tuple(p[7].split()) if p[7] else (), p[8])
+    return LatinAddress(p[0], p[1], p[2], p[3], p[4], p[5], p[6], tuple(p[7].split()) if p[7] else (), p[8],
+                        p[9] if len(p) > 9 else "")
 
 
 def is_latin_address(value: object) -> bool:
@@ -219,7 +224,7 @@ def parse_latin_address(value: str) -> LatinAddress:
     """Split a Latin-script address into its parts (see the module's docstring).
 
     >>> parse_latin_address("Adventura Aparments 638 Downey St, Salem, OR")
-    LatinAddress(number='638', street_name='downey', street_type='st', unit='', building='adventura aparments', city='salem', state='or', postcodes=(), country='')
+    LatinAddress(number='638', street_name='downey', street_type='st', unit='', building='adventura aparments', city='salem', state='or', postcodes=(), country='', direction='')
     >>> a = parse_latin_address("3212 W. 32nd St Palm Harbor, FL 60527")
     >>> (a.number, a.street, a.city, a.state, a.postcodes)
     ('3212', '32 st', 'palm harbor', 'fl', ('60527',))
@@ -245,7 +250,7 @@ def parse_latin_address(value: str) -> LatinAddress:
     s = _COUNTRY_POSTCODE.sub(r"\1", _ZIP9.sub(r"\1", _ZIP4.sub(r"\1", s)))
     segments = [_split_compound(_TOKEN.findall(seg)) for seg in re.split(r"[,;\n]+", s)]
     segments = [seg for seg in segments if seg]
-    number = street_name = street_type = unit = building = ""
+    number = street_name = street_type = unit = building = direction = ""
     street_seg, rest_after = -1, []
     # Units (apt 5, # 5, suite 200) anywhere: taken out first so their number is not the house number.
     cleaned = []
@@ -270,7 +275,7 @@ def parse_latin_address(value: str) -> LatinAddress:
         for si, seg in enumerate(segments):
             hit = _find_street(seg)
             if hit is not None:
-                number, street_name, street_type, building, rest_after = hit
+                number, street_name, street_type, building, rest_after, direction = hit
                 street_seg = si
                 break
     # Locality: what follows the street in its segment, then the later segments (or all when no street).
@@ -304,7 +309,7 @@ def parse_latin_address(value: str) -> LatinAddress:
             cities.append(" ".join(words))
     city = "; ".join(dict.fromkeys(cities))
     return LatinAddress(number, street_name, street_type, unit, building, city, state,
-                        tuple(dict.fromkeys(postcodes)), country)
+                        tuple(dict.fromkeys(postcodes)), country, direction)
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -321,8 +326,8 @@ def _typo_type(tok: str) -> str | None:
     return next((w for w in _LONG_TYPES if abs(len(w) - len(tok)) <= 1 and _one_edit(tok, w)), None)
 
 
-def _find_street(seg: list[str]) -> tuple[str, str, str, str, list[str]] | None:
-    """(number, street name, type, building, tokens after the street) when the segment holds a street; a
+def _find_street(seg: list[str]) -> tuple[str, str, str, str, list[str], str] | None:
+    """(number, street name, type, building, tokens after the street, direction) when the segment holds a street; a
     type word one typo off, or split in two (``s treet``), is read as the type when no exact one is there."""
     hit = _find_street_exact(seg)
     if hit is not None:
@@ -341,17 +346,17 @@ def _find_street(seg: list[str]) -> tuple[str, str, str, str, list[str]] | None:
     return _find_street_exact(fixed) if fixed != seg else None
 
 
-def _find_street_exact(seg: list[str]) -> tuple[str, str, str, str, list[str]] | None:
+def _find_street_exact(seg: list[str]) -> tuple[str, str, str, str, list[str], str] | None:
     for i, t in enumerate(seg):
         typ = _street_type(t)
         if typ is not None and i >= 1:
             j = i - 1
-            while j >= 0 and seg[j] in _DIRECTIONS and j < i - 1:
-                j -= 1
             name: list[str] = []
             while j >= 0 and not _NUMBER.match(seg[j]):
                 name.insert(0, seg[j])
                 j -= 1
+            dirs = [x for k, x in enumerate(name) if x in _DIRECTIONS and (k == 0 or k == len(name) - 1)
+                    and len(name) > 1]
             name = [x for k, x in enumerate(name) if not (x in _DIRECTIONS and (k == 0 or k == len(name) - 1)
                                                           and len(name) > 1)]
             number = ""
@@ -361,12 +366,13 @@ def _find_street_exact(seg: list[str]) -> tuple[str, str, str, str, list[str]] |
                 building = seg[:j]
             after = seg[i + 1:]
             if after and after[0] in _DIRECTIONS and len(after) > 1:
-                after = after[1:]
+                dirs, after = dirs + [after[0]], after[1:]
             if not number and after and _NUMBER.match(after[0]):
                 number, after = after[0], after[1:]
             if not name:
                 continue
-            return number, " ".join(_name_token(x) for x in name), typ, " ".join(building), after
+            direction = _DIRECTION_CODE.get(dirs[0], dirs[0]) if dirs else ""
+            return number, " ".join(_name_token(x) for x in name), typ, " ".join(building), after, direction
         if t in _PREFIX_TYPES and i + 1 < len(seg) and not _NUMBER.match(seg[i + 1]) \
                 and (i == 0 or _NUMBER.match(seg[i - 1])):
             name = []
@@ -379,7 +385,8 @@ def _find_street_exact(seg: list[str]) -> tuple[str, str, str, str, list[str]] |
                 number = seg[i - 1]
             if number or k == len(seg):
                 return number, " ".join(name), _PREFIX_TYPES[t], " ".join(seg[:i - 1 if number and i >= 1 and
-                                                                           seg[i - 1] == number else i]), seg[k + 1:]
+                                                                           seg[i - 1] == number else i]), \
+                    seg[k + 1:], ""
     return None
 
 
@@ -425,7 +432,8 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     in initials or one typo off is the same; a state that differs beside an agreeing city or postcode
     is taken for a slip): then the addresses are different whatever the street says (123 Main St is
     in a thousand towns). Otherwise: identical when house number and street name agree (the type may be
-    missing on one side: 1515 Adela Lane / 1515 Adela) and the units do not differ; same road and
+    missing on one side: 1515 Adela Lane / 1515 Adela; a direction given on both sides agrees: E Main St
+    is not W Main St) and the units do not differ; same road and
     number when the street is one typo apart or the units differ (two flats of one house); same road
     when the street agrees and the number differs or is missing (not for PO boxes: two boxes of one post
     office share only the place); same postcode or district when only the place agrees; different
@@ -453,7 +461,8 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     if conflict:
         return 0
     streets = bool(a.street_name and b.street_name)
-    types_fit = not (a.street_type and b.street_type and a.street_type != b.street_type)
+    types_fit = not (a.street_type and b.street_type and a.street_type != b.street_type) \
+        and not (a.direction and b.direction and a.direction != b.direction)  # E Main St is not W Main St
     same_street = streets and a.street_name == b.street_name and types_fit
     near_street = streets and not same_street and types_fit and _similar(a.street_name, b.street_name, 0.92) \
         and (a.street_name == "po box") == (b.street_name == "po box")
@@ -489,6 +498,7 @@ class LatinTable:
         self.street = enc(a.street_name for a in parsed)
         self.street_s = np.array([a.street_name for a in parsed], dtype=object)
         self.stype = enc(a.street_type for a in parsed)
+        self.direction = enc(a.direction for a in parsed)
         self.pobox = np.array([a.street_name == "po box" for a in parsed], dtype=bool)
         self.unit = enc(a.unit for a in parsed)
         self.state = enc(a.state for a in parsed)
@@ -545,7 +555,7 @@ class LatinTable:
                                    | differ(self.country))
         sa, sb = self.street[ia], self.street[ib]
         streets = (sa != 0) & (sb != 0)
-        types_fit = ~differ(self.stype)
+        types_fit = ~differ(self.stype) & ~differ(self.direction)
         same_street = streets & (sa == sb) & types_fit
         cand = streets & ~same_street & types_fit & (self.pobox[ia] == self.pobox[ib])
         jw = self._pairwise(self.street_s[ia], self.street_s[ib], JaroWinkler.normalized_similarity, cand, 0.0,

@@ -42,6 +42,10 @@ PAIRS = [
     # A street name one typo off with the same number.
     ("4 Tenison-Woods Circuit, Corrimal VIC 2099", "4 Tenison-Woosd Circuit, Corrimal VIC 2099",
      "same road and number"),
+    # East and West Main Street are two streets; a direction one side leaves out counts neither way.
+    ("123 E Main St, Springfield, IL 62704", "123 W Main St, Springfield, IL 62704", "same postcode or district"),
+    ("123 E Main St, Springfield, IL 62704", "123 Main Street, Springfield, IL 62704", "identical"),
+    ("80 Delaware Ave SE, Washington DC 20003", "80 Delaware Avenue, Washington, DC 20003", "identical"),
     # The same street and number in two towns: 123 Main St is in a thousand towns.
     ("12 High Street, Oxford OX1 4AB", "12 High Street, Cambridge CB2 1TN", "different"),
     ("123 Main St, Springfield, IL 62704", "123 Main St, Portland, OR 97201", "different"),
