@@ -194,7 +194,8 @@ def is_latin_address(value: object) -> bool:
 
 def _fold(value: str) -> str:
     s = unicodedata.normalize("NFKC", value).casefold()  # ß → ss
-    s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    if not s.isascii():
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
     s = re.sub(r"(?<=\w)\.(?=\w\.)|(?<=\b\w)\.", "", s)  # P.O. → PO, U.S.A. → USA
     return s.replace(".", " ").replace("#", " unit ")
 
