@@ -403,7 +403,7 @@ def person_address(p: Pairs) -> np.ndarray:
     city, state, postcode (one typo allowed) and country; a building name or unit one side adds counts
     neither way, a place (city and postcode, or state, or country) that differs makes the addresses
     different. Levels: different; same postcode or district (only the place agrees); similar text (edit
-    ratio >= 0.8); same road; same road and number (Latin: also a street one typo apart, or two flats
+    ratio >= 0.8; Latin: two addresses that give only a town, the same one); same road; same road and number (Latin: also a street one typo apart, or two flats
     of one house); identical (Latin: same house number and street)."""
     lv = _levels(len(p))
     miss = p.missing("addr_text")

@@ -437,7 +437,8 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     is not W Main St) and the units do not differ; same road and
     number when the street is one typo apart or the units differ (two flats of one house); same road
     when the street agrees and the number differs or is missing (not for PO boxes: two boxes of one post
-    office share only the place); same postcode or district when only the place agrees; different
+    office share only the place); similar when neither gives a street and the place agrees (a town
+    column: all they both say agrees); same postcode or district when only the place agrees; different
     otherwise.
 
     >>> P = parse_latin_address
@@ -476,6 +477,8 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
         return 4
     if (same_street or near_street) and a.street_name != "po box":  # another box at one post office: a place
         return 3
+    if place_agree and not a.street_name and not b.street_name:
+        return 2  # both give only a place (a town column), and it agrees: all they say agrees
     if place_agree:
         return 1
     return 0
@@ -567,6 +570,7 @@ class LatinTable:
         units_differ = differ(self.unit)
         lv = np.zeros(n, dtype=np.int8)
         lv[place_agree] = 1
+        lv[place_agree & (self.street[ia] == 0) & (self.street[ib] == 0)] = 2
         lv[(same_street | near_street) & ~self.pobox[ia]] = 3
         lv[near_street & same_number] = 4
         lv[same_street & same_number] = np.where(units_differ[same_street & same_number], 4, 5)
