@@ -428,11 +428,12 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     comparison (:data:`LEVELS`); -1 when one of them says nothing.
 
     A part one side leaves out (the unit, the building, the postcode, the city) counts neither way.
-    The place conflicts when neither the city nor the postcode agrees while one of them, the state
+    The place conflicts when neither the city nor the postcode agrees while the postcode, the state
     or the country is given on both sides and differs (a postcode one typo apart is the same, a city
     in initials or one typo off is the same; a state that differs beside an agreeing city or postcode
     is taken for a slip): then the addresses are different whatever the street says (123 Main St is
-    in a thousand towns). Otherwise: identical when house number and street name agree (the type may be
+    in a thousand towns). When only the town's name differs (a suburb or the metro's name: Henderson /
+    Las Vegas), the same door is only the same road, and anything less is different. Otherwise: identical when house number and street name agree (the type may be
     missing on one side: 1515 Adela Lane / 1515 Adela; a direction given on both sides agrees: E Main St
     is not W Main St) and the units do not differ; same road and
     number when the street is one typo apart or the units differ (two flats of one house); same road
@@ -458,9 +459,12 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     city = bool(a.city and b.city)
     city_agree = city and _city_agrees(a.city, b.city)
     place_agree = pc_agree or city_agree
-    conflict = not place_agree and bool(city or pc or (a.state and b.state and a.state != b.state)
-                                        or (a.country and b.country and a.country != b.country))
-    if conflict:
+    # Two places: postcodes, states or countries that differ. Only the town's name differing (a suburb
+    # or the metro's name: Henderson / Las Vegas, Manhattan / New York) leaves the door to decide.
+    hard = not place_agree and bool(pc or (a.state and b.state and a.state != b.state)
+                                    or (a.country and b.country and a.country != b.country))
+    soft = not place_agree and city and not hard
+    if hard:
         return 0
     streets = bool(a.street_name and b.street_name)
     types_fit = not (a.street_type and b.street_type and a.street_type != b.street_type) \
@@ -471,6 +475,8 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     numbers = bool(a.number and b.number)
     same_number = numbers and a.number == b.number
     units_differ = bool(a.unit and b.unit and a.unit != b.unit)
+    if soft:
+        return 3 if (same_street or near_street) and same_number and a.street_name != "po box" else 0
     if same_street and same_number:
         return 4 if units_differ else 5
     if near_street and same_number:
@@ -555,8 +561,8 @@ class LatinTable:
                 city_agree |= ok & (sim >= 0.9 - 1e-6)  # cpdist gives float32
         place_agree = pc_agree | city_agree
         differ = lambda col: (col[ia] != 0) & (col[ib] != 0) & (col[ia] != col[ib])  # noqa: E731
-        conflict = ~place_agree & ((city_any_a & city_any_b) | (pc_any_a & pc_any_b) | differ(self.state)
-                                   | differ(self.country))
+        hard = ~place_agree & ((pc_any_a & pc_any_b) | differ(self.state) | differ(self.country))
+        soft = ~place_agree & city_any_a & city_any_b & ~hard
         sa, sb = self.street[ia], self.street[ib]
         streets = (sa != 0) & (sb != 0)
         types_fit = ~differ(self.stype) & ~differ(self.direction)
@@ -574,6 +580,8 @@ class LatinTable:
         lv[(same_street | near_street) & ~self.pobox[ia]] = 3
         lv[near_street & same_number] = 4
         lv[same_street & same_number] = np.where(units_differ[same_street & same_number], 4, 5)
-        lv[conflict] = 0
+        door = (same_street | near_street) & same_number & ~self.pobox[ia]
+        lv[soft] = np.where(door[soft], 3, 0)
+        lv[hard] = 0
         lv[self.empty[ia] | self.empty[ib]] = -1
         return lv

@@ -52,6 +52,10 @@ PAIRS = [
     ("Leicester", "Plymouth", "different"),
     # A town on one side, a street address in that town on the other: only the place agrees.
     ("Leeds", "15 Elm Road, Leeds LS6 2AB", "same postcode or district"),
+    # Only the town's name differs, no postcode on one side: a suburb or the metro's name; the same door
+    # is then only the same road, another street is another place.
+    ("123 E Main St, Henderson, NV 89132", "123 Main St, Las Vegas", "same road"),
+    ("405 Lexington Avenue, Manhattan, NY", "9 Park Avenue, New York, NY", "different"),
     # The same street and number in two towns: 123 Main St is in a thousand towns.
     ("12 High Street, Oxford OX1 4AB", "12 High Street, Cambridge CB2 1TN", "different"),
     ("123 Main St, Springfield, IL 62704", "123 Main St, Portland, OR 97201", "different"),
