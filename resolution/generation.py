@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["split_generation", "generations_conflict"]
+__all__ = ["split_generation"]
 
 _WORDS = {"sr": "1", "snr": "1", "senior": "1", "jr": "2", "jnr": "2", "junior": "2", "2nd": "2", "3rd": "3",
           "4th": "4"}
@@ -63,11 +63,3 @@ def split_generation(name: str) -> tuple[str, str]:
             return base, gen
     return name, ""
 
-
-def generations_conflict(a: str, b: str) -> bool:
-    """Whether two generations (from :func:`split_generation`) name two people: both given and different.
-
-    >>> generations_conflict("1", "2"), generations_conflict("2", ""), generations_conflict("2", "2")
-    (True, False, False)
-    """
-    return bool(a) and bool(b) and a != b

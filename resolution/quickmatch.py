@@ -28,6 +28,7 @@ from credgraph.resolution.normalise import (english_company_name, looks_like_com
 __all__ = ["query_features", "blocking_keys"]
 
 _SEP = "\x1f"  # engine._SEP
+_ID_WINDOWS = ((0, 6), (5, 11), (10, 16), (12, 18))  # engine._ID_WINDOWS
 _PREFIX = re.compile(r"^(\d{6})")
 _SUFFIX = re.compile(r"(\d{3}[\dX])\Z")
 _BIRTH8 = re.compile(r"^(\d{8})")
@@ -172,6 +173,11 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
                 if sm and vm and len(vm.group(1)) >= 6:
                     v = vm.group(1)
                     keys += [_SEP.join(("i1", sm.group(1), v[:4])), _SEP.join(("i2", sm.group(1), v[-4:]))]
+        idk = f["id_full"] if f["id_full"] != "" else f["id_unchecked"]
+        if len(idk) == 18:  # as engine._id_windows
+            keys += [_SEP.join((f"iw{a}", idk[:a], idk[b:])) for a, b in _ID_WINDOWS]
+        keys += [_k(f, "tt", "name_tok", "phone_n"), _k(f, "te", "name_tok", "email_n"),
+                 _k(f, "ta", "name_tok", "addr_key")]
         if f["name_fam"] != "":  # as engine._western_keys
             initial = f["name_fam"].split(":", 1)[1]
             if f["postcode"] != "":

@@ -8,6 +8,8 @@ number; 12 High Street in Oxford and in Cambridge are two places.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
@@ -18,6 +20,7 @@ from credgraph.resolution.explain import explain_pair
 from credgraph.resolution.latin_address import LatinTable, latin_level, parse_latin_address
 from credgraph.resolution.mentions import extract_mentions
 from credgraph.resolution.sample import records_frame
+from tests.valid_codes import make_id
 
 # (address A, address B, person address level by name) - one row per kind of real-world variation.
 PAIRS = [
@@ -173,3 +176,37 @@ def test_chinese_addresses_have_no_latin_parts(addr):
     m = extract_mentions(records_frame([{"subject_name": "张伟", "subject_type": "natural", "subject_address": addr}]))
     assert m["addr_latin"].to_list() == [""]
     assert m["addr_road"].to_list() == ["深南大道"]
+
+
+WESTERN = [
+    {"type": "natural", "name": "Susan Moony", "address": "Adventura Apartments 638 Downey St, Salem, OR"},
+    {"type": "natural", "name": "Robert E Smith Sr", "address": "123 E Main St, Henderson, NV 89132",
+     "birth_date": "1954-03-31"},
+    {"type": "natural", "name": "Brown Jr, Geoffrey", "address": "Ansbacher Strasse 23, 56422 Dusseldorf"},
+    {"type": "natural", "name": "Salenger, Kristin", "address": "Flat 2, 10 Downing Street, London SW1A 2AA"},
+    {"type": "natural", "name": "K Salinger", "address": "P.O. Box 1234, Springfield, IL 62704-1234"},
+    {"type": "legal", "name": "Universal Exports Ltd", "address": "405 Lexington Avenue, New York, NY 10174"},
+    {"type": "natural", "name": "王杰", "address": "深圳市南山区深南大道1001号", "phone": "13812345678",
+     "id_number": make_id("440305", dt.date(1971, 3, 17), 503)},
+]
+
+
+def test_the_matchers_fast_path_computes_the_same_features_and_keys():
+    """The Matcher answers a few examples without the dataframe pipeline: its features and blocking
+    keys of Western records (Latin addresses, suffixes, the door and postcode keys) are the pipeline's."""
+    from credgraph.resolution.engine import PROFILE_COLUMNS, _SEP
+    from credgraph.resolution.matching import example_row
+    from credgraph.resolution.quickmatch import blocking_keys, query_features
+
+    rows = [example_row(k, ex) for k, ex in enumerate(WESTERN)]
+    piped = extract_mentions(records_frame(rows)).with_columns(pl.lit("").alias("company"))
+    for row, mrow in zip(rows, piped.iter_rows(named=True)):
+        fast = query_features(row)
+        type_ = fast["type"]
+        cols = [c for c in PROFILE_COLUMNS[type_] if c != "company"]
+        assert {c: fast[c] for c in cols} == {c: mrow[c] for c in cols}, row
+        keys = piped.filter(pl.col("record_id") == row["record_id"]).select(
+            pl.concat_list(_key_exprs(type_, matching=True)).alias("k"))["k"][0].to_list()
+        assert blocking_keys(fast, type_) == {k for k in keys if k is not None}, row
+    assert piped["name_gen"].to_list()[:3] == ["", "1", "2"]
+    assert _SEP.join(("ak", "638 downey")) in blocking_keys(query_features(rows[0]), "natural")
