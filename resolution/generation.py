@@ -11,7 +11,7 @@ written for the same son, so they do not conflict); III / 3rd 3; IV / 4th 4. A l
 an initial, not as the fifth. Roman numerals count only in capitals (``Ii`` is no numeral) unless the
 whole name is in lower case, and ``I`` only in capitals, without a dot, inside a name of three or more
 words (``Morris I Klein``; ``Morris I. Klein`` is an initial). The first word of a name is never a
-suffix (``Junior Santos`` is a given name), except before a comma (``Jr, ...`` does not occur).
+suffix (``Junior Santos`` is a given name).
 
 >>> split_generation("Robert E Smith Sr"), split_generation("Brown Jr, Geoffrey")
 (('Robert E Smith', '1'), ('Brown, Geoffrey', '2'))
@@ -54,7 +54,7 @@ def split_generation(name: str) -> tuple[str, str]:
     if not name or _CJK.search(name):
         return name, ""
     tokens = list(_TOKEN.finditer(name))
-    for k, m in enumerate(tokens[1:], start=1):
+    for m in tokens[1:]:
         gen = _generation_of(m.group(0), name, len(tokens))
         if gen:
             base = name[:m.start()] + name[m.end():]
