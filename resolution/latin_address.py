@@ -516,11 +516,29 @@ class LatinTable:
         self.pc = [np.array([a.postcodes[k] if len(a.postcodes) > k else "" for a in parsed], dtype=object)
                    for k in range(2)]
         self.pc_len = [np.array([len(x) for x in col], dtype=np.int64) for col in self.pc]
+        width = max(1, max((int(x.max()) for x in self.pc_len if len(x)), default=1))
+        self.pc_chars = [np.array([[ord(c) for c in x.ljust(width, "\0")] for x in col], dtype=np.int32)
+                         .reshape(len(col), width) for col in self.pc]
         cities = [a.city.split("; ") if a.city else [] for a in parsed]
         self.city = [np.array([c[k] if len(c) > k else "" for c in cities], dtype=object) for k in range(self.CITIES)]
         self.city_flat = [enc(x.replace(" ", "") for x in col) for col in self.city]
         self.city_ini = [np.where(np.array([len(x.split()) >= 2 for x in col], dtype=bool),
                                   enc("".join(w[0] for w in x.split()) for x in col), -1) for col in self.city]
+
+    @staticmethod
+    def _one_typo(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Rows of two char-code matrices (one length per pair) equal or one substitution or one swap of
+        neighbours apart (:func:`_one_typo` over arrays)."""
+        neq = a != b
+        cnt = neq.sum(axis=1)
+        out = cnt <= 1
+        two = np.flatnonzero(cnt == 2)
+        if len(two):
+            first = neq[two].argmax(axis=1)
+            nxt = np.minimum(first + 1, a.shape[1] - 1)
+            swap = neq[two, nxt] & (a[two, first] == b[two, nxt]) & (a[two, nxt] == b[two, first])
+            out[two] = swap
+        return out
 
     @staticmethod
     def _pairwise(xa: np.ndarray, xb: np.ndarray, scorer, mask: np.ndarray, fill, workers: int) -> np.ndarray:
@@ -534,25 +552,24 @@ class LatinTable:
 
     def levels(self, ia: np.ndarray, ib: np.ndarray, workers: int = 1) -> np.ndarray:
         """:func:`latin_level` of the addresses ``ia[k]`` and ``ib[k]`` (row indices of ``values``)."""
-        from rapidfuzz.distance import OSA, JaroWinkler
+        from rapidfuzz.distance import JaroWinkler
 
         n = len(ia)
+        live = ~(self.empty[ia] | self.empty[ib])
         pc_any_a, pc_any_b = self.pc_len[0][ia] > 0, self.pc_len[0][ib] > 0
         pc_agree = np.zeros(n, dtype=bool)
-        for x, lx in zip(self.pc, self.pc_len):
-            for y, ly in zip(self.pc, self.pc_len):
+        for x, lx in zip(self.pc_chars, self.pc_len):
+            for y, ly in zip(self.pc_chars, self.pc_len):
                 la, lb = lx[ia], ly[ib]
-                ok = (la > 0) & (la == lb)  # one typo in a postcode keeps its length
-                if not ok.any():
-                    continue
-                d = self._pairwise(x[ia], y[ib], OSA.distance, ok & ~pc_agree, 9, workers)
-                pc_agree |= ok & (d <= 1)
+                idx = np.flatnonzero(live & (la > 0) & (la == lb) & ~pc_agree)  # a typo keeps the length
+                if len(idx):
+                    pc_agree[idx] = self._one_typo(x[ia[idx]], y[ib[idx]])
         city_any_a, city_any_b = self.city_flat[0][ia] != 0, self.city_flat[0][ib] != 0
         city_agree = np.zeros(n, dtype=bool)
         for i in range(self.CITIES):
             for j in range(self.CITIES):
                 fa, fb = self.city_flat[i][ia], self.city_flat[j][ib]
-                ok = (fa != 0) & (fb != 0)
+                ok = live & (fa != 0) & (fb != 0) & ~pc_agree  # a postcode that agrees settles the place
                 if not ok.any():
                     continue
                 city_agree |= ok & ((fa == fb) | (fa == self.city_ini[j][ib]) | (self.city_ini[i][ia] == fb))
@@ -567,7 +584,7 @@ class LatinTable:
         streets = (sa != 0) & (sb != 0)
         types_fit = ~differ(self.stype) & ~differ(self.direction)
         same_street = streets & (sa == sb) & types_fit
-        cand = streets & ~same_street & types_fit & (self.pobox[ia] == self.pobox[ib])
+        cand = live & ~hard & streets & ~same_street & types_fit & (self.pobox[ia] == self.pobox[ib])
         jw = self._pairwise(self.street_s[ia], self.street_s[ib], JaroWinkler.normalized_similarity, cand, 0.0,
                             workers)
         near_street = cand & (jw >= 0.92 - 1e-6)
