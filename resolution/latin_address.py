@@ -138,6 +138,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
 _NUMBER = re.compile(r"^\d+[a-z]?(?:[-/]\d+[a-z]?)?$")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _POSTCODE_DIGITS = re.compile(r"^\d{4,6}$")
+_SEGMENT = re.compile(r"[,;\n]+")
 _ZIP9 = re.compile(r"\b(\d{5})\d{4}\b")  # ZIP+4 written without its dash
 _COUNTRY_POSTCODE = re.compile(r"\b[a-z]{1,2}-(\d{4,5})\b")  # FL-9490, D-80331: a postcode behind a country prefix
 
@@ -192,12 +193,16 @@ def is_latin_address(value: object) -> bool:
     return bool(s.strip()) and not _CJK.search(s) and any(c.isalpha() for c in s)
 
 
+_DOTS = re.compile(r"(?<=\w)\.(?=\w\.)|(?<=\b\w)\.")
+
+
 def _fold(value: str) -> str:
     s = unicodedata.normalize("NFKC", value).casefold()  # ß → ss
     if not s.isascii():
         s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-    s = re.sub(r"(?<=\w)\.(?=\w\.)|(?<=\b\w)\.", "", s)  # P.O. → PO, U.S.A. → USA
-    return s.replace(".", " ").replace("#", " unit ")
+    if "." in s:
+        s = _DOTS.sub("", s).replace(".", " ")  # P.O. → PO, U.S.A. → USA, St. → St
+    return s.replace("#", " unit ") if "#" in s else s
 
 
 def _street_type(tok: str) -> str | None:
@@ -244,12 +249,14 @@ def parse_latin_address(value: str) -> LatinAddress:
         po_box = next(g for g in m.groups() if g)
         s = s[:m.start()] + " , " + s[m.end():]
     for rx in (_UK_POSTCODE, _CA_POSTCODE):
-        for m in list(rx.finditer(s)):
-            if re.search(r"\d", m.group(1)) and any(c.isalpha() for c in m.group(2)):
-                postcodes.append(m.group(1) + m.group(2))
-        s = rx.sub(" ", s) if postcodes else s
-    s = _COUNTRY_POSTCODE.sub(r"\1", _ZIP9.sub(r"\1", _ZIP4.sub(r"\1", s)))
-    segments = [_split_compound(_TOKEN.findall(seg)) for seg in re.split(r"[,;\n]+", s)]
+        found = [m.group(1) + m.group(2) for m in rx.finditer(s)]
+        if found:
+            postcodes += found
+            s = rx.sub(" ", s)
+    if "-" in s:
+        s = _COUNTRY_POSTCODE.sub(r"\1", _ZIP4.sub(r"\1", s))
+    s = _ZIP9.sub(r"\1", s)
+    segments = [_split_compound(_TOKEN.findall(seg)) for seg in _SEGMENT.split(s)]
     segments = [seg for seg in segments if seg]
     number = street_name = street_type = unit = building = direction = ""
     street_seg, rest_after = -1, []
