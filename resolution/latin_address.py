@@ -529,8 +529,30 @@ class LatinTable:
         cities = [a.city.split("; ") if a.city else [] for a in parsed]
         self.city = [np.array([c[k] if len(c) > k else "" for c in cities], dtype=object) for k in range(self.CITIES)]
         self.city_flat = [enc(x.replace(" ", "") for x in col) for col in self.city]
+        self.city_letters = [self._letters(col) for col in self.city]
+        self.street_letters = self._letters(self.street_s)
         self.city_ini = [np.where(np.array([len(x.split()) >= 2 for x in col], dtype=bool),
                                   enc("".join(w[0] for w in x.split()) for x in col), -1) for col in self.city]
+
+    @staticmethod
+    def _letters(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(letter counts a-z plus one bin for anything else, length) per string."""
+        counts = np.zeros((len(col), 27), dtype=np.int16)
+        for i, x in enumerate(col):
+            for c in x:
+                k = ord(c) - 97
+                counts[i, k if 0 <= k < 26 else 26] += 1
+        return counts, np.array([len(x) for x in col], dtype=np.int64)
+
+    @staticmethod
+    def _may_reach(la: tuple, lb: tuple, ia: np.ndarray, ib: np.ndarray, cut: float) -> np.ndarray:
+        """Pairs whose Jaro-Winkler similarity can reach ``cut`` at all: with at most 4 prefix letters
+        JW <= 0.4 + 0.6 J, and J <= (m/|a| + m/|b| + 1) / 3 where m, the matching characters, is at
+        most the letters the two share. A sound filter: the pairs it drops are below ``cut``."""
+        common = np.minimum(la[0][ia], lb[0][ib]).sum(axis=1)
+        na, nb = np.maximum(la[1][ia], 1), np.maximum(lb[1][ib], 1)
+        jaro_needed = (cut - 0.4) / 0.6
+        return common / na + common / nb + 1 >= 3 * jaro_needed - 1e-9
 
     @staticmethod
     def _one_typo(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -580,6 +602,9 @@ class LatinTable:
                 if not ok.any():
                     continue
                 city_agree |= ok & ((fa == fb) | (fa == self.city_ini[j][ib]) | (self.city_ini[i][ia] == fb))
+                ok &= ~city_agree
+                idx = np.flatnonzero(ok)
+                ok[idx] = self._may_reach(self.city_letters[i], self.city_letters[j], ia[idx], ib[idx], 0.9)
                 sim = self._pairwise(self.city[i][ia], self.city[j][ib], JaroWinkler.normalized_similarity,
                                      ok & ~city_agree, 0.0, workers)
                 city_agree |= ok & (sim >= 0.9 - 1e-6)  # cpdist gives float32
@@ -592,6 +617,8 @@ class LatinTable:
         types_fit = ~differ(self.stype) & ~differ(self.direction)
         same_street = streets & (sa == sb) & types_fit
         cand = live & ~hard & streets & ~same_street & types_fit & (self.pobox[ia] == self.pobox[ib])
+        idx = np.flatnonzero(cand)
+        cand[idx] = self._may_reach(self.street_letters, self.street_letters, ia[idx], ib[idx], 0.92)
         jw = self._pairwise(self.street_s[ia], self.street_s[ib], JaroWinkler.normalized_similarity, cand, 0.0,
                             workers)
         near_street = cand & (jw >= 0.92 - 1e-6)
