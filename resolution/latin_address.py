@@ -537,12 +537,12 @@ class LatinTable:
     @staticmethod
     def _letters(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(letter counts a-z plus one bin for anything else, length) per string."""
+        lengths = np.array([len(x) for x in col], dtype=np.int64)
+        codes = np.frombuffer("".join(col).encode("utf-32-le"), dtype=np.uint32).astype(np.int64) - 97
+        bins = np.where((codes >= 0) & (codes < 26), codes, 26)
         counts = np.zeros((len(col), 27), dtype=np.int16)
-        for i, x in enumerate(col):
-            for c in x:
-                k = ord(c) - 97
-                counts[i, k if 0 <= k < 26 else 26] += 1
-        return counts, np.array([len(x) for x in col], dtype=np.int64)
+        np.add.at(counts, (np.repeat(np.arange(len(col)), lengths), bins), 1)
+        return counts, lengths
 
     @staticmethod
     def _may_reach(la: tuple, lb: tuple, ia: np.ndarray, ib: np.ndarray, cut: float) -> np.ndarray:
