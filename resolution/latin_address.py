@@ -505,21 +505,22 @@ class LatinTable:
 
     def __init__(self, values: Sequence[str]):
         parsed = [from_serialised(str(v)) if v else LatinAddress() for v in values]
-        codes: dict[str, int] = {}
+        n = len(parsed)
 
-        def enc(xs) -> np.ndarray:
-            return np.array([codes.setdefault(x, len(codes) + 1) if x else 0 for x in xs], dtype=np.int64)
+        def enc(*cols: list[str]) -> list[np.ndarray]:
+            """Integer codes of string columns over one vocabulary ("" is 0), so columns compare."""
+            flat = np.array([x for c in cols for x in c], dtype=str) if n else np.zeros(0, dtype=str)
+            uniq, inv = np.unique(flat, return_inverse=True)
+            code = np.where(flat == "", 0, inv.astype(np.int64) + 1)
+            return [code[k * n:(k + 1) * n] for k in range(len(cols))]
 
         self.empty = np.array([a.empty for a in parsed], dtype=bool)
-        self.number = enc(a.number for a in parsed)
-        self.street = enc(a.street_name for a in parsed)
         self.street_s = np.array([a.street_name for a in parsed], dtype=object)
-        self.stype = enc(a.street_type for a in parsed)
-        self.direction = enc(a.direction for a in parsed)
-        self.pobox = np.array([a.street_name == "po box" for a in parsed], dtype=bool)
-        self.unit = enc(a.unit for a in parsed)
-        self.state = enc(a.state for a in parsed)
-        self.country = enc(a.country for a in parsed)
+        self.number, self.street, self.stype, self.direction, self.unit, self.state, self.country = (
+            enc(*(list(x) for x in zip(*[(a.number, a.street_name, a.street_type, a.direction, a.unit, a.state,
+                                          a.country) for a in parsed])))
+            if n else [np.zeros(0, dtype=np.int64)] * 7)
+        self.pobox = self.street_s == "po box"
         self.pc = [np.array([a.postcodes[k] if len(a.postcodes) > k else "" for a in parsed], dtype=object)
                    for k in range(2)]
         self.pc_len = [np.array([len(x) for x in col], dtype=np.int64) for col in self.pc]
@@ -528,11 +529,13 @@ class LatinTable:
                          .reshape(len(col), width) for col in self.pc]
         cities = [a.city.split("; ") if a.city else [] for a in parsed]
         self.city = [np.array([c[k] if len(c) > k else "" for c in cities], dtype=object) for k in range(self.CITIES)]
-        self.city_flat = [enc(x.replace(" ", "") for x in col) for col in self.city]
+        flat = [[x.replace(" ", "") for x in col] for col in self.city]
+        ini = [["".join(w[0] for w in x.split()) if len(x.split()) >= 2 else "" for x in col] for col in self.city]
+        codes = enc(*flat, *ini)
+        self.city_flat = codes[:self.CITIES]
+        self.city_ini = [np.where(c == 0, -1, c) for c in codes[self.CITIES:]]  # no initials: equal to nothing
         self.city_letters = [self._letters(col) for col in self.city]
         self.street_letters = self._letters(self.street_s)
-        self.city_ini = [np.where(np.array([len(x.split()) >= 2 for x in col], dtype=bool),
-                                  enc("".join(w[0] for w in x.split()) for x in col), -1) for col in self.city]
 
     @staticmethod
     def _letters(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
