@@ -41,7 +41,7 @@ PROFILE_COLUMNS = {
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
                 "id_prefix",
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
-                "addr_number", "addr_latin", "postcode", "phone_n", "company", "name_gen", "name_fam"],
+                "addr_number", "addr_latin", "postcode", "phone_n", "company", "name_gen"],
 }
 
 #: Pair bands, from the strongest link to the weakest.
@@ -190,23 +190,16 @@ def _initials_year() -> pl.Expr:
         pl.concat_str([pl.lit("iy"), init, pl.col("birth").str.slice(0, 4)], separator=_SEP))
 
 
-def _western_keys() -> list[pl.Expr]:
-    """Keys Western records need (capped like every key): the door of a Latin-script address (house
-    number + street name, whatever the street type, unit or building: Adventura Apartments 638 Downey
-    St / 638 Downey Street), and the postcode with the first given initial (``name_fam``).
+def _door_key() -> pl.Expr:
+    """The door of a Latin-script address (house number + street name, whatever the street type, unit
+    or building: Adventura Apartments 638 Downey St / 638 Downey Street), capped like every key.
 
-    Measured and left out: the family name's sound with the first initial, or with the birth year.
-    They bring many namesakes of one family name into the candidates (on Febrl4, 34k pairs), and the
-    unsupervised model then learns a "match" class of same-surname pairs: Febrl4 precision fell from
-    0.998 to 0.984 (micah green / samuel green merged on a near birth date)."""
-    initial = pl.col("name_fam").str.split_exact(":", 1).struct.field("field_1")
-    has_fam = pl.col("name_fam") != ""
+    Measured and left out (Febrl3/4, Senzing's truth set): the family name's sound with the first
+    initial or with the birth year brought many namesakes of one family name into the candidates, and
+    the unsupervised model then learnt a "match" class of same-surname pairs (Febrl4 precision 0.998 ->
+    0.984); the postcode with the first initial found no pair the other keys miss and cost time."""
     door = (pl.col("addr_latin") != "") & (pl.col("addr_number") != "") & (pl.col("addr_road") != "")
-    return [
-        pl.when(door).then(pl.concat_str([pl.lit("ak"), pl.col("addr_key")], separator=_SEP)),
-        pl.when(has_fam & (pl.col("postcode") != "")).then(
-            pl.concat_str([pl.lit("pi"), pl.col("postcode"), initial], separator=_SEP)),
-    ]
+    return pl.when(door).then(pl.concat_str([pl.lit("ak"), pl.col("addr_key")], separator=_SEP))
 
 
 def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
@@ -237,7 +230,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
-        *_western_keys(),
+        _door_key(),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),
     ]
 

@@ -48,7 +48,7 @@ MENTION_COLUMNS = (
     "addr_text", "addr_district", "addr_road", "addr_number", "addr_key", "addr_latin", "phone_n",
     "uscc_v", "org_v", "reg_v", "id_full", "id_masked", "id_unchecked", "id_prefix", "id_suffix", "birth",
     "birth_date", "gender", "email", "identifiers", "user_id",
-    "name_tok", "name_phon", "ident", "email_n", "postcode", "name_gen", "name_fam",
+    "name_tok", "name_phon", "ident", "email_n", "postcode", "name_gen",
 )
 
 #: Identifier schemes that fill the PRC code columns when those are empty.
@@ -286,38 +286,6 @@ def _generation_features(m: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def family_key(name: object) -> str:
-    """``FAMILY_CODE:i``: the metaphone code of a Latin-script person name's family name and the initial
-    of its first given name (a nickname read as the formal name: Bob → r), for blocking names with a
-    typo in any letter but the sound (Moony / Mooney / Moonie, Salinger / Salenger). Empty for a name
-    in Chinese characters or in pinyin (compared by syllable elsewhere: 周勇 / 赵颖 must not share a
-    key) and for a one-word name.
-
-    >>> family_key("Susan Moony") == family_key("Susan Mooney") == family_key("Mooney, Susanne") == "MN:s"
-    True
-    >>> family_key("Bob Smith"), family_key("Wang Jie"), family_key("王杰"), family_key("Beau")
-    ('SM0:r', '', '', '')
-    """
-    from credgraph.resolution.lexicon import NICKNAMES
-    from credgraph.resolution.normalise import (_family_positions, _metaphone, given_name_of, person_name_tokens,
-                                                reads_as_pinyin)
-
-    if name is None or _CJK_NAME.search(str(name)):
-        return ""
-    toks = person_name_tokens(name)
-    if len(toks) < 2 or reads_as_pinyin(" ".join(toks)):
-        return ""
-    fam = min(_family_positions(name, toks))
-    given = next((t for i, t in enumerate(toks) if i != fam), "")
-    if not given or not toks[fam].isalpha():
-        return ""
-    formal = NICKNAMES.get(given) or given_name_of(given)
-    return f"{_metaphone(toks[fam])}:{formal[0]}"
-
-
-_CJK_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-
-
 def _name_features(m: pl.DataFrame) -> pl.DataFrame:
     """Name parts per distinct normalised name (``_nt``) and type."""
     legal = m.filter(pl.col("type") == "legal")["_nt"].unique().to_list()
@@ -355,13 +323,12 @@ def _name_features(m: pl.DataFrame) -> pl.DataFrame:
     raw = m.filter(pl.col("type") == "natural")["_nb"].drop_nulls().unique().to_list()
     keys = person_name_keys(raw)
     pf = pl.DataFrame({"_nb": raw, "name_tok": [k[0] for k in keys], "name_phon": [k[1] for k in keys],
-                       "name_fam": [family_key(x) for x in raw], "type": ["natural"] * len(raw)},
-                      schema={"_nb": pl.Utf8, "name_tok": pl.Utf8, "name_phon": pl.Utf8, "name_fam": pl.Utf8,
-                              "type": pl.Utf8})
+                       "type": ["natural"] * len(raw)},
+                      schema={"_nb": pl.Utf8, "name_tok": pl.Utf8, "name_phon": pl.Utf8, "type": pl.Utf8})
     m = m.join(pf, on=["_nb", "type"], how="left", nulls_equal=False)
     return m.with_columns(
         pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
-               "name_tok", "name_phon", "name_fam").fill_null("")
+               "name_tok", "name_phon").fill_null("")
     )
 
 

@@ -39,7 +39,7 @@ STATE_COLUMNS = ("mention_id", "record_id", "role", "type", "seq", "source_file"
                  # The compared features, so that a Matcher opens without normalising every mention again.
                  "region", "brand", "industry", "form", "branch", "name_py", "name_sorted", "name_tok", "name_phon",
                  "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "addr_latin", "postcode",
-                 "phone_n", "name_gen", "name_fam",
+                 "phone_n", "name_gen",
                  "org_v", "reg_v", "id_masked", "id_prefix", "id_suffix", "birth", "ident", "email_n",
                  # An ID number that failed its check: personal data like id_full, kept in the workspace only.
                  "id_unchecked")

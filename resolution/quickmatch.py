@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from credgraph.resolution.generation import split_generation
 from credgraph.resolution.latin_address import is_latin_address, parse_latin_address
-from credgraph.resolution.mentions import (_PRC_SCHEMES, family_key, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
+from credgraph.resolution.mentions import (_PRC_SCHEMES, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
                                            _uscc_valid)
 from credgraph.resolution.normalise import (english_company_name, looks_like_company, normalise_phone,
                                             normalise_texts, parse_addresses, parse_normalised_company_names,
@@ -100,8 +100,7 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
     else:
         type_ = "natural"
     f["type"] = type_
-    for c in ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_tok", "name_phon",
-              "name_fam"):
+    for c in ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_tok", "name_phon"):
         f[c] = ""
     if type_ == "legal":
         p = parse_normalised_company_names([nt])[0]
@@ -117,7 +116,6 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         f["norm_name"] = f["core"] = pn
         if name is not None:
             f["name_tok"], f["name_phon"] = person_name_keys([name])[0]
-            f["name_fam"] = family_key(name)
     f["name_py"] = pinyin_keys([f["core"]])[0]
     f["name_sorted"] = "".join(sorted(f["core"]))
     addr = raw["address"]
@@ -178,11 +176,7 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
             keys += [_SEP.join((f"iw{a}", idk[:a], idk[b:])) for a, b in _ID_WINDOWS]
         keys += [_k(f, "tt", "name_tok", "phone_n"), _k(f, "te", "name_tok", "email_n"),
                  _k(f, "ta", "name_tok", "addr_key")]
-        if f["name_fam"] != "":  # as engine._western_keys
-            initial = f["name_fam"].split(":", 1)[1]
-            if f["postcode"] != "":
-                keys.append(_SEP.join(("pi", f["postcode"], initial)))
-        if f["addr_latin"] != "" and f["addr_number"] != "" and f["addr_road"] != "":
+        if f["addr_latin"] != "" and f["addr_number"] != "" and f["addr_road"] != "":  # engine._door_key
             keys.append(_SEP.join(("ak", f["addr_key"])))
         keys += [_k(f, "em", "email_n"), _k(f, "bp", "birth", "postcode"), _k(f, "tc", "name_tok", "company"),
                  _k(f, "fc", "name_phon", "company"), _k(f, "c", "core"), _k(f, "t", "name_tok"),

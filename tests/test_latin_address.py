@@ -139,19 +139,6 @@ def test_typo_surnames_at_one_address_share_a_block():
     assert "ak" in shared
 
 
-def test_postcode_with_first_initial():
-    a, b, c = _keys([
-        {"subject_name": "Salenger, Kristin", "subject_type": "natural", "subject_address": "9 Elm Road, Leeds LS6 2AB"},
-        {"subject_name": "K Salinger", "subject_type": "natural", "subject_address": "15 Oak Lane, Leeds LS6 2AB"},
-        {"subject_name": "Mark Salinger", "subject_type": "natural", "subject_address": "15 Oak Lane, Leeds LS6 2AB"},
-    ])
-    assert any(x.startswith("pi\x1f") for x in a & b)  # LS6 2AB + k
-    assert not any(x.startswith("pi\x1f") for x in a & c)  # another initial
-    # A Chinese name gets no such key (its pinyin is compared by syllable elsewhere).
-    (d,) = _keys([{"subject_name": "王杰", "subject_type": "natural", "subject_address": "9 Elm Road, Leeds LS6 2AB"}])
-    assert not any(x.startswith("pi\x1f") for x in d)
-
-
 def test_resolver_compares_and_merges_a_typo_surname_at_one_door():
     """End to end: the resolver compares the two Susans (a shared key) and, with the same door
     corroborating a similar name, puts them in one entity; a third person at that door with another
