@@ -90,6 +90,17 @@ class ResolutionConfig:
     em_anchor: float = float("inf")
     #: How many unlabelled pairs one human judgement counts as when the model is (re)estimated.
     judgement_weight: float = 50.0
+    #: How many pairs of true matches the prior m (the readable table PRIOR_M in
+    #: credgraph/resolution/model.py: the share of one person's or firm's record pairs at each level,
+    #: e.g. a quarter of a person's record pairs give another address) counts as. m is
+    #: (prior_pairs × prior + identified pairs' levels), and under EM the expected matches' levels, in
+    #: proportion: on a few hundred pairs the prior decides, on a city (300k identified pairs) the data.
+    model_prior_pairs: float = 200.0
+    #: How many pairs of different carriers the prior u of identifier-like levels (PRIOR_U: an
+    #: identical passport 1e-6, phone 1e-3, e-mail 1e-4, ...) counts as against the data's own value
+    #: frequencies. A million: a few hundred records cannot show a one-in-a-million coincidence, so
+    #: the prior decides there; a city's tens of millions of carrier pairs outweigh it.
+    identifier_u_prior_pairs: float = 1e6
     #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).
     workers: int = 1
     #: Unused (kept so older credgraph.toml files still load): a person's entity id is a surrogate
