@@ -96,11 +96,12 @@ class ResolutionConfig:
     #: (prior_pairs × prior + identified pairs' levels), and under EM the expected matches' levels, in
     #: proportion: on a few hundred pairs the prior decides, on a city (300k identified pairs) the data.
     model_prior_pairs: float = 200.0
-    #: How many pairs of different carriers the prior u of identifier-like levels (PRIOR_U: an
-    #: identical passport 1e-6, phone 1e-3, e-mail 1e-4, ...) counts as against the data's own value
-    #: frequencies. A million: a few hundred records cannot show a one-in-a-million coincidence, so
-    #: the prior decides there; a city's tens of millions of carrier pairs outweigh it.
-    identifier_u_prior_pairs: float = 1e6
+    #: How many shared values the prior u of identifier-like levels (PRIOR_U in resolution/model.py: an
+    #: identical passport 1e-6, phone 1e-3, e-mail 1e-4, ...) counts as: a Beta prior worth this many
+    #: collisions in (this / u) pairs of carriers, against the data's own count of carriers with
+    #: clearly different names sharing a value. 1: a few hundred records with no sharing keep an
+    #: identical passport at one in a million; a few shared mailboxes among them lift the mailbox's u.
+    identifier_u_prior_collisions: float = 1.0
     #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).
     workers: int = 1
     #: Unused (kept so older credgraph.toml files still load): a person's entity id is a surrogate

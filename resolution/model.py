@@ -52,9 +52,9 @@ EM_MIN_PAIRS = 10_000
 UNSUPERVISED_BELOW = 50
 UNSUPERVISED_MIN_PAIRS = 2000
 _TF_CLIP = 6.0  # bits: bounds the term-frequency adjustment either way
-#: Default strengths of the priors (``resolution.model_prior_pairs`` / ``identifier_u_prior_pairs``).
+#: Default strengths of the priors (``resolution.model_prior_pairs`` / ``identifier_u_prior_collisions``).
 MODEL_PRIOR_PAIRS = 200.0
-IDENTIFIER_U_PRIOR_PAIRS = 1e6
+IDENTIFIER_U_PRIOR_COLLISIONS = 1.0
 #: A value shared by more carriers than this is counted as shared without comparing their names.
 _MAX_CARRIERS_COMPARED = 30
 
@@ -157,9 +157,10 @@ PRIOR_M: dict[str, dict[str, tuple[tuple[str, float, str], ...]]] = {
 #: that two *different* people or firms fall at each level, from the value space and from how such
 #: values are shared (rows (level, u, why); the lowest level takes the rest). The top level's u is
 #: then estimated from the data's own values — pairs of carriers with clearly different names sharing
-#: a value, over all pairs of carriers, :func:`value_collisions` — with this row as a prior worth
-#: ``identifier_prior_pairs`` pairs (``resolution.identifier_u_prior_pairs``): a few hundred
-#: records cannot show a one-in-a-million coincidence, a city can show a shared switchboard.
+#: a value, over all pairs of carriers, :func:`value_collisions` — with this row as a Beta prior worth
+#: ``k`` collisions in ``k / u`` pairs (k = ``resolution.identifier_u_prior_collisions``, 1): a few
+#: hundred records that show no sharing cannot lift an identical passport's u above one in a million,
+#: but a few shared mailboxes among a few hundred carriers do lift the mailbox's u, as they should.
 PRIOR_U: dict[str, dict[str, tuple[tuple[str, float, str], ...]]] = {
     "natural": {
         "id_number": (
@@ -383,14 +384,15 @@ def value_collisions(profiles, comparisons: tuple[Comparison, ...]) -> dict[str,
 
 def estimate_u(comparisons: tuple[Comparison, ...], gamma: np.ndarray, prior_pairs: float = 20.0, *,
                type_: str = "", collisions: dict[str, tuple[float, float]] | None = None,
-               identifier_prior_pairs: float = IDENTIFIER_U_PRIOR_PAIRS) -> dict[str, list[float]]:
+               identifier_prior_collisions: float = IDENTIFIER_U_PRIOR_COLLISIONS) -> dict[str, list[float]]:
     """u probabilities from the levels of *random* pairs (almost all non-matches).
 
     Ordinary comparisons: the random pairs' level shares, with ``prior_pairs`` pseudo-pairs of a
     vague guess (:func:`_vague_u`) so unseen levels keep a finite weight. Identifier-like comparisons
     (:data:`PRIOR_U`): the top level from value frequencies (``collisions``, see
     :func:`value_collisions`; the random pairs when not given), the other levels from the random
-    pairs, each with its :data:`PRIOR_U` row worth ``identifier_prior_pairs`` pairs.
+    pairs, each with its :data:`PRIOR_U` row as a prior worth ``k / u_top`` pairs, that is ``k``
+    (``identifier_prior_collisions``) collisions at the top level.
     """
     u0 = _vague_u(comparisons)
     u = {}
@@ -402,7 +404,8 @@ def estimate_u(comparisons: tuple[Comparison, ...], gamma: np.ndarray, prior_pai
         if pu is None:
             est = (counts + prior_pairs * u0[c.name]) / (counts.sum() + prior_pairs)
         else:
-            a, top = identifier_prior_pairs, n - 1
+            top = n - 1
+            a = identifier_prior_collisions / pu[top]
             hit, pairs = (collisions or {}).get(c.name, (counts[top], counts.sum()))
             u_top = (hit + a * pu[top]) / (pairs + a)
             low = counts[:top] + a * pu[:top]

@@ -163,7 +163,7 @@ def resolve(
                   em_iterations=cfg.em_iterations, em_anchor=cfg.em_anchor, judgement_weight=cfg.judgement_weight,
                   incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin,
                   rare_names=cfg.rare_names, model_prior_pairs=cfg.model_prior_pairs,
-                  identifier_u_prior_pairs=cfg.identifier_u_prior_pairs)
+                  identifier_u_prior_collisions=cfg.identifier_u_prior_collisions)
 
     results: dict[str, TypeResult] = {}
     legal = mentions.filter(pl.col("type") == "legal").with_columns(pl.lit("").alias("company"))
