@@ -605,6 +605,13 @@ def same_brand_other_industry(p: Pairs) -> np.ndarray:
     return p.equal("brand") & p.differ("industry") & p.differ("core")
 
 
+def firm_name_differs(p: Pairs) -> np.ndarray:
+    """Two firms whose names are altogether different (not similar, transposed or a homophone) are
+    merged automatically only on a shared registration code: many firms share an address, a phone or
+    an agent (shell companies cluster at one address), so such fields alone send the pair to review."""
+    return (p.memo(core_name) == 0) & (p.memo(legal_identifier) != 1)
+
+
 def id_conflict(p: Pairs) -> np.ndarray:
     """Two different full ID numbers, or a masked number whose visible digits disagree: two people."""
     return p.memo(id_number) == 0
@@ -661,6 +668,7 @@ LEGAL_RULES: tuple[Rule, ...] = (
     Rule("branch_differs", branch_differs),
     Rule("region_conflict", region_conflict),
     Rule("same_brand_other_industry", same_brand_other_industry, "related"),
+    Rule("firm_name_differs", firm_name_differs, "no_auto"),
 )
 
 NATURAL_RULES: tuple[Rule, ...] = (

@@ -160,3 +160,24 @@ def test_explain_shows_the_prior_weights():
     assert "different" in lines["address"] and f"{_w(tm, 'address', 'different'):+.2f} bits" in lines["address"]
     assert "identical" in lines["identifier"] and f"{_w(tm, 'identifier', 'identical'):+.2f} bits" in lines["identifier"]
     assert _w(tm, "identifier", "identical") > 15 and _w(tm, "address", "different") >= ADDRESS_DIFFERENT_BOUND
+
+
+def test_firms_sharing_an_address_and_phone_stay_apart_without_a_similar_name():
+    """Many firms share a registered agent's address and phone (shells cluster at one address): with
+    names altogether different they are not merged automatically (rule ``firm_name_differs``), while
+    one firm written with a homophone typo at the same address is."""
+    agent_addr, agent_phone = "深圳市福田区福华一路88号中心商务大厦1208室", "0755-83210001"
+    brands = ["华强电子", "明德贸易", "宏远物流", "金桥科技", "恒信咨询", "瑞丰食品", "嘉和建材", "天成纺织"]
+    rows = []
+    for i, b in enumerate(brands):
+        addr = agent_addr if i < 2 else f"深圳市南山区科技园南区{i}路{10 + i}号"
+        phone = agent_phone if i < 2 else f"0755-8650{i:04d}"
+        rows.append({"kind": "entity", "subject_type": "legal", "subject_name": f"深圳市{b}有限公司",
+                     "subject_address": addr, "subject_phone": phone})
+    rows.append({"kind": "entity", "subject_type": "legal", "subject_name": "深圳市华墙电子有限公司",
+                 "subject_address": agent_addr, "subject_phone": agent_phone})  # 华强 typed as 华墙
+    res = resolve(records_frame(rows))
+    ent = res.assignments.filter(res.assignments["role"] == "subject").sort("record_id")["entity_id"].to_list()
+    assert ent[0] != ent[1]  # 华强电子 and 明德贸易 at the agent's address: two firms
+    assert ent[8] == ent[0]  # 华墙电子 is 华强电子 with a homophone typo
+    assert len(set(ent)) == 8
