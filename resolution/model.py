@@ -381,13 +381,10 @@ def value_collisions(profiles, comparisons: tuple[Comparison, ...]) -> dict[str,
         collisions = float((many * (many - 1) / 2).sum())
         few = shared.filter(pl.col("c") <= _MAX_CARRIERS_COMPARED)
         if few.height:
-            left, right = [], []
-            for ps in few["p"].to_list():
-                for i in range(len(ps)):
-                    for j in range(i + 1, len(ps)):
-                        left.append(ps[i])
-                        right.append(ps[j])
-            lv = name_c(Pairs(profiles, np.array(left), np.array(right)))
+            items = (few.select("v", "p").explode("p")
+                     .with_columns(pl.int_range(pl.len()).over("v").alias("i")))
+            both = items.join(items, on="v", suffix="_r").filter(pl.col("i") < pl.col("i_r"))
+            lv = name_c(Pairs(profiles, both["p"].to_numpy(), both["p_r"].to_numpy()))
             collisions += float(np.isin(lv, distinct).sum())
         out[c.name] = (collisions, pairs)
     return out
