@@ -107,6 +107,9 @@ def resolve(
             f"resolution thresholds must satisfy 0 <= review ({cfg.review}) <= auto_merge ({cfg.auto_merge}) <= 1")
     if not cfg.em_anchor >= 0:  # also refuses NaN
         raise ResolutionError(f"resolution.em_anchor must be >= 0 (inf keeps m fixed), not {cfg.em_anchor}")
+    for key in ("model_prior_pairs", "identifier_u_prior_collisions"):
+        if not 0 < getattr(cfg, key) < float("inf"):  # also refuses NaN
+            raise ResolutionError(f"resolution.{key} must be a positive number, not {getattr(cfg, key)}")
     t0 = time.perf_counter()
     at = _now()
     run_no = int(previous.run.get("run", 0)) + 1 if previous is not None else 1

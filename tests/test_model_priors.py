@@ -181,3 +181,12 @@ def test_firms_sharing_an_address_and_phone_stay_apart_without_a_similar_name():
     assert ent[0] != ent[1]  # 华强电子 and 明德贸易 at the agent's address: two firms
     assert ent[8] == ent[0]  # 华墙电子 is 华强电子 with a homophone typo
     assert len(set(ent)) == 8
+
+
+@pytest.mark.parametrize("key,value", [("model_prior_pairs", 0.0), ("identifier_u_prior_collisions", float("nan"))])
+def test_a_prior_strength_that_is_not_a_positive_number_is_refused(key, value):
+    from credgraph.config import ResolutionConfig
+    from credgraph.resolution.errors import ResolutionError
+
+    with pytest.raises(ResolutionError, match=f"resolution.{key} must be a positive number"):
+        resolve(records_frame(_small_register()[:4]), config=ResolutionConfig(**{key: value}))
