@@ -652,7 +652,7 @@ NATURAL_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", ("different", "weakly similar", "similar", "reordered", "same sound", "identical"),
                person_name, "core"),
     Comparison("id_number", ("incompatible", "compatible", "identical"), id_number, value_columns=("id_full",)),
-    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date),
+    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date, value_columns=("birth",)),
     Comparison("unchecked_id", ("different", "one typo in the birth date", "one typo apart", "identical"),
                unchecked_id, value_columns=("id_unchecked", "id_full")),
     Comparison("identifier", ("different", "near", "identical"), identifier, value_columns=("ident",)),

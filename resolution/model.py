@@ -178,6 +178,11 @@ PRIOR_U: dict[str, dict[str, tuple[tuple[str, float, str], ...]]] = {
             ("compatible", 1e-3, "a masked number shows its region and last digits: about one number in a thousand fits"),
             ("identical", 1e-6, "one number per person; a coincidence is a copying error or a placeholder value"),
         ),
+        "birth_date": (
+            ("partial", 4e-3, "two of year, month and day agree: same month and day 1/365, same year and month ~1/800"),
+            ("near", 1.5e-3, "one of ~30 dates a digit or a swap away, out of ~25,000 birth dates in use"),
+            ("identical", 4e-5, "one birth date in ~25,000 (70 years of days); twins and placeholders (1 January) show in the data"),
+        ),
         "unchecked_id": (
             ("one typo in the birth date", 1e-5, "people born days apart in one district get numbers one digit apart"),
             ("one typo apart", 1e-5, "sequence numbers are issued in order: neighbours one digit apart exist"),
