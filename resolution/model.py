@@ -39,9 +39,10 @@ import numpy as np
 import polars as pl
 
 from credgraph.resolution.errors import ModelVersionError
-from credgraph.resolution.features import Comparison
+from credgraph.resolution.features import Comparison, Profiles
 
-__all__ = ["MODEL_FORMAT", "TypeModel", "Model", "estimate_u", "fit_type_model", "score", "load_model", "save_model"]
+__all__ = ["MODEL_FORMAT", "PRIOR_M", "PRIOR_U", "TypeModel", "Model", "estimate_u", "fit_type_model", "prior_m", "prior_u",
+           "score", "load_model", "save_model", "value_collisions"]
 
 #: Version of the model file format and of the comparison definitions it refers to.
 MODEL_FORMAT = 2
@@ -345,7 +346,7 @@ def _aggregate(gamma: np.ndarray, fixed: np.ndarray, weight: np.ndarray) -> tupl
     return g, agg["fixed"].to_numpy(), agg["w"].to_numpy().astype(np.float64)
 
 
-def value_collisions(profiles, comparisons: tuple[Comparison, ...]) -> dict[str, tuple[float, float]]:
+def value_collisions(profiles: Profiles, comparisons: tuple[Comparison, ...]) -> dict[str, tuple[float, float]]:
     """How often different carriers share a value, for each comparison with ``value_columns``.
 
     Returns ``{comparison: (collisions, pairs)}``: ``pairs`` is the number of pairs of pre-groups
