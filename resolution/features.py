@@ -617,6 +617,14 @@ def id_conflict(p: Pairs) -> np.ndarray:
     return p.memo(id_number) == 0
 
 
+def _renamed_person(p: Pairs) -> np.ndarray:
+    """What lets two altogether different names be one person (see :func:`no_strong_context`)."""
+    ident, born = p.memo(identifier), p.memo(birth_date) == 3
+    own = (ident >= 1) | born
+    fields = (ident >= 1).astype(np.int8) + born + (p.memo(phone) == 1) + (p.memo(email) == 1)
+    return (ident == 2) | (own & (fields >= 2))
+
+
 def no_strong_context(p: Pairs) -> np.ndarray:
     """A name alone never merges two people. A person is merged automatically only on an ID number
     (full or legacy; a compatible masked one with a name not altogether different), or on a name that
@@ -625,7 +633,13 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     from the other's), or on two corroborating fields. The same
     company corroborates only the same name (in any order, script or homophone): a firm's few people
     often share a surname or a character (王燕 and 王晓燕 at one firm may be sisters), so a name merely
-    similar there needs one more field, or a reviewer."""
+    similar there needs one more field, or a reviewer. Two names altogether different (张伟 / 李娜, John /
+    Patrick Smith) merge only on an ID number, an identical passport or other identifier, or two of
+    {the same full birth date, an identifier at most one typo apart, the same phone, the same e-mail}
+    of which one is the birth date or the identifier: one household shares its address, phone and
+    e-mail, and twins their birth date and address, so these fields never outweigh the name on their
+    own (a renamed or badly keyed person keeps his identifiers, or his birth date with his own
+    identifier, phone or e-mail; without them, a reviewer decides)."""
     name = p.memo(person_name)
     idl = p.memo(id_number)
     # A masked number fits many people (only region and last digits show): it needs a name that is not
@@ -635,7 +649,9 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     ctx = ((p.memo(phone) == 1).astype(np.int8) + (p.memo(email) == 1)
            + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1)
            + (p.memo(unchecked_id) >= 1))
-    ok = ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | (ctx + firm >= 2)
+    # name -1: one side has no name (a record named by its phone or e-mail only)
+    ok = (ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | ((name != 0) & (ctx + firm >= 2))
+          | ((name == 0) & _renamed_person(p)))
     return ~ok
 
 
