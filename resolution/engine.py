@@ -34,7 +34,7 @@ from credgraph.resolution.rarename import rare_name_links
 __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
 
 PROFILE_COLUMNS = {
-    "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted",
+    "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted", "name_tok",
               "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v",
               "reg_v"],
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
@@ -189,6 +189,14 @@ def _initials_year() -> pl.Expr:
         pl.concat_str([pl.lit("iy"), init, pl.col("birth").str.slice(0, 4)], separator=_SEP))
 
 
+def _latin_words() -> pl.Expr:
+    """A company named in Latin script: one key per word of its name (the sound of each word of three
+    letters or more, ``name_tok``; empty for Chinese names), so Universal Export Corporation meets
+    Universal Exports Worldwide and Univrsl Export Inc. A common word's block is capped like any other."""
+    return pl.when(pl.col("name_tok") != "").then(
+        pl.col("name_tok").str.split(" ").list.eval(pl.lit(f"lw{_SEP}") + pl.element()))
+
+
 def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
     """Blocking keys of a type. ``matching``: also the keys a query by name alone needs (the
     resolver never pairs persons on a name alone; a look-up may list them as candidates)."""
@@ -200,6 +208,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         return [
             k("c", "core"), k("p", "name_py"), k("s", "name_sorted"),
             k("ap", "addr_key", "phone_n"), k("a", "addr_key"), k("t", "phone_n"),
+            _latin_words(),
             *_deletions(),
             *(_deletions(min_len=2) if matching else []),
         ]
@@ -215,6 +224,9 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("bp", "birth", "postcode"),
         # A nickname or a name in another order with one contact detail (Bob Smith / Robert Smith, one phone).
         k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
+        # The same sound with one contact detail: a name written in another alphabet (Александр Васильев /
+        # Alexander Vasiliev) or spelled another way.
+        k("ft", "name_phon", "phone_n"), k("fa", "name_phon", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),

@@ -421,7 +421,8 @@ def region(p: Pairs) -> np.ndarray:
     return lv
 
 
-_GENERIC_FORMS = {"公司"}
+#: Forms that say only "a company" (公司; Co, Company in Latin script): compatible with any specific form.
+_GENERIC_FORMS = {"公司", "CO"}
 
 
 def form(p: Pairs) -> np.ndarray:

@@ -19,9 +19,10 @@ from typing import Any, Mapping
 
 from credgraph.resolution.mentions import (_PRC_SCHEMES, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
                                            _uscc_valid)
-from credgraph.resolution.normalise import (english_company_name, looks_like_company, normalise_phone,
-                                            normalise_texts, parse_addresses, parse_normalised_company_names,
-                                            person_name_keys, pinyin_keys, postcode_of)
+from credgraph.resolution.normalise import (company_name_keys, english_company_name, latin_company_name,
+                                            looks_like_company, normalise_phone, normalise_texts, parse_addresses,
+                                            parse_normalised_company_names, person_name_keys, pinyin_keys,
+                                            postcode_of, transliterate)
 
 __all__ = ["query_features", "blocking_keys"]
 
@@ -84,7 +85,7 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         m = _ID_BIRTH.search(idv)
     f["birth"] = m.group(1) if m else ""
     name = raw["name"]
-    nt = normalise_texts([english_company_name(name) or name])[0] if name is not None else ""
+    nt = normalise_texts([english_company_name(name) or transliterate(name)])[0] if name is not None else ""
     given = (raw["type"] or "").strip().lower()
     if given in ("legal", "natural"):
         type_ = given
@@ -99,8 +100,9 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
     f["type"] = type_
     for c in ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_tok", "name_phon"):
         f[c] = ""
+    latin = latin_company_name(name) if type_ == "legal" else None
     if type_ == "legal":
-        p = parse_normalised_company_names([nt])[0]
+        p = latin or parse_normalised_company_names([nt])[0]
         f.update(norm_name=p.canonical, region=p.region or "", core=p.core or "", brand=p.brand or "",
                  industry=p.industry or "", form=p.form or "", branch=p.branch or "")
     else:
@@ -108,8 +110,11 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         f["norm_name"] = f["core"] = pn
         if name is not None:
             f["name_tok"], f["name_phon"] = person_name_keys([name])[0]
-    f["name_py"] = pinyin_keys([f["core"]])[0]
-    f["name_sorted"] = "".join(sorted(f["core"]))
+    if latin is not None:  # a company named in Latin script: its sound, order-free and word keys
+        f["name_py"], f["name_sorted"], f["name_tok"] = company_name_keys(latin)
+    else:
+        f["name_py"] = pinyin_keys([f["core"]])[0]
+        f["name_sorted"] = "".join(sorted(f["core"]))
     addr = raw["address"]
     if addr is not None:
         a = parse_addresses([addr])[0]
@@ -138,6 +143,7 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
             keys += [f"d{_SEP}" + brand[:i] + brand[i + 1:] + industry for i in range(min(n, 6))]
         if n == 2 and industry != "":
             keys += [_SEP.join(("d2", brand[1 - i], industry, f["branch"])) for i in range(2)]
+        keys += [_SEP.join(("lw", w)) for w in f["name_tok"].split()]  # Latin-script names: each word's sound
     else:
         keys = [_k(f, "nb", "core", "birth"), _k(f, "np", "core", "id_prefix"), _k(f, "ns", "core", "id_suffix"),
                 _k(f, "nt", "core", "phone_n"), _k(f, "na", "core", "addr_key"), _k(f, "nc", "core", "company"),
@@ -145,7 +151,10 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
                 _k(f, "ps", "name_py", "id_suffix"), _k(f, "sc", "name_sorted", "company"),
                 _k(f, "sb", "name_sorted", "birth"), _k(f, "id", "id_prefix", "id_suffix"),
                 _k(f, "tb", "name_tok", "birth"), _k(f, "fb", "name_phon", "birth"),
-                _k(f, "fp", "name_phon", "postcode"), _k(f, "b", "birth")]
+                _k(f, "fp", "name_phon", "postcode"), _k(f, "b", "birth"),
+                _k(f, "tt", "name_tok", "phone_n"), _k(f, "te", "name_tok", "email_n"),
+                _k(f, "ta", "name_tok", "addr_key"), _k(f, "ft", "name_phon", "phone_n"),
+                _k(f, "fa", "name_phon", "addr_key")]
         if f["name_tok"] != "" and f["birth"] != "":
             init = "".join(t[:1] for t in f["name_tok"].split(" "))
             keys.append(_SEP.join(("iy", init, f["birth"][:4])))
