@@ -193,8 +193,9 @@ def _latin_words() -> pl.Expr:
     """A company named in Latin script: one key per word of its name (the sound of each word of three
     letters or more, ``name_tok``; empty for Chinese names), so Universal Export Corporation meets
     Universal Exports Worldwide and Univrsl Export Inc. A common word's block is capped like any other."""
-    return pl.when(pl.col("name_tok") != "").then(
-        pl.col("name_tok").str.split(" ").list.eval(pl.lit(f"lw{_SEP}") + pl.element()))
+    # Never a null list (concat_list would drop every key of the row with it): an empty word gives a null key.
+    return pl.col("name_tok").fill_null("").str.split(" ").list.eval(
+        pl.when(pl.element() != "").then(pl.lit(f"lw{_SEP}") + pl.element()))
 
 
 def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:

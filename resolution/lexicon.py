@@ -24,6 +24,7 @@ __all__ = [
     "LATIN_FORMS",
     "LATIN_FORM_TYPES",
     "COUNTRY_EXTRA",
+    "HANGUL_SURNAMES",
 ]
 
 # province -> its cities; a municipality is its own city.
@@ -324,6 +325,17 @@ COUNTRY_EXTRA: dict[str, str] = {
     "usa": "US", "uk": "GB", "great britain": "GB", "britain": "GB",
     "england": "GB", "scotland": "GB", "wales": "GB", "uae": "AE", "korea": "KR", "russia": "RU",
     "holland": "NL", "prc": "CN", "hk": "HK", "hong kong sar": "HK", "macao": "MO", "macau": "MO",
+}
+
+#: Korean family names (Hangul) → the spelling passports and most Latin-script records use (Kim, Lee, Park),
+#: not the Revised Romanisation that a letter-by-letter transliteration gives (Gim, I, Bak).
+HANGUL_SURNAMES: dict[str, str] = {
+    "김": "kim", "이": "lee", "박": "park", "최": "choi", "정": "jung", "강": "kang", "조": "cho", "윤": "yoon",
+    "장": "jang", "임": "lim", "한": "han", "오": "oh", "서": "seo", "신": "shin", "권": "kwon", "황": "hwang",
+    "안": "ahn", "송": "song", "류": "ryu", "유": "yoo", "홍": "hong", "전": "jeon", "고": "ko", "문": "moon",
+    "양": "yang", "손": "son", "배": "bae", "백": "baek", "허": "heo", "노": "noh", "심": "shim", "곽": "kwak",
+    "성": "sung", "차": "cha", "주": "joo", "우": "woo", "구": "koo", "나": "na", "진": "jin", "지": "ji",
+    "엄": "um", "채": "chae", "원": "won", "천": "chun", "방": "bang", "공": "kong", "현": "hyun", "변": "byun",
 }
 
 #: English nicknames → the given name they stand for (Bill Green is William Green). Used for the name

@@ -887,8 +887,12 @@ _HANGUL = re.compile(r"^[\uac00-\ud7a3]{2,}$")
 def _romanise_run(run: str) -> str:
     from anyascii import anyascii
 
-    if _HANGUL.match(run):  # a Korean name: family name (one syllable), then the given name as one word
-        return f"{anyascii(run[0])} {anyascii(run[1:])}".lower()
+    from credgraph.resolution.lexicon import HANGUL_SURNAMES
+
+    if _HANGUL.match(run):  # a Korean name: family name (one syllable, as passports spell it), then the given name
+        return f"{HANGUL_SURNAMES.get(run[0]) or anyascii(run[0])} {anyascii(run[1:])}".lower()
+    # Greek ου is one vowel, written ou (ELOT 743), not letter by letter (oy).
+    run = run.replace("ου", "ou").replace("Ου", "Ou").replace("ΟΥ", "OU").replace("ού", "ou").replace("Ού", "Ou")
     return anyascii(run).replace("'", "").replace('"', "")
 
 
@@ -897,12 +901,12 @@ def transliterate(text: object) -> str:
     Hebrew, Devanagari, Thai, Khmer, Hangul, kana, ...), so that it compares with the way Latin-script
     records spell it. Chinese characters and Latin letters are kept as they are (Chinese is read as
     pinyin elsewhere, phrase-aware), and so are digits and punctuation. A Korean name becomes family
-    name + given name (김민준 → gim minjun); the soft and hard signs of Cyrillic leave no mark.
+    family name as passports spell it + given name (김민준 → kim minjun); the soft and hard signs of Cyrillic leave no mark.
 
     >>> transliterate("ВАСИЛЬЕВ, Александр Павлович")
     'VASILEV, Aleksandr Pavlovich'
     >>> transliterate("فيصل صديقي"), transliterate("តារា គឹម"), transliterate("김민준")
-    ('fysl sdyqy', 'tara koem', 'gim minjun')
+    ('fysl sdyqy', 'tara koem', 'kim minjun')
     >>> transliterate("张伟 José")
     '张伟 José'
     """
