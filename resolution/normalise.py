@@ -56,6 +56,7 @@ __all__ = [
     "latin_company_names",
     "company_name_keys",
     "transliterate",
+    "word_sound",
 ]
 
 # ----------------------------------------------------------------------------- text
@@ -1128,8 +1129,12 @@ def latin_company_names(names: Sequence[object]) -> list[CompanyName | None]:
     return [cache[n] for n in names]
 
 
-def _sound(word: str) -> str:
-    """Metaphone of a word, a plural or possessive s left off (Exports / Export, Macy's / Macy)."""
+def word_sound(word: str) -> str:
+    """Metaphone of a (lower-case) word, a plural or possessive s left off (exports / export, macys / macy).
+
+    >>> word_sound("exports"), word_sound("export"), word_sound("univrsl"), word_sound("universal")
+    ('EKSPRT', 'EKSPRT', 'UNFRSL', 'UNFRSL')
+    """
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
     return _metaphone(word)
@@ -1152,6 +1157,6 @@ def company_name_keys(name: CompanyName) -> tuple[str, str, str]:
     if not name.latin:
         return pinyin_key(name.core), "".join(sorted(name.core)), ""
     words = name.core.lower().split()
-    sound = " ".join(_sound(w) for w in words)
-    block = " ".join(sorted({_sound(w) for w in words if len(w) >= 3 and w not in _NOT_CORE}))
+    sound = " ".join(word_sound(w) for w in words)
+    block = " ".join(sorted({word_sound(w) for w in words if len(w) >= 3 and w not in _NOT_CORE}))
     return sound, " ".join(sorted(name.core.split())), block

@@ -164,3 +164,30 @@ def test_chinese_firms_are_still_blocked_and_merged_beside_latin_ones():
     assert "never blocked together" not in text and "identical" in text, text
     ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
     assert ent["r000001:subject"] == ent["r000002:subject"] != ent["r000003:subject"]
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ("Müllenkranz", "Mullenkrants", "homophone"),  # one typo apart (z / ts)
+    ("Universal Exports", "Univrsl Export Inc", "homophone"),  # every word sounds alike
+    ("Universal Exports", "Universal Exports Worldwide", "transposed"),  # one word added
+    ("Zenith Data Systems", "Universal Exports", "different"),
+])
+def test_latin_name_levels(a, b, level):
+    rows = [{"subject_name": a, "subject_type": "legal", "subject_phone": "800-111-1234"},
+            {"subject_name": b, "subject_type": "legal", "subject_phone": "800-111-1234"}]
+    text = explain_pair(resolve(records_frame(rows)), "r000001", "r000002")
+    line = next(x for x in text.splitlines() if x.strip().startswith("name "))
+    assert line.split()[1] == level, text
+
+
+def test_a_latin_name_alone_is_never_an_automatic_merge():
+    """One Latin firm name is carried by unrelated firms: without an address, phone or identifier in
+    common the pair goes to a reviewer at most (rule latin_name_alone), even when the names sound alike.
+    (Two mentions identical in every compared field are one profile, grouped before any scoring.)"""
+    rows = [{"subject_name": "Universal Exports Ltd", "subject_type": "legal"},
+            {"subject_name": "Universal Export Corp.", "subject_type": "legal"}]
+    res = resolve(records_frame(rows))
+    text = explain_pair(res, "r000001", "r000002")
+    assert "latin_name_alone" in text, text
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    assert ent["r000001:subject"] != ent["r000002:subject"]
