@@ -76,3 +76,12 @@ def test_a_name_in_cyrillic_merges_with_its_romanisation_on_a_shared_phone():
     a, b, c = (ent[f"r00000{i}:subject"] for i in (1, 2, 3))
     assert a == b
     assert c != a
+
+
+def test_graph_search_reads_other_alphabets_in_latin_letters():
+    """The graph's search keys (pinyin form of a name) come from the same transliteration: a name written
+    in Cyrillic is found by its Latin spelling."""
+    from credgraph.graph.build import normalise_search, pinyin_forms
+
+    assert pinyin_forms(normalise_search("ВАСИЛЬЕВ Александр"))[0] == "vasilevaleksandr"
+    assert pinyin_forms(normalise_search("华强电子"))[0] == "huaqiangdianzi"
