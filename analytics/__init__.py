@@ -94,13 +94,16 @@ def run_all(net: CreditNetwork, cfg, out_dir: str | Path, as_of=None, stamp: dic
 
 def demo_step(cfg, console) -> dict[str, Path]:
     """The demo's analytics step: run everything on the workspace's graph and say where outputs went."""
-    from .results import graph_stamp
+    from credgraph.security.locks import workspace_lock
 
-    stamp = graph_stamp(cfg)  # read before the graph: what these results were computed from
-    nodes, edges = load_frames(cfg)
-    net = CreditNetwork.from_frames(nodes, edges)
-    out = Path(cfg.workspace_path) / "analytics"
-    paths = run_all(net, cfg, out, stamp=stamp, frames=(nodes, edges))
+    from .results import COMMAND, graph_stamp
+
+    with workspace_lock(cfg, "analyse", command=COMMAND):  # the same lock as `credgraph analyse`
+        stamp = graph_stamp(cfg)  # read before the graph: what these results were computed from
+        nodes, edges = load_frames(cfg)
+        net = CreditNetwork.from_frames(nodes, edges)
+        out = Path(cfg.workspace_path) / "analytics"
+        paths = run_all(net, cfg, out, stamp=stamp, frames=(nodes, edges))
     s = paths.pop("_summary")
     dist = ", ".join(f"{r['grade']} {r['enterprises']}" for r in s["distribution"].iter_rows(named=True))
     console.print(f"analytics: {s['entities']} entities, {s['at_risk']} with active adverse records")

@@ -69,7 +69,8 @@ def make_frames(nodes: list[dict], edges: list[dict]) -> tuple[pl.DataFrame, pl.
 
 def load_frames(cfg, frames_dir: str | Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The graph frames: from ``frames_dir`` (nodes.parquet + edges.parquet) when given,
-    else from the graph stage (``credgraph.graph.open_store(cfg).export_frames()``).
+    else from the graph stage (``credgraph.graph.open_store(cfg).export_frames()``), with the
+    credit repairs approved in the data interface applied (the records' status ``repaired``).
 
     Raises FileNotFoundError with a message naming what is missing.
     """
@@ -93,6 +94,9 @@ def load_frames(cfg, frames_dir: str | Path | None = None) -> tuple[pl.DataFrame
         raise FileNotFoundError(f"cannot read the graph store: {exc}") from None
     finally:
         store.close()
+    from .repair import approved_repairs, mark_repaired
     from .severity import attach_severity, spec_severities, workspace_spec_paths
 
+    # a record whose credit repair was approved stops counting in every analysis of the workspace
+    nodes = mark_repaired(nodes, approved_repairs(cfg))
     return attach_severity(nodes, spec_severities(workspace_spec_paths(cfg.workspace_path))), edges

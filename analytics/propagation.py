@@ -701,6 +701,23 @@ def explain_risk(result: RiskResult, net: CreditNetwork, node_id: str, top: int 
 
 
 
+def score_table(net: CreditNetwork, seed: np.ndarray, risk: np.ndarray, related: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    """(scores, order): every entity's seed, received, related, echo, risk and rank, riskiest
+    first (ties in node order), and the entities' node indices in that order."""
+    ent = np.flatnonzero(net.entity_mask)
+    # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).
+    order = pl.DataFrame({"i": ent, "r": -risk[ent]}).sort("r", maintain_order=True)["i"].to_numpy()
+    rank = np.empty(net.n, dtype=np.int64)
+    rank[order] = np.arange(1, len(order) + 1)
+    scores = pl.DataFrame({
+        "node_id": net.id_series.gather(order), "label": net.nodes["label"].gather(order).cast(pl.Utf8),
+        "name": net.name_series.gather(order),
+        "seed": seed[order], "received": risk[order] - seed[order], "related": related[order],
+        "echo": np.clip(risk[order] - seed[order] - related[order], 0.0, None), "risk": risk[order], "rank": rank[order],
+    })
+    return scores, order
+
+
 def compute_risk(
     net: CreditNetwork, cfg: AnalyticsConfig, as_of=None, explain: int | None = None,
     explain_ids: list[str] | None = None,
@@ -713,17 +730,7 @@ def compute_risk(
     risk, hops = _propagate(M, seed, cfg.decay, cfg.max_hops, cfg.tolerance, cfg.threads)
     related = (related_risk(M, seed, risk, cfg.decay, cfg.max_hops, cfg.echo_prune, cfg.threads) if cfg.echo_free
                else np.clip(risk - seed, 0.0, None))
-    ent = np.flatnonzero(net.entity_mask)
-    # Riskiest first, ties in node order (a stable sort; polars' is parallel and faster than numpy's).
-    order = pl.DataFrame({"i": ent, "r": -risk[ent]}).sort("r", maintain_order=True)["i"].to_numpy()
-    rank = np.empty(net.n, dtype=np.int64)
-    rank[order] = np.arange(1, len(order) + 1)
-    scores = pl.DataFrame({
-        "node_id": net.id_series.gather(order), "label": net.nodes["label"].gather(order).cast(pl.Utf8),
-        "name": net.name_series.gather(order),
-        "seed": seed[order], "received": risk[order] - seed[order], "related": related[order],
-        "echo": np.clip(risk[order] - seed[order] - related[order], 0.0, None), "risk": risk[order], "rank": rank[order],
-    })
+    scores, order = score_table(net, seed, risk, related)
     k = cfg.explain_entities if explain is None else explain
     targets = order[:k][related[order[:k]] > 0]
     if explain_ids:

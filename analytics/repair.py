@@ -34,9 +34,9 @@ from credgraph.config import AnalyticsConfig
 
 from .grading import grade_enterprises
 from .network import CreditNetwork
-from .propagation import INACTIVE_STATUSES, RiskResult, active_records, propagate, seed_risk, self_return
+from .propagation import INACTIVE_STATUSES, RiskResult, active_records, propagate, score_table, seed_risk, self_return
 
-__all__ = ["RepairError", "RepairResult", "apply_repair"]
+__all__ = ["RepairError", "RepairResult", "apply_repair", "approved_repairs", "mark_repaired", "apply_approved"]
 
 
 class RepairError(ValueError):
@@ -57,6 +57,8 @@ class RepairResult:
     owners: list[str]
     #: Node ids of the enterprises whose grade was recomputed.
     affected: list[str]
+    #: The affected enterprises' fresh grade contributions (a GradeResult's ``contributions`` rows).
+    contributions: pl.DataFrame | None = None
 
 
 def _related(risk: RiskResult, cfg: AnalyticsConfig, seed: np.ndarray, risk_new: np.ndarray,
@@ -107,9 +109,12 @@ def apply_repair(net: CreditNetwork, risk: RiskResult, grades: pl.DataFrame, cfg
     reached = np.flatnonzero(np.abs(drisk) > 1e-12)
     touched = np.union1d(owners, reached)
     risk_new = risk.risk + drisk
-    risk2 = dataclasses.replace(risk, seed=seed2, risk=risk_new, records=active_records(net2, cfg, as_of),
-                                related=_related(risk, cfg, seed2, risk_new, touched),
-                                sources=risk.sources.clear(), _reverse=None, _cost=None)
+    related2 = _related(risk, cfg, seed2, risk_new, touched)
+    scores = risk.scores
+    if related2 is not None:  # the score table (what pages and lists read) follows the vectors
+        scores = score_table(net2, seed2, risk_new, related2)[0]
+    risk2 = dataclasses.replace(risk, scores=scores, seed=seed2, risk=risk_new, records=active_records(net2, cfg, as_of),
+                                related=related2, sources=risk.sources.clear(), _reverse=None, _cost=None)
     aff = touched[net.legal_mask[touched]]
     affected_ids = net.ids[aff].tolist()
     if not affected_ids:
@@ -120,7 +125,8 @@ def apply_repair(net: CreditNetwork, risk: RiskResult, grades: pl.DataFrame, cfg
     # Grade against the cut points in force (``cuts``: those the last full grading calibrated),
     # not cut points re-calibrated on the city after one repair.
     gcfg = dataclasses.replace(cfg, grade_method="cuts", grade_cuts=tuple(cuts)) if cuts is not None else cfg
-    fresh = grade_enterprises(net2, gcfg, as_of, risk2).grades
+    fresh_result = grade_enterprises(net2, gcfg, as_of, risk2)
+    fresh = fresh_result.grades
     new_rows = fresh.filter(pl.col("node_id").is_in(affected_ids))
     old_rows = grades.filter(pl.col("node_id").is_in(affected_ids))
     merged = pl.concat([grades.filter(~pl.col("node_id").is_in(affected_ids)), new_rows.select(grades.columns)])
@@ -130,4 +136,59 @@ def apply_repair(net: CreditNetwork, risk: RiskResult, grades: pl.DataFrame, cfg
                # Scores are rounded to 0.01: a move of one hundredth can be float noise of the propagation.
                .filter((pl.col("grade") != pl.col("grade_before")) | ((pl.col("score") - pl.col("score_before")).abs() > 0.011))
                .select("node_id", "name", "grade_before", "grade", "score_before", "score"))
-    return RepairResult(net2, risk2, merged, changed, net.ids[owners].tolist(), affected_ids)
+    contrib = fresh_result.contributions.filter(pl.col("node_id").is_in(affected_ids))
+    return RepairResult(net2, risk2, merged, changed, net.ids[owners].tolist(), affected_ids, contrib)
+
+
+def approved_repairs(cfg) -> list[str]:
+    """Credit-record node ids whose repair the authority approved in the data interface
+    (``<workspace>/api/api.sqlite``, read-only); [] when there is no such database yet."""
+    import sqlite3
+    from pathlib import Path
+
+    path = Path(cfg.workspace_path) / "api" / "api.sqlite"
+    if not path.is_file():
+        return []
+    con = sqlite3.connect(str(path), timeout=30)  # only reads (a WAL database needs its -shm to be writable)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'repairs'").fetchone():
+            return []
+        rows = con.execute("SELECT record_id FROM repairs WHERE status = 'approved'").fetchall()
+    finally:
+        con.close()
+    return sorted({r[0] for r in rows})
+
+
+def mark_repaired(nodes: pl.DataFrame, record_ids: list[str]) -> pl.DataFrame:
+    """The graph's node frame with the given credit records' ``status`` set to ``repaired``.
+
+    >>> nodes = pl.DataFrame({"node_id": ["R1", "R2", "F1"], "status": [None, "active", None]})
+    >>> mark_repaired(nodes, ["R2"])["status"].to_list()
+    [None, 'repaired', None]
+    """
+    if not record_ids or "status" not in nodes.columns:
+        return nodes
+    return nodes.with_columns(pl.when(pl.col("node_id").is_in(record_ids)).then(pl.lit("repaired"))
+                              .otherwise(pl.col("status")).alias("status"))
+
+
+def apply_approved(net: CreditNetwork, risk: RiskResult, grades, cfg: AnalyticsConfig, record_ids: list[str]):
+    """(net, risk, grades, applied): the analysis with every approved repair in ``record_ids``
+    that ``net`` still counts applied by :func:`apply_repair` (``grades`` a GradeResult; its grade
+    rows and the affected enterprises' contributions replaced, its cut points kept). Records
+    already inactive in ``net`` (e.g. results computed after the approval) are left as they are."""
+    if not record_ids:
+        return net, risk, grades, []
+    todo = net.records.filter(pl.col("record_node").is_in(record_ids)
+                              & ~pl.col("status").fill_null("").is_in(list(INACTIVE_STATUSES)))
+    ids = sorted(set(todo["record_node"].to_list()))
+    if not ids:
+        return net, risk, grades, []
+    res = apply_repair(net, risk, grades.grades, cfg, grades.as_of, ids, cuts=grades.cuts or None)
+    contrib = grades.contributions
+    if res.affected and res.contributions is not None:
+        fresh = res.contributions.select(contrib.columns) if set(contrib.columns) <= set(res.contributions.columns) \
+            else res.contributions
+        contrib = pl.concat([contrib.filter(~pl.col("node_id").is_in(res.affected)), fresh], how="diagonal_relaxed")
+    grades2 = dataclasses.replace(grades, grades=res.grades, contributions=contrib, risk=res.risk)
+    return res.net, res.risk, grades2, ids

@@ -267,7 +267,18 @@ def load_results(cfg) -> StoredResults:
 def analyse(cfg, progress: Callable[[str], Any] | None = None) -> tuple[Path, dict]:
     """The whole analytics stage on the workspace's current graph: read the graph, compute risk,
     grades, shells, controllers and beneficial owners, write them (:func:`save_results`) and the
-    usual outputs (:func:`credgraph.analytics.run_all`). Returns the results folder and run_all's summary."""
+    usual outputs (:func:`credgraph.analytics.run_all`). Returns the results folder and run_all's summary.
+    Holds the workspace's ``analyse`` lock: a second run at the same time raises
+    :class:`credgraph.security.LockBusy` at once."""
+    from credgraph.security.locks import workspace_lock
+
+    # One analytics run per workspace: two at once would each compute for minutes and the slower one's
+    # older results would replace the newer ones. A second run stops at once with LockBusy naming the first.
+    with workspace_lock(cfg, "analyse", command=COMMAND):
+        return _analyse_locked(cfg, progress)
+
+
+def _analyse_locked(cfg, progress: Callable[[str], Any] | None) -> tuple[Path, dict]:
     from . import run_all
     from .frames import load_frames
     from .network import CreditNetwork
@@ -314,6 +325,8 @@ def register_command(app) -> None:
         from credgraph.cli import config_or_exit
         from credgraph.console import fail
 
+        from credgraph.security.locks import LockBusy
+
         from .network import FrameError
 
         cfg = config_or_exit()
@@ -321,7 +334,7 @@ def register_command(app) -> None:
         try:
             with err.status("analytics") as status:
                 folder, s = analyse(cfg, progress=lambda m: status.update(m))
-        except (FileNotFoundError, FrameError, ValueError) as exc:
+        except (FileNotFoundError, FrameError, ValueError, LockBusy) as exc:
             fail(str(exc))
         dist = ", ".join(f"{r['grade']} {r['enterprises']}" for r in s["distribution"].iter_rows(named=True))
         print(f"analytics: {s['entities']:,} entities, {s['at_risk']:,} with active adverse records")

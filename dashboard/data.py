@@ -382,6 +382,7 @@ class Workbench:
         else computed here when the graph is small enough (``dashboard.compute_limit`` entities),
         else an error naming the command to run. Never results of another graph."""
         from credgraph.analytics import CreditNetwork, FrameError, compute_risk, detect_shells, grade_enterprises
+        from credgraph.analytics.repair import apply_approved, approved_repairs, mark_repaired
         from credgraph.analytics.results import load_results, StaleResults
 
         acfg = self.cfg.analytics
@@ -406,6 +407,9 @@ class Workbench:
             # each record weighs what its catalog's spec says, as in every other stage's analytics
             # (credgraph.analytics.frames.load_frames): the profile and the data interface agree
             nodes = attach_severity(nodes, spec_severities(workspace_spec_paths(self.cfg.workspace_path)))
+        approved = approved_repairs(self.cfg)
+        if kept is None:  # approved credit repairs stop counting (the stored results' frames have theirs)
+            nodes = mark_repaired(nodes, approved)
         t["frames"] = time.perf_counter() - t0
         if nodes.height == 0:
             raise DashboardError("the graph is empty: run `credgraph graph load` first")
@@ -434,6 +438,13 @@ class Workbench:
                 shells = detect_shells(net, acfg, grades.as_of, features=grades.features)
                 t["shells"] = time.perf_counter() - t0
                 origin = "computed by the dashboard (no stored results for this graph: run `credgraph analyse`)"
+            # repairs approved since the stored results were computed: applied to them incrementally
+            # (the data interface's own update), so no page shows a repaired record as counting
+            t0 = time.perf_counter()
+            net, risk, grades, applied = apply_approved(net, risk, grades, acfg, approved)
+            if applied:
+                t["repairs"] = time.perf_counter() - t0
+                log.info("applied %d approved credit repair(s) not in the results", len(applied))
         except (FrameError, ValueError) as exc:
             raise DashboardError(f"analytics: {exc}") from None
         risk_of = dict(zip(risk.scores["node_id"].to_list(), risk.scores["risk"].to_list()))

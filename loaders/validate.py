@@ -7,8 +7,9 @@ with transforms), cleaned and checked over the whole chunk at once (see
 A bad value of an optional field is *set aside*: nulled in the record, which is kept,
 with a finding (field, source column, value, reason). A row goes to quarantine, with
 one line per problem, only when it is empty or broken, when a ``required`` field (or a
-party type, relation or event type) is empty or bad, or when no name and no valid
-identifier is left to name its subject (or, in a relationship, its object). Every row
+party type, relation or event type) is empty or bad, or when no name, no valid
+identifier, no phone and no e-mail is left to name its subject (or, in a relationship, its
+object). Every row
 of the chunk ends up in exactly one of records and quarantine.
 
 What each field must hold:
@@ -408,8 +409,9 @@ def _unchecked_ids(v: pl.DataFrame, fields: list[str]) -> list[pl.Expr]:
 
 
 def _identified(v: pl.DataFrame, party: str) -> pl.Series:
-    """True where a party has a name or a valid identifier left."""
-    keys = [f"{party}_{k}" for k in ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")]
+    """True where a party has a name, a valid identifier, a phone or an e-mail left: each of them
+    identifies a subject that other records can be matched to (a birth date or an address alone does not)."""
+    keys = [f"{party}_{k}" for k in ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers", "phone", "email")]
     have = [v[k].is_not_null() for k in keys if k in v.columns]
     if not have:
         return pl.Series([False] * v.height)
@@ -526,7 +528,7 @@ def validate_chunk_findings(
             continue
         named = _identified(v, party)
         required[f"{party}_name"] = pl.when(~pl.lit(named)).then(
-            pl.lit(f"the row names no {party}: needs {party}_name or a valid {party} identifier")
+            pl.lit(f"the row names no {party}: needs {party}_name, a valid {party} identifier, phone or e-mail")
         )
     if spec.kind == "relationship":
         required["relation"] = pl.when(pl.col("relation").is_null()).then(pl.lit("required field is empty"))
@@ -583,6 +585,7 @@ def _labels(spec: CatalogSpec, id_cols) -> dict[str, tuple[str, str, str | None]
         f = f"{party}_name"
         described = [spec.columns[k] for k in keys if k in spec.columns]
         described += [src.describe() for _, p, _, src in id_cols if p == party]
+        described += [spec.columns[k] for k in (f"{party}_phone", f"{party}_email") if k in spec.columns]
         out[f"r:{f}"] = (f, "/".join(described), out[f][2] if f in out else None)
     return out
 

@@ -128,8 +128,14 @@ def _explain_entity(res, entity_id: str, limit: int) -> list[str]:
         for row in scored.head(limit).iter_rows(named=True):
             lines.append(f"    {row['left']} ~ {row['right']}: p={row['score']:.4f} ({row['weight']:+.2f} bits), "
                          f"{_BAND_TEXT.get(row['band'], row['band'])}, model {row['model_version']}")
-            lines.extend(f"      rule {r}: {LINK_RULES[r]}" for r in (row["rule"] or "").split(",") if r in LINK_RULES)
-            lines.extend(_field_lines(row, type_))
+            link_rules = [r for r in (row["rule"] or "").split(",") if r in LINK_RULES]
+            lines.extend(f"      rule {r}: {LINK_RULES[r]}" for r in link_rules)
+            fields = _field_lines(row, type_)
+            if link_rules and fields:  # p and the bits above are the rule's, not the sum of these fields
+                total = sum(float(row.get(f"weight_{c.name}") or 0.0) for c in comparisons_for(type_))
+                lines.append(f"      the pair model's own view, for reference ({total:+.2f} bits before the prior; "
+                             "the link stands on the rule above, not on these fields):")
+            lines.extend(fields)
     apart = ev.filter(
         ((pl.col("left_entity") == entity_id) | (pl.col("right_entity") == entity_id))
         & (pl.col("left_entity") != pl.col("right_entity"))

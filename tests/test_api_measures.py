@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -111,6 +112,7 @@ def test_repair_changes_exactly_what_a_full_recompute_changes():
     risk = compute_risk(net, cfg, AS_OF)
     g0 = grade_enterprises(net, cfg, AS_OF, risk)
     before = g0.grades
+    before_seed_f = risk.scores.filter(pl.col("node_id") == "F")["seed"][0]
     res = apply_repair(net, risk, before, cfg, AS_OF, ["rec:si"], cuts=g0.cuts)
     # The oracle: everything recomputed from scratch with the record repaired.
     net2 = dataclasses.replace(net, records=net.records.with_columns(
@@ -126,6 +128,13 @@ def test_repair_changes_exactly_what_a_full_recompute_changes():
     f = res.changed.filter(pl.col("node_id") == "F").row(0, named=True)
     assert f["grade_before"] == "E" and f["grade"] != "E"  # the veto record is gone
     assert _applied(res.net, ["pS"])["pS"] == {}  # and so is the shareholder's measure
+    # The score table (what lists and pages read) follows the risk vectors: as a full propagation gives it.
+    full_risk = compute_risk(net2, cfg, AS_OF).scores.sort("node_id").select("node_id", "seed", "risk", "rank")
+    got = res.risk.scores.sort("node_id").select("node_id", "seed", "risk", "rank")
+    assert got["node_id"].to_list() == full_risk["node_id"].to_list()
+    assert got["rank"].to_list() == full_risk["rank"].to_list()
+    assert np.allclose(got["risk"].to_numpy(), full_risk["risk"].to_numpy(), atol=1e-9)
+    assert got.filter(pl.col("node_id") == "F")["seed"][0] < before_seed_f
     with pytest.raises(RepairError, match="no credit record 'rec:nope'"):
         apply_repair(net, risk, before, cfg, AS_OF, ["rec:nope"])
 

@@ -187,3 +187,119 @@ def test_analyse_without_a_graph_says_so(tmp_path):
     r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(tmp_path / "empty")})
     assert r.exit_code == 2
     assert "credgraph graph load" in r.output and "Traceback" not in r.output
+
+
+def test_a_second_analyse_at_the_same_time_is_refused(city, tmp_path):
+    """Two analytics runs on one workspace would race to replace the results (the slower, older
+    one last): while one holds the workspace, a second stops at once, naming the first."""
+    from typer.testing import CliRunner
+
+    from credgraph.cli import app
+    from credgraph.security.locks import workspace_lock
+
+    ws = _copy(city, tmp_path / "ws")
+    _next_generation(ws)
+    with workspace_lock(_cfg(ws), "analyse", command="credgraph analyse"):
+        r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
+    assert r.exit_code == 2, r.output
+    assert "another `credgraph analyse` is running" in r.output and "Traceback" not in r.output
+    with pytest.raises(StaleResults):  # the refused run wrote nothing
+        load_results(_cfg(ws))
+    r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
+    assert r.exit_code == 0, r.output  # the lock is gone with its holder
+
+
+def _approve_repair_of_riskiest_firm(ws: Path) -> tuple[str, str]:
+    """Approve, in the data interface's database, the repair of one active adverse record of the
+    firm with the highest own risk; returns (firm node id, record node id)."""
+    from credgraph.analytics.frames import load_frames
+    from credgraph.analytics.network import CreditNetwork
+    from credgraph.api.db import ApiDB
+
+    net = CreditNetwork.from_frames(*load_frames(_cfg(ws)))
+    scores = pl.read_parquet(results_dir(_cfg(ws)) / "risk_scores.parquet")
+    firms = scores.filter((pl.col("label") == "LegalPerson") & (pl.col("seed") > 0)).sort("seed", descending=True)
+    for firm in firms["node_id"].to_list():
+        recs = net.records.filter((pl.col("owner_id") == firm) & pl.col("status").fill_null("active").eq("active")
+                                  & pl.col("event_type").is_in(["dishonest_debtor", "serious_illegal", "penalty",
+                                                                "abnormal_operations"]))
+        if recs.height:
+            record = recs["record_node"][0]
+            break
+    db = ApiDB(ws / "api" / "api.sqlite")
+    rep = db.add_repair(firm, record, "rectified", "evidence", "applicant")
+    db.update_repair(rep["id"], "approved", "authority", "approve", "ok")
+    db.close()
+    return firm, record
+
+
+def _oracle(ws: Path, record: str, cuts: list | None):
+    """Risk and grades recomputed from scratch on the graph with the record repaired (graded
+    against ``cuts`` when given: a repair does not re-calibrate the city's cut points)."""
+    import dataclasses
+
+    from credgraph.analytics import compute_risk, grade_enterprises
+    from credgraph.analytics.frames import load_frames
+    from credgraph.analytics.network import CreditNetwork
+
+    cfg = _cfg(ws)
+    nodes, edges = load_frames(cfg)
+    nodes = nodes.with_columns(pl.when(pl.col("node_id") == record).then(pl.lit("repaired"))
+                               .otherwise(pl.col("status")).alias("status"))
+    net = CreditNetwork.from_frames(nodes, edges)
+    acfg = cfg.analytics
+    if cuts is not None:
+        acfg = dataclasses.replace(acfg, grade_method="cuts", grade_cuts=tuple(cuts))
+    risk = compute_risk(net, cfg.analytics, load_results(_cfg(ws)).as_of if cuts is not None else None)
+    return risk, grade_enterprises(net, acfg, risk.as_of, risk)
+
+
+def test_an_approved_credit_repair_stops_counting_on_every_page(city, tmp_path):
+    """DOMAIN: on approval the record stops counting. The dashboard applies repairs approved after
+    the stored results (incrementally, against the cut points in force), computes with them when it
+    computes itself, and `credgraph analyse` includes them: each equals a recomputation from scratch."""
+    from typer.testing import CliRunner
+
+    from credgraph.cli import app
+
+    ws = _copy(city, tmp_path / "ws")
+    cuts = list(load_results(_cfg(ws)).meta["cuts"])
+    before = pl.read_parquet(results_dir(_cfg(ws)) / "grades.parquet")
+    firm, record = _approve_repair_of_riskiest_firm(ws)
+    # The oracle: the record marked repaired by hand, everything recomputed from scratch.
+    risk_fixed, grades_fixed = _oracle(ws, record, cuts)
+
+    stored = Workbench(_cfg(ws))
+    try:
+        a = stored.analysis()
+        assert a.origin.startswith("stored results") and "repairs" in a.seconds
+        tl = stored.profiles.profile(firm, explain=False).timeline
+        assert tl.filter(pl.col("record") == record)["status"].to_list() == ["repaired"]
+        want = grades_fixed.grades.filter(pl.col("node_id") == firm).row(0, named=True)
+        got = a.grades.grades.filter(pl.col("node_id") == firm).row(0, named=True)
+        assert (got["grade"], got["score"]) == (want["grade"], pytest.approx(want["score"], abs=0.011))
+        old = before.filter(pl.col("node_id") == firm).row(0, named=True)
+        assert got["score"] > old["score"]  # the repaired record no longer costs points
+        want_risk = risk_fixed.scores.filter(pl.col("node_id") == firm)["risk"][0]
+        assert a.risk_of[firm] == pytest.approx(want_risk, rel=1e-6)  # the full run stops at its tolerance
+    finally:
+        stored.close()
+
+    # `credgraph analyse` after the approval: the results include it (a full grading).
+    r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
+    assert r.exit_code == 0, r.output
+    _, grades_full = _oracle(ws, record, None)
+    got = load_results(_cfg(ws)).table("grades").filter(pl.col("node_id") == firm).row(0, named=True)
+    want = grades_full.grades.filter(pl.col("node_id") == firm).row(0, named=True)
+    assert (got["grade"], got["score"]) == (want["grade"], pytest.approx(want["score"], abs=1e-9))
+
+    # The dashboard computing itself (no stored results) marks the record before computing.
+    shutil.rmtree(results_dir(_cfg(ws)))
+    computed = Workbench(_cfg(ws))
+    try:
+        g = computed.analysis().grades.grades.filter(pl.col("node_id") == firm).row(0, named=True)
+        assert (g["grade"], g["score"]) == (want["grade"], pytest.approx(want["score"], abs=1e-9))
+        tl = computed.profiles.profile(firm, explain=False).timeline
+        assert tl.filter(pl.col("record") == record)["status"].to_list() == ["repaired"]
+    finally:
+        computed.close()

@@ -152,7 +152,7 @@ def test_nested_json_paths_and_a_missing_path(tmp_path):
     # row 3 has no owner.name and no passport: quarantined, each missing path said plainly
     lines = q.filter(pl.col("source_row") == 3)
     reasons = dict(zip(lines["column"], lines["reason"]))
-    assert "names no subject" in reasons["owner.name/ids[0].no"]
+    assert "names no subject" in reasons["owner.name/ids[0].no/mail"]
     assert reasons["ids[0].no"] == "nothing at path ids[0].no in this row"
     assert reasons["owner.born"] == "nothing at path owner.born in this row"
     assert set(lines["value"]) >= {'{"nm": "typo key"}', "[]"}
@@ -251,23 +251,33 @@ def test_latin_name_with_accents_is_kept_as_written_in_nfc(tmp_path):
 
 
 def test_empty_name_with_a_valid_identifier_is_kept(tmp_path):
+    """A row without a name is kept while something still identifies its subject: an identifier,
+    a phone or an e-mail (a birth date alone does not, nor a value that was set aside)."""
     data = (
-        "name,code,pp\n"
-        ",914403001922038216,\n"  # no name, valid USCC: kept
-        ",,E12345678\n"  # no name, a passport (no check): kept
-        ",914403001922038217,\n"  # no name, bad USCC: nothing left → quarantined, both lines
-        "好公司,914403001922038217,\n"  # a name and a bad USCC: kept, the USCC set aside
+        "name,code,pp,mail,born\n"
+        ",914403001922038216,,,\n"  # no name, valid USCC: kept
+        ",,E12345678,,\n"  # no name, a passport (no check): kept
+        ",914403001922038217,,,\n"  # no name, bad USCC: nothing left → quarantined, both lines
+        "好公司,914403001922038217,,,\n"  # a name and a bad USCC: kept, the USCC set aside
+        ",,,wmcdaniel@nelson.net,2013-01-20\n"  # no name, an e-mail: kept
+        ",,,,2012-12-31\n"  # no name, a birth date only: quarantined
+        ",,,wmcdaniel@nelsonnet,2012-12-31\n"  # no name, a broken e-mail set aside: nothing left
     )
-    body = '[columns]\nsubject_name = "name"\nsubject_uscc = "code"\n[identifiers]\npassport = "pp"\n'
+    body = ('[columns]\nsubject_name = "name"\nsubject_uscc = "code"\nsubject_email = "mail"\n'
+            'subject_birth_date = "born"\n[identifiers]\npassport = "pp"\n')
     spec = spec_file(tmp_path, "e.csv", data, body)
     f, rec, q, found = load(spec, tmp_path / "ws")
-    assert (f.read, f.accepted, f.quarantined, f.set_aside) == (4, 3, 1, 1)
-    assert rec["source_row"].to_list() == [1, 2, 4]
-    assert rec["subject_uscc"].to_list() == ["914403001922038216", None, None]
+    assert (f.read, f.accepted, f.quarantined) == (7, 4, 3)
+    assert rec["source_row"].to_list() == [1, 2, 4, 5]
+    assert sorted(set(q["source_row"].to_list())) == [3, 6, 7]
+    assert "phone or e-mail" in q.filter(pl.col("source_row") == 6)["reason"][0]
+    assert "subject_email" in q.filter(pl.col("source_row") == 7)["field"].to_list()
+    assert rec["subject_uscc"].to_list() == ["914403001922038216", None, None, None]
     assert rec["subject_identifiers"].to_list()[:2] == [None, '[{"scheme":"passport","value":"E12345678"}]']
+    assert rec["subject_email"].to_list()[3] == "wmcdaniel@nelson.net"
     lines = q.filter(pl.col("source_row") == 3).sort("field")
     assert lines["field"].to_list() == ["subject_name", "subject_uscc"]
-    assert lines["column"].to_list() == ["name/code/pp", "code"]
+    assert lines["column"].to_list() == ["name/code/pp/mail", "code"]
     assert "check character" in lines["reason"][1] and lines["value"][1] == "914403001922038217"
     (line,) = found.to_dicts()
     assert (line["source_row"], line["field"], line["value"]) == (4, "subject_uscc", "914403001922038217")

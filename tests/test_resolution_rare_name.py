@@ -130,6 +130,19 @@ def test_rare_name_link_is_explained(case):
     entity = ent.filter((pl.col("name") == "欧阳靖") & (pl.col("catalog") == "MR_REG"))["entity_id"][0]
     text = explain(res, entity)
     assert "rule rare_name" in text and "name only" in text
+    # The link's p is the rarity odds, not the pair model's sum: the field weights are labelled as
+    # the model's own view, with their own total, so a reader does not add them up to p.
+    link = text[text.index("rule rare_name"):]
+    head = link.splitlines()[1]
+    assert "the pair model's own view" in head
+    shown = float(head.split("(")[1].split(" bits")[0])
+    from credgraph.resolution.features import comparisons_for
+
+    n = len(comparisons_for("natural"))
+    fields = [ln for ln in link.splitlines()[2:2 + n]]
+    assert all(" bits   — " in ln for ln in fields)
+    total = sum(float(ln.split(" bits")[0].split()[-1]) for ln in fields)
+    assert abs(shown - total) < 0.05
     stats = res.run["stats"]["natural"]["rare_name"]
     assert 0.0 < stats["rho"] < 1.0
 
