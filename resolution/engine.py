@@ -419,7 +419,11 @@ def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str],
                                                                  "company", "birth", "ident", "email_n")])
         solo = ~m.select(context.alias("x"))["x"].to_numpy()
     else:
-        solo = np.zeros(n, dtype=bool)
+        # A firm named in Latin script with nothing but its name stays alone too: one Latin name is carried
+        # by unrelated firms in many countries (rule latin_name_alone); a Chinese name is unique in its region.
+        latin = pl.col("name_tok") != ""  # the word keys only a Latin-script company name has
+        context = pl.any_horizontal([pl.col(c) != "" for c in ("uscc_v", "org_v", "reg_v", "phone_n", "addr_text")])
+        solo = m.select((latin & ~context).fill_null(False).alias("x"))["x"].to_numpy()
     detached = np.zeros(n, dtype=bool)
     base = m.select(pl.concat_str([*[pl.col(c) for c in cols], anchor], separator=_SEP).alias("k"))["k"]
     for _ in range(4):

@@ -209,8 +209,7 @@ def core_name(p: Pairs) -> np.ndarray:
     a plural s left off: Univrsl Export / Universal Exports) or the names are one typo apart
     (Müllenkranz / Mullenkrants: 80 % of the letters in place, Jaro-Winkler >= 0.9)."""
     lv = _name_levels(p, 0.75)
-    lat = _latin_cores(p)
-    todo = lat[p.l("core")] & lat[p.r("core")] & ((lv == 0) | (lv == 1))
+    todo = _latin_pairs(p) & ((lv == 0) | (lv == 1))
     if todo.any():
         extra = p.on_distinct("core", lambda a, b: [_latin_name_level(x, y) for x, y in zip(a, b)], todo,
                               dtype=np.int8, fill=0)
@@ -218,13 +217,12 @@ def core_name(p: Pairs) -> np.ndarray:
     return lv
 
 
-def _latin_cores(p: Pairs) -> np.ndarray:
-    """Per code of ``core``: whether it is a name in Latin letters (a Latin-script company's words)."""
-    key = "latin_cores"
-    if key not in p.profiles.derived:
-        p.profiles.derived[key] = np.array([v.isascii() and any(c.isalpha() for c in v)
-                                            for v in p.profiles.vocab["core"].astype(str)], dtype=bool)
-    return p.profiles.derived[key]
+def _latin_pairs(p: Pairs) -> np.ndarray:
+    """Pairs of two companies named in Latin script: both have word keys (``name_tok``), which only
+    :func:`~credgraph.resolution.normalise.latin_company_name` gives a company (a Chinese name has none)."""
+    if "name_tok" not in p.profiles.codes:
+        return np.zeros(len(p), dtype=bool)
+    return (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
 
 
 def _latin_name_level(a: str, b: str) -> int:
@@ -646,8 +644,7 @@ def latin_name_alone(p: Pairs) -> np.ndarray:
     name, unique within its registration region, one Latin name is carried by unrelated firms in
     many countries (and "X Singapore" may be X's own subsidiary). They merge automatically only with
     an address (the same road at least), a phone or a registration identifier in common; else a reviewer decides."""
-    lat = _latin_cores(p)
-    both = lat[p.l("core")] & lat[p.r("core")] & (p.l("core") != 0) & (p.r("core") != 0)
+    both = _latin_pairs(p)
     backed = (p.memo(address) >= 1) | (p.memo(phone) == 1) | (p.memo(legal_identifier) == 1)
     return both & ~backed
 

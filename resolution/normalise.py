@@ -1144,8 +1144,9 @@ def company_name_keys(name: CompanyName) -> tuple[str, str, str]:
     """(sound key, order-free key, word keys) of a parsed company name: for a Chinese core its pinyin
     (phrase-aware), its characters sorted, and no word keys; for a Latin-script core the metaphone of
     each word (a plural s left off: UNIVERSAL EXPORTS / Univrsl Export sound alike), the words sorted,
-    and the metaphone codes of its words of three letters or more (blocking keys: a firm whose name
-    lost or gained a word still meets the other spelling).
+    and the metaphone codes of its words of two letters or more (blocking keys: a firm whose name
+    lost or gained a word still meets the other spelling; never empty for a Latin name, which is how
+    the resolver tells a Latin-script company from a Chinese one).
 
     >>> company_name_keys(parse_company_name("华强电子有限公司"))
     ('huaqiangdianzi', '华子强电', '')
@@ -1158,5 +1159,5 @@ def company_name_keys(name: CompanyName) -> tuple[str, str, str]:
         return pinyin_key(name.core), "".join(sorted(name.core)), ""
     words = name.core.lower().split()
     sound = " ".join(word_sound(w) for w in words)
-    block = " ".join(sorted({word_sound(w) for w in words if len(w) >= 3 and w not in _NOT_CORE}))
+    block = " ".join(sorted({word_sound(w) for w in words if len(w) >= 2 and w not in _NOT_CORE})) or name.core
     return sound, " ".join(sorted(name.core.split())), block

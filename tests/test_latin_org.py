@@ -191,3 +191,21 @@ def test_a_latin_name_alone_is_never_an_automatic_merge():
     assert "latin_name_alone" in text, text
     ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
     assert ent["r000001:subject"] != ent["r000002:subject"]
+
+
+def test_identical_latin_names_alone_stay_apart_and_chinese_ones_still_merge():
+    """Two mentions with nothing but one Latin name are not grouped before scoring (as a person's bare
+    name is not); two with one Chinese name are, as before (unique within the registration region)."""
+    rows = [{"subject_name": "Universal Exports Ltd", "subject_type": "legal"},
+            {"subject_name": "Universal Exports Limited", "subject_type": "legal"},
+            {"subject_name": "深圳市华强电子有限公司", "subject_type": "legal"},
+            {"subject_name": "深圳市华强电子有限责任公司", "subject_type": "legal"}]
+    res = resolve(records_frame(rows))
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    assert ent["r000001:subject"] != ent["r000002:subject"]
+    assert ent["r000003:subject"] == ent["r000004:subject"]
+    # with a phone in common the Latin pair is one firm
+    rows[0]["subject_phone"] = rows[1]["subject_phone"] = "+65 6123 4567"
+    res = resolve(records_frame(rows))
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    assert ent["r000001:subject"] == ent["r000002:subject"]
