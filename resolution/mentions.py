@@ -336,8 +336,11 @@ def _latin_company_features(m: pl.DataFrame) -> pl.DataFrame:
     )
     m = m.join(lat, on=["name", "type"], how="left", nulls_equal=False)
     hit = pl.col("_l_core").is_not_null()
+    # The entity's name as shown: the firm's name as written (spaces kept), not the run-together key.
+    written = pl.col("name").str.replace_all(r"\s+", " ").str.strip_chars()
     return m.with_columns(
         [pl.when(hit).then(pl.col(f"_l_{c}")).otherwise(pl.col(c)).alias(c) for c in _LATIN_COLS]
+        + [pl.when(hit).then(written).otherwise(pl.col("name_text")).alias("name_text")]
     ).drop([f"_l_{c}" for c in _LATIN_COLS])
 
 

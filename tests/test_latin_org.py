@@ -209,3 +209,21 @@ def test_identical_latin_names_alone_stay_apart_and_chinese_ones_still_merge():
     res = resolve(records_frame(rows))
     ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
     assert ent["r000001:subject"] == ent["r000002:subject"]
+
+
+def test_check_never_reports_a_latin_firm_on_its_name_alone():
+    """`credgraph check` / the Matcher: a Latin firm name alone is at most a candidate; with the firm's
+    phone it is the firm."""
+    from credgraph.resolution import Matcher
+
+    rows = [{"subject_name": "Universal Exports Pte. Ltd.", "subject_type": "legal", "subject_phone": "+65 6123 4567",
+             "subject_address": "4 Hillview Rise, Singapore 667979"},
+            {"subject_name": "Zenith Data Systems Inc", "subject_type": "legal", "subject_phone": "+1 800 111 1234"}]
+    res = resolve(records_frame(rows))
+    m = Matcher.from_resolution(res)
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    alone = m.match({"name": "Universal Exports", "type": "legal"})
+    assert alone.decision != "match" and ent["r000001:subject"] in [c.entity_id for c in alone.candidates]
+    backed = m.match({"name": "Universal Export Limited", "type": "legal", "phone": "+65 6123 4567"})
+    assert backed.decision == "match" and backed.entity_id == ent["r000001:subject"]
+    assert backed.candidates[0].name == "Universal Exports Pte. Ltd."  # shown as written
