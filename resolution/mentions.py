@@ -39,7 +39,9 @@ __all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
 #: Columns a records frame must have; the other standard fields are optional.
 REQUIRED_COLUMNS = ("record_id", "subject_name")
 
-_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")
+#: Fields that name a party: a record whose subject has none of them names no one (the loader
+#: quarantines such rows; a phone or an e-mail identifies a subject as an identifier does).
+_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers", "phone", "email")
 
 #: Columns of the mention frame, after :func:`extract_mentions`.
 MENTION_COLUMNS = (
@@ -142,7 +144,7 @@ def extract_mentions(records: pl.DataFrame) -> pl.DataFrame:
     """All mentions of a records frame with normalised features (see ``MENTION_COLUMNS``).
 
     Raises :class:`InputError` for an empty frame, missing columns, or a record whose
-    subject carries no usable field (no name and no identifier): such a record names no one.
+    subject carries no usable field (no name, identifier, phone or e-mail): such a record names no one.
     """
     if records.height == 0:
         raise InputError("no records to resolve: the records frame is empty")
@@ -161,7 +163,7 @@ def extract_mentions(records: pl.DataFrame) -> pl.DataFrame:
             for r in bad.head(5).iter_rows(named=True)
         )
         raise InputError(
-            f"{bad.height} record(s) have no usable subject field (subject_name or an identifier): {rows}"
+            f"{bad.height} record(s) have no usable subject field (subject_name, an identifier, a phone or an e-mail): {rows}"
         )
     m = pl.concat([subj, obj.filter(usable)], how="vertical").sort("seq")
     m = m.with_columns((pl.col("record_id") + ":" + pl.col("role")).alias("mention_id"))
