@@ -34,7 +34,7 @@ from credgraph.resolution.rarename import rare_name_links
 __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
 
 PROFILE_COLUMNS = {
-    "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted", "name_tok",
+    "legal": ["core", "region", "brand", "industry", "form", "branch", "name_py", "name_sorted",
               "addr_text", "addr_key", "addr_district", "addr_road", "addr_number", "phone_n", "uscc_v", "org_v",
               "reg_v"],
     "natural": ["core", "name_py", "name_sorted", "name_tok", "name_phon", "id_full", "id_masked", "id_unchecked",
@@ -42,6 +42,8 @@ PROFILE_COLUMNS = {
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
                 "addr_number", "postcode", "phone_n", "company"],
 }
+#: A company named in Latin script also carries its word keys (``name_tok``; empty for a Chinese name).
+PROFILE_COLUMNS["legal"].append("name_tok")
 
 #: Pair bands, from the strongest link to the weakest.
 BAND_ORDER = ("merge", "review", "kept_apart", "related", "constraint", "judged_no_match", "reject")

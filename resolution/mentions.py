@@ -264,7 +264,7 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     m = _address_features(m)
     phones = _distinct_map(m["phone"], normalise_phone)
     m = _with_mapped(m, "phone", phones, "phone_n").with_columns(pl.col("phone_n").fill_null(""))
-    return m.sort("seq").select(MENTION_COLUMNS)
+    return _latin_company_features(m).sort("seq").select(MENTION_COLUMNS)
 
 
 def _name_features(m: pl.DataFrame) -> pl.DataFrame:
@@ -307,11 +307,10 @@ def _name_features(m: pl.DataFrame) -> pl.DataFrame:
                        "type": ["natural"] * len(raw)},
                       schema={"name": pl.Utf8, "name_tok": pl.Utf8, "name_phon": pl.Utf8, "type": pl.Utf8})
     m = m.join(pf, on=["name", "type"], how="left", nulls_equal=False)
-    m = m.with_columns(
+    return m.with_columns(
         pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
                "name_tok", "name_phon").fill_null("")
     )
-    return _latin_company_features(m)
 
 
 _LATIN_COLS = ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",

@@ -19,10 +19,9 @@ from typing import Any, Mapping
 
 from credgraph.resolution.mentions import (_PRC_SCHEMES, _id_parse, _org_valid, _parse_identifiers, _reg_valid,
                                            _uscc_valid)
-from credgraph.resolution.normalise import (company_name_keys, english_company_name, latin_company_name,
-                                            looks_like_company, normalise_phone, normalise_texts, parse_addresses,
-                                            parse_normalised_company_names, person_name_keys, pinyin_keys,
-                                            postcode_of, transliterate)
+from credgraph.resolution.normalise import (english_company_name, looks_like_company, normalise_phone,
+                                            normalise_texts, parse_addresses, parse_normalised_company_names,
+                                            person_name_keys, pinyin_keys, postcode_of)
 
 __all__ = ["query_features", "blocking_keys"]
 
@@ -85,6 +84,8 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         m = _ID_BIRTH.search(idv)
     f["birth"] = m.group(1) if m else ""
     name = raw["name"]
+    from credgraph.resolution.normalise import transliterate
+
     nt = normalise_texts([english_company_name(name) or transliterate(name)])[0] if name is not None else ""
     given = (raw["type"] or "").strip().lower()
     if given in ("legal", "natural"):
@@ -100,9 +101,8 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
     f["type"] = type_
     for c in ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_tok", "name_phon"):
         f[c] = ""
-    latin = latin_company_name(name) if type_ == "legal" else None
     if type_ == "legal":
-        p = latin or parse_normalised_company_names([nt])[0]
+        p = parse_normalised_company_names([nt])[0]
         f.update(norm_name=p.canonical, region=p.region or "", core=p.core or "", brand=p.brand or "",
                  industry=p.industry or "", form=p.form or "", branch=p.branch or "")
     else:
@@ -110,11 +110,8 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         f["norm_name"] = f["core"] = pn
         if name is not None:
             f["name_tok"], f["name_phon"] = person_name_keys([name])[0]
-    if latin is not None:  # a company named in Latin script: its sound, order-free and word keys
-        f["name_py"], f["name_sorted"], f["name_tok"] = company_name_keys(latin)
-    else:
-        f["name_py"] = pinyin_keys([f["core"]])[0]
-        f["name_sorted"] = "".join(sorted(f["core"]))
+    f["name_py"] = pinyin_keys([f["core"]])[0]
+    f["name_sorted"] = "".join(sorted(f["core"]))
     addr = raw["address"]
     if addr is not None:
         a = parse_addresses([addr])[0]
@@ -124,7 +121,20 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         f.update(addr_text="", addr_district="", addr_road="", addr_number="", addr_key="", postcode="")
     f["phone_n"] = (normalise_phone(raw["phone"]) or "") if raw["phone"] is not None else ""
     f["company"] = ""
+    if type_ == "legal":
+        _latin_company(f, raw["name"])
     return f
+
+
+def _latin_company(f: dict[str, str], name: Any) -> None:
+    """A company named in Latin script: its parts and keys as ``mentions._latin_company_features`` gives them."""
+    from credgraph.resolution.normalise import company_name_keys, latin_company_name
+
+    p = latin_company_name(name)
+    if p is not None:
+        f.update(norm_name=p.canonical, region=p.region, core=p.core, brand=p.brand, industry=p.industry,
+                 form=p.form, branch=p.branch)
+        f["name_py"], f["name_sorted"], f["name_tok"] = company_name_keys(p)
 
 
 def _k(f: Mapping[str, str], tag: str, *cols: str) -> str | None:
