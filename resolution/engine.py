@@ -152,6 +152,15 @@ def _deletions(max_len: int = 6, min_len: int = 3) -> list[pl.Expr]:
     ]
 
 
+def _latin_words() -> pl.Expr:
+    """A company named in Latin script: one key per word of its name (the sound of each word of three
+    letters or more, ``name_tok``; empty for Chinese names), so Universal Export Corporation meets
+    Universal Exports Worldwide and Univrsl Export Inc. A common word's block is capped like any other."""
+    # Never a null list (concat_list would drop every key of the row with it): an empty word gives a null key.
+    return pl.col("name_tok").fill_null("").str.split(" ").list.eval(
+        pl.when(pl.element() != "").then(pl.lit(f"lw{_SEP}") + pl.element()))
+
+
 def _ident_parts(n: int = 3) -> list[pl.Expr]:
     """Each of the first ``n`` typed identifiers' scheme with the first, and with the last, four
     characters of its value: two keys that still meet when a typo hit the other half. Every
@@ -189,15 +198,6 @@ def _initials_year() -> pl.Expr:
     init = pl.col("name_tok").str.split(" ").list.eval(pl.element().str.slice(0, 1)).list.join("")
     return pl.when((pl.col("name_tok") != "") & (pl.col("birth") != "")).then(
         pl.concat_str([pl.lit("iy"), init, pl.col("birth").str.slice(0, 4)], separator=_SEP))
-
-
-def _latin_words() -> pl.Expr:
-    """A company named in Latin script: one key per word of its name (the sound of each word of three
-    letters or more, ``name_tok``; empty for Chinese names), so Universal Export Corporation meets
-    Universal Exports Worldwide and Univrsl Export Inc. A common word's block is capped like any other."""
-    # Never a null list (concat_list would drop every key of the row with it): an empty word gives a null key.
-    return pl.col("name_tok").fill_null("").str.split(" ").list.eval(
-        pl.when(pl.element() != "").then(pl.lit(f"lw{_SEP}") + pl.element()))
 
 
 def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
