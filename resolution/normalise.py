@@ -843,6 +843,8 @@ def english_company_name(name: object) -> str | None:
     '周口HUAQIANG科技有限公司'
     >>> english_company_name("Mitchell Green") is None, english_company_name("华强电子有限公司") is None
     (True, True)
+    >>> english_company_name("Acme Trading LLC") is None  # a brand that is no pinyin: a foreign firm
+    True
     """
     from credgraph.resolution.lexicon import ENGLISH_FORMS, ENGLISH_INDUSTRIES
 
@@ -871,7 +873,9 @@ def english_company_name(name: object) -> str | None:
         return None
     key = next(w for w in sorted(ENGLISH_INDUSTRIES, key=len, reverse=True) if s == w or s.endswith(" " + w))
     brand = re.sub(r"[^a-z]", "", s[: -len(key)]).upper()
-    if not brand:
+    # A Chinese firm's English name writes its brand (字号) in pinyin, or names a Chinese place: a brand
+    # that reads as no pinyin (Acme Trading LLC) is a foreign firm's own name (:func:`latin_company_name`).
+    if not brand or (not region and _segment_pinyin(brand.lower()) is None):
         return None
     return f"{region}{brand}{industry}{form}"
 

@@ -227,3 +227,46 @@ def test_check_never_reports_a_latin_firm_on_its_name_alone():
     backed = m.match({"name": "Universal Export Limited", "type": "legal", "phone": "+65 6123 4567"})
     assert backed.decision == "match" and backed.entity_id == ent["r000001:subject"]
     assert backed.candidates[0].name == "Universal Exports Pte. Ltd."  # shown as written
+
+
+#: Firms as a register writes them, with a phone each; then variants as other lists write them (hand-written).
+_FIRMS = [
+    ("Universal Exports Pte. Ltd.", "+65 6123 4567", "4 Hillview Rise, Singapore 667979"),
+    ("Müllenkranz GmbH", "+49 6381 12345", "Hardenbergstraße 87, 66879 Kollweiler"),
+    ("Société Générale S.A.", "+33 1 42 14 20 00", "29 Boulevard Haussmann, 75009 Paris"),
+    ("Zenith Data Systems Inc", "+1 800 555 0199", "100 Main Street, Springfield IL 62701"),
+    ("Acme Trading LLC", "+1 212 555 0100", "405 Lexington Avenue, New York NY 10174"),
+    ("Acme Holdings Ltd", "+44 20 7946 0000", "18 Danver Place, Loughborough LE11 1UU"),
+]
+_VARIANTS = [
+    ("Universal Export Limited", 0), ("UNIVERSAL EXPORTS", 0), ("Universal Exports (Singapore) Pte Ltd", 0),
+    ("Universal Exports Singapore", 0), ("Mullenkranz", 1), ("MUELLENKRANZ GMBH", 1), ("Societe Generale SA", 2),
+    ("Société Générale", 2), ("Zenith Data Systems Incorporated", 3), ("Zenith Data Systems, Inc.", 3),
+    ("ACME TRADING L.L.C.", 4), ("Acme Trading", 4), ("Acme Holdings Limited", 5), ("The Acme Holdings Ltd", 5),
+]
+
+
+def test_check_battery_of_latin_firm_variants():
+    """Each variant with the firm's phone is the firm; by name alone it is never reported as another
+    firm (nor as this one: a Latin name alone is no match)."""
+    from credgraph.resolution import Matcher
+
+    rows = [{"subject_name": n, "subject_type": "legal", "subject_phone": p, "subject_address": a}
+            for n, p, a in _FIRMS]
+    # a second list writes each firm another way, with its phone (no address)
+    first = {i: v for v, i in reversed(_VARIANTS)}
+    rows += [{"subject_name": first[i], "subject_type": "legal", "subject_phone": p}
+             for i, (_, p, _) in enumerate(_FIRMS)]
+    res = resolve(records_frame(rows))
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    right = [ent[f"r{i + 1:06d}:subject"] for i in range(len(_FIRMS))]
+    assert len(set(right)) == len(_FIRMS)  # Acme Trading and Acme Holdings stay two firms
+    second = [ent[f"r{i + 1 + len(_FIRMS):06d}:subject"] for i in range(len(_FIRMS))]
+    assert second == right  # each second listing joined its firm
+    m = Matcher.from_resolution(res)
+    with_phone = m.match_many([{"name": v, "type": "legal", "phone": _FIRMS[i][1]} for v, i in _VARIANTS])
+    wrong = [(v, r.decision, r.entity_id) for (v, i), r in zip(_VARIANTS, with_phone)
+             if r.decision != "match" or r.entity_id != right[i]]
+    assert not wrong, wrong
+    alone = m.match_many([{"name": v, "type": "legal"} for v, _ in _VARIANTS])
+    assert all(r.decision != "match" for r in alone), [(v, r.entity_id) for (v, _), r in zip(_VARIANTS, alone)]
