@@ -930,6 +930,14 @@ def has_other_script(text: object) -> bool:
 _LATIN_BRACKET = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
 _OF_WORDS = frozenset({"of", "de", "du", "des", "del", "della", "di", "da", "van", "von", "for", "in"})
 _NOT_CORE = frozenset({"the", "and"})
+#: Words that end a branch's name (a registered entity distinct from its parent, as 分公司, 代表处):
+#: (number of words, canonical marker) → the ways of writing it.
+_BRANCH_WORDS = {
+    (2, "BRANCH"): {("branch", "office")},
+    (1, "BRANCH"): {("branch",)},
+    (2, "REPRESENTATIVE OFFICE"): {("representative", "office"), ("rep", "office"), ("representation", "office")},
+    (2, "LIAISON OFFICE"): {("liaison", "office")},
+}
 #: Legal forms written before the name (Russian ООО / ЗАО / ПАО, Indonesian PT).
 _PREFIX_FORMS = {"ooo": "LTD", "zao": "PLC", "oao": "PLC", "pao": "PLC", "pjsc": "PLC", "ojsc": "PLC", "jsc": "PLC",
                  "pt": "LTD"}
@@ -1088,9 +1096,12 @@ def latin_company_name(name: object) -> CompanyName | None:
     if not words:
         return None
     terms = _latin_form_terms()
-    # A final Branch: the words between the legal form (or a known place) and it name the branch.
-    if len(words) > 1 and words[-1] == "branch" or words[-2:] == ["branch", "office"]:
-        words = words[: -1 if words[-1] == "branch" else -2]
+    # A final Branch (or representative office): the words between the legal form (or a known place)
+    # and it name the branch.
+    marker = next(((n, label) for n, label in _BRANCH_WORDS if len(words) > n and tuple(words[-n:]) in _BRANCH_WORDS[
+        (n, label)]), None)
+    if marker:
+        words = words[: -marker[0]]
         cut = None
         for i in range(len(words) - 1, 0, -1):
             if _trailing(words[: i], terms) is not None:
@@ -1104,7 +1115,7 @@ def latin_company_name(name: object) -> CompanyName | None:
             label, words = " ".join(words[cut:]).upper(), words[:cut]
         else:
             label = ""
-        branch = f"{label} BRANCH".strip()
+        branch = f"{label} {marker[1]}".strip()
     form = ""
     for _ in range(4):  # forms and places in either order: "X Singapore Pte Ltd", "X Ltd (Singapore)", "X Ltd, USA"
         changed = False

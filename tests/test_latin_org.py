@@ -92,6 +92,9 @@ def test_a_final_branch_is_the_branch_part():
     assert latin_company_name("Acme Ltd Jurong Branch").branch == "JURONG BRANCH"
     assert latin_company_name("Acme Ltd Jurong Branch").core == "ACME"
     assert latin_company_name("Acme Ltd").branch == ""
+    assert latin_company_name("Acme GmbH Shanghai Representative Office").branch == "SHANGHAI REPRESENTATIVE OFFICE"
+    assert latin_company_name("Acme GmbH Beijing Rep. Office").branch == "BEIJING REPRESENTATIVE OFFICE"
+    assert latin_company_name("Acme GmbH Beijing Rep. Office").core == "ACME"
 
 
 def test_sound_and_order_free_keys():
