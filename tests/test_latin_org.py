@@ -273,3 +273,14 @@ def test_check_battery_of_latin_firm_variants():
     assert not wrong, wrong
     alone = m.match_many([{"name": v, "type": "legal"} for v, _ in _VARIANTS])
     assert all(r.decision != "match" for r in alone), [(v, r.entity_id) for (v, _), r in zip(_VARIANTS, alone)]
+
+
+def test_a_latin_branch_is_never_merged_into_its_parent():
+    rows = [{"subject_name": "Citibank N.A.", "subject_type": "legal", "subject_phone": "+65 6225 5225",
+             "subject_address": "8 Marina View, Singapore 018960"},
+            {"subject_name": "Citibank N.A., Singapore Branch", "subject_type": "legal", "subject_phone": "+65 6225 5225",
+             "subject_address": "8 Marina View, Singapore 018960"}]
+    res = resolve(records_frame(rows))
+    assert "branch_differs" in explain_pair(res, "r000001", "r000002")
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    assert ent["r000001:subject"] != ent["r000002:subject"]
