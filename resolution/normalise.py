@@ -890,6 +890,7 @@ _HANGUL = re.compile(r"^[\uac00-\ud7a3]{2,}$")
 
 
 def _romanise_run(run: str) -> str:
+    """One run of letters of another script in Latin letters (see :func:`transliterate`)."""
     from anyascii import anyascii
 
     from credgraph.resolution.lexicon import HANGUL_SURNAMES
