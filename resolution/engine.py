@@ -28,7 +28,8 @@ import polars as pl
 
 from credgraph.resolution.cluster import components, constrained_clusters
 from credgraph.resolution.features import Pairs, Profiles, comparisons_for, encode_profiles, rules_for
-from credgraph.resolution.model import TypeModel, estimate_u, fit_type_model, score
+from credgraph.resolution.model import (IDENTIFIER_U_PRIOR_COLLISIONS, MODEL_PRIOR_PAIRS, TypeModel, estimate_u,
+                                        fit_type_model, score, value_collisions)
 from credgraph.resolution.rarename import rare_name_links
 
 __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
@@ -531,12 +532,16 @@ def _name_frequency(profiles: Profiles, type_: str, comparisons, closed_g: np.nd
 
 
 def _fit(s: _Setup, comparisons, rules, gamma, label, ruled, look, tf, tf_codes, tf_pair, n_groups,
-         judgement_weight: float, em_iterations: int, em_anchor: float) -> TypeModel:
+         judgement_weight: float, em_iterations: int, em_anchor: float,
+         model_prior_pairs: float = MODEL_PRIOR_PAIRS,
+         identifier_u_prior_collisions: float = IDENTIFIER_U_PRIOR_COLLISIONS) -> TypeModel:
     """Step 6. Estimate the model: u from random pairs and look-alikes that identifiers tell apart,
     m from profiles sharing an identifier (or by EM when there are none), λ by EM over the candidates."""
     profiles, n = s.profiles, len(s.ids)
     top = (gamma[:, 0] == len(comparisons[0].levels) - 1) if len(gamma) else np.zeros(0, bool)
-    u_prior = estimate_u(comparisons, _random_gamma(profiles, comparisons, RANDOM_PAIRS, seed=n))
+    u_prior = estimate_u(comparisons, _random_gamma(profiles, comparisons, RANDOM_PAIRS, seed=n), type_=s.type,
+                         collisions=value_collisions(profiles, comparisons),
+                         identifier_prior_collisions=identifier_u_prior_collisions)
     # Labels for free: profiles that share an identifier are matches (they show what noise looks
     # like); look-alikes with different identifiers are non-matches (what a near miss looks like).
     use = ~ruled | (label >= 0)
@@ -558,6 +563,7 @@ def _fit(s: _Setup, comparisons, rules, gamma, label, ruled, look, tf, tf_codes,
         u_prior,
         np.concatenate([np.where(label >= 0, judgement_weight, 1.0)[use], np.ones(len(gpos) + int(keep.sum()))]),
         em_iterations,
+        prior_pairs=model_prior_pairs,
         anchor=em_anchor,
     )
     tm.info["silver_non_matches"] = int(keep.sum())
@@ -721,6 +727,8 @@ def resolve_type(
     workers: int = 1,
     ambiguity_margin: float = 3.0,
     rare_names: bool = True,
+    model_prior_pairs: float = MODEL_PRIOR_PAIRS,
+    identifier_u_prior_collisions: float = IDENTIFIER_U_PRIOR_COLLISIONS,
 ) -> TypeResult:
     """Resolve the mentions ``m`` (all of one type) into clusters, in named steps: pre-groups, profiles,
     candidate pairs, comparisons, name frequencies, the model, bands, clusters, confidences, evidence.
@@ -766,7 +774,8 @@ def resolve_type(
         model = None
     fitted = model is None
     tm = (_fit(s, comparisons, rules, gamma, label, cannot | related, look, tf, tf_codes, tf_pair, n_counted,
-               judgement_weight, em_iterations, em_anchor) if fitted else model)
+               judgement_weight, em_iterations, em_anchor, model_prior_pairs, identifier_u_prior_collisions)
+          if fitted else model)
     ref = tm.tf_reference.get(comparisons[0].name, 1.0 / n_counted)
     tf_adj = {comparisons[0].name: np.log2(ref / np.maximum(tf_pair, 1e-12))}
     wk, prob = score(tm, comparisons, gamma, tf_adj) if len(l) else (

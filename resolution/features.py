@@ -151,6 +151,9 @@ class Comparison:
     compute: Callable[[Pairs], np.ndarray]
     #: Column whose value frequency adjusts the weight of the top level (a common name counts less).
     tf_column: str | None = None
+    #: Columns whose values name one holder (an ID number, a phone): u of the top level is estimated
+    #: from how often carriers of different names share a value (resolution/model.py, PRIOR_U).
+    value_columns: tuple[str, ...] = ()
 
     @property
     def doc(self) -> str:
@@ -655,6 +658,13 @@ def same_brand_other_industry(p: Pairs) -> np.ndarray:
     return p.equal("brand") & p.differ("industry") & p.differ("core")
 
 
+def firm_name_differs(p: Pairs) -> np.ndarray:
+    """Two firms whose names are altogether different (not similar, transposed or a homophone) are
+    merged automatically only on a shared registration code: many firms share an address, a phone or
+    an agent (shell companies cluster at one address), so such fields alone send the pair to review."""
+    return (p.memo(core_name) == 0) & (p.memo(legal_identifier) != 1)
+
+
 def id_conflict(p: Pairs) -> np.ndarray:
     """Two different full ID numbers, or a masked number whose visible digits disagree: two people."""
     return p.memo(id_number) == 0
@@ -686,24 +696,24 @@ LEGAL_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", ("different", "similar", "transposed", "homophone", "identical"), core_name, "core"),
     Comparison("region", ("conflict", "compatible", "identical"), region),
     Comparison("form", ("different", "compatible", "identical"), form),
-    Comparison("identifier", ("different", "identical"), legal_identifier),
+    Comparison("identifier", ("different", "identical"), legal_identifier, value_columns=("org_v", "reg_v")),
     Comparison("address", ("different", "same road", "same road and number", "identical"), address),
-    Comparison("phone", ("different", "identical"), phone),
+    Comparison("phone", ("different", "identical"), phone, value_columns=("phone_n",)),
 )
 
 NATURAL_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", ("different", "weakly similar", "similar", "reordered", "same sound", "identical"),
                person_name, "core"),
-    Comparison("id_number", ("incompatible", "compatible", "identical"), id_number),
-    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date),
+    Comparison("id_number", ("incompatible", "compatible", "identical"), id_number, value_columns=("id_full",)),
+    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date, value_columns=("birth",)),
     Comparison("unchecked_id", ("different", "one typo in the birth date", "one typo apart", "identical"),
-               unchecked_id),
-    Comparison("identifier", ("different", "near", "identical"), identifier),
+               unchecked_id, value_columns=("id_unchecked", "id_full")),
+    Comparison("identifier", ("different", "near", "identical"), identifier, value_columns=("ident",)),
     Comparison("company", ("different", "same company"), company),
     Comparison("address", ("different", "same postcode or district", "similar", "same road",
                            "same road and number", "identical"), person_address),
-    Comparison("phone", ("different", "identical"), phone),
-    Comparison("email", ("different", "identical"), email),
+    Comparison("phone", ("different", "identical"), phone, value_columns=("phone_n",)),
+    Comparison("email", ("different", "identical"), email, value_columns=("email_n",)),
 )
 
 LEGAL_RULES: tuple[Rule, ...] = (
@@ -711,6 +721,7 @@ LEGAL_RULES: tuple[Rule, ...] = (
     Rule("branch_differs", branch_differs),
     Rule("region_conflict", region_conflict),
     Rule("same_brand_other_industry", same_brand_other_industry, "related"),
+    Rule("firm_name_differs", firm_name_differs, "no_auto"),
     Rule("latin_name_alone", latin_name_alone, "no_auto"),
 )
 
