@@ -43,6 +43,8 @@ PROFILE_COLUMNS = {
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
                 "addr_number", "postcode", "phone_n", "company"],
 }
+#: A company named in Latin script also carries its word keys (``name_tok``; empty for a Chinese name).
+PROFILE_COLUMNS["legal"].append("name_tok")
 
 #: Pair bands, from the strongest link to the weakest.
 BAND_ORDER = ("merge", "review", "kept_apart", "related", "constraint", "judged_no_match", "reject")
@@ -151,6 +153,15 @@ def _deletions(max_len: int = 6, min_len: int = 3) -> list[pl.Expr]:
     ]
 
 
+def _latin_words() -> pl.Expr:
+    """A company named in Latin script: one key per word of its name (the sound of each word of three
+    letters or more, ``name_tok``; empty for Chinese names), so Universal Export Corporation meets
+    Universal Exports Worldwide and Univrsl Export Inc. A common word's block is capped like any other."""
+    # Never a null list (concat_list would drop every key of the row with it): an empty word gives a null key.
+    return pl.col("name_tok").fill_null("").str.split(" ").list.eval(
+        pl.when(pl.element() != "").then(pl.lit(f"lw{_SEP}") + pl.element()))
+
+
 def _ident_parts(n: int = 3) -> list[pl.Expr]:
     """Each of the first ``n`` typed identifiers' scheme with the first, and with the last, four
     characters of its value: two keys that still meet when a typo hit the other half. Every
@@ -201,6 +212,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         return [
             k("c", "core"), k("p", "name_py"), k("s", "name_sorted"),
             k("ap", "addr_key", "phone_n"), k("a", "addr_key"), k("t", "phone_n"),
+            _latin_words(),
             *_deletions(),
             *(_deletions(min_len=2) if matching else []),
         ]
@@ -216,6 +228,9 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("bp", "birth", "postcode"),
         # A nickname or a name in another order with one contact detail (Bob Smith / Robert Smith, one phone).
         k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
+        # The same sound with one contact detail: a name written in another alphabet (Александр Васильев /
+        # Alexander Vasiliev) or spelled another way.
+        k("ft", "name_phon", "phone_n"), k("fa", "name_phon", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
         *([k("c", "core"), k("t", "name_tok"), k("f", "name_phon")] if matching else []),
@@ -407,7 +422,11 @@ def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str],
                                                                  "company", "birth", "ident", "email_n")])
         solo = ~m.select(context.alias("x"))["x"].to_numpy()
     else:
-        solo = np.zeros(n, dtype=bool)
+        # A firm named in Latin script with nothing but its name stays alone too: one Latin name is carried
+        # by unrelated firms in many countries (rule latin_name_alone); a Chinese name is unique in its region.
+        latin = pl.col("name_tok") != ""  # the word keys only a Latin-script company name has
+        context = pl.any_horizontal([pl.col(c) != "" for c in ("uscc_v", "org_v", "reg_v", "phone_n", "addr_text")])
+        solo = m.select((latin & ~context).fill_null(False).alias("x"))["x"].to_numpy()
     detached = np.zeros(n, dtype=bool)
     base = m.select(pl.concat_str([*[pl.col(c) for c in cols], anchor], separator=_SEP).alias("k"))["k"]
     for _ in range(4):

@@ -202,12 +202,54 @@ def _name_levels(p: Pairs, similar: float) -> np.ndarray:
 
 
 def core_name(p: Pairs) -> np.ndarray:
-    """Company name core, i.e. brand + industry with region, organisational form and branch taken off,
+    """Company name core: brand + industry with region, organisational form and branch taken off,
     after folding traditional to simplified and full-width to half-width characters.
     Levels: different; similar (edit ratio >= 0.75); the same characters in another order
     (a transposition); the same pinyin (a homophone typo such as 华强/华墙); identical
-    (weighted by how rare the core is)."""
-    return _name_levels(p, 0.75)
+    (weighted by how rare the core is). A name in Latin script is compared by its words: similar also
+    at Jaro-Winkler >= 0.9; transposed also when one name's words are the other's with one added
+    (Universal Exports / Universal Exports Worldwide); homophone when every word sounds alike (metaphone,
+    a plural s left off: Univrsl Export / Universal Exports) or the names are one typo apart
+    (Müllenkranz / Mullenkrants: 80 % of the letters in place, Jaro-Winkler >= 0.9)."""
+    lv = _name_levels(p, 0.75)
+    todo = _latin_pairs(p) & ((lv == 0) | (lv == 1))
+    if todo.any():
+        extra = p.on_distinct("core", lambda a, b: [_latin_name_level(x, y) for x, y in zip(a, b)], todo,
+                              dtype=np.int8, fill=0)
+        lv[todo] = np.maximum(lv[todo], extra[todo])
+    return lv
+
+
+def _latin_pairs(p: Pairs) -> np.ndarray:
+    """Pairs of two companies named in Latin script: both have word keys (``name_tok``), which only
+    :func:`~credgraph.resolution.normalise.latin_company_name` gives a company (a Chinese name has none)."""
+    if "name_tok" not in p.profiles.codes:
+        return np.zeros(len(p), dtype=bool)
+    return (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
+
+
+def _latin_name_level(a: str, b: str) -> int:
+    """The level of two different Latin-script company cores (upper-case words): 3 one typo apart, 2 one's
+    words (by sound) the other's with one added, or in another order, 1 similar, 0 different.
+
+    >>> _latin_name_level("MULLENKRANZ", "MULLENKRANTS"), _latin_name_level("UNIVERSAL EXPORTS", "UNIVERSAL EXPORT WORLDWIDE")
+    (3, 2)
+    >>> _latin_name_level("ACME", "ACNE"), _latin_name_level("ACME", "ACME BANK"), _latin_name_level("BLUE SKY", "RED STAR")
+    (1, 2, 0)
+    """
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    from credgraph.resolution.normalise import word_sound
+
+    jw = JaroWinkler.normalized_similarity(a, b)
+    if OSA.normalized_similarity(a, b) >= 0.8 and jw >= 0.9:
+        return 3
+    sa, sb = sorted(word_sound(w.lower()) for w in a.split()), sorted(word_sound(w.lower()) for w in b.split())
+    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    rest = list(long_)
+    if all(w in rest and not rest.remove(w) for w in short) and len(rest) <= 1:
+        return 2
+    return 1 if jw >= 0.9 or fuzz.ratio(a, b) >= 75 else 0
 
 
 def _name_similarity(va: np.ndarray, vb: np.ndarray, workers: int = 1) -> np.ndarray:
@@ -424,7 +466,8 @@ def region(p: Pairs) -> np.ndarray:
     return lv
 
 
-_GENERIC_FORMS = {"公司"}
+#: Forms that say only "a company" (公司; Co, Company in Latin script): compatible with any specific form.
+_GENERIC_FORMS = {"公司", "CO"}
 
 
 def form(p: Pairs) -> np.ndarray:
@@ -599,6 +642,16 @@ def region_conflict(p: Pairs) -> np.ndarray:
     return p.memo(region) == 0
 
 
+def latin_name_alone(p: Pairs) -> np.ndarray:
+    """Two firms named in Latin script are never merged on their names alone: unlike a Chinese firm
+    name, unique within its registration region, one Latin name is carried by unrelated firms in
+    many countries (and "X Singapore" may be X's own subsidiary). They merge automatically only with
+    an address (the same road at least), a phone or a registration identifier in common; else a reviewer decides."""
+    both = _latin_pairs(p)
+    backed = (p.memo(address) >= 1) | (p.memo(phone) == 1) | (p.memo(legal_identifier) == 1)
+    return both & ~backed
+
+
 def same_brand_other_industry(p: Pairs) -> np.ndarray:
     """Same brand (字号) in a different industry (腾讯计算机系统 vs 腾讯科技): possibly related companies
     of one group, never the same entity."""
@@ -685,6 +738,7 @@ LEGAL_RULES: tuple[Rule, ...] = (
     Rule("region_conflict", region_conflict),
     Rule("same_brand_other_industry", same_brand_other_industry, "related"),
     Rule("firm_name_differs", firm_name_differs, "no_auto"),
+    Rule("latin_name_alone", latin_name_alone, "no_auto"),
 )
 
 NATURAL_RULES: tuple[Rule, ...] = (
