@@ -90,6 +90,18 @@ class ResolutionConfig:
     em_anchor: float = float("inf")
     #: How many unlabelled pairs one human judgement counts as when the model is (re)estimated.
     judgement_weight: float = 50.0
+    #: How many pairs of true matches the prior m (the readable table PRIOR_M in
+    #: credgraph/resolution/model.py: the share of one person's or firm's record pairs at each level,
+    #: e.g. a quarter of a person's record pairs give another address) counts as. m is
+    #: (prior_pairs × prior + identified pairs' levels), and under EM the expected matches' levels, in
+    #: proportion: on a few hundred pairs the prior decides, on a city (300k identified pairs) the data.
+    model_prior_pairs: float = 200.0
+    #: How many shared values the prior u of identifier-like levels (PRIOR_U in resolution/model.py: an
+    #: identical passport 1e-6, phone 1e-3, e-mail 1e-4, ...) counts as: a Beta prior worth this many
+    #: collisions in (this / u) pairs of carriers, against the data's own count of carriers with
+    #: clearly different names sharing a value. 1: a few hundred records with no sharing keep an
+    #: identical passport at one in a million; a few shared mailboxes among them lift the mailbox's u.
+    identifier_u_prior_collisions: float = 1.0
     #: Threads rapidfuzz may use for string similarity (1 leaves the other core to the rest).
     workers: int = 1
     #: Unused (kept so older credgraph.toml files still load): a person's entity id is a surrogate

@@ -126,10 +126,12 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     ('abckeji', 'abckj')
     >>> pinyin_forms("招商银行")  # phrase-aware: 行 reads hang in 银行
     ('zhaoshangyinhang', 'zsyh')
+    >>> pinyin_forms("васильев")[0]  # other alphabets in Latin letters, as resolution reads them
+    'vasilev'
     """
-    from credgraph.resolution.normalise import pinyin_syllables  # one phrase-aware pinyin for every stage
+    from credgraph.resolution.normalise import pinyin_syllables, transliterate  # one name normalisation everywhere
 
-    syl = pinyin_syllables(text)
+    syl = pinyin_syllables(transliterate(text))
     return "".join(syl), "".join(s[:1] for s in syl)
 
 

@@ -28,7 +28,8 @@ import polars as pl
 
 from credgraph.resolution.cluster import components, constrained_clusters
 from credgraph.resolution.features import Pairs, Profiles, comparisons_for, encode_profiles, rules_for
-from credgraph.resolution.model import TypeModel, estimate_u, fit_type_model, score
+from credgraph.resolution.model import (IDENTIFIER_U_PRIOR_COLLISIONS, MODEL_PRIOR_PAIRS, TypeModel, estimate_u,
+                                        fit_type_model, score, value_collisions)
 from credgraph.resolution.rarename import rare_name_links
 
 __all__ = ["TypeResult", "resolve_type", "PROFILE_COLUMNS", "BAND_ORDER"]
@@ -43,6 +44,8 @@ PROFILE_COLUMNS = {
                 "id_suffix", "birth", "ident", "email_n", "addr_text", "addr_key", "addr_district", "addr_road",
                 "addr_number", "addr_latin", "postcode", "phone_n", "company", "name_gen"],
 }
+#: A company named in Latin script also carries its word keys (``name_tok``; empty for a Chinese name).
+PROFILE_COLUMNS["legal"].append("name_tok")
 
 #: Pair bands, from the strongest link to the weakest.
 BAND_ORDER = ("merge", "review", "kept_apart", "related", "constraint", "judged_no_match", "reject")
@@ -151,6 +154,15 @@ def _deletions(max_len: int = 6, min_len: int = 3) -> list[pl.Expr]:
     ]
 
 
+def _latin_words() -> pl.Expr:
+    """A company named in Latin script: one key per word of its name (the sound of each word of three
+    letters or more, ``name_tok``; empty for Chinese names), so Universal Export Corporation meets
+    Universal Exports Worldwide and Univrsl Export Inc. A common word's block is capped like any other."""
+    # Never a null list (concat_list would drop every key of the row with it): an empty word gives a null key.
+    return pl.col("name_tok").fill_null("").str.split(" ").list.eval(
+        pl.when(pl.element() != "").then(pl.lit(f"lw{_SEP}") + pl.element()))
+
+
 def _ident_parts(n: int = 3) -> list[pl.Expr]:
     """Each of the first ``n`` typed identifiers' scheme with the first, and with the last, four
     characters of its value: two keys that still meet when a typo hit the other half. Every
@@ -213,6 +225,7 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         return [
             k("c", "core"), k("p", "name_py"), k("s", "name_sorted"),
             k("ap", "addr_key", "phone_n"), k("a", "addr_key"), k("t", "phone_n"),
+            _latin_words(),
             *_deletions(),
             *(_deletions(min_len=2) if matching else []),
         ]
@@ -228,6 +241,9 @@ def _key_exprs(type_: str, matching: bool = False) -> list[pl.Expr]:
         k("bp", "birth", "postcode"),
         # A nickname or a name in another order with one contact detail (Bob Smith / Robert Smith, one phone).
         k("tt", "name_tok", "phone_n"), k("te", "name_tok", "email_n"), k("ta", "name_tok", "addr_key"),
+        # The same sound with one contact detail: a name written in another alphabet (Александр Васильев /
+        # Alexander Vasiliev) or spelled another way.
+        k("ft", "name_phon", "phone_n"), k("fa", "name_phon", "addr_key"),
         # A name in another order or script at the same company.
         k("tc", "name_tok", "company"), k("fc", "name_phon", "company"),
         _door_key(),
@@ -420,7 +436,11 @@ def _pre_groups(m: pl.DataFrame, type_: str, anchor: pl.Series, cols: list[str],
                                                                  "company", "birth", "ident", "email_n")])
         solo = ~m.select(context.alias("x"))["x"].to_numpy()
     else:
-        solo = np.zeros(n, dtype=bool)
+        # A firm named in Latin script with nothing but its name stays alone too: one Latin name is carried
+        # by unrelated firms in many countries (rule latin_name_alone); a Chinese name is unique in its region.
+        latin = pl.col("name_tok") != ""  # the word keys only a Latin-script company name has
+        context = pl.any_horizontal([pl.col(c) != "" for c in ("uscc_v", "org_v", "reg_v", "phone_n", "addr_text")])
+        solo = m.select((latin & ~context).fill_null(False).alias("x"))["x"].to_numpy()
     detached = np.zeros(n, dtype=bool)
     base = m.select(pl.concat_str([*[pl.col(c) for c in cols], anchor], separator=_SEP).alias("k"))["k"]
     for _ in range(4):
@@ -526,12 +546,16 @@ def _name_frequency(profiles: Profiles, type_: str, comparisons, closed_g: np.nd
 
 
 def _fit(s: _Setup, comparisons, rules, gamma, label, ruled, look, tf, tf_codes, tf_pair, n_groups,
-         judgement_weight: float, em_iterations: int, em_anchor: float) -> TypeModel:
+         judgement_weight: float, em_iterations: int, em_anchor: float,
+         model_prior_pairs: float = MODEL_PRIOR_PAIRS,
+         identifier_u_prior_collisions: float = IDENTIFIER_U_PRIOR_COLLISIONS) -> TypeModel:
     """Step 6. Estimate the model: u from random pairs and look-alikes that identifiers tell apart,
     m from profiles sharing an identifier (or by EM when there are none), λ by EM over the candidates."""
     profiles, n = s.profiles, len(s.ids)
     top = (gamma[:, 0] == len(comparisons[0].levels) - 1) if len(gamma) else np.zeros(0, bool)
-    u_prior = estimate_u(comparisons, _random_gamma(profiles, comparisons, RANDOM_PAIRS, seed=n))
+    u_prior = estimate_u(comparisons, _random_gamma(profiles, comparisons, RANDOM_PAIRS, seed=n), type_=s.type,
+                         collisions=value_collisions(profiles, comparisons),
+                         identifier_prior_collisions=identifier_u_prior_collisions)
     # Labels for free: profiles that share an identifier are matches (they show what noise looks
     # like); look-alikes with different identifiers are non-matches (what a near miss looks like).
     use = ~ruled | (label >= 0)
@@ -553,6 +577,7 @@ def _fit(s: _Setup, comparisons, rules, gamma, label, ruled, look, tf, tf_codes,
         u_prior,
         np.concatenate([np.where(label >= 0, judgement_weight, 1.0)[use], np.ones(len(gpos) + int(keep.sum()))]),
         em_iterations,
+        prior_pairs=model_prior_pairs,
         anchor=em_anchor,
     )
     tm.info["silver_non_matches"] = int(keep.sum())
@@ -717,6 +742,8 @@ def resolve_type(
     workers: int = 1,
     ambiguity_margin: float = 3.0,
     rare_names: bool = True,
+    model_prior_pairs: float = MODEL_PRIOR_PAIRS,
+    identifier_u_prior_collisions: float = IDENTIFIER_U_PRIOR_COLLISIONS,
 ) -> TypeResult:
     """Resolve the mentions ``m`` (all of one type) into clusters, in named steps: pre-groups, profiles,
     candidate pairs, comparisons, name frequencies, the model, bands, clusters, confidences, evidence.
@@ -762,7 +789,8 @@ def resolve_type(
         model = None
     fitted = model is None
     tm = (_fit(s, comparisons, rules, gamma, label, cannot | related, look, tf, tf_codes, tf_pair, n_counted,
-               judgement_weight, em_iterations, em_anchor) if fitted else model)
+               judgement_weight, em_iterations, em_anchor, model_prior_pairs, identifier_u_prior_collisions)
+          if fitted else model)
     ref = tm.tf_reference.get(comparisons[0].name, 1.0 / n_counted)
     tf_adj = {comparisons[0].name: np.log2(ref / np.maximum(tf_pair, 1e-12))}
     wk, prob = score(tm, comparisons, gamma, tf_adj) if len(l) else (

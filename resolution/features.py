@@ -151,6 +151,9 @@ class Comparison:
     compute: Callable[[Pairs], np.ndarray]
     #: Column whose value frequency adjusts the weight of the top level (a common name counts less).
     tf_column: str | None = None
+    #: Columns whose values name one holder (an ID number, a phone): u of the top level is estimated
+    #: from how often carriers of different names share a value (resolution/model.py, PRIOR_U).
+    value_columns: tuple[str, ...] = ()
 
     @property
     def doc(self) -> str:
@@ -199,12 +202,54 @@ def _name_levels(p: Pairs, similar: float) -> np.ndarray:
 
 
 def core_name(p: Pairs) -> np.ndarray:
-    """Company name core, i.e. brand + industry with region, organisational form and branch taken off,
+    """Company name core: brand + industry with region, organisational form and branch taken off,
     after folding traditional to simplified and full-width to half-width characters.
     Levels: different; similar (edit ratio >= 0.75); the same characters in another order
     (a transposition); the same pinyin (a homophone typo such as 华强/华墙); identical
-    (weighted by how rare the core is)."""
-    return _name_levels(p, 0.75)
+    (weighted by how rare the core is). A name in Latin script is compared by its words: similar also
+    at Jaro-Winkler >= 0.9; transposed also when one name's words are the other's with one added
+    (Universal Exports / Universal Exports Worldwide); homophone when every word sounds alike (metaphone,
+    a plural s left off: Univrsl Export / Universal Exports) or the names are one typo apart
+    (Müllenkranz / Mullenkrants: 80 % of the letters in place, Jaro-Winkler >= 0.9)."""
+    lv = _name_levels(p, 0.75)
+    todo = _latin_pairs(p) & ((lv == 0) | (lv == 1))
+    if todo.any():
+        extra = p.on_distinct("core", lambda a, b: [_latin_name_level(x, y) for x, y in zip(a, b)], todo,
+                              dtype=np.int8, fill=0)
+        lv[todo] = np.maximum(lv[todo], extra[todo])
+    return lv
+
+
+def _latin_pairs(p: Pairs) -> np.ndarray:
+    """Pairs of two companies named in Latin script: both have word keys (``name_tok``), which only
+    :func:`~credgraph.resolution.normalise.latin_company_name` gives a company (a Chinese name has none)."""
+    if "name_tok" not in p.profiles.codes:
+        return np.zeros(len(p), dtype=bool)
+    return (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
+
+
+def _latin_name_level(a: str, b: str) -> int:
+    """The level of two different Latin-script company cores (upper-case words): 3 one typo apart, 2 one's
+    words (by sound) the other's with one added, or in another order, 1 similar, 0 different.
+
+    >>> _latin_name_level("MULLENKRANZ", "MULLENKRANTS"), _latin_name_level("UNIVERSAL EXPORTS", "UNIVERSAL EXPORT WORLDWIDE")
+    (3, 2)
+    >>> _latin_name_level("ACME", "ACNE"), _latin_name_level("ACME", "ACME BANK"), _latin_name_level("BLUE SKY", "RED STAR")
+    (1, 2, 0)
+    """
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    from credgraph.resolution.normalise import word_sound
+
+    jw = JaroWinkler.normalized_similarity(a, b)
+    if OSA.normalized_similarity(a, b) >= 0.8 and jw >= 0.9:
+        return 3
+    sa, sb = sorted(word_sound(w.lower()) for w in a.split()), sorted(word_sound(w.lower()) for w in b.split())
+    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    rest = list(long_)
+    if all(w in rest and not rest.remove(w) for w in short) and len(rest) <= 1:
+        return 2
+    return 1 if jw >= 0.9 or fuzz.ratio(a, b) >= 75 else 0
 
 
 def _name_similarity(va: np.ndarray, vb: np.ndarray, workers: int = 1) -> np.ndarray:
@@ -401,10 +446,12 @@ def person_address(p: Pairs) -> np.ndarray:
     road, number and building (a 街道 or 社区 one side leaves out counts neither way). Latin script:
     house number, street (Street / St / Strasse one type, the number before or after it), unit,
     city, state, postcode (one typo allowed) and country; a building name or unit one side adds counts
-    neither way, a place (city and postcode, or state, or country) that differs makes the addresses
-    different. Levels: different; same postcode or district (only the place agrees); similar text (edit
-    ratio >= 0.8; Latin: two addresses that give only a town, the same one); same road; same road and number (Latin: also a street one typo apart, or two flats
-    of one house); identical (Latin: same house number and street)."""
+    neither way, a place that differs (postcodes, states or countries, with neither city nor postcode
+    agreeing) makes the addresses different; a town's name alone that differs leaves the same door at
+    "same road". Levels: different; same postcode or district (only the place agrees); similar text
+    (edit ratio >= 0.8; Latin: two addresses that give only a town, the same one); same road; same road
+    and number (Latin: also a street one typo apart, or two flats of one house); identical (Latin: same
+    house number and street)."""
     lv = _levels(len(p))
     miss = p.missing("addr_text")
     area = p.equal("postcode") | p.equal("addr_district")
@@ -449,7 +496,8 @@ def region(p: Pairs) -> np.ndarray:
     return lv
 
 
-_GENERIC_FORMS = {"公司"}
+#: Forms that say only "a company" (公司; Co, Company in Latin script): compatible with any specific form.
+_GENERIC_FORMS = {"公司", "CO"}
 
 
 def form(p: Pairs) -> np.ndarray:
@@ -629,10 +677,27 @@ def region_conflict(p: Pairs) -> np.ndarray:
     return p.memo(region) == 0
 
 
+def latin_name_alone(p: Pairs) -> np.ndarray:
+    """Two firms named in Latin script are never merged on their names alone: unlike a Chinese firm
+    name, unique within its registration region, one Latin name is carried by unrelated firms in
+    many countries (and "X Singapore" may be X's own subsidiary). They merge automatically only with
+    an address (the same road at least), a phone or a registration identifier in common; else a reviewer decides."""
+    both = _latin_pairs(p)
+    backed = (p.memo(address) >= 1) | (p.memo(phone) == 1) | (p.memo(legal_identifier) == 1)
+    return both & ~backed
+
+
 def same_brand_other_industry(p: Pairs) -> np.ndarray:
     """Same brand (字号) in a different industry (腾讯计算机系统 vs 腾讯科技): possibly related companies
     of one group, never the same entity."""
     return p.equal("brand") & p.differ("industry") & p.differ("core")
+
+
+def firm_name_differs(p: Pairs) -> np.ndarray:
+    """Two firms whose names are altogether different (not similar, transposed or a homophone) are
+    merged automatically only on a shared registration code: many firms share an address, a phone or
+    an agent (shell companies cluster at one address), so such fields alone send the pair to review."""
+    return (p.memo(core_name) == 0) & (p.memo(legal_identifier) != 1)
 
 
 def id_conflict(p: Pairs) -> np.ndarray:
@@ -649,6 +714,14 @@ def generation_differs(p: Pairs) -> np.ndarray:
     return p.differ("name_gen")
 
 
+def _renamed_person(p: Pairs) -> np.ndarray:
+    """What lets two altogether different names be one person (see :func:`no_strong_context`)."""
+    ident, born = p.memo(identifier), p.memo(birth_date) == 3
+    own = (ident >= 1) | born
+    fields = (ident >= 1).astype(np.int8) + born + (p.memo(phone) == 1) + (p.memo(email) == 1)
+    return (ident == 2) | (own & (fields >= 2))
+
+
 def no_strong_context(p: Pairs) -> np.ndarray:
     """A name alone never merges two people. A person is merged automatically only on an ID number
     (full or legacy; a compatible masked one with a name not altogether different), or on a name that
@@ -657,7 +730,13 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     from the other's), or on two corroborating fields. The same
     company corroborates only the same name (in any order, script or homophone): a firm's few people
     often share a surname or a character (王燕 and 王晓燕 at one firm may be sisters), so a name merely
-    similar there needs one more field, or a reviewer."""
+    similar there needs one more field, or a reviewer. Two names altogether different (张伟 / 李娜, John /
+    Patrick Smith) merge only on an ID number, an identical passport or other identifier, or two of
+    {the same full birth date, an identifier at most one typo apart, the same phone, the same e-mail}
+    of which one is the birth date or the identifier: one household shares its address, phone and
+    e-mail, and twins their birth date and address, so these fields never outweigh the name on their
+    own (a renamed or badly keyed person keeps his identifiers, or his birth date with his own
+    identifier, phone or e-mail; without them, a reviewer decides)."""
     name = p.memo(person_name)
     idl = p.memo(id_number)
     # A masked number fits many people (only region and last digits show): it needs a name that is not
@@ -667,7 +746,9 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     ctx = ((p.memo(phone) == 1).astype(np.int8) + (p.memo(email) == 1)
            + (p.memo(person_address) >= 2) + (p.memo(birth_date) >= 2) + (p.memo(identifier) >= 1)
            + (p.memo(unchecked_id) >= 1))
-    ok = ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | (ctx + firm >= 2)
+    # name -1: one side has no name (a record named by its phone or e-mail only)
+    ok = (ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | ((name != 0) & (ctx + firm >= 2))
+          | ((name == 0) & _renamed_person(p)))
     return ~ok
 
 
@@ -675,24 +756,24 @@ LEGAL_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", ("different", "similar", "transposed", "homophone", "identical"), core_name, "core"),
     Comparison("region", ("conflict", "compatible", "identical"), region),
     Comparison("form", ("different", "compatible", "identical"), form),
-    Comparison("identifier", ("different", "identical"), legal_identifier),
+    Comparison("identifier", ("different", "identical"), legal_identifier, value_columns=("org_v", "reg_v")),
     Comparison("address", ("different", "same road", "same road and number", "identical"), address),
-    Comparison("phone", ("different", "identical"), phone),
+    Comparison("phone", ("different", "identical"), phone, value_columns=("phone_n",)),
 )
 
 NATURAL_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", ("different", "weakly similar", "similar", "reordered", "same sound", "identical"),
                person_name, "core"),
-    Comparison("id_number", ("incompatible", "compatible", "identical"), id_number),
-    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date),
+    Comparison("id_number", ("incompatible", "compatible", "identical"), id_number, value_columns=("id_full",)),
+    Comparison("birth_date", ("different", "partial", "near", "identical"), birth_date, value_columns=("birth",)),
     Comparison("unchecked_id", ("different", "one typo in the birth date", "one typo apart", "identical"),
-               unchecked_id),
-    Comparison("identifier", ("different", "near", "identical"), identifier),
+               unchecked_id, value_columns=("id_unchecked", "id_full")),
+    Comparison("identifier", ("different", "near", "identical"), identifier, value_columns=("ident",)),
     Comparison("company", ("different", "same company"), company),
     Comparison("address", ("different", "same postcode or district", "similar", "same road",
                            "same road and number", "identical"), person_address),
-    Comparison("phone", ("different", "identical"), phone),
-    Comparison("email", ("different", "identical"), email),
+    Comparison("phone", ("different", "identical"), phone, value_columns=("phone_n",)),
+    Comparison("email", ("different", "identical"), email, value_columns=("email_n",)),
 )
 
 LEGAL_RULES: tuple[Rule, ...] = (
@@ -700,6 +781,8 @@ LEGAL_RULES: tuple[Rule, ...] = (
     Rule("branch_differs", branch_differs),
     Rule("region_conflict", region_conflict),
     Rule("same_brand_other_industry", same_brand_other_industry, "related"),
+    Rule("firm_name_differs", firm_name_differs, "no_auto"),
+    Rule("latin_name_alone", latin_name_alone, "no_auto"),
 )
 
 NATURAL_RULES: tuple[Rule, ...] = (

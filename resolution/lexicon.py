@@ -21,6 +21,10 @@ __all__ = [
     "BRANCH_MARKERS",
     "INDUSTRIES",
     "COMPOUND_SURNAMES",
+    "LATIN_FORMS",
+    "LATIN_FORM_TYPES",
+    "COUNTRY_EXTRA",
+    "HANGUL_SURNAMES",
 ]
 
 # province -> its cities; a municipality is its own city.
@@ -282,6 +286,56 @@ ENGLISH_FORMS: dict[str, str] = {
     "limited liability company": "有限公司", "ltd.": "有限公司", "ltd": "有限公司", "limited": "有限公司",
     "llc": "有限公司", "joint stock co., ltd.": "股份有限公司", "joint stock company limited": "股份有限公司",
     "company": "公司", "co.": "公司", "corporation": "公司", "corp.": "公司", "corp": "公司", "inc.": "公司",
+}
+
+#: Legal-form words of company names in Latin script (as :func:`normalise._latin_words` spells them:
+#: lower case, no dots, runs of single letters joined: L.L.C. → llc, S.A. → sa) → the form type.
+#: LTD private limited company, LLC limited liability company (US), CORP corporation (Inc, Corp), PLC
+#: public or stock company (plc, AG, SA, NV, ...), LP / LLP partnerships, COOP co-operative, CO the
+#: generic "company" (compatible with every other form). The terms of the ``cleanco`` data set extend
+#: this table for other countries' forms (its own type names, mapped by ``LATIN_FORM_TYPES``).
+LATIN_FORMS: dict[str, str] = {
+    "ltd": "LTD", "limited": "LTD", "co ltd": "LTD", "company limited": "LTD", "limited company": "LTD",
+    "pte ltd": "LTD", "pte limited": "LTD", "private limited": "LTD", "pvt ltd": "LTD", "private ltd": "LTD",
+    "pty ltd": "LTD", "pty limited": "LTD", "sdn bhd": "LTD", "gmbh": "LTD", "bv": "LTD", "bvba": "LTD",
+    "sarl": "LTD", "srl": "LTD", "sl": "LTD", "sprl": "LTD", "ltda": "LTD", "sp zoo": "LTD", "kft": "LTD",
+    "doo": "LTD", "sro": "LTD", "ooo": "LTD", "eurl": "LTD", "kk": "PLC", "yk": "LTD",
+    "llc": "LLC", "pllc": "LLC", "limited liability company": "LLC", "lc": "LLC",
+    "inc": "CORP", "incorporated": "CORP", "corp": "CORP", "corporation": "CORP",
+    "plc": "PLC", "public limited company": "PLC", "ag": "PLC", "sa": "PLC", "spa": "PLC", "nv": "PLC",
+    "asa": "PLC", "oyj": "PLC", "ab": "PLC", "as": "PLC", "se": "PLC", "bhd": "PLC", "berhad": "PLC",
+    "tbk": "PLC", "sas": "PLC", "sasu": "PLC", "pjsc": "PLC", "ojsc": "PLC", "jsc": "PLC", "pao": "PLC",
+    "oao": "PLC", "zao": "PLC", "kgaa": "PLC",
+    "lp": "LP", "limited partnership": "LP", "kg": "LP", "gmbh and co kg": "LP", "and co kg": "LP",
+    "llp": "LLP", "limited liability partnership": "LLP",
+    "cooperative": "COOP", "co op": "COOP", "coop": "COOP", "eg": "COOP",
+    "co": "CO", "company": "CO", "and co": "CO", "and company": "CO", "cie": "CO", "et cie": "CO",
+}
+
+#: ``cleanco``'s form types → ours (types not listed: the generic CO).
+LATIN_FORM_TYPES: dict[str, str] = {
+    "Limited": "LTD", "Limited Liability Company": "LLC", "Corporation": "CORP", "Limited Partnership": "LP",
+    "Limited Liability Partnership": "LLP", "Limited Liability Limited Partnership": "LLP",
+    "Professional Limited Liability Company": "LLC", "Professional Corporation": "CORP",
+}
+
+#: Words that name a place in general and never a company's own name part when they end it: with the
+#: country names of ISO 3166 (pycountry), they make a trailing or bracketed region qualifier.
+COUNTRY_EXTRA: dict[str, str] = {
+    "usa": "US", "uk": "GB", "great britain": "GB", "britain": "GB",
+    "england": "GB", "scotland": "GB", "wales": "GB", "uae": "AE", "korea": "KR", "russia": "RU",
+    "holland": "NL", "prc": "CN", "hk": "HK", "hong kong sar": "HK", "macao": "MO", "macau": "MO",
+}
+
+#: Korean family names (Hangul) → the spelling passports and most Latin-script records use (Kim, Lee, Park),
+#: not the Revised Romanisation that a letter-by-letter transliteration gives (Gim, I, Bak).
+HANGUL_SURNAMES: dict[str, str] = {
+    "김": "kim", "이": "lee", "박": "park", "최": "choi", "정": "jung", "강": "kang", "조": "cho", "윤": "yoon",
+    "장": "jang", "임": "lim", "한": "han", "오": "oh", "서": "seo", "신": "shin", "권": "kwon", "황": "hwang",
+    "안": "ahn", "송": "song", "류": "ryu", "유": "yoo", "홍": "hong", "전": "jeon", "고": "ko", "문": "moon",
+    "양": "yang", "손": "son", "배": "bae", "백": "baek", "허": "heo", "노": "noh", "심": "shim", "곽": "kwak",
+    "성": "sung", "차": "cha", "주": "joo", "우": "woo", "구": "koo", "나": "na", "진": "jin", "지": "ji",
+    "엄": "um", "채": "chae", "원": "won", "천": "chun", "방": "bang", "공": "kong", "현": "hyun", "변": "byun",
 }
 
 #: English nicknames → the given name they stand for (Bill Green is William Green). Used for the name

@@ -20,7 +20,10 @@ from credgraph import identifiers as ids
 from credgraph.records import FIELD_NAMES, PARTY_FIELDS
 from credgraph.resolution.errors import InputError
 from credgraph.resolution.normalise import (
+    company_name_keys,
     english_company_name,
+    latin_company_names,
+    transliterate,
     looks_like_company,
     normalise_texts,
     parse_addresses,
@@ -38,7 +41,9 @@ __all__ = ["extract_mentions", "REQUIRED_COLUMNS", "MENTION_COLUMNS"]
 #: Columns a records frame must have; the other standard fields are optional.
 REQUIRED_COLUMNS = ("record_id", "subject_name")
 
-_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers")
+#: Fields that name a party: a record whose subject has none of them names no one (the loader
+#: quarantines such rows; a phone or an e-mail identifies a subject as an identifier does).
+_USABLE = ("name", "uscc", "org_code", "reg_no", "id_number", "identifiers", "phone", "email")
 
 #: Columns of the mention frame, after :func:`extract_mentions`.
 MENTION_COLUMNS = (
@@ -141,7 +146,7 @@ def extract_mentions(records: pl.DataFrame) -> pl.DataFrame:
     """All mentions of a records frame with normalised features (see ``MENTION_COLUMNS``).
 
     Raises :class:`InputError` for an empty frame, missing columns, or a record whose
-    subject carries no usable field (no name and no identifier): such a record names no one.
+    subject carries no usable field (no name, identifier, phone or e-mail): such a record names no one.
     """
     if records.height == 0:
         raise InputError("no records to resolve: the records frame is empty")
@@ -160,7 +165,7 @@ def extract_mentions(records: pl.DataFrame) -> pl.DataFrame:
             for r in bad.head(5).iter_rows(named=True)
         )
         raise InputError(
-            f"{bad.height} record(s) have no usable subject field (subject_name or an identifier): {rows}"
+            f"{bad.height} record(s) have no usable subject field (subject_name, an identifier, a phone or an e-mail): {rows}"
         )
     m = pl.concat([subj, obj.filter(usable)], how="vertical").sort("seq")
     m = m.with_columns((pl.col("record_id") + ":" + pl.col("role")).alias("mention_id"))
@@ -238,7 +243,8 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     # Type: as given, else from identifiers, else from the shape of the name.
     raw_names = m["name"].drop_nulls().unique().to_list()
     # A company name written in English is read the Chinese way (region + brand pinyin + industry + form).
-    name_map = dict(zip(raw_names, normalise_texts([english_company_name(x) or x for x in raw_names])))
+    # A name in another alphabet (Cyrillic, Arabic, Khmer, ...) is compared in Latin letters.
+    name_map = dict(zip(raw_names, normalise_texts([english_company_name(x) or transliterate(x) for x in raw_names])))
     m = _with_mapped(m, "name", name_map, "_nt").with_columns(pl.col("_nt").fill_null(""))
     m = m.with_columns(pl.col("_nt").alias("name_text"))
     given = pl.col("type").str.strip_chars().str.to_lowercase()
@@ -261,7 +267,7 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     m = _address_features(m)
     phones = _distinct_map(m["phone"], normalise_phone)
     m = _with_mapped(m, "phone", phones, "phone_n").with_columns(pl.col("phone_n").fill_null(""))
-    return m.sort("seq").select(MENTION_COLUMNS)
+    return _latin_company_features(m).sort("seq").select(MENTION_COLUMNS)
 
 
 def _generation_features(m: pl.DataFrame) -> pl.DataFrame:
@@ -330,6 +336,38 @@ def _name_features(m: pl.DataFrame) -> pl.DataFrame:
         pl.col("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
                "name_tok", "name_phon").fill_null("")
     )
+
+
+_LATIN_COLS = ("norm_name", "region", "core", "brand", "industry", "form", "branch", "name_py", "name_sorted",
+               "name_tok")
+
+
+def _latin_company_features(m: pl.DataFrame) -> pl.DataFrame:
+    """Companies named in Latin (or another alphabetic) script: their parts from the raw name
+    (:func:`latin_company_name`: words kept apart, legal form as a type, a country as the region), their
+    sound and order-free keys, and the word keys for blocking (``name_tok``). Chinese names keep theirs."""
+    raw = m.filter(pl.col("type") == "legal")["name"].drop_nulls().unique().to_list()
+    parsed = [(r, p) for r, p in zip(raw, latin_company_names(raw)) if p is not None]
+    if not parsed:
+        return m
+    keys = [company_name_keys(p) for _, p in parsed]
+    lat = pl.DataFrame(
+        {"name": [r for r, _ in parsed], "type": ["legal"] * len(parsed),
+         "_l_norm_name": [p.canonical for _, p in parsed], "_l_region": [p.region for _, p in parsed],
+         "_l_core": [p.core for _, p in parsed], "_l_brand": [p.brand for _, p in parsed],
+         "_l_industry": [p.industry for _, p in parsed], "_l_form": [p.form for _, p in parsed],
+         "_l_branch": [p.branch for _, p in parsed], "_l_name_py": [k[0] for k in keys],
+         "_l_name_sorted": [k[1] for k in keys], "_l_name_tok": [k[2] for k in keys]},
+        schema={"name": pl.Utf8, "type": pl.Utf8, **{f"_l_{c}": pl.Utf8 for c in _LATIN_COLS}},
+    )
+    m = m.join(lat, on=["name", "type"], how="left", nulls_equal=False)
+    hit = pl.col("_l_core").is_not_null()
+    # The entity's name as shown: the firm's name as written (spaces kept), not the run-together key.
+    written = pl.col("name").str.replace_all(r"\s+", " ").str.strip_chars()
+    return m.with_columns(
+        [pl.when(hit).then(pl.col(f"_l_{c}")).otherwise(pl.col(c)).alias(c) for c in _LATIN_COLS]
+        + [pl.when(hit).then(written).otherwise(pl.col("name_text")).alias("name_text")]
+    ).drop([f"_l_{c}" for c in _LATIN_COLS])
 
 
 def _address_features(m: pl.DataFrame) -> pl.DataFrame:

@@ -52,6 +52,11 @@ __all__ = [
     "reads_as_pinyin",
     "postcode_of",
     "looks_like_company",
+    "latin_company_name",
+    "latin_company_names",
+    "company_name_keys",
+    "transliterate",
+    "word_sound",
 ]
 
 # ----------------------------------------------------------------------------- text
@@ -203,6 +208,9 @@ class CompanyName:
     industry: str
     form: str
     branch: str
+    #: A name in Latin (or another alphabetic) script, parsed by :func:`latin_company_name`: ``core`` is
+    #: its words in capitals, ``form`` a legal-form type (LTD, LLC, CORP, ...), ``region`` a country.
+    latin: bool = False
 
     @property
     def is_branch(self) -> bool:
@@ -210,7 +218,12 @@ class CompanyName:
 
     @property
     def canonical(self) -> str:
-        """City (or province) + core + form + branch: one spelling for all variants of a name."""
+        """City (or province) + core + form + branch: one spelling for all variants of a name.
+        A Latin-script name: core, form, branch and (country) — ``UNIVERSAL EXPORTS LTD (SG)``."""
+        if self.latin:
+            parts = self.region.split("/") if self.region else ["", "", ""]
+            country = parts[1] or parts[0]
+            return " ".join(x for x in (self.core, self.form, self.branch, f"({country})" if country else "") if x)
         prov, city, _ = self.region.split("/") if self.region else ("", "", "")
         return f"{city or prov}{self.core}{self.form}{self.branch}"
 
@@ -676,10 +689,18 @@ def person_name_tokens(value: object) -> list[str]:
     (['jose', 'maria', 'nunez'], ['wang', 'jie'], ['jie', 'wang'])
     >>> person_name_tokens("Zhiwei DONG"), person_name_tokens("董志伟"), person_name_tokens("Mitchell Li")
     (['zhi', 'wei', 'dong'], ['dong', 'zhi', 'wei'], ['mitchell', 'li'])
+
+    A name in another alphabet (Cyrillic, Arabic, Khmer, Hangul, kana, ...) is transliterated
+    (:func:`transliterate`) and is never read as pinyin:
+
+    >>> person_name_tokens("ВАСИЛЬЕВ, Александр"), person_name_tokens("តារា គឹម")
+    (['vasilev', 'aleksandr'], ['tara', 'koem'])
     """
     if value is None:
         return []
     s = to_simplified(unicodedata.normalize("NFKC", str(value)))
+    other = has_other_script(s)
+    s = transliterate(s)
     out = []
     latin = []
     for part in _NAME_PART.findall(s):
@@ -690,7 +711,7 @@ def person_name_tokens(value: object) -> list[str]:
             out.append(t)
             latin.append(t)
     out = [t for t in out if t]
-    if latin:
+    if latin and not other:
         segs = [_segment_pinyin(t) for t in out]
         if all(x is not None for x in segs):
             out = [x for seg in segs for x in seg]
@@ -756,6 +777,13 @@ def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
     True
     >>> person_name_keys(["周勇"])[0][1] == person_name_keys(["赵颖"])[0][1]
     False
+
+    Names in other alphabets share the sound of their Latin spelling:
+
+    >>> person_name_keys(["ВАСИЛЬЕВ, Александр Павлович"])[0][1] == person_name_keys(["Alexander Pavlovich Vasiliev"])[0][1]
+    True
+    >>> person_name_keys(["فيصل صديقي", "Faisal Siddiqui"])
+    [('fysl sdyqy', 'FSL STK'), ('faisal siddiqui', 'FSL STK')]
     """
     from credgraph.resolution.lexicon import NICKNAMES
 
@@ -771,7 +799,7 @@ def person_name_keys(values: Sequence[object]) -> list[tuple[str, str]]:
                 if not _CJK.search(str(v or "")):  # Bill Green is William Green
                     # The data set's nicknames only off the family name (Webb is not Webster, GREEN not
                     # Greenberry); the resolver's own short table everywhere, as before.
-                    family = _family_positions(v, toks)
+                    family = _family_positions(transliterate(v), toks)
                     toks = [NICKNAMES.get(t) or (t if i in family else given_name_of(t)) for i, t in enumerate(toks)]
                 cache[v] = (" ".join(sorted(toks)), " ".join(sorted(_metaphone(t) for t in toks)))
         out.append(cache[v])
@@ -815,6 +843,8 @@ def english_company_name(name: object) -> str | None:
     '周口HUAQIANG科技有限公司'
     >>> english_company_name("Mitchell Green") is None, english_company_name("华强电子有限公司") is None
     (True, True)
+    >>> english_company_name("Acme Trading LLC") is None  # a brand that is no pinyin: a foreign firm
+    True
     """
     from credgraph.resolution.lexicon import ENGLISH_FORMS, ENGLISH_INDUSTRIES
 
@@ -843,6 +873,307 @@ def english_company_name(name: object) -> str | None:
         return None
     key = next(w for w in sorted(ENGLISH_INDUSTRIES, key=len, reverse=True) if s == w or s.endswith(" " + w))
     brand = re.sub(r"[^a-z]", "", s[: -len(key)]).upper()
-    if not brand:
+    # A Chinese firm's English name writes its brand (字号) in pinyin, or names a Chinese place: a brand
+    # that reads as no pinyin (Acme Trading LLC) is a foreign firm's own name (:func:`latin_company_name`).
+    if not brand or (not region and _segment_pinyin(brand.lower()) is None):
         return None
     return f"{region}{brand}{industry}{form}"
+
+
+# ------------------------------------------------------------ names in other scripts
+# Letters outside Latin (with its accents and extensions) and Chinese: Cyrillic, Greek, Arabic, Hebrew,
+# Devanagari, Thai, Khmer, Hangul, kana, ... and stray combining marks.
+_OTHER_SCRIPT = re.compile(
+    r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    r"\uff00-\uffef\s]+")
+_HANGUL = re.compile(r"^[\uac00-\ud7a3]{2,}$")
+
+
+def _romanise_run(run: str) -> str:
+    """One run of letters of another script in Latin letters (see :func:`transliterate`)."""
+    from anyascii import anyascii
+
+    from credgraph.resolution.lexicon import HANGUL_SURNAMES
+
+    if _HANGUL.match(run):  # a Korean name: family name (one syllable, as passports spell it), then the given name
+        return f"{HANGUL_SURNAMES.get(run[0]) or anyascii(run[0])} {anyascii(run[1:])}".lower()
+    # Greek ου is one vowel, written ou (ELOT 743), not letter by letter (oy).
+    run = run.replace("ου", "ou").replace("Ου", "Ou").replace("ΟΥ", "OU").replace("ού", "ou").replace("Ού", "Ou")
+    return anyascii(run).replace("'", "").replace('"', "")
+
+
+def transliterate(text: object) -> str:
+    """A name in another alphabet written in Latin letters (``anyascii``: Cyrillic, Greek, Arabic,
+    Hebrew, Devanagari, Thai, Khmer, Hangul, kana, ...), so that it compares with the way Latin-script
+    records spell it. Chinese characters and Latin letters are kept as they are (Chinese is read as
+    pinyin elsewhere, phrase-aware), and so are digits and punctuation. A Korean name becomes family
+    family name as passports spell it + given name (김민준 → kim minjun); the soft and hard signs of Cyrillic leave no mark.
+
+    >>> transliterate("ВАСИЛЬЕВ, Александр Павлович")
+    'VASILEV, Aleksandr Pavlovich'
+    >>> transliterate("فيصل صديقي"), transliterate("តារា គឹម"), transliterate("김민준")
+    ('fysl sdyqy', 'tara koem', 'kim minjun')
+    >>> transliterate("张伟 José")
+    '张伟 José'
+    """
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    return _OTHER_SCRIPT.sub(lambda m: _romanise_run(m.group(0)), s)
+
+
+def has_other_script(text: object) -> bool:
+    """Whether a text holds letters of a script other than Latin and Chinese (see :func:`transliterate`)."""
+    return bool(text) and bool(_OTHER_SCRIPT.search(unicodedata.normalize("NFKC", str(text))))
+
+
+# ------------------------------------------------------------------ company names in Latin script
+_LATIN_BRACKET = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
+_OF_WORDS = frozenset({"of", "de", "du", "des", "del", "della", "di", "da", "van", "von", "for", "in"})
+_NOT_CORE = frozenset({"the", "and"})
+#: Words that end a branch's name (a registered entity distinct from its parent, as 分公司, 代表处):
+#: (number of words, canonical marker) → the ways of writing it.
+_BRANCH_WORDS = {
+    (2, "BRANCH"): {("branch", "office")},
+    (1, "BRANCH"): {("branch",)},
+    (2, "REPRESENTATIVE OFFICE"): {("representative", "office"), ("rep", "office"), ("representation", "office")},
+    (2, "LIAISON OFFICE"): {("liaison", "office")},
+}
+#: Legal forms written before the name (Russian ООО / ЗАО / ПАО, Indonesian PT).
+_PREFIX_FORMS = {"ooo": "LTD", "zao": "PLC", "oao": "PLC", "pao": "PLC", "pjsc": "PLC", "ojsc": "PLC", "jsc": "PLC",
+                 "pt": "LTD"}
+
+
+def _latin_words(text: str) -> list[str]:
+    """Lower-case ASCII words of a text (any script transliterated, accents folded, ß → ss, & → and);
+    runs of single letters are joined, so dotted abbreviations read as words (L.L.C. → llc, U.S.A. → usa)."""
+    from anyascii import anyascii
+
+    s = anyascii(unicodedata.normalize("NFKC", text)).lower().replace("&", " and ")
+    s = re.sub(r"['`\u2019]", "", s)
+    words = re.findall(r"[a-z0-9]+", s)
+    out: list[str] = []
+    run: list[str] = []
+    for w in words + [""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        if run:
+            out += ["".join(run)] if len(run) > 1 else run
+            run = []
+        if w:
+            out.append(w)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _latin_form_terms() -> list[tuple[tuple[str, ...], str]]:
+    """(words, form type) of every legal-form term, most words first: the hand table, then ``cleanco``'s
+    terms of many countries (only those of three letters or more, or written with dots, so that a short
+    word ending a name — da, og, et — is not taken for a form)."""
+    from cleanco.termdata import terms_by_type
+
+    from credgraph.resolution.lexicon import LATIN_FORM_TYPES, LATIN_FORMS
+
+    table: dict[tuple[str, ...], str] = {}
+    for term, kind in LATIN_FORMS.items():
+        table[tuple(_latin_words(term))] = kind
+    kinds: dict[tuple[str, ...], set] = {}
+    for kind, terms in terms_by_type.items():
+        for term in terms:
+            if not term.isascii() or (len(term.strip(" .")) < 3 and "." not in term.strip(" .")):
+                continue
+            words = tuple(_latin_words(term))
+            if words:
+                kinds.setdefault(words, set()).add(LATIN_FORM_TYPES.get(kind, "CO"))
+    for words, ks in kinds.items():
+        table.setdefault(words, next(iter(ks)) if len(ks) == 1 else "CO")
+    return sorted(table.items(), key=lambda kv: (-len(kv[0]), kv[0]))
+
+
+@functools.lru_cache(maxsize=1)
+def _places() -> dict[tuple[str, ...], str]:
+    """Words of a place → its region: countries (ISO 3166 names, common and official names, with
+    a few usual short forms: USA, UK, UAE) as ``XX//`` (alpha-2); Chinese provinces, prefectures and
+    Shenzhen's districts in pinyin (Shenzhen, Guangzhou) as the Chinese parser writes them
+    (``广东/深圳/``), so that ``Huaqiang (Shenzhen)`` and 华强（深圳） agree. China itself is no
+    qualifier on a Chinese platform (empty region); Hong Kong, Macao and Taiwan are their Chinese regions."""
+    import pycountry
+
+    from credgraph.resolution.lexicon import COUNTRY_EXTRA
+
+    own = {"HK": "香港", "MO": "澳门", "TW": "台湾"}
+
+    def region_of(code: str) -> str:
+        if code == "CN":
+            return ""
+        if code in own and own[code] in REGIONS:
+            return _region_str(REGIONS[own[code]])
+        return f"{code}//"
+
+    out: dict[tuple[str, ...], str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            v = getattr(c, attr, None)
+            if v and "," not in v:
+                out.setdefault(tuple(_latin_words(v)), region_of(c.alpha_2))
+    for k, code in COUNTRY_EXTRA.items():
+        out.setdefault(tuple(_latin_words(k)), region_of(code))
+    for py, name in _region_by_pinyin().items():
+        out.setdefault((py,), _region_str(REGIONS[name]))
+    return out
+
+
+def _trailing(words: list[str], table) -> tuple[int, str] | None:
+    """The longest entry of ``table`` (word tuples, longest first when a list) that ends ``words``:
+    (its number of words, its value)."""
+    if isinstance(table, dict):
+        for n in range(min(5, len(words)), 0, -1):
+            hit = table.get(tuple(words[-n:]))
+            if hit is not None:
+                return n, hit
+        return None
+    for term, kind in table:
+        n = len(term)
+        if n <= len(words) and tuple(words[-n:]) == term:
+            return n, kind
+    return None
+
+
+def _is_latin_company(name: object) -> bool:
+    """A company name without Chinese characters, with letters, that the English-as-Chinese reading
+    (:func:`english_company_name`) does not take."""
+    if name is None:
+        return False
+    s = str(name)
+    return not _CJK.search(s) and bool(re.search(r"[^\W\d_]", s)) and english_company_name(s) is None
+
+
+def latin_company_name(name: object) -> CompanyName | None:
+    """A company name in Latin (or another alphabetic) script split like a Chinese one, or None for a
+    name with Chinese characters or one that :func:`english_company_name` reads the Chinese way.
+
+    - accents folded and other scripts transliterated (Müllenkranz → MULLENKRANZ);
+    - the legal form at the end read as a type (Inc / Incorporated / Corp / Corporation → CORP; Ltd /
+      Limited / Co Ltd / Pte Ltd / GmbH / BV / SARL → LTD; LLC; plc / AG / SA / NV → PLC; LP; LLP; a bare
+      Co / Company → CO, compatible with any), as 有限责任公司 reads 有限公司;
+    - a bracketed part, and a country (or a Chinese city in pinyin) ending the name, as a region
+      qualifier like 华强电子（周口）: ``Universal Exports Singapore`` has the core ``UNIVERSAL EXPORTS``
+      and the region ``SG//``; a bracketed part that names no place (a street, a trading name) is left
+      out. A place after "of" stays in the name (Bank of China); so does a country that would leave a
+      one-word core (Air India);
+    - a final "Branch" (with the place between the form and it) as the branch part: a branch is its
+      own registered entity, never merged into its parent.
+
+    Whether "X Singapore" is the same firm as "X" is not decided here: the region is missing on one
+    side (no evidence), and the address, phone or an identifier decide.
+
+    >>> n = latin_company_name("Universal Exports Singapore Pte. Ltd.")
+    >>> (n.core, n.form, n.region, n.canonical)
+    ('UNIVERSAL EXPORTS', 'LTD', 'SG//', 'UNIVERSAL EXPORTS LTD (SG)')
+    >>> latin_company_name("Hajah Mamunah (Jln Pisang)").core, latin_company_name("Müllenkranz GmbH").core
+    ('HAJAH MAMUNAH', 'MULLENKRANZ')
+    >>> latin_company_name("Bank of China").core, latin_company_name("Citibank N.A., Singapore Branch").branch
+    ('BANK OF CHINA', 'SG BRANCH')
+    >>> latin_company_name("华强电子有限公司") is None, latin_company_name("Shenzhen Huaqiang Electronics Co., Ltd.") is None
+    (True, True)
+    """
+    if not _is_latin_company(name):
+        return None
+    text = unicodedata.normalize("NFKC", str(name))
+    region = ""
+    branch = ""
+    places = _places()
+    # Bracketed parts: a place is the region, "... Branch" the branch, anything else a qualifier left out.
+    for inner in _LATIN_BRACKET.findall(text):
+        w = _latin_words(inner)
+        if w and w[-1] == "branch":
+            place = _trailing(w[:-1], places)
+            branch = " ".join(([place[1].split("/")[0] if place[1].endswith("//") else " ".join(w[-1 - place[0]:-1]).upper()]
+                               if place else [x.upper() for x in w[:-1]]) + ["BRANCH"])
+        elif w and tuple(w) in places and not region:
+            region = places[tuple(w)]
+    words = _latin_words(_LATIN_BRACKET.sub(" ", text))
+    if not words:
+        return None
+    terms = _latin_form_terms()
+    # A final Branch (or representative office): the words between the legal form (or a known place)
+    # and it name the branch.
+    marker = next(((n, label) for n, label in _BRANCH_WORDS if len(words) > n and tuple(words[-n:]) in _BRANCH_WORDS[
+        (n, label)]), None)
+    if marker:
+        words = words[: -marker[0]]
+        cut = None
+        for i in range(len(words) - 1, 0, -1):
+            if _trailing(words[: i], terms) is not None:
+                cut = i
+                break
+        place = _trailing(words, places)
+        if place and place[0] < len(words):
+            label = place[1].split("/")[0] if place[1].endswith("//") else " ".join(words[-place[0]:]).upper()
+            words = words[: -place[0]]
+        elif cut is not None and cut < len(words):
+            label, words = " ".join(words[cut:]).upper(), words[:cut]
+        else:
+            label = ""
+        branch = f"{label} {marker[1]}".strip()
+    form = ""
+    for _ in range(4):  # forms and places in either order: "X Singapore Pte Ltd", "X Ltd (Singapore)", "X Ltd, USA"
+        changed = False
+        hit = _trailing(words, terms)
+        if hit and hit[0] < len(words):
+            form = form or hit[1]
+            words, changed = words[: -hit[0]], True
+        place = _trailing(words, places)
+        if (place and len(words) - place[0] >= 2 and words[-place[0] - 1] not in _OF_WORDS
+                and (not region or region_compatible(region, place[1]))):
+            region = region or place[1]
+            words, changed = words[: -place[0]], True
+        if not changed:
+            break
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    if len(words) > 1 and words[0] in _PREFIX_FORMS:  # ООО Ромашка, PT Bank Central Asia
+        form, words = form or _PREFIX_FORMS[words[0]], words[1:]
+    core = " ".join(words).upper()
+    return CompanyName(text, region, core, core, "", form, branch, latin=True)
+
+
+def latin_company_names(names: Sequence[object]) -> list[CompanyName | None]:
+    """:func:`latin_company_name` over many names (each distinct name once)."""
+    cache = {n: latin_company_name(n) for n in dict.fromkeys(names)}
+    return [cache[n] for n in names]
+
+
+def word_sound(word: str) -> str:
+    """Metaphone of a (lower-case) word, a plural or possessive s left off (exports / export, macys / macy).
+
+    >>> word_sound("exports"), word_sound("export"), word_sound("univrsl"), word_sound("universal")
+    ('EKSPRT', 'EKSPRT', 'UNFRSL', 'UNFRSL')
+    """
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return _metaphone(word)
+
+
+def company_name_keys(name: CompanyName) -> tuple[str, str, str]:
+    """(sound key, order-free key, word keys) of a parsed company name: for a Chinese core its pinyin
+    (phrase-aware), its characters sorted, and no word keys; for a Latin-script core the metaphone of
+    each word (a plural s left off: UNIVERSAL EXPORTS / Univrsl Export sound alike), the words sorted,
+    and the metaphone codes of its words of two letters or more (blocking keys: a firm whose name
+    lost or gained a word still meets the other spelling; never empty for a Latin name, which is how
+    the resolver tells a Latin-script company from a Chinese one).
+
+    >>> company_name_keys(parse_company_name("华强电子有限公司"))
+    ('huaqiangdianzi', '华子强电', '')
+    >>> company_name_keys(latin_company_name("Universal Exports"))
+    ('UNFRSL EKSPRT', 'EXPORTS UNIVERSAL', 'EKSPRT UNFRSL')
+    >>> company_name_keys(latin_company_name("Univrsl Export Inc"))[0]
+    'UNFRSL EKSPRT'
+    """
+    if not name.latin:
+        return pinyin_key(name.core), "".join(sorted(name.core)), ""
+    words = name.core.lower().split()
+    sound = " ".join(word_sound(w) for w in words)
+    block = " ".join(sorted({word_sound(w) for w in words if len(w) >= 2 and w not in _NOT_CORE})) or name.core
+    return sound, " ".join(sorted(name.core.split())), block

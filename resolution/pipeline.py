@@ -108,6 +108,9 @@ def resolve(
             f"resolution thresholds must satisfy 0 <= review ({cfg.review}) <= auto_merge ({cfg.auto_merge}) <= 1")
     if not cfg.em_anchor >= 0:  # also refuses NaN
         raise ResolutionError(f"resolution.em_anchor must be >= 0 (inf keeps m fixed), not {cfg.em_anchor}")
+    for key in ("model_prior_pairs", "identifier_u_prior_collisions"):
+        if not 0 < getattr(cfg, key) < float("inf"):  # also refuses NaN
+            raise ResolutionError(f"resolution.{key} must be a positive number, not {getattr(cfg, key)}")
     t0 = time.perf_counter()
     at = _now()
     run_no = int(previous.run.get("run", 0)) + 1 if previous is not None else 1
@@ -163,7 +166,8 @@ def resolve(
     params = dict(auto_merge=cfg.auto_merge, review=cfg.review, max_block_size=cfg.max_block_size,
                   em_iterations=cfg.em_iterations, em_anchor=cfg.em_anchor, judgement_weight=cfg.judgement_weight,
                   incremental=incremental, workers=cfg.workers, ambiguity_margin=cfg.ambiguity_margin,
-                  rare_names=cfg.rare_names)
+                  rare_names=cfg.rare_names, model_prior_pairs=cfg.model_prior_pairs,
+                  identifier_u_prior_collisions=cfg.identifier_u_prior_collisions)
 
     results: dict[str, TypeResult] = {}
     legal = mentions.filter(pl.col("type") == "legal").with_columns(pl.lit("").alias("company"))

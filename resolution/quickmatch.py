@@ -87,7 +87,9 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
         m = _ID_BIRTH.search(idv)
     f["birth"] = m.group(1) if m else ""
     name = raw["name"]
-    nt = normalise_texts([english_company_name(name) or name])[0] if name is not None else ""
+    from credgraph.resolution.normalise import transliterate
+
+    nt = normalise_texts([english_company_name(name) or transliterate(name)])[0] if name is not None else ""
     given = (raw["type"] or "").strip().lower()
     if given in ("legal", "natural"):
         type_ = given
@@ -134,7 +136,20 @@ def query_features(row: Mapping[str, Any]) -> dict[str, str] | None:
                  postcode="")
     f["phone_n"] = (normalise_phone(raw["phone"]) or "") if raw["phone"] is not None else ""
     f["company"] = ""
+    if type_ == "legal":
+        _latin_company(f, raw["name"])
     return f
+
+
+def _latin_company(f: dict[str, str], name: Any) -> None:
+    """A company named in Latin script: its parts and keys as ``mentions._latin_company_features`` gives them."""
+    from credgraph.resolution.normalise import company_name_keys, latin_company_name
+
+    p = latin_company_name(name)
+    if p is not None:
+        f.update(norm_name=p.canonical, region=p.region, core=p.core, brand=p.brand, industry=p.industry,
+                 form=p.form, branch=p.branch)
+        f["name_py"], f["name_sorted"], f["name_tok"] = company_name_keys(p)
 
 
 def _k(f: Mapping[str, str], tag: str, *cols: str) -> str | None:
@@ -153,6 +168,7 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
             keys += [f"d{_SEP}" + brand[:i] + brand[i + 1:] + industry for i in range(min(n, 6))]
         if n == 2 and industry != "":
             keys += [_SEP.join(("d2", brand[1 - i], industry, f["branch"])) for i in range(2)]
+        keys += [_SEP.join(("lw", w)) for w in f["name_tok"].split()]  # Latin-script names: each word's sound
     else:
         keys = [_k(f, "nb", "core", "birth"), _k(f, "np", "core", "id_prefix"), _k(f, "ns", "core", "id_suffix"),
                 _k(f, "nt", "core", "phone_n"), _k(f, "na", "core", "addr_key"), _k(f, "nc", "core", "company"),
@@ -160,7 +176,10 @@ def blocking_keys(f: Mapping[str, str], type_: str) -> set[str]:
                 _k(f, "ps", "name_py", "id_suffix"), _k(f, "sc", "name_sorted", "company"),
                 _k(f, "sb", "name_sorted", "birth"), _k(f, "id", "id_prefix", "id_suffix"),
                 _k(f, "tb", "name_tok", "birth"), _k(f, "fb", "name_phon", "birth"),
-                _k(f, "fp", "name_phon", "postcode"), _k(f, "b", "birth")]
+                _k(f, "fp", "name_phon", "postcode"), _k(f, "b", "birth"),
+                _k(f, "tt", "name_tok", "phone_n"), _k(f, "te", "name_tok", "email_n"),
+                _k(f, "ta", "name_tok", "addr_key"), _k(f, "ft", "name_phon", "phone_n"),
+                _k(f, "fa", "name_phon", "addr_key")]
         if f["name_tok"] != "" and f["birth"] != "":
             init = "".join(t[:1] for t in f["name_tok"].split(" "))
             keys.append(_SEP.join(("iy", init, f["birth"][:4])))

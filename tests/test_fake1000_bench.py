@@ -84,29 +84,35 @@ def test_missing_file_and_wrong_header(tmp_path, capsys):
 
 
 def test_the_bench_spec_loads_rows_of_that_shape(tmp_path):
-    """The example spec on three hand-written rows in fake_1000's form: names combined, a broken
-    e-mail set aside with the row kept, a row with no name at all quarantined (the bench counts it
-    as a singleton)."""
+    """The example spec on four hand-written rows in fake_1000's form: names combined, a broken
+    e-mail set aside with the row kept, a row with no name but an e-mail kept (its e-mail names the
+    subject), a row with no name and only a broken e-mail quarantined (the bench scores it as a singleton)."""
     import shutil
 
     from bench_fake1000 import SPEC
 
-    from credgraph.loaders.load import load_specs, read_findings, read_records
+    from credgraph.loaders.load import load_specs, read_findings, read_quarantine, read_records
 
     (tmp_path / "fake_1000.csv").write_text(
         "unique_id,first_name,surname,dob,city,email,group\n"
         "0,Julia ,Taylor,2015-10-29,London,hannah88@powers.com,0\n"
         "1,Taylor,Julia ,2015-07-31,,hannah88opowersc@m,0\n"
-        "2,,,2012-12-31,Stoke-on-Trent,wmcdaniel@nelson.net,1\n", encoding="utf-8")
+        "2,,,2012-12-31,Stoke-on-Trent,wmcdaniel@nelson.net,1\n"
+        "3,,,2013-01-14,Stoke-on-Trent,wmcdanielnelson.net,1\n", encoding="utf-8")
     shutil.copy(SPEC, tmp_path / SPEC.name)
     report = load_specs([tmp_path / SPEC.name], tmp_path / "ws")
     rec = read_records(tmp_path / "ws").sort("user_id")
-    assert report.quarantine_total == 1
-    assert rec["user_id"].to_list() == ["0", "1"]
-    assert rec["subject_name"].to_list() == ["Julia Taylor", "Taylor Julia"]
-    assert rec["subject_type"].to_list() == ["natural", "natural"]
-    assert [str(d) for d in rec["subject_birth_date"].to_list()] == ["2015-10-29", "2015-07-31"]
-    assert rec["subject_address"].to_list() == ["London", None]
-    assert rec["subject_email"].to_list() == ["hannah88@powers.com", None]
+    f = report.files[0]
+    assert (f.read, f.accepted, f.quarantined) == (4, 3, 1)
+    assert rec["user_id"].to_list() == ["0", "1", "2"]
+    assert rec["subject_name"].to_list() == ["Julia Taylor", "Taylor Julia", None]
+    assert rec["subject_type"].to_list() == ["natural"] * 3
+    assert [str(d) for d in rec["subject_birth_date"].to_list()] == ["2015-10-29", "2015-07-31", "2012-12-31"]
+    assert rec["subject_address"].to_list() == ["London", None, "Stoke-on-Trent"]
+    assert rec["subject_email"].to_list() == ["hannah88@powers.com", None, "wmcdaniel@nelson.net"]
     findings = read_findings(tmp_path / "ws")
-    assert findings["field"].to_list() == ["subject_email"]
+    assert findings["field"].to_list() == ["subject_email"]  # row 1's, the row kept
+    q = read_quarantine(tmp_path / "ws")
+    assert q["row_id"].n_unique() == 1  # one row, two lines: the broken e-mail, and so no subject
+    reasons = sorted(q["reason"].to_list())
+    assert reasons[0] == "not an e-mail address" and reasons[1].startswith("the row names no subject")

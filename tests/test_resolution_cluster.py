@@ -114,7 +114,10 @@ def test_empty_and_unusable_input_are_clear_errors():
     with pytest.raises(InputError, match="empty"):
         resolve(records_frame([]))
     with pytest.raises(InputError, match="no usable subject field.*sample.csv row 2"):
-        resolve(records_frame([{"subject_name": "张伟"}, {"subject_name": "  ", "subject_phone": "138"}]))
+        resolve(records_frame([{"subject_name": "张伟"}, {"subject_name": "  ", "subject_address": "深圳市福田区福华路1号"}]))
+    # a phone or an e-mail names a subject as an identifier does: the nameless record is resolved
+    res = resolve(records_frame([{"subject_name": "张伟"}, {"subject_name": " ", "subject_phone": "13800138000"}]))
+    assert res.assignments.filter(pl.col("role") == "subject").height == 2
     with pytest.raises(InputError, match="missing required column"):
         resolve(pl.DataFrame({"record_id": ["a"]}))
     rows = records_frame([{"subject_name": "张伟"}])

@@ -132,3 +132,33 @@ def test_two_passports_are_two_people_even_through_a_shared_third_filing():
     assert first != second
     assert ent["r000005:object"] == first  # the same passport, another spelling
     assert ent["r000002:object"] in (first, second)
+
+
+def test_a_household_is_not_one_person():
+    """A household files from one address with one phone and one e-mail, and twins share their
+    birth date and address: 张伟 and 李娜 (one home, phone and e-mail), and John and Patrick Smith (one
+    home, one birth date), are two people each. Their own records (the same name with the same fields) still join, and a different name
+    with the same passport (a renamed person) still joins."""
+    addr, phone, mail = "深圳市福田区福华路88号3栋1201", "13912345678", "family.home@example.com"
+    us = "3212 W. 32nd St, Palm Harbor, FL 34683"
+    rows = [
+        {"subject_name": "张伟", "subject_type": "natural", "subject_address": addr, "subject_phone": phone,
+         "subject_email": mail, "subject_birth_date": dt.date(1985, 4, 12)},
+        {"subject_name": "李娜", "subject_type": "natural", "subject_address": addr, "subject_phone": phone,
+         "subject_email": mail, "subject_birth_date": dt.date(1987, 9, 30)},
+        {"subject_name": "张伟", "subject_type": "natural", "subject_address": addr, "subject_phone": phone},
+        {"subject_name": "John Smith", "subject_type": "natural", "subject_address": us,
+         "subject_birth_date": dt.date(1970, 10, 10)},
+        {"subject_name": "Patrick Smith", "subject_type": "natural", "subject_address": us,
+         "subject_birth_date": dt.date(1970, 10, 10)},
+        {"subject_name": "Patricia Jones", "subject_type": "natural", "subject_birth_date": dt.date(1990, 3, 15),
+         "subject_identifiers": '[{"scheme":"passport","value":"X10252222"}]'},
+        {"subject_name": "Patricia Smith", "subject_type": "natural", "subject_address": us,
+         "subject_identifiers": '[{"scheme":"passport","value":"X10252222"}]'},
+    ]
+    res = resolve(records_frame(rows))
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    assert ent["r000001:subject"] != ent["r000002:subject"]  # 张伟 / 李娜
+    assert ent["r000001:subject"] == ent["r000003:subject"]  # 张伟's own records
+    assert ent["r000004:subject"] != ent["r000005:subject"]  # John / Patrick
+    assert ent["r000006:subject"] == ent["r000007:subject"]  # one passport, a married name
