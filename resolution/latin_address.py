@@ -436,11 +436,12 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
 
     A part one side leaves out (the unit, the building, the postcode, the city) counts neither way.
     The place conflicts when neither the city nor the postcode agrees while the postcode, the state
-    or the country is given on both sides and differs (a postcode one typo apart is the same, a city
-    in initials or one typo off is the same; a state that differs beside an agreeing city or postcode
-    is taken for a slip): then the addresses are different whatever the street says (123 Main St is
-    in a thousand towns). When only the town's name differs (a suburb or the metro's name: Henderson /
-    Las Vegas), the same door is only the same road, and anything less is different. Otherwise: identical when house number and street name agree (the type may be
+    or the country is given on both sides and differs (a city in initials or one typo off is the
+    same; a postcode one typo off is the same unless both give towns that differ; a state that differs
+    beside an agreeing city or postcode is taken for a slip): then the addresses are different
+    whatever the street says (123 Main St is in a thousand towns). When only the town's name differs
+    (a suburb or the metro's name: Henderson / Las Vegas), the same door is only the same road, and
+    anything less is different. Otherwise: identical when house number and street name agree (the type may be
     missing on one side: 1515 Adela Lane / 1515 Adela; a direction given on both sides agrees: E Main St
     is not W Main St) and the units do not differ; same road and
     number when the street is one typo apart or the units differ (two flats of one house); same road
@@ -462,10 +463,13 @@ def latin_level(a: LatinAddress, b: LatinAddress) -> int:
     if a.empty or b.empty:
         return -1
     pc = bool(a.postcodes and b.postcodes)
-    pc_agree = pc and any(_one_typo(x, y) for x in a.postcodes for y in b.postcodes)
+    pc_exact = pc and bool(set(a.postcodes) & set(b.postcodes))
+    pc_near = pc and not pc_exact and any(_one_typo(x, y) for x in a.postcodes for y in b.postcodes)
     city = bool(a.city and b.city)
     city_agree = city and _city_agrees(a.city, b.city)
-    place_agree = pc_agree or city_agree
+    # A postcode one typo off agrees unless the towns, given on both sides, say otherwise (Springfield
+    # 60000 / Shelbyville 70000 are two towns with neighbouring codes, not one code mistyped).
+    place_agree = pc_exact or city_agree or (pc_near and not city)
     # Two places: postcodes, states or countries that differ. Only the town's name differing (a suburb
     # or the metro's name: Henderson / Las Vegas, Manhattan / New York) leaves the door to decide.
     hard = not place_agree and bool(pc or (a.state and b.state and a.state != b.state)
@@ -589,19 +593,23 @@ class LatinTable:
         n = len(ia)
         live = ~(self.empty[ia] | self.empty[ib])
         pc_any_a, pc_any_b = self.pc_len[0][ia] > 0, self.pc_len[0][ib] > 0
-        pc_agree = np.zeros(n, dtype=bool)
+        pc_exact = np.zeros(n, dtype=bool)
+        pc_near = np.zeros(n, dtype=bool)
         for x, lx in zip(self.pc_chars, self.pc_len):
             for y, ly in zip(self.pc_chars, self.pc_len):
                 la, lb = lx[ia], ly[ib]
-                idx = np.flatnonzero(live & (la > 0) & (la == lb) & ~pc_agree)  # a typo keeps the length
+                idx = np.flatnonzero(live & (la > 0) & (la == lb) & ~pc_exact)  # a typo keeps the length
                 if len(idx):
-                    pc_agree[idx] = self._one_typo(x[ia[idx]], y[ib[idx]])
+                    xa, yb = x[ia[idx]], y[ib[idx]]
+                    pc_exact[idx] = (xa == yb).all(axis=1)
+                    pc_near[idx] |= self._one_typo(xa, yb)
+        pc_near &= ~pc_exact
         city_any_a, city_any_b = self.city_flat[0][ia] != 0, self.city_flat[0][ib] != 0
         city_agree = np.zeros(n, dtype=bool)
         for i in range(self.CITIES):
             for j in range(self.CITIES):
                 fa, fb = self.city_flat[i][ia], self.city_flat[j][ib]
-                ok = live & (fa != 0) & (fb != 0) & ~pc_agree  # a postcode that agrees settles the place
+                ok = live & (fa != 0) & (fb != 0) & ~pc_exact  # the same postcode settles the place
                 if not ok.any():
                     continue
                 city_agree |= ok & ((fa == fb) | (fa == self.city_ini[j][ib]) | (self.city_ini[i][ia] == fb))
@@ -611,7 +619,7 @@ class LatinTable:
                 sim = self._pairwise(self.city[i][ia], self.city[j][ib], JaroWinkler.normalized_similarity,
                                      ok & ~city_agree, 0.0, workers)
                 city_agree |= ok & (sim >= 0.9 - 1e-6)  # cpdist gives float32
-        place_agree = pc_agree | city_agree
+        place_agree = pc_exact | city_agree | (pc_near & ~(city_any_a & city_any_b))
         differ = lambda col: (col[ia] != 0) & (col[ib] != 0) & (col[ia] != col[ib])  # noqa: E731
         hard = ~place_agree & ((pc_any_a & pc_any_b) | differ(self.state) | differ(self.country))
         soft = ~place_agree & city_any_a & city_any_b & ~hard

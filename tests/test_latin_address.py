@@ -33,6 +33,8 @@ PAIRS = [
     # A postcode one digit off (a typo), the same street and number.
     ("1304 Poppy Hills Dr, Blacklick, OH 43004", "1304 Poppy Hills Drive, Blacklick OH 43040", "identical"),
     ("1304 Poppy Hills Dr 43004", "1304 Poppy Hills Drive 43005", "identical"),
+    # ... but not against two different towns: neighbouring codes, not one code mistyped.
+    ("10 Oak Street, Springfield 60000", "200 Lake Road, Shelbyville 70000", "different"),
     # PO boxes: P.O. Box and PO BOX are one box; another box in the same town is only the same place.
     ("P.O. Box 12987, Chicago, IL 60611", "PO BOX 12987 Chicago IL 60611", "identical"),
     ("PO Box 12987, Chicago, IL 60611", "PO Box 4410, Chicago, IL 60611", "same postcode or district"),
