@@ -18,8 +18,9 @@ country name and the city. It reads US, UK, Canadian, Australian and continental
 what it cannot place is left out (a missing part counts neither way in :func:`latin_level`).
 
 Why not a library: ``usaddress`` (a CRF for US addresses) mislabels the European order
-(number after the street, postcode before the city), and ``rigour`` / libpostal need ICU or a
-1.8 GB model; the parts compared here need only the rules above.
+(number after the street, postcode before the city); ``rigour`` needs PyICU, built from source
+against ICU, and libpostal (``address-finder``) a large trained model; the parts compared here need
+only the rules above.
 
 >>> a = parse_latin_address("Ansbacher Strasse 23, 56422 Dusseldorf")
 >>> (a.number, a.street_name, a.street_type, a.city, a.postcodes)
