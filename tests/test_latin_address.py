@@ -160,9 +160,11 @@ def test_resolver_compares_and_merges_a_typo_surname_at_one_door():
     assert ent["r000003:subject"] != ent["r000001:subject"]
 
 
-@pytest.mark.parametrize("addr", ["深圳市南山区深南大道1001号", "广东省深圳市南山区粤海街道科技园社区深南大道1001号"])
+@pytest.mark.parametrize("addr", ["深圳市南山区深南大道1001号",
+                                  "广东省深圳市南山区粤海街道科技园社区深南大道1001号"])
 def test_chinese_addresses_have_no_latin_parts(addr):
-    m = extract_mentions(records_frame([{"subject_name": "张伟", "subject_type": "natural", "subject_address": addr}]))
+    row = {"subject_name": "张伟", "subject_type": "natural", "subject_address": addr}
+    m = extract_mentions(records_frame([row]))
     assert m["addr_latin"].to_list() == [""]
     assert m["addr_road"].to_list() == ["深南大道"]
 
