@@ -714,6 +714,46 @@ def generation_differs(p: Pairs) -> np.ndarray:
     return p.differ("name_gen")
 
 
+def given_names_conflict(a: str, b: str) -> bool:
+    """Two Latin names (normalised tokens) that share a word while every other word of one is unlike
+    every other word of the other: Magdalena Smith / Beau Smith is a family, not a typo. An initial
+    fits a word it begins (B Smith / Bob Smith); words alike by Jaro-Winkler >= 0.85 are one word
+    misspelt (Sahra / Sarah).
+
+    >>> given_names_conflict("magdalena smith", "beau smith"), given_names_conflict("b smith", "bob smith")
+    (True, False)
+    >>> given_names_conflict("sahra thompson", "sarah thompson"), given_names_conflict("anna smith", "anna jones")
+    (False, True)
+    """
+    from rapidfuzz.distance import JaroWinkler
+
+    ta, tb = set(a.split()), set(b.split())
+    common = ta & tb
+    ra, rb = ta - common, tb - common
+    if not common or not ra or not rb:
+        return False
+    for x in ra:
+        for y in rb:
+            if x[0] == y[0] and min(len(x), len(y)) == 1:
+                return False
+            if JaroWinkler.similarity(x, y) >= 0.85:
+                return False
+    return True
+
+
+def given_conflict(p: Pairs) -> np.ndarray:
+    """Latin-script names no more than similar that share a word, every other word differing
+    (:func:`given_names_conflict`): a household's names, for :func:`no_strong_context`.
+    Chinese names are not judged this way (a one-character given name mistyped by shape is still one
+    person)."""
+    lv = p.memo(person_name)
+    mask = (lv >= 0) & (lv <= 2) & (p.l("name_tok") != 0) & (p.r("name_tok") != 0)
+    cn = _pinyin_names(p)
+    mask &= ~cn[p.l("name_tok")] & ~cn[p.r("name_tok")]
+    return p.on_distinct("name_tok", lambda a, b: [given_names_conflict(str(x), str(y)) for x, y in zip(a, b)],
+                         mask, dtype=np.int8, fill=0).astype(bool)
+
+
 def _renamed_person(p: Pairs) -> np.ndarray:
     """What lets two altogether different names be one person (see :func:`no_strong_context`)."""
     ident, born = p.memo(identifier), p.memo(birth_date) == 3
@@ -736,8 +776,13 @@ def no_strong_context(p: Pairs) -> np.ndarray:
     of which one is the birth date or the identifier: one household shares its address, phone and
     e-mail, and twins their birth date and address, so these fields never outweigh the name on their
     own (a renamed or badly keyed person keeps his identifiers, or his birth date with his own
-    identifier, phone or e-mail; without them, a reviewer decides)."""
-    name = p.memo(person_name)
+    identifier, phone or e-mail; without them, a reviewer decides). Latin names that share the family
+    name while the given names are unlike (Magdalena / Beau Smith) are a household too: they merge as
+    different names do, or, when the names are still weakly similar as wholes, on the same full birth
+    date at the same house (a given name miskeyed; twins are the risk taken)."""
+    household = given_conflict(p)  # one shared family name, the given names unlike
+    name = np.where(household, 0, p.memo(person_name))
+    household &= p.memo(person_name) >= 1  # names the comparison still finds alike
     idl = p.memo(id_number)
     # A masked number fits many people (only region and last digits show): it needs a name that is not
     # altogether different (罗波 / 何斌 with 430124********8076 are two people).
@@ -748,7 +793,8 @@ def no_strong_context(p: Pairs) -> np.ndarray:
            + (p.memo(unchecked_id) >= 1))
     # name -1: one side has no name (a record named by its phone or e-mail only)
     ok = (ids | ((name >= 1) & (ctx >= 1)) | ((name >= 3) & firm) | ((name != 0) & (ctx + firm >= 2))
-          | ((name == 0) & _renamed_person(p)))
+          | ((name == 0) & _renamed_person(p))
+          | (household & (p.memo(birth_date) == 3) & (p.memo(person_address) >= 4)))
     return ~ok
 
 

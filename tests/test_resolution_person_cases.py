@@ -162,3 +162,30 @@ def test_a_household_is_not_one_person():
     assert ent["r000001:subject"] == ent["r000003:subject"]  # 张伟's own records
     assert ent["r000004:subject"] != ent["r000005:subject"]  # John / Patrick
     assert ent["r000006:subject"] == ent["r000007:subject"]  # one passport, a married name
+
+
+def test_a_shared_family_name_with_unlike_given_names_is_a_household():
+    """Magdalena Smith and Beau Smith at one door, with one phone, are two people (the family name
+    is all their names share); Sarah and Sahra Thompson with one e-mail and birth date are one
+    woman (a misspelt given name); the same full birth date at the same house lets a given name
+    miskeyed into another join (Holly / Matthew Green: the risk taken is twins)."""
+    door = "6371 E Foothill Dr, Oroville, CA 95965"
+    rows = [
+        {"subject_name": "Magdalena Smith", "subject_type": "natural", "subject_address": door,
+         "subject_phone": "530-555-0142", "subject_birth_date": dt.date(2011, 5, 24)},
+        {"subject_name": "Beau Smith", "subject_type": "natural", "subject_address": door,
+         "subject_phone": "530-555-0142"},
+        {"subject_name": "Sarah Thompson", "subject_type": "natural", "subject_email": "sthomp45@example.com",
+         "subject_birth_date": dt.date(1984, 2, 9)},
+        {"subject_name": "Sahra Thompson", "subject_type": "natural", "subject_email": "sthomp45@example.com",
+         "subject_birth_date": dt.date(1984, 2, 9)},
+        {"subject_name": "Holly Green", "subject_type": "natural", "subject_address": "14 Mirrabooka Cres, Tamworth NSW 2340",
+         "subject_birth_date": dt.date(1975, 8, 2)},
+        {"subject_name": "Matthew Green", "subject_type": "natural", "subject_address": "14 Mirrabooka Cres, Tamworth NSW 2340",
+         "subject_birth_date": dt.date(1975, 8, 2)},
+    ]
+    res = resolve(records_frame(rows))
+    ent = dict(zip(res.assignments["mention_id"].to_list(), res.assignments["entity_id"].to_list()))
+    assert ent["r000001:subject"] != ent["r000002:subject"]
+    assert ent["r000003:subject"] == ent["r000004:subject"]
+    assert ent["r000005:subject"] == ent["r000006:subject"]
