@@ -263,6 +263,19 @@ def build_from_workspace(cfg) -> GraphFrames:
 
 
 # ------------------------------------------------------------------------------ build
+def _compared(expr: pl.Expr) -> pl.Expr:
+    """Resolution's compared name text of each name (:func:`credgraph.resolution.normalise.compared_names`),
+    computed once per distinct name."""
+    from credgraph.resolution.normalise import compared_names
+
+    def keys(s: pl.Series) -> pl.Series:
+        uniq = s.drop_nulls().unique().to_list()
+        table = dict(zip(uniq, compared_names(uniq)))
+        return s.replace_strict(table, default=None, return_dtype=pl.Utf8) if uniq else s.cast(pl.Utf8)
+
+    return expr.map_batches(keys, return_dtype=pl.Utf8)
+
+
 def _col(frame: pl.DataFrame, name: str, dtype=pl.Utf8) -> pl.Expr:
     return pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
 
@@ -361,9 +374,9 @@ def _entity_nodes(ents: pl.DataFrame, mentions: pl.DataFrame, records: pl.DataFr
         pl.when(pl.col("names").is_null()).then(pl.concat_list("name"))
         .otherwise(pl.concat_list("name", "names").list.unique(maintain_order=True)).alias("names"),
     ).join(prov, left_on="node_id", right_on="entity_id", how="left")
-    # names as the records wrote them (resolution's name is its normalised key, kept as name_key)
+    # names as the records wrote them; name_key: the name text resolution compares (of its name)
     base = base.join(written, left_on="node_id", right_on="entity_id", how="left").with_columns(
-        pl.col("name").alias("name_key"),
+        _compared(pl.col("name")).alias("name_key"),
         pl.coalesce("_written", "name").alias("name"),
         pl.when(pl.col("_all").is_null()).then(pl.col("names"))
         .otherwise(pl.concat_list("_all", "names").list.unique(maintain_order=True)).alias("names"),

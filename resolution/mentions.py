@@ -20,6 +20,7 @@ from credgraph import identifiers as ids
 from credgraph.records import FIELD_NAMES, PARTY_FIELDS
 from credgraph.resolution.errors import InputError
 from credgraph.resolution.normalise import (
+    compared_names,
     company_name_keys,
     english_company_name,
     latin_company_names,
@@ -244,7 +245,7 @@ def _features(m: pl.DataFrame) -> pl.DataFrame:
     raw_names = m["name"].drop_nulls().unique().to_list()
     # A company name written in English is read the Chinese way (region + brand pinyin + industry + form).
     # A name in another alphabet (Cyrillic, Arabic, Khmer, ...) is compared in Latin letters.
-    name_map = dict(zip(raw_names, normalise_texts([english_company_name(x) or transliterate(x) for x in raw_names])))
+    name_map = dict(zip(raw_names, compared_names(raw_names)))
     m = _with_mapped(m, "name", name_map, "_nt").with_columns(pl.col("_nt").fill_null(""))
     m = m.with_columns(pl.col("_nt").alias("name_text"))
     given = pl.col("type").str.strip_chars().str.to_lowercase()

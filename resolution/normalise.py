@@ -31,6 +31,7 @@ from credgraph.resolution.lexicon import BRANCH_MARKERS, FORMS, INDUSTRIES, REGI
 __all__ = [
     "normalise_text",
     "normalise_texts",
+    "compared_names",
     "to_simplified",
     "CompanyName",
     "parse_company_name",
@@ -920,6 +921,17 @@ def transliterate(text: object) -> str:
         return ""
     s = unicodedata.normalize("NFKC", str(text))
     return _OTHER_SCRIPT.sub(lambda m: _romanise_run(m.group(0)), s)
+
+
+def compared_names(names: Sequence[object]) -> list[str]:
+    """The name text resolution compares, per raw name: a company name written in English read the
+    Chinese way (:func:`english_company_name`), a name in another alphabet in Latin letters
+    (:func:`transliterate`), then :func:`normalise_texts`. The graph keeps it beside the name as written.
+
+    >>> compared_names(["深圳市甲科技有限公司", "ВАСИЛЬЕВ"]) == normalise_texts(["深圳市甲科技有限公司", "VASILEV"])
+    True
+    """
+    return normalise_texts([english_company_name(x) or transliterate(x) for x in names])
 
 
 def has_other_script(text: object) -> bool:
