@@ -154,6 +154,9 @@ def approved_repairs(cfg) -> list[str]:
         if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'repairs'").fetchone():
             return []
         rows = con.execute("SELECT record_id FROM repairs WHERE status = 'approved'").fetchall()
+    except sqlite3.DatabaseError as exc:  # not a database, damaged, locked past the timeout
+        raise ValueError(f"{path}: cannot read the approved credit repairs ({exc}); "
+                         "repair or restore the data interface's database, then run this again") from None
     finally:
         con.close()
     return sorted({r[0] for r in rows})

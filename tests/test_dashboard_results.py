@@ -303,3 +303,21 @@ def test_an_approved_credit_repair_stops_counting_on_every_page(city, tmp_path):
         assert tl.filter(pl.col("record") == record)["status"].to_list() == ["repaired"]
     finally:
         computed.close()
+
+
+def test_a_damaged_repairs_database_is_a_clear_refusal(city, tmp_path):
+    """The approved repairs are read from the data interface's database: when it is not a database,
+    `credgraph analyse` says which file and stops (no traceback, no results computed without them)."""
+    from typer.testing import CliRunner
+
+    from credgraph.cli import app
+
+    ws = _copy(city, tmp_path / "ws")
+    _next_generation(ws)
+    (ws / "api").mkdir(exist_ok=True)
+    (ws / "api" / "api.sqlite").write_bytes(b"this is not a database\x00" * 64)
+    r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
+    assert r.exit_code == 2, r.output
+    assert "api.sqlite" in r.output and "approved credit repairs" in r.output and "Traceback" not in r.output
+    with pytest.raises(StaleResults):
+        load_results(_cfg(ws))
