@@ -190,8 +190,7 @@ def apply_approved(net: CreditNetwork, risk: RiskResult, grades, cfg: AnalyticsC
     res = apply_repair(net, risk, grades.grades, cfg, grades.as_of, ids, cuts=grades.cuts or None)
     contrib = grades.contributions
     if res.affected and res.contributions is not None:
-        fresh = res.contributions.select(contrib.columns) if set(contrib.columns) <= set(res.contributions.columns) \
-            else res.contributions
-        contrib = pl.concat([contrib.filter(~pl.col("node_id").is_in(res.affected)), fresh], how="diagonal_relaxed")
+        contrib = pl.concat([contrib.filter(~pl.col("node_id").is_in(res.affected)), res.contributions],
+                            how="diagonal_relaxed")
     grades2 = dataclasses.replace(grades, grades=res.grades, contributions=contrib, risk=res.risk)
     return res.net, res.risk, grades2, ids

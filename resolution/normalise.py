@@ -907,7 +907,7 @@ def transliterate(text: object) -> str:
     """A name in another alphabet written in Latin letters (``anyascii``: Cyrillic, Greek, Arabic,
     Hebrew, Devanagari, Thai, Khmer, Hangul, kana, ...), so that it compares with the way Latin-script
     records spell it. Chinese characters and Latin letters are kept as they are (Chinese is read as
-    pinyin elsewhere, phrase-aware), and so are digits and punctuation. A Korean name becomes family
+    pinyin elsewhere, phrase-aware), and so are digits and punctuation. A Korean name becomes its
     family name as passports spell it + given name (김민준 → kim minjun); the soft and hard signs of Cyrillic leave no mark.
 
     >>> transliterate("ВАСИЛЬЕВ, Александр Павлович")

@@ -315,6 +315,8 @@ def test_a_damaged_repairs_database_is_a_clear_refusal(city, tmp_path):
     ws = _copy(city, tmp_path / "ws")
     _next_generation(ws)
     (ws / "api").mkdir(exist_ok=True)
+    for side in ("api.sqlite-wal", "api.sqlite-shm"):  # a write-ahead log would supply the pages
+        (ws / "api" / side).unlink(missing_ok=True)
     (ws / "api" / "api.sqlite").write_bytes(b"this is not a database\x00" * 64)
     r = CliRunner().invoke(app, ["analyse"], env={"CREDGRAPH_WORKSPACE__PATH": str(ws)})
     assert r.exit_code == 2, r.output
