@@ -60,13 +60,17 @@ def _expectations(cfg: Config) -> dict:
         e = a.edges
         # a company whose legal representative represents another company too; small
         # enough neighbourhoods that one page shows them whole
-        reps = e.filter(pl.col("type") == "LEGAL_REP_OF").group_by("src").agg(pl.col("dst"))
+        # (in a fixed order, and held by shareholders: the ownership and report pages show them; a
+        # group_by's order varies between runs, and a law firm without shareholders was picked once)
+        reps = (e.filter(pl.col("type") == "LEGAL_REP_OF").sort("src", "dst")
+                .group_by("src", maintain_order=True).agg(pl.col("dst")))
         reps = reps.filter(pl.col("dst").list.len() >= 2)
+        held = set(e.filter(pl.col("type") == "SHAREHOLDER_OF")["dst"].to_list())
         pick = None
         for person, companies in reps.iter_rows():
             total_p = w.network.expand(person, 1, EXPLORER_TYPES, limit=25)["total"]
             for c in companies:
-                if w.network.expand(c, 1, EXPLORER_TYPES, limit=25)["total"] <= 25 and total_p <= 25:
+                if c in held and w.network.expand(c, 1, EXPLORER_TYPES, limit=25)["total"] <= 25 and total_p <= 25:
                     pick = (c, person, [x for x in companies if x != c][0])
                     break
             if pick:
